@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/landlord/landlord/reconciler"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// planJSON is the documented JSON form of a reconcile (README, "JSON").
+type planJSON struct {
+	Revision string                    `json:"revision"`
+	Plan     bool                      `json:"plan"`
+	RunID    int64                     `json:"run_id,omitempty"`
+	Counts   any                       `json:"counts"`
+	Tenants  []reconciler.TenantResult `json:"tenants"`
+	Warnings []string                  `json:"warnings,omitempty"`
+}
+
+func resultJSON(res *reconciler.Result) planJSON {
+	out := planJSON{Revision: res.Revision, Plan: res.Plan, RunID: res.RunID, Counts: res.Counts, Tenants: res.Tenants, Warnings: res.Warnings}
+	for i := range out.Tenants {
+		if out.Tenants[i].Changes == nil {
+			out.Tenants[i].Changes = []reconciler.Change{}
+		}
+	}
+	if out.Tenants == nil {
+		out.Tenants = []reconciler.TenantResult{}
+	}
+	return out
+}
+
+// writeResult prints a reconcile for people: with --plan the statements of
+// each tenant with their layer and file, then a table of tenants, errors
+// and a summary line.
+func writeResult(w io.Writer, res *reconciler.Result) {
+	if res.Plan {
+		for _, t := range res.Tenants {
+			if len(t.Changes) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "%s (%s on %s): %s, %d statement(s)\n", t.Slug, t.Database, t.Server, t.Action, len(t.Changes))
+			for _, c := range t.Changes {
+				mark := "  "
+				if c.Destructive {
+					mark = "! "
+				}
+				fmt.Fprintf(w, "  %s%s  -- %s %s\n", mark, oneLine(c.SQL, 110), c.Layer, location(c))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if res.Plan {
+		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tSTATEMENTS\tDESTRUCTIVE")
+	} else {
+		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tAPPLIED\tDURATION")
+	}
+	for _, t := range res.Tenants {
+		if res.Plan {
+			destructive := 0
+			for _, c := range t.Changes {
+				if c.Destructive {
+					destructive++
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", t.Slug, t.Server, t.Database, t.Action, len(t.Changes), destructive)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Server, t.Database, t.Action, t.Applied, t.Duration.Round(time.Millisecond))
+		}
+	}
+	tw.Flush()
+	var problems []string
+	for _, t := range res.Tenants {
+		if t.Error != "" {
+			problems = append(problems, fmt.Sprintf("%s: %s", t.Slug, strings.ReplaceAll(t.Error, "\n", "\n    ")))
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintln(w)
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintln(w, "warning: "+warn)
+	}
+	fmt.Fprintln(w)
+	c := res.Counts
+	verb := "applied"
+	if res.Plan {
+		verb = "planned"
+	}
+	summary := fmt.Sprintf("revision %s: %d to create, %d to update, %d unchanged, %d blocked, %d failed, %d suspended",
+		shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended)
+	if !res.Plan {
+		summary = fmt.Sprintf("revision %s: %d created, %d updated, %d unchanged, %d blocked, %d failed, %d suspended; %d statements %s in %s (run %d)",
+			shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, res.Applied, verb,
+			res.Duration.Round(time.Millisecond), res.RunID)
+	}
+	fmt.Fprintln(w, summary)
+}
+
+func location(c reconciler.Change) string {
+	if c.File == "" {
+		return ""
+	}
+	if c.Line > 0 {
+		return fmt.Sprintf("(%s:%d)", c.File, c.Line)
+	}
+	return "(" + c.File + ")"
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
+
+func shortRevision(r string) string {
+	if len(r) > 12 && !strings.Contains(r[:12], ":") {
+		if i := strings.Index(r, "+"); i > 0 {
+			return r[:12] + r[i:i+min(len(r)-i, 19)]
+		}
+		return r[:12]
+	}
+	if strings.HasPrefix(r, "sha256:") && len(r) > 19 {
+		return r[:19]
+	}
+	return r
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/state"
+)
+
+// repoFlags locate the desired-state repository.
+type repoFlags struct {
+	repo     string
+	ref      string
+	cacheDir string
+	servers  []string
+}
+
+func (f *repoFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.repo, "repo", envOr("LANDLORD_REPO", "."), "desired-state repository: a directory or a git URL (env LANDLORD_REPO)")
+	cmd.Flags().StringVar(&f.ref, "ref", os.Getenv("LANDLORD_REF"), "branch, tag or commit to read (env LANDLORD_REF; default: the files on disk, or the remote's default branch)")
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", os.Getenv("LANDLORD_CACHE_DIR"), "where remote repositories are cloned (env LANDLORD_CACHE_DIR; default: the user cache directory)")
+	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
+}
+
+// load checks out and loads the repository.
+func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
+	overrides := map[string]string{}
+	for _, s := range f.servers {
+		name, u, ok := strings.Cut(s, "=")
+		if !ok || name == "" || u == "" {
+			return nil, fmt.Errorf("--server %q: want NAME=URL", redact.URL(s))
+		}
+		overrides[name] = u
+	}
+	co, err := desired.Open(cmd.Context(), desired.Source{
+		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
+		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+}
+
+func stateFlag(cmd *cobra.Command, dsn *string) {
+	cmd.Flags().StringVar(dsn, "state", envOr("LANDLORD_STATE", ".landlord/landlord.db"), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
+}
+
+func outputFlag(cmd *cobra.Command, out *string, formats ...string) {
+	cmd.Flags().StringVarP(out, "output", "o", "text", "output format: "+strings.Join(formats, " or "))
+}
+
+func checkOutput(out string, formats ...string) error {
+	for _, f := range formats {
+		if out == f {
+			return nil
+		}
+	}
+	return fmt.Errorf("--output %q: want %s", out, strings.Join(formats, " or "))
+}
+
+type reconcileFlags struct {
+	repoFlags
+	state            string
+	tenants          []string
+	plan             bool
+	detailed         bool
+	allowDestructive bool
+	concurrency      int
+	lockTimeout      time.Duration
+	output           string
+}
+
+func newReconcile(g *globals) *cobra.Command {
+	f := &reconcileFlags{}
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Provision, plan and apply every tenant's desired schema",
+		Long: `reconcile reads the desired-state repository and, for every tenant (or those
+named with --tenant), plans the change from its live database to its desired
+schema; unless --plan, it creates the database if missing, applies the plan
+under the tenant's lock, verifies it and records it in the landlord database.
+
+Exit codes: 0 success; 1 an error, or a tenant failed or was blocked;
+with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runReconcile(cmd, g, f) },
+	}
+	f.repoFlags.register(cmd)
+	stateFlag(cmd, &f.state)
+	cmd.Flags().StringArrayVar(&f.tenants, "tenant", nil, "reconcile only this tenant (repeatable)")
+	cmd.Flags().BoolVar(&f.plan, "plan", false, "dry run: show the plans, change nothing")
+	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "with --plan: exit 2 when changes are pending, 0 when none")
+	cmd.Flags().BoolVar(&f.allowDestructive, "allow-destructive", false, "apply destructive statements (drops, narrowing type changes)")
+	cmd.Flags().IntVar(&f.concurrency, "concurrency", 4, "tenants reconciled at once (each server also has its own limit)")
+	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another apply to the same tenant")
+	outputFlag(cmd, &f.output, "text", "json")
+	return cmd
+}
+
+func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
+	if err := checkOutput(f.output, "text", "json"); err != nil {
+		return err
+	}
+	if f.detailed && !f.plan {
+		return fmt.Errorf("--detailed-exitcode goes with --plan")
+	}
+	if f.concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: must be at least 1", f.concurrency)
+	}
+	log, err := g.logger()
+	if err != nil {
+		return err
+	}
+	repo, err := f.load(cmd)
+	if err != nil {
+		return err
+	}
+	if len(repo.Errors) > 0 {
+		return fmt.Errorf("the repository is invalid; nothing was changed:\n%s", repo.Errors.Error())
+	}
+	var store reconciler.Store
+	if !f.plan {
+		st, err := state.Open(cmd.Context(), f.state)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		store = st
+	}
+	rec := reconciler.New(store, log)
+	defer rec.Close()
+	opts := reconciler.Options{
+		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
+		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
+	}
+	var bar *progress
+	if f.output == "text" && isTerminal(g.stderr) {
+		bar = newProgress(g.stderr, countSelected(repo, f.tenants))
+		opts.Progress = bar.done
+	}
+	res, err := rec.Reconcile(cmd.Context(), repo, opts)
+	bar.wait()
+	if err != nil {
+		return err
+	}
+	switch f.output {
+	case "json":
+		if err := writeJSON(g.stdout, resultJSON(res)); err != nil {
+			return err
+		}
+	default:
+		writeResult(g.stdout, res)
+	}
+	switch {
+	case res.Failed():
+		return &exitError{code: 1}
+	case f.plan && f.detailed && res.Changed():
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// actor names who ran the command, for the run record.
+func actor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "cli"
+}
+
+func countSelected(repo *desired.Repo, slugs []string) int {
+	if len(slugs) > 0 {
+		return len(slugs)
+	}
+	return len(repo.Tenants)
+}
+
+// progress is the progress bar shown on a terminal while tenants reconcile.
+type progress struct {
+	p   *mpb.Progress
+	bar *mpb.Bar
+	mu  sync.Mutex
+}
+
+func newProgress(w interface{ Write([]byte) (int, error) }, total int) *progress {
+	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
+	bar := p.AddBar(int64(total),
+		mpb.PrependDecorators(decor.Name("tenants "), decor.CountersNoUnit("%d/%d")),
+		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.Elapsed(decor.ET_STYLE_GO)),
+	)
+	return &progress{p: p, bar: bar}
+}
+
+func (p *progress) done(reconciler.TenantResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar.Increment()
+}
+
+func (p *progress) wait() {
+	if p == nil {
+		return
+	}
+	p.bar.SetTotal(-1, true)
+	p.p.Wait()
+}

@@ -1,0 +1,768 @@
+package desired
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Lifecycles of a tenant.
+const (
+	Active         = "active"
+	Suspended      = "suspended"
+	Decommissioned = "decommissioned"
+)
+
+// Drift policies.
+const (
+	DriftReport = "report"
+	DriftHeal   = "heal"
+)
+
+var (
+	slugPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
+	databasePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+)
+
+// Repo is one revision of the desired-state repository, parsed and
+// validated.
+type Repo struct {
+	Revision  string
+	Config    Config
+	Tenants   []*Tenant // sorted by slug
+	Templates map[string]*Template
+	Modules   map[string]*Module
+	// Basic holds the files of the basic layer.
+	Basic []File
+	// Errors are the problems no tenant can be reconciled with:
+	// landlord.yaml and the basic layer.
+	Errors ManifestErrors
+	// Warnings are problems that stop nothing (a custom layer without a
+	// tenant, a file that is not read).
+	Warnings []string
+}
+
+// Tenant is one tenant manifest with everything resolved: defaults applied,
+// effective policy, and its layers in the order they apply.
+type Tenant struct {
+	Slug      string
+	Name      string
+	Template  string
+	Modules   []string
+	Server    string
+	Database  string
+	Domain    string
+	Lifecycle string
+	// AllowDestructive and DriftPolicy are the effective policy: the
+	// tenant's own, else landlord.yaml's, else false and "report".
+	AllowDestructive bool
+	DriftPolicy      string
+	// File is the manifest, relative to the repository root.
+	File string
+	// Layers in apply order: basic, template, modules in dependency order,
+	// custom.
+	Layers []Layer
+	// Errors make the tenant impossible to reconcile; each names a file,
+	// line and field.
+	Errors ManifestErrors
+}
+
+// Valid reports whether the tenant can be reconciled.
+func (t *Tenant) Valid() bool { return len(t.Errors) == 0 }
+
+// LayerKey identifies the tenant's layer set: tenants with the same key
+// have the same desired schema.
+func (t *Tenant) LayerKey() string {
+	names := make([]string, len(t.Layers))
+	for i, l := range t.Layers {
+		names[i] = l.Name
+	}
+	return strings.Join(names, "\x00")
+}
+
+// Layer is a named group of HCL files: "basic", "template/<name>",
+// "module/<name>" or "custom/<tenant>".
+type Layer struct {
+	Name  string
+	Files []File
+}
+
+// File is a file of the repository.
+type File struct {
+	Path string // relative to the repository root
+	Data []byte
+}
+
+// LoadOptions change how a repository is read.
+type LoadOptions struct {
+	// Servers replaces server URLs by name (--server NAME=URL). A name
+	// that landlord.yaml does not define adds a server.
+	Servers map[string]string
+	// LookupEnv expands ${VAR} in landlord.yaml; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Problems returns every error of the repository: Errors first, then those
+// of templates, modules and tenants, each once.
+func (r *Repo) Problems() ManifestErrors {
+	seen := make(map[*ManifestError]bool)
+	var out ManifestErrors
+	add := func(es []*ManifestError) {
+		for _, e := range es {
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
+	}
+	add(r.Errors)
+	for _, name := range sortedKeys(r.Templates) {
+		add(r.Templates[name].Errors)
+	}
+	for _, name := range sortedKeys(r.Modules) {
+		add(r.Modules[name].Errors)
+	}
+	for _, t := range r.Tenants {
+		add(t.Errors)
+	}
+	return out
+}
+
+// Tenant returns the tenant with slug.
+func (r *Repo) Tenant(slug string) (*Tenant, bool) {
+	for _, t := range r.Tenants {
+		if t.Slug == slug {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// Load reads and validates the repository in fsys. Manifest problems are
+// not an error of Load: they are in Repo.Errors and Tenant.Errors, all of
+// them, so one bad tenant never hides another. Load fails only when fsys
+// cannot be read.
+func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
+	r := &Repo{Revision: revision, Templates: map[string]*Template{}, Modules: map[string]*Module{}}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	if err := r.loadConfig(fsys, opts); err != nil {
+		return nil, err
+	}
+	basic, err := hclFiles(fsys, "layers/basic")
+	if err != nil {
+		return nil, err
+	}
+	if len(basic) == 0 {
+		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
+	}
+	r.Basic = basic
+	if err := r.loadTemplates(fsys); err != nil {
+		return nil, err
+	}
+	if err := r.loadModules(fsys); err != nil {
+		return nil, err
+	}
+	if err := r.loadTenants(fsys); err != nil {
+		return nil, err
+	}
+	if err := r.resolveLayers(fsys); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
+	const file = "landlord.yaml"
+	data, err := fs.ReadFile(fsys, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Errors = append(r.Errors, &ManifestError{File: file, Msg: "not found: the repository root must hold landlord.yaml"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	doc, errs := decode(file, data, &r.Config)
+	r.Errors = append(r.Errors, errs...)
+	if len(errs) > 0 {
+		return nil
+	}
+	c := &r.Config
+	if c.Servers == nil {
+		c.Servers = map[string]*Server{}
+	}
+	for name, u := range opts.Servers {
+		if s, ok := c.Servers[name]; ok && s != nil {
+			s.URL, s.URLError = u, nil
+			s.overridden = true
+		} else {
+			c.Servers[name] = &Server{URL: u, overridden: true}
+		}
+	}
+	if len(c.Servers) == 0 {
+		r.Errors = append(r.Errors, doc.errorf("servers", "no servers: define at least one, e.g. servers: {primary: {url: ...}}"))
+	}
+	for _, name := range sortedKeys(c.Servers) {
+		s := c.Servers[name]
+		field := "servers." + name
+		if s == nil {
+			r.Errors = append(r.Errors, doc.errorf(field, "empty server definition"))
+			c.Servers[name] = &Server{URLError: fmt.Errorf("server %q has no definition", name)}
+			continue
+		}
+		if !namePattern.MatchString(name) {
+			r.Errors = append(r.Errors, doc.errorf(field, "server name %q: use lowercase letters, digits and dashes", name))
+		}
+		if !s.overridden {
+			if s.URL == "" {
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "url is required"))
+				continue
+			}
+			if hasLiteralPassword(s.URL) {
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a password: never keep a secret in git; write ${VARIABLE} and set it in the environment, or pass --server %s=URL", name))
+				s.URL = ""
+				s.URLError = fmt.Errorf("server %q: url holds a literal password", name)
+				continue
+			}
+			expanded, err := expand(s.URL, opts.LookupEnv)
+			if err != nil {
+				// Not an error of the repository: the environment is
+				// incomplete. Tenants on this server fail with it.
+				s.URLError = fmt.Errorf("server %q: url: %w (set it, or pass --server %s=URL)", name, err, name)
+				s.URL = ""
+			} else {
+				s.URL = expanded
+			}
+		}
+		switch s.Engine {
+		case "", "mysql", "mariadb", "sqlite":
+		default:
+			r.Errors = append(r.Errors, doc.errorf(field+".engine", "unknown engine %q: want mysql, mariadb or sqlite", s.Engine))
+		}
+		if s.MaxConnections < 0 {
+			r.Errors = append(r.Errors, doc.errorf(field+".maxConnections", "must be positive"))
+		}
+		if s.Concurrency < 0 {
+			r.Errors = append(r.Errors, doc.errorf(field+".concurrency", "must be positive"))
+		}
+	}
+	if c.Defaults.Server == "" && len(c.Servers) == 1 {
+		for name := range c.Servers {
+			c.Defaults.Server = name
+		}
+	}
+	if c.Defaults.Server != "" && c.Servers[c.Defaults.Server] == nil {
+		r.Errors = append(r.Errors, doc.errorf("defaults.server", "server %q is not defined under servers", c.Defaults.Server))
+	}
+	if c.Database.Charset == "" {
+		c.Database.Charset = "utf8mb4"
+	}
+	if c.Database.Collation == "" {
+		c.Database.Collation = "utf8mb4_unicode_ci"
+	}
+	for field, v := range map[string]string{"database.charset": c.Database.Charset, "database.collation": c.Database.Collation} {
+		if !regexp.MustCompile(`^[a-z0-9_]+$`).MatchString(v) {
+			r.Errors = append(r.Errors, doc.errorf(field, "%q is not a charset or collation name", v))
+		}
+	}
+	if err := checkDrift(c.Policy.Drift); err != "" {
+		r.Errors = append(r.Errors, doc.errorf("policy.drift", "%s", err))
+	}
+	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
+		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
+	}
+	return nil
+}
+
+func checkDrift(p string) string {
+	switch p {
+	case "", DriftReport, DriftHeal:
+		return ""
+	}
+	return fmt.Sprintf("unknown drift policy %q: want report or heal", p)
+}
+
+// hasLiteralPassword reports whether a server URL written in git carries a
+// password that is not an environment reference.
+func hasLiteralPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return false
+	}
+	p, ok := u.User.Password()
+	return ok && p != "" && !strings.Contains(p, "${")
+}
+
+func (r *Repo) loadTemplates(fsys fs.FS) error {
+	dirs, err := subdirs(fsys, "layers/templates")
+	if err != nil {
+		return err
+	}
+	for _, name := range dirs {
+		dir := "layers/templates/" + name
+		t := &Template{Name: name, File: dir + "/template.yaml"}
+		r.Templates[name] = t
+		files, err := hclFiles(fsys, dir)
+		if err != nil {
+			return err
+		}
+		t.Files = files
+		data, err := fs.ReadFile(fsys, t.File)
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Errors = append(t.Errors, &ManifestError{File: t.File, Msg: "not found: every template directory needs a template.yaml"})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		doc, errs := decode(t.File, data, t)
+		t.Errors = append(t.Errors, errs...)
+		if !namePattern.MatchString(name) {
+			t.Errors = append(t.Errors, &ManifestError{File: t.File, Msg: fmt.Sprintf("template name %q: use lowercase letters, digits and dashes", name)})
+		}
+		if len(errs) == 0 {
+			t.docRequires = doc
+		}
+	}
+	return nil
+}
+
+func (r *Repo) loadModules(fsys fs.FS) error {
+	dirs, err := subdirs(fsys, "layers/modules")
+	if err != nil {
+		return err
+	}
+	docs := map[string]*document{}
+	for _, name := range dirs {
+		dir := "layers/modules/" + name
+		m := &Module{Name: name, File: dir + "/module.yaml"}
+		r.Modules[name] = m
+		files, err := hclFiles(fsys, dir)
+		if err != nil {
+			return err
+		}
+		m.Files = files
+		data, err := fs.ReadFile(fsys, m.File)
+		if errors.Is(err, fs.ErrNotExist) {
+			m.Errors = append(m.Errors, &ManifestError{File: m.File, Msg: "not found: every module directory needs a module.yaml"})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		doc, errs := decode(m.File, data, m)
+		m.Errors = append(m.Errors, errs...)
+		if !namePattern.MatchString(name) {
+			m.Errors = append(m.Errors, &ManifestError{File: m.File, Msg: fmt.Sprintf("module name %q: use lowercase letters, digits and dashes", name)})
+		}
+		if len(errs) == 0 {
+			docs[name] = doc
+		}
+	}
+	for _, name := range sortedKeys(docs) {
+		m, doc := r.Modules[name], docs[name]
+		for i, req := range m.Requires {
+			switch {
+			case req == name:
+				m.Errors = append(m.Errors, doc.itemErrorf("requires", i, "module %q requires itself", name))
+			case r.Modules[req] == nil:
+				m.Errors = append(m.Errors, doc.itemErrorf("requires", i, "module %q requires module %q, which does not exist (no layers/modules/%s/module.yaml)", name, req, req))
+			}
+		}
+	}
+	// Dependency cycles: each module on a cycle gets the error.
+	for _, name := range sortedKeys(docs) {
+		if cycle := findCycle(name, r.Modules); cycle != nil {
+			m := r.Modules[name]
+			m.Errors = append(m.Errors, docs[name].errorf("requires", "dependency cycle: %s", strings.Join(cycle, " → ")))
+		}
+	}
+	for _, name := range sortedKeys(r.Templates) {
+		t := r.Templates[name]
+		if t.docRequires == nil {
+			continue
+		}
+		for i, req := range t.Requires {
+			if r.Modules[req] == nil {
+				t.Errors = append(t.Errors, t.docRequires.itemErrorf("requires", i, "template %q requires module %q, which does not exist", name, req))
+			}
+		}
+	}
+	return nil
+}
+
+// findCycle returns a dependency cycle through start, or nil.
+func findCycle(start string, modules map[string]*Module) []string {
+	var walk func(name string, path []string, seen map[string]bool) []string
+	walk = func(name string, path []string, seen map[string]bool) []string {
+		m := modules[name]
+		if m == nil {
+			return nil
+		}
+		for _, req := range m.Requires {
+			if req == start {
+				return append(append([]string{}, path...), req)
+			}
+			if seen[req] || req == name {
+				continue
+			}
+			seen[req] = true
+			if c := walk(req, append(path, req), seen); c != nil {
+				return c
+			}
+		}
+		return nil
+	}
+	return walk(start, []string{start}, map[string]bool{start: true})
+}
+
+func (r *Repo) loadTenants(fsys fs.FS) error {
+	entries, err := fs.ReadDir(fsys, "tenants")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	type placed struct {
+		t   *Tenant
+		doc *document
+	}
+	byDatabase := map[string][]placed{}
+	for _, e := range entries {
+		file := "tenants/" + e.Name()
+		if e.IsDir() {
+			continue
+		}
+		switch path.Ext(e.Name()) {
+		case ".yaml":
+		case ".yml":
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: ignored: tenant manifests end in .yaml", file))
+			continue
+		default:
+			continue
+		}
+		data, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return err
+		}
+		var m tenantManifest
+		doc, errs := decode(file, data, &m)
+		stem := strings.TrimSuffix(e.Name(), ".yaml")
+		t := &Tenant{File: file, Errors: errs, Slug: m.Slug}
+		if t.Slug == "" {
+			t.Slug = stem
+		}
+		r.Tenants = append(r.Tenants, t)
+		if len(errs) > 0 {
+			continue
+		}
+		r.validateTenant(t, &m, doc, stem)
+		if t.Server != "" && t.Database != "" {
+			key := t.Server + "\x00" + t.Database
+			byDatabase[key] = append(byDatabase[key], placed{t, doc})
+		}
+	}
+	for _, key := range sortedKeys(byDatabase) {
+		ps := byDatabase[key]
+		if len(ps) < 2 {
+			continue
+		}
+		for _, p := range ps {
+			var others []string
+			for _, o := range ps {
+				if o.t != p.t {
+					others = append(others, o.t.File)
+				}
+			}
+			field := "database"
+			if p.doc.root != nil && !hasField(p.doc, "database") {
+				field = "slug"
+			}
+			p.t.Errors = append(p.t.Errors, p.doc.errorf(field, "database %q on server %q is also the database of %s", p.t.Database, p.t.Server, strings.Join(others, ", ")))
+		}
+	}
+	sort.Slice(r.Tenants, func(i, j int) bool { return r.Tenants[i].Slug < r.Tenants[j].Slug })
+	return nil
+}
+
+func hasField(d *document, field string) bool {
+	for i := 0; i+1 < len(d.root.Content); i += 2 {
+		if d.root.Content[i].Value == field {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem string) {
+	fail := func(e *ManifestError) { t.Errors = append(t.Errors, e) }
+	switch {
+	case m.Slug == "":
+		fail(doc.errorf("slug", "slug is required"))
+	case !slugPattern.MatchString(m.Slug):
+		fail(doc.errorf("slug", "invalid slug %q: 2 to 63 characters, lowercase letters, digits and dashes, starting with a letter", m.Slug))
+	case m.Slug != stem:
+		fail(doc.errorf("slug", "slug %q does not match the file name: rename the file tenants/%s.yaml", m.Slug, m.Slug))
+	}
+	t.Name = m.Name
+	if t.Name == "" {
+		t.Name = m.Slug
+	}
+	t.Domain = m.Domain
+	t.Lifecycle = m.Lifecycle
+	switch t.Lifecycle {
+	case "":
+		t.Lifecycle = Active
+	case Active, Suspended, Decommissioned:
+	default:
+		fail(doc.errorf("lifecycle", "unknown lifecycle %q: want active, suspended or decommissioned", m.Lifecycle))
+	}
+	t.Database = m.Database
+	if t.Database == "" && slugPattern.MatchString(m.Slug) {
+		t.Database = strings.ReplaceAll(m.Slug, "-", "_")
+	}
+	if m.Database != "" && !databasePattern.MatchString(m.Database) {
+		fail(doc.errorf("database", "invalid database name %q: 1 to 64 characters, lowercase letters, digits and underscores, starting with a letter", m.Database))
+		t.Database = ""
+	}
+	t.Server = m.Server
+	if t.Server == "" {
+		t.Server = r.Config.Defaults.Server
+	}
+	switch {
+	case t.Server == "":
+		fail(doc.errorf("server", "no server: set server, or defaults.server in landlord.yaml"))
+	case r.Config.Servers[t.Server] == nil:
+		fail(doc.errorf("server", "server %q is not defined in landlord.yaml", t.Server))
+	}
+	t.AllowDestructive = false
+	if p := r.Config.Policy.AllowDestructive; p != nil {
+		t.AllowDestructive = *p
+	}
+	if p := m.Policy.AllowDestructive; p != nil {
+		t.AllowDestructive = *p
+	}
+	t.DriftPolicy = DriftReport
+	if r.Config.Policy.Drift != "" {
+		t.DriftPolicy = r.Config.Policy.Drift
+	}
+	if m.Policy.Drift != "" {
+		if err := checkDrift(m.Policy.Drift); err != "" {
+			fail(doc.errorf("policy.drift", "%s", err))
+		} else {
+			t.DriftPolicy = m.Policy.Drift
+		}
+	}
+	t.Template = m.Template
+	tmpl := r.Templates[m.Template]
+	switch {
+	case m.Template == "":
+		fail(doc.errorf("template", "template is required"))
+	case tmpl == nil:
+		fail(doc.errorf("template", "template %q does not exist (no layers/templates/%s/template.yaml)%s", m.Template, m.Template, didYouMean(m.Template, r.Templates)))
+	case len(tmpl.Errors) > 0:
+		fail(doc.errorf("template", "template %q is invalid: %s", m.Template, tmpl.Errors[0]))
+	case !tmpl.IsActive():
+		fail(doc.errorf("template", "template %q is not active (active: false in %s)", m.Template, tmpl.File))
+	}
+	t.Modules = m.Modules
+	selected := map[string]bool{}
+	for i, name := range m.Modules {
+		mod := r.Modules[name]
+		switch {
+		case selected[name]:
+			fail(doc.itemErrorf("modules", i, "module %q is listed twice", name))
+		case mod == nil:
+			fail(doc.itemErrorf("modules", i, "module %q does not exist (no layers/modules/%s/module.yaml)%s", name, name, didYouMean(name, r.Modules)))
+		case len(mod.Errors) > 0:
+			fail(doc.itemErrorf("modules", i, "module %q is invalid: %s", name, mod.Errors[0]))
+		}
+		selected[name] = true
+	}
+	if tmpl != nil {
+		for _, req := range tmpl.Requires {
+			if !selected[req] {
+				fail(doc.errorf("modules", "template %q requires module %q: add it to modules", m.Template, req))
+			}
+		}
+	}
+	for i, name := range m.Modules {
+		mod := r.Modules[name]
+		if mod == nil {
+			continue
+		}
+		for _, req := range mod.Requires {
+			if !selected[req] {
+				fail(doc.itemErrorf("modules", i, "module %q requires module %q: add it to modules", name, req))
+			}
+		}
+	}
+}
+
+func didYouMean[V any](name string, known map[string]V) string {
+	for _, k := range sortedKeys(known) {
+		if distance(k, name) <= 2 {
+			return fmt.Sprintf("; did you mean %q?", k)
+		}
+	}
+	return ""
+}
+
+// resolveLayers sets each valid tenant's layers: basic, template, modules in
+// dependency order (ties keep the manifest's order), custom.
+func (r *Repo) resolveLayers(fsys fs.FS) error {
+	customs, err := subdirs(fsys, "layers/custom")
+	if err != nil {
+		return err
+	}
+	tenants := map[string]bool{}
+	for _, t := range r.Tenants {
+		tenants[t.Slug] = true
+	}
+	for _, c := range customs {
+		if !tenants[c] {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("layers/custom/%s: no tenant %q: the layer is not used", c, c))
+		}
+	}
+	for _, t := range r.Tenants {
+		if !t.Valid() {
+			continue
+		}
+		layers := []Layer{{Name: "basic", Files: r.Basic}}
+		tmpl := r.Templates[t.Template]
+		layers = append(layers, Layer{Name: "template/" + t.Template, Files: tmpl.Files})
+		done := map[string]bool{}
+		for len(done) < len(t.Modules) {
+			progressed := false
+			for _, name := range t.Modules {
+				if done[name] {
+					continue
+				}
+				ready := true
+				for _, req := range r.Modules[name].Requires {
+					if !done[req] {
+						ready = false
+					}
+				}
+				if ready {
+					done[name] = true
+					progressed = true
+					layers = append(layers, Layer{Name: "module/" + name, Files: r.Modules[name].Files})
+					break
+				}
+			}
+			if !progressed {
+				break // a cycle, reported on the module.
+			}
+		}
+		custom, err := hclFiles(fsys, "layers/custom/"+t.Slug)
+		if err != nil {
+			return err
+		}
+		if len(custom) > 0 {
+			layers = append(layers, Layer{Name: "custom/" + t.Slug, Files: custom})
+		}
+		t.Layers = layers
+	}
+	return nil
+}
+
+// hclFiles reads the .hcl files of dir, sorted by name. A missing directory
+// has none.
+func hclFiles(fsys fs.FS, dir string) ([]File, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var files []File
+	for _, e := range entries {
+		if e.IsDir() || path.Ext(e.Name()) != ".hcl" {
+			continue
+		}
+		p := dir + "/" + e.Name()
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: p, Data: data})
+	}
+	return files, nil
+}
+
+func subdirs(fsys fs.FS, dir string) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// expand replaces ${VAR} and ${VAR:-default} in s. An unset variable without
+// a default is an error naming it (never its value).
+func expand(s string, lookup func(string) (string, bool)) (string, error) {
+	var (
+		b       strings.Builder
+		missing []string
+	)
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		j := strings.Index(s[i:], "}")
+		if j < 0 {
+			return "", fmt.Errorf("unterminated ${ in url")
+		}
+		b.WriteString(s[:i])
+		ref := s[i+2 : i+j]
+		name, def, hasDef := strings.Cut(ref, ":-")
+		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(name) {
+			return "", fmt.Errorf("invalid variable reference ${%s}", ref)
+		}
+		v, ok := lookup(name)
+		switch {
+		case ok && v != "":
+			b.WriteString(v)
+		case hasDef:
+			b.WriteString(def)
+		default:
+			missing = append(missing, name)
+		}
+		s = s[i+j+1:]
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+	}
+	return b.String(), nil
+}

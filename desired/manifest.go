@@ -1,0 +1,422 @@
+package desired
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is landlord.yaml: the servers, defaults and policies of the repo.
+type Config struct {
+	Servers  map[string]*Server `yaml:"servers"`
+	Defaults Defaults           `yaml:"defaults"`
+	Database Database           `yaml:"database"`
+	Policy   Policy             `yaml:"policy"`
+	// Snapshots, Drift, Comparison, Serve and Notifications are read by
+	// later features; they are declared here so strict decoding knows them.
+	Snapshots  Snapshots  `yaml:"snapshots"`
+	Comparison Comparison `yaml:"comparison"`
+}
+
+// Server is a database server as landlord.yaml names it.
+type Server struct {
+	// URL after ${ENV} expansion: mysql://, mariadb:// or sqlite://.
+	// It may hold a password from the environment: never print it.
+	URL string `yaml:"url"`
+	// Engine optionally declares the engine, so that offline commands know
+	// it without expanding the URL.
+	Engine string `yaml:"engine"`
+	// MaxConnections bounds the server's connection pool.
+	MaxConnections int `yaml:"maxConnections"`
+	// Concurrency bounds the tenants reconciled at once on the server.
+	Concurrency int `yaml:"concurrency"`
+
+	// URLError is set when the URL could not be expanded (a variable is
+	// not set); tenants on the server fail with it.
+	URLError error `yaml:"-"`
+
+	overridden bool
+}
+
+// Defaults apply to tenants that leave a field out.
+type Defaults struct {
+	Server string `yaml:"server"`
+}
+
+// Database holds the options of new tenant databases.
+type Database struct {
+	Charset   string `yaml:"charset"`
+	Collation string `yaml:"collation"`
+}
+
+// Policy decides what a reconcile may do. It is set in landlord.yaml and may
+// be overridden per tenant.
+type Policy struct {
+	AllowDestructive *bool  `yaml:"allowDestructive"`
+	Drift            string `yaml:"drift"`
+}
+
+// Snapshots is the snapshot retention of landlord.yaml.
+type Snapshots struct {
+	Keep    int `yaml:"keep"`
+	MaxDays int `yaml:"maxDays"`
+}
+
+// Comparison lists what drift detection ignores.
+type Comparison struct {
+	IgnoreTables  []string `yaml:"ignoreTables"`
+	IgnoreColumns []string `yaml:"ignoreColumns"`
+}
+
+// tenantManifest is tenants/<slug>.yaml.
+type tenantManifest struct {
+	Slug      string   `yaml:"slug"`
+	Name      string   `yaml:"name"`
+	Template  string   `yaml:"template"`
+	Modules   []string `yaml:"modules"`
+	Server    string   `yaml:"server"`
+	Database  string   `yaml:"database"`
+	Domain    string   `yaml:"domain"`
+	Lifecycle string   `yaml:"lifecycle"`
+	Policy    Policy   `yaml:"policy"`
+}
+
+// Template is layers/templates/<name>/template.yaml with its layer files.
+type Template struct {
+	Name        string   `yaml:"-"`
+	Description string   `yaml:"description"`
+	Version     string   `yaml:"version"`
+	Active      *bool    `yaml:"active"`
+	Requires    []string `yaml:"requires"`
+
+	File   string           `yaml:"-"`
+	Files  []File           `yaml:"-"`
+	Errors []*ManifestError `yaml:"-"`
+
+	docRequires *document
+}
+
+// IsActive reports whether tenants may use the template (the default).
+func (t *Template) IsActive() bool { return t.Active == nil || *t.Active }
+
+// Module is layers/modules/<name>/module.yaml with its layer files.
+type Module struct {
+	Name        string   `yaml:"-"`
+	Description string   `yaml:"description"`
+	Version     string   `yaml:"version"`
+	Requires    []string `yaml:"requires"`
+
+	File   string           `yaml:"-"`
+	Files  []File           `yaml:"-"`
+	Errors []*ManifestError `yaml:"-"`
+}
+
+// ManifestError is an error in a manifest, at a file, line and field.
+type ManifestError struct {
+	File   string
+	Line   int
+	Column int
+	// Field is the path of the field in the manifest, e.g. "policy.allowDestructive".
+	Field string
+	Msg   string
+}
+
+func (e *ManifestError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ManifestErrors is every error found in a set of manifests.
+type ManifestErrors []*ManifestError
+
+func (es ManifestErrors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Unwrap returns the errors, so errors.As finds a *ManifestError.
+func (es ManifestErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// document is one decoded YAML manifest, kept as a node tree so that every
+// later check can name the line of the field it is about.
+type document struct {
+	file string
+	root *yaml.Node
+}
+
+// decode parses data strictly into v: YAML syntax, unknown fields and type
+// mismatches are all errors, every one reported.
+func decode(file string, data []byte, v any) (*document, ManifestErrors) {
+	doc := &document{file: file}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return doc, ManifestErrors{{File: file, Line: 1, Msg: "the file is empty"}}
+		}
+		return doc, ManifestErrors{yamlError(file, err)}
+	}
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		doc.root = root.Content[0]
+	} else {
+		doc.root = &root
+	}
+	if doc.root.Kind != yaml.MappingNode {
+		return doc, ManifestErrors{{File: file, Line: doc.root.Line, Column: doc.root.Column, Msg: "the manifest must be a mapping of fields"}}
+	}
+	var errs ManifestErrors
+	checkFields(file, doc.root, reflect.TypeOf(v).Elem(), "", &errs)
+	if err := doc.root.Decode(v); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				errs = append(errs, typeError(file, doc.root, msg))
+			}
+		} else {
+			errs = append(errs, yamlError(file, err))
+		}
+	}
+	return doc, errs
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func yamlError(file string, err error) *ManifestError {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ManifestError{File: file, Line: line, Msg: m[2]}
+	}
+	return &ManifestError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// typeError turns one of yaml.v3's type errors ("line 4: cannot unmarshal
+// !!str `yes` into bool") into a ManifestError naming the field at that line.
+func typeError(file string, root *yaml.Node, msg string) *ManifestError {
+	e := &ManifestError{File: file, Msg: msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = m[2]
+		e.Field = fieldAtLine(root, e.Line, "")
+	}
+	e.Msg = strings.Replace(e.Msg, "cannot unmarshal", "cannot read", 1)
+	return e
+}
+
+// fieldAtLine finds the path of the field whose value starts on line.
+func fieldAtLine(n *yaml.Node, line int, path string) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := join(path, k.Value)
+		if k.Line == line || (v.Line == line && v.Kind == yaml.ScalarNode) {
+			return p
+		}
+		if f := fieldAtLine(v, line, p); f != "" {
+			return f
+		}
+		if v.Kind == yaml.SequenceNode {
+			for _, item := range v.Content {
+				if item.Line == line {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+// checkFields reports every mapping key that the Go type t has no field for.
+// (yaml.v3's KnownFields stops at the first and cannot be combined with a
+// node tree.)
+func checkFields(file string, n *yaml.Node, t reflect.Type, path string, errs *ManifestErrors) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // a type error, reported by Decode.
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				*errs = append(*errs, &ManifestError{File: file, Line: k.Line, Column: k.Column, Field: join(path, k.Value),
+					Msg: fmt.Sprintf("unknown field %q%s", k.Value, suggest(k.Value, fields))})
+				continue
+			}
+			checkFields(file, v, ft, join(path, k.Value), errs)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			checkFields(file, n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), errs)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, item := range n.Content {
+			checkFields(file, item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	}
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	fields := make(map[string]reflect.Type, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f.Type
+	}
+	return fields
+}
+
+// suggest names the known field closest to an unknown one, if any is close.
+func suggest(name string, fields map[string]reflect.Type) string {
+	var names []string
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if strings.EqualFold(f, name) || (len(name) > 3 && distance(strings.ToLower(f), strings.ToLower(name)) <= 2) {
+			return fmt.Sprintf(" (did you mean %q?)", f)
+		}
+	}
+	return ""
+}
+
+// distance is the Levenshtein distance of two short strings.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// pos returns the position of the value of the field at path (dot
+// separated), or of the nearest parent present.
+func (d *document) pos(path string) (line, col int) {
+	if d.root == nil {
+		return 0, 0
+	}
+	n := d.root
+	line, col = n.Line, n.Column
+	if path == "" {
+		return line, col
+	}
+	for _, part := range strings.Split(path, ".") {
+		if n.Kind != yaml.MappingNode {
+			return line, col
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				n = n.Content[i+1]
+				line, col = n.Line, n.Column
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line, col
+		}
+	}
+	return line, col
+}
+
+// errorf returns a ManifestError at the field path of the document.
+func (d *document) errorf(field, format string, args ...any) *ManifestError {
+	line, col := d.pos(field)
+	return &ManifestError{File: d.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// itemPos returns the position of item i of the sequence at path.
+func (d *document) itemPos(path string, i int) (line, col int) {
+	line, col = d.pos(path)
+	n := d.root
+	for _, part := range strings.Split(path, ".") {
+		var next *yaml.Node
+		for j := 0; n.Kind == yaml.MappingNode && j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == part {
+				next = n.Content[j+1]
+			}
+		}
+		if next == nil {
+			return line, col
+		}
+		n = next
+	}
+	if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+		return n.Content[i].Line, n.Content[i].Column
+	}
+	return line, col
+}
+
+// itemErrorf returns a ManifestError at item i of the sequence at field.
+func (d *document) itemErrorf(field string, i int, format string, args ...any) *ManifestError {
+	line, col := d.itemPos(field, i)
+	return &ManifestError{File: d.file, Line: line, Column: col, Field: fmt.Sprintf("%s[%d]", field, i), Msg: fmt.Sprintf(format, args...)}
+}

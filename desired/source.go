@@ -1,0 +1,411 @@
+package desired
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing/fstest"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/landlord/landlord/internal/redact"
+)
+
+// Source says where the desired-state repository is.
+type Source struct {
+	// Repo is a local directory or a git URL (https://, ssh://, git@host:path,
+	// file://).
+	Repo string
+	// Ref is a branch, tag or commit. For a local directory it reads that
+	// revision of the directory's git repository instead of the files on
+	// disk. Empty: the files on disk, or the remote's default branch.
+	Ref string
+	// CacheDir holds clones of remote repositories.
+	CacheDir string
+	// Auth for remote repositories.
+	Auth Auth
+}
+
+// Auth holds git credentials. They never print.
+type Auth struct {
+	// Token for HTTPS (sent as the password of basic auth).
+	Token redact.Secret
+	// Username for HTTPS with a token; "git" when empty.
+	Username string
+	// SSHKeyPath is a private key file for SSH URLs.
+	SSHKeyPath string
+}
+
+// Checkout is one revision of the repository, ready to Load.
+type Checkout struct {
+	FS       fs.FS
+	Revision string
+	// Dir is the directory on disk when FS reads one, for messages.
+	Dir string
+}
+
+// IsRemote reports whether repo names a git remote rather than a local
+// directory.
+func IsRemote(repo string) bool {
+	if strings.Contains(repo, "://") {
+		return true
+	}
+	// scp-like syntax: git@host:path
+	if i := strings.Index(repo, ":"); i > 0 && strings.Contains(repo[:i], "@") && !strings.Contains(repo[:i], "/") {
+		return true
+	}
+	return false
+}
+
+// Open makes the revision of the source readable: a local directory as it
+// is on disk (revision: its commit if it is a clean git work tree, else a
+// hash of its content), a revision of a local git repository (Ref), or a
+// remote repository cloned into CacheDir and fetched.
+func Open(ctx context.Context, src Source) (*Checkout, error) {
+	if IsRemote(src.Repo) {
+		return openRemote(ctx, src)
+	}
+	dir, err := filepath.Abs(src.Repo)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("repository %s: not a directory", src.Repo)
+	}
+	if src.Ref != "" {
+		return openLocalRef(dir, src.Ref)
+	}
+	rev, err := dirRevision(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Checkout{FS: os.DirFS(dir), Revision: rev, Dir: dir}, nil
+}
+
+// dirRevision is the commit of a clean git work tree holding dir, or a
+// content hash: "sha256:<hex>" outside git, "<commit>+dirty.<hex>" with
+// uncommitted changes under dir.
+func dirRevision(dir string) (string, error) {
+	content, err := contentHash(os.DirFS(dir))
+	if err != nil {
+		return "", err
+	}
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return "sha256:" + content, nil
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return "sha256:" + content, nil
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "sha256:" + content, nil
+	}
+	sub, err := filepath.Rel(wt.Filesystem.Root(), dir)
+	if err != nil {
+		return "sha256:" + content, nil
+	}
+	commit, err := repo.CommitObject(head.Hash())
+	if err != nil {
+		return "sha256:" + content, nil
+	}
+	// Compare the directory with the commit's tree rather than asking for a
+	// status of the whole work tree: only the repository's own files count.
+	tree, err := commit.Tree()
+	if err == nil && sub != "." {
+		tree, err = tree.Tree(filepath.ToSlash(sub))
+	}
+	if err != nil {
+		return head.Hash().String() + "+dirty." + content[:12], nil
+	}
+	committed, err := contentHash(treeFS(tree))
+	if err != nil {
+		return "", err
+	}
+	if committed == content {
+		return head.Hash().String(), nil
+	}
+	return head.Hash().String() + "+dirty." + content[:12], nil
+}
+
+// contentHash hashes the files that Load reads (.yaml and .hcl) by path and
+// content.
+func contentHash(fsys fs.FS) (string, error) {
+	h := sha256.New()
+	var paths []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch path.Ext(p) {
+		case ".yaml", ".hcl":
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func openLocalRef(dir, ref string) (*Checkout, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: --ref needs a git repository: %w", dir, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := filepath.Rel(wt.Filesystem.Root(), dir)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := resolve(repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	return checkoutAt(repo, hash, filepath.ToSlash(sub))
+}
+
+func checkoutAt(repo *git.Repository, hash plumbing.Hash, sub string) (*Checkout, error) {
+	commit, err := repo.CommitObject(hash)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", hash, err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, err
+	}
+	if sub != "." && sub != "" {
+		if tree, err = tree.Tree(sub); err != nil {
+			return nil, fmt.Errorf("commit %s has no directory %s", hash.String()[:12], sub)
+		}
+	}
+	return &Checkout{FS: treeFS(tree), Revision: hash.String()}, nil
+}
+
+// resolve finds ref as a local branch, remote branch, tag or commit hash.
+func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
+	for _, name := range []string{
+		"refs/remotes/origin/" + ref,
+		"refs/heads/" + ref,
+		"refs/tags/" + ref,
+		ref,
+	} {
+		h, err := repo.ResolveRevision(plumbing.Revision(name))
+		if err == nil {
+			return *h, nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("ref %q: no branch, tag or commit of that name", ref)
+}
+
+// treeFS reads a git tree as an fs.FS. The repository's manifests and layer
+// files are small, so the tree is read into memory once.
+func treeFS(tree *object.Tree) fs.FS {
+	m := fstest.MapFS{}
+	tree.Files().ForEach(func(f *object.File) error {
+		switch path.Ext(f.Name) {
+		case ".yaml", ".hcl":
+		default:
+			return nil
+		}
+		r, err := f.Reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		m[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
+		return nil
+	})
+	return m
+}
+
+func openRemote(ctx context.Context, src Source) (*Checkout, error) {
+	cache := src.CacheDir
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		cache = filepath.Join(dir, "landlord", "repos")
+	}
+	sum := sha256.Sum256([]byte(src.Repo))
+	dir := filepath.Join(cache, hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache directory: %w", err)
+	}
+	// Two landlord processes sharing a cache take turns.
+	unlock, err := lockDir(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	auth, err := src.Auth.method(src.Repo)
+	if err != nil {
+		return nil, err
+	}
+	gitDir := filepath.Join(dir, "repo.git")
+	repo, err := git.PlainOpen(gitDir)
+	switch {
+	case errors.Is(err, git.ErrRepositoryNotExists):
+		repo, err = git.PlainCloneContext(ctx, gitDir, true, &git.CloneOptions{URL: src.Repo, Auth: auth, Tags: git.AllTags})
+		if err != nil {
+			os.RemoveAll(gitDir)
+			return nil, fmt.Errorf("clone %s: %s", redact.URL(src.Repo), redact.Text(err.Error()))
+		}
+		// A bare clone maps branches to refs/heads; fetch them as remote
+		// branches as well so that later fetches update them.
+		fallthrough
+	case err == nil:
+		err = repo.FetchContext(ctx, &git.FetchOptions{
+			RemoteName: "origin",
+			Auth:       auth,
+			RefSpecs:   []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
+			Force:      true,
+			Prune:      true,
+		})
+		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: errors.New(redact.Text(err.Error()))}
+		}
+	default:
+		return nil, fmt.Errorf("open cache %s: %w", gitDir, err)
+	}
+	ref := src.Ref
+	var hash plumbing.Hash
+	if ref == "" {
+		head, err := remoteHead(ctx, repo, auth)
+		if err != nil {
+			return nil, err
+		}
+		hash = head
+	} else if hash, err = resolve(repo, ref); err != nil {
+		return nil, err
+	}
+	co, err := checkoutAt(repo, hash, ".")
+	if err != nil {
+		return nil, err
+	}
+	return co, nil
+}
+
+// FetchError is a failure to reach or read the remote repository.
+type FetchError struct {
+	Repo string
+	Err  error
+}
+
+func (e *FetchError) Error() string { return fmt.Sprintf("fetch %s: %v", e.Repo, e.Err) }
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// remoteHead resolves the remote's default branch.
+func remoteHead(ctx context.Context, repo *git.Repository, auth transport.AuthMethod) (plumbing.Hash, error) {
+	remote, err := repo.Remote("origin")
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+	if err != nil {
+		return plumbing.ZeroHash, &FetchError{Repo: redact.URL(remote.Config().URLs[0]), Err: errors.New(redact.Text(err.Error()))}
+	}
+	var target plumbing.ReferenceName
+	for _, r := range refs {
+		if r.Name() == plumbing.HEAD {
+			if r.Type() == plumbing.SymbolicReference {
+				target = r.Target()
+			} else {
+				return r.Hash(), nil
+			}
+		}
+	}
+	if target == "" {
+		target = plumbing.NewBranchReferenceName("main")
+	}
+	for _, r := range refs {
+		if r.Name() == target {
+			return r.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("remote has no default branch %s", target.Short())
+}
+
+func (a Auth) method(repo string) (transport.AuthMethod, error) {
+	switch {
+	case a.SSHKeyPath != "" && !strings.HasPrefix(repo, "http"):
+		m, err := gitssh.NewPublicKeysFromFile("git", a.SSHKeyPath, "")
+		if err != nil {
+			return nil, fmt.Errorf("ssh key %s: %w", a.SSHKeyPath, err)
+		}
+		return m, nil
+	case a.Token != "" && strings.HasPrefix(repo, "http"):
+		user := a.Username
+		if user == "" {
+			user = "git"
+		}
+		return &githttp.BasicAuth{Username: user, Password: a.Token.Reveal()}, nil
+	}
+	return nil, nil
+}
+
+// lockDir takes an exclusive flock on dir/.lock.
+func lockDir(ctx context.Context, dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

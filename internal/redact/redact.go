@@ -1,0 +1,54 @@
+// Package redact removes secrets (passwords in URLs and DSNs, tokens) from
+// text before it reaches output, logs or the landlord database. It is the one
+// redaction helper of landlord; every package may import it.
+package redact
+
+import (
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Mask replaces a secret in output.
+const Mask = "xxxxx"
+
+// URL returns rawURL with any password replaced by Mask. It accepts URLs
+// (mysql://user:pass@host/) and go-sql-driver DSNs (user:pass@tcp(host)/).
+// Text it cannot parse is masked from the first '@' backwards, so a secret
+// never leaks through a parse failure.
+func URL(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.Scheme != "" && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), Mask)
+			// url.URL escapes the mask's characters away from nothing; keep it readable.
+			return strings.Replace(u.String(), url.QueryEscape(Mask), Mask, 1)
+		}
+		return rawURL
+	}
+	return dsnPassword.ReplaceAllString(rawURL, "${1}:"+Mask+"@")
+}
+
+// dsnPassword matches "user:password@" at the start of a DSN or after "//".
+var dsnPassword = regexp.MustCompile(`((?:^|//)[^:/@\s]*):[^@\s]*@`)
+
+// Text masks every URL or DSN password found in s, for error messages that
+// may quote a connection string.
+func Text(s string) string {
+	return dsnPassword.ReplaceAllString(s, "${1}:"+Mask+"@")
+}
+
+// Secret is a string that never prints: its String, its log value and its
+// JSON form are the mask.
+type Secret string
+
+func (Secret) String() string { return Mask }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue(Mask) }
+
+// MarshalText keeps a secret out of JSON and YAML output.
+func (Secret) MarshalText() ([]byte, error) { return []byte(Mask), nil }
+
+// Reveal returns the secret itself, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }

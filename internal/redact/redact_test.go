@@ -1,0 +1,39 @@
+package redact
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"mysql://root:s3cret@127.0.0.1:3306/", "mysql://root:xxxxx@127.0.0.1:3306/"},
+		{"mysql://root@127.0.0.1:3306/", "mysql://root@127.0.0.1:3306/"},
+		{"mysql://app:p%40ss@db:3306/?tls=true", "mysql://app:xxxxx@db:3306/?tls=true"},
+		{"app:p@ss:word@tcp(db:3306)/x", "app:xxxxx@tcp(db:3306)/x"},
+		{"sqlite://.landlord/tenants", "sqlite://.landlord/tenants"},
+	} {
+		if got := URL(tc.in); got != tc.want {
+			t.Errorf("URL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	got := Text(`open mysql://root:hunter2@db:3306/: connection refused`)
+	if strings.Contains(got, "hunter2") {
+		t.Fatalf("Text kept the password: %s", got)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	s := Secret("tok-123")
+	b, err := json.Marshal(struct{ S Secret }{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "tok-123") || s.String() != Mask || s.Reveal() != "tok-123" {
+		t.Fatalf("secret leaked or lost: %s %s", b, s)
+	}
+}

@@ -1,0 +1,57 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/schema"
+)
+
+// Class says what to do about a failed tenant.
+type Class string
+
+// Classes of failure.
+const (
+	// Stalled: retrying cannot help (a bad manifest or layer, a blocked
+	// destructive change, a statement the server rejects); wait for a new
+	// revision.
+	Stalled Class = "stalled"
+	// Transient: the network, a lock or a deadlock; retry with backoff.
+	Transient Class = "transient"
+)
+
+// classify maps the facts a leaf package returns to what to do about them.
+func classify(err error) Class {
+	var (
+		mysqlErr *gomysql.MySQLError
+		netErr   net.Error
+		manifest *desired.ManifestError
+		source   schema.SourceErrors
+	)
+	switch {
+	case errors.As(err, &manifest), errors.As(err, &source):
+		return Stalled
+	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return Transient
+	case errors.Is(err, gomysql.ErrInvalidConn), errors.As(err, &netErr):
+		return Transient
+	case errors.As(err, &mysqlErr):
+		switch mysqlErr.Number {
+		case 1205, // lock wait timeout
+			1213, // deadlock
+			1040, // too many connections
+			1053, // server shutdown
+			2006, // server has gone away
+			2013, // lost connection
+			3024, // query execution interrupted (max_statement_time)
+			1969: // MariaDB: query execution was interrupted (max_statement_time)
+			return Transient
+		}
+		return Stalled
+	}
+	return Transient
+}

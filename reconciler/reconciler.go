@@ -1,0 +1,745 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// Actions: what a reconcile does, or would do, to a tenant.
+const (
+	ActionCreate    = "create"
+	ActionUpdate    = "update"
+	ActionNoop      = "noop"
+	ActionBlocked   = "blocked"
+	ActionError     = "error"
+	ActionSuspended = "suspended"
+)
+
+// Options of one reconcile.
+type Options struct {
+	// Tenants limits the reconcile to these slugs; empty means all.
+	Tenants []string
+	// Plan computes the plans and changes nothing: no database is created
+	// or altered and nothing is recorded.
+	Plan bool
+	// AllowDestructive allows destructive statements for every tenant, on
+	// top of the policies in the repository.
+	AllowDestructive bool
+	// Concurrency is the number of tenants in flight at once, over all
+	// servers. Each server also has its own limit (landlord.yaml).
+	Concurrency int
+	// LockWait is how long to wait for another apply to the same tenant.
+	LockWait time.Duration
+	// Trigger and Actor are recorded with the run ("cli", "schedule", ...).
+	Trigger, Actor string
+	// Progress is called as each tenant finishes, from any goroutine.
+	Progress func(TenantResult)
+}
+
+// Result is the outcome of one reconcile.
+type Result struct {
+	RunID    int64
+	Revision string
+	Plan     bool
+	Tenants  []TenantResult
+	Counts   state.Counts
+	// Applied is the number of statements applied.
+	Applied  int
+	Warnings []string
+	Duration time.Duration
+}
+
+// Failed reports whether any tenant failed or was blocked.
+func (r *Result) Failed() bool { return r.Counts.Failed > 0 || r.Counts.Blocked > 0 }
+
+// Changed reports whether any tenant has (or had) changes.
+func (r *Result) Changed() bool {
+	for _, t := range r.Tenants {
+		if len(t.Changes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TenantResult is what a reconcile did, or would do, to one tenant.
+type TenantResult struct {
+	Slug     string   `json:"slug"`
+	Server   string   `json:"server"`
+	Database string   `json:"database"`
+	Action   string   `json:"action"`
+	Changes  []Change `json:"changes"`
+	Error    string   `json:"error,omitempty"`
+
+	// Applied statements, for an apply.
+	Applied     int           `json:"-"`
+	DesiredHash string        `json:"-"`
+	LiveHash    string        `json:"-"`
+	Duration    time.Duration `json:"-"`
+	// Class of the error, for retries (serve).
+	Class Class `json:"-"`
+}
+
+// Change is one planned statement with its provenance.
+type Change struct {
+	SQL         string   `json:"sql"`
+	Layer       string   `json:"layer"`
+	File        string   `json:"file"`
+	Line        int      `json:"line,omitempty"`
+	Destructive bool     `json:"destructive"`
+	Reasons     []string `json:"reasons,omitempty"`
+}
+
+// Store is what the reconciler records into: the landlord database.
+type Store interface {
+	StartRun(ctx context.Context, trigger, actor, revision string) (int64, error)
+	FinishRun(ctx context.Context, id int64, outcome string, c state.Counts, applied int, runErr string) error
+	Tenants(ctx context.Context) ([]state.Tenant, error)
+	SaveTenant(ctx context.Context, t state.Tenant) error
+	MarkRemoved(ctx context.Context, keep []string) error
+	RecordTenantRun(ctx context.Context, tr state.TenantRun) error
+	AddStatements(ctx context.Context, sts []state.Statement) error
+	FinishStatement(ctx context.Context, id int64, status string, d time.Duration, errText string) error
+	SetStatementsStatus(ctx context.Context, runID int64, tenant, from, to string) error
+	AddSnapshot(ctx context.Context, snap state.Snapshot) (int64, error)
+	LatestSnapshotHashes(ctx context.Context) (map[string]string, error)
+}
+
+// Reconciler makes tenant databases match the desired-state repository.
+// It keeps its server connections between reconciles; Close them.
+type Reconciler struct {
+	store Store
+	log   *slog.Logger
+
+	mu        sync.Mutex
+	servers   map[string]*serverConn
+	overrides map[string]string
+}
+
+type serverConn struct {
+	url  string
+	once sync.Once
+	srv  *schema.Server
+	err  error
+}
+
+// New returns a Reconciler recording into store (nil: record nothing, for
+// plans without a landlord database).
+func New(store Store, log *slog.Logger) *Reconciler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Reconciler{store: store, log: log, servers: map[string]*serverConn{}}
+}
+
+// Close closes the server connections.
+func (r *Reconciler) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, sc := range r.servers {
+		if sc.srv != nil {
+			errs = append(errs, sc.srv.Close())
+		}
+	}
+	r.servers = map[string]*serverConn{}
+	return errors.Join(errs...)
+}
+
+// server returns the open server name of the repository, connecting once.
+// A changed URL (a new revision of landlord.yaml) reconnects.
+func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string) (*schema.Server, error) {
+	def := repo.Config.Servers[name]
+	if def == nil {
+		return nil, fmt.Errorf("server %q is not defined", name)
+	}
+	if def.URLError != nil {
+		return nil, def.URLError
+	}
+	r.mu.Lock()
+	sc, ok := r.servers[name]
+	if !ok || sc.url != def.URL {
+		if ok && sc.srv != nil {
+			sc.srv.Close()
+		}
+		sc = &serverConn{url: def.URL}
+		r.servers[name] = sc
+	}
+	r.mu.Unlock()
+	sc.once.Do(func() {
+		sc.srv, sc.err = schema.Open(ctx, def.URL, schema.ServerOptions{MaxConnections: def.MaxConnections})
+		if sc.err != nil {
+			sc.err = fmt.Errorf("server %q: %w", name, sc.err)
+		}
+	})
+	return sc.srv, sc.err
+}
+
+// run is the state of one reconcile.
+type run struct {
+	*Reconciler
+	repo    *desired.Repo
+	opts    Options
+	id      int64
+	records map[string]state.Tenant
+	snaps   map[string]string
+
+	mu      sync.Mutex
+	desired map[string]*desiredEntry
+}
+
+type desiredEntry struct {
+	once sync.Once
+	d    *schema.Desired
+	err  error
+}
+
+// Reconcile plans and, unless opts.Plan, applies the repository to the
+// tenants' databases. Manifest problems of a tenant fail that tenant only;
+// a problem no tenant can be reconciled with (landlord.yaml, the basic
+// layer) fails the whole reconcile before any database is touched.
+func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Options) (*Result, error) {
+	start := time.Now()
+	if len(repo.Errors) > 0 {
+		return nil, repo.Errors
+	}
+	tenants, err := selectTenants(repo, opts.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = 30 * time.Second
+	}
+	if opts.Trigger == "" {
+		opts.Trigger = "cli"
+	}
+	ru := &run{Reconciler: r, repo: repo, opts: opts, desired: map[string]*desiredEntry{}, records: map[string]state.Tenant{}}
+	res := &Result{Revision: repo.Revision, Plan: opts.Plan, Warnings: repo.Warnings}
+	record := r.store != nil && !opts.Plan
+	if record {
+		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, repo.Revision); err != nil {
+			return nil, err
+		}
+		res.RunID = ru.id
+		recs, err := r.store.Tenants(ctx)
+		if err == nil {
+			for _, t := range recs {
+				ru.records[t.Slug] = t
+			}
+			ru.snaps, err = r.store.LatestSnapshotHashes(ctx)
+		}
+		if err != nil {
+			r.store.FinishRun(context.WithoutCancel(ctx), ru.id, state.RunError, state.Counts{}, 0, err.Error())
+			return nil, err
+		}
+	}
+	res.Tenants = ru.all(ctx, tenants)
+	for _, t := range res.Tenants {
+		res.Counts.Total++
+		res.Applied += t.Applied
+		switch t.Action {
+		case ActionCreate:
+			res.Counts.Created++
+		case ActionUpdate:
+			res.Counts.Updated++
+		case ActionNoop:
+			res.Counts.Unchanged++
+		case ActionBlocked:
+			res.Counts.Blocked++
+		case ActionError:
+			res.Counts.Failed++
+		case ActionSuspended:
+			res.Counts.Suspended++
+		}
+	}
+	res.Duration = time.Since(start)
+	if record {
+		outcome := state.RunSucceeded
+		if res.Failed() {
+			outcome = state.RunFailed
+		}
+		wctx := context.WithoutCancel(ctx)
+		var runErr string
+		if ctx.Err() != nil {
+			outcome, runErr = state.RunFailed, "interrupted: "+ctx.Err().Error()
+		}
+		if len(opts.Tenants) == 0 && ctx.Err() == nil {
+			var keep []string
+			for _, t := range repo.Tenants {
+				keep = append(keep, t.Slug)
+			}
+			if err := r.store.MarkRemoved(wctx, keep); err != nil {
+				r.log.Warn("mark removed tenants", "err", err)
+			}
+		}
+		if err := r.store.FinishRun(wctx, ru.id, outcome, res.Counts, res.Applied, runErr); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// selectTenants returns the tenants named in slugs (all when empty), in
+// slug order; an unknown slug is an error.
+func selectTenants(repo *desired.Repo, slugs []string) ([]*desired.Tenant, error) {
+	if len(slugs) == 0 {
+		return repo.Tenants, nil
+	}
+	var (
+		out     []*desired.Tenant
+		unknown []string
+		seen    = map[string]bool{}
+	)
+	for _, s := range slugs {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		t, ok := repo.Tenant(s)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("%q", s))
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("no tenant %s in the repository", strings.Join(unknown, ", "))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
+	return out, nil
+}
+
+// all reconciles the tenants, at most opts.Concurrency at once and at most
+// each server's own limit per server. Tenants are interleaved across
+// servers so that one busy server does not hold every slot.
+func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResult {
+	results := make([]TenantResult, len(tenants))
+	index := make(map[*desired.Tenant]int, len(tenants))
+	byServer := map[string][]*desired.Tenant{}
+	var servers []string
+	for i, t := range tenants {
+		index[t] = i
+		if _, ok := byServer[t.Server]; !ok {
+			servers = append(servers, t.Server)
+		}
+		byServer[t.Server] = append(byServer[t.Server], t)
+	}
+	sems := map[string]chan struct{}{}
+	for _, name := range servers {
+		limit := ru.opts.Concurrency
+		if def := ru.repo.Config.Servers[name]; def != nil {
+			if def.Concurrency > 0 {
+				limit = min(limit, def.Concurrency)
+			}
+			if def.MaxConnections > 0 {
+				limit = min(limit, def.MaxConnections)
+			}
+		}
+		sems[name] = make(chan struct{}, max(limit, 1))
+	}
+	var order []*desired.Tenant
+	for i := 0; len(order) < len(tenants); i++ {
+		for _, name := range servers {
+			if i < len(byServer[name]) {
+				order = append(order, byServer[name][i])
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ru.opts.Concurrency)
+	for _, t := range order {
+		if gctx.Err() != nil {
+			results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
+				Error: "not reconciled: interrupted", Class: Transient}
+			continue
+		}
+		sem := sems[t.Server]
+		g.Go(func() error {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
+					Error: "not reconciled: interrupted", Class: Transient}
+				return nil
+			}
+			defer func() { <-sem }()
+			tr := ru.one(gctx, t)
+			results[index[t]] = tr
+			if ru.opts.Progress != nil {
+				ru.opts.Progress(tr)
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return results
+}
+
+// one reconciles one tenant; it never panics and always records.
+func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
+	start := time.Now()
+	tr = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database}
+	defer func() {
+		if p := recover(); p != nil {
+			ru.log.Error("tenant reconcile panicked", "tenant", t.Slug, "panic", p, "stack", string(debug.Stack()))
+			tr.Action, tr.Error, tr.Class = ActionError, fmt.Sprintf("internal error: %v", p), Stalled
+		}
+		tr.Duration = time.Since(start)
+		tr.Error = redact.Text(tr.Error)
+		ru.finish(context.WithoutCancel(ctx), t, &tr, start)
+	}()
+	switch {
+	case !t.Valid():
+		tr.Action, tr.Class = ActionError, Stalled
+		tr.Error = t.Errors.Error()
+		return tr
+	case t.Lifecycle != desired.Active:
+		tr.Action = ActionSuspended
+		return tr
+	}
+	if err := ru.reconcile(ctx, t, &tr); err != nil {
+		tr.Action = ActionError
+		tr.Error = err.Error()
+		tr.Class = classify(err)
+		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
+	}
+	return tr
+}
+
+// reconcile is observe → compute → decide → act → verify for one tenant.
+// It fills tr; an error is the tenant's failure.
+func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
+	srv, err := ru.server(ctx, ru.repo, t.Server)
+	if err != nil {
+		return err
+	}
+	d, err := ru.desiredFor(srv.Engine(), t)
+	if err != nil {
+		return err
+	}
+	if ru.opts.Plan {
+		target, err := srv.Read(ctx, t.Database)
+		if err != nil {
+			return err
+		}
+		defer target.Close()
+		live, err := target.Inspect(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := target.Plan(ctx, live, d)
+		if err != nil {
+			return err
+		}
+		ru.decide(t, p, tr)
+		return nil
+	}
+	// The desired hash needs a connection of its own (a scratch database):
+	// take it before holding the tenant's connection, so workers never wait
+	// on each other for the pool.
+	desiredHash, err := srv.DesiredHash(ctx, d)
+	if err != nil {
+		return fmt.Errorf("desired schema hash: %w", err)
+	}
+	tr.DesiredHash = desiredHash
+	target, err := srv.Lock(ctx, t.Database, ru.opts.LockWait)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	// Observe and compute under the lock: another apply may have just
+	// finished.
+	live, err := target.Inspect(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := target.Plan(ctx, live, d)
+	if err != nil {
+		return err
+	}
+	ru.decide(t, p, tr)
+	if tr.Action == ActionBlocked {
+		ru.recordPlanned(ctx, t, p, state.StatementBlocked)
+		if h, err := live.Hash(); err == nil {
+			tr.LiveHash = h
+		}
+		return nil
+	}
+	if tr.Action != ActionNoop {
+		// Act. The apply runs to its end even when the reconcile is
+		// interrupted: a half-applied plan is worse than a late exit.
+		actx := context.WithoutCancel(ctx)
+		ru.progressing(actx, t)
+		ids := ru.recordPlanned(actx, t, p, state.StatementPending)
+		err := target.Apply(actx, p, func(r schema.StatementResult) {
+			tr.Applied += boolInt(r.Err == nil)
+			if ids == nil {
+				return
+			}
+			status, msg := state.StatementApplied, ""
+			if r.Err != nil {
+				status, msg = state.StatementFailed, redact.Text(r.Err.Error())
+			}
+			if err := ru.store.FinishStatement(actx, ids[r.Index], status, r.Duration, msg); err != nil {
+				ru.log.Error("record statement", "tenant", t.Slug, "run_id", ru.id, "err", err)
+			}
+		})
+		if ids != nil {
+			ru.store.SetStatementsStatus(actx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
+		}
+		if err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+		ctx = actx
+	}
+	// Verify: re-inspect; nothing may remain and the hashes must agree.
+	live, err = target.Inspect(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	after, err := target.Plan(ctx, live, d)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if tr.LiveHash, err = live.Hash(); err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if !after.Empty() {
+		return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
+	}
+	if tr.LiveHash != tr.DesiredHash {
+		if tr.Action == ActionNoop {
+			// The diff is authoritative; a hash that disagrees means the
+			// database was created with other server defaults.
+			ru.log.Warn("live hash differs from desired hash with no changes pending", "tenant", t.Slug, "live_hash", tr.LiveHash, "desired_hash", tr.DesiredHash)
+		} else {
+			return fmt.Errorf("verify: live schema hash %.12s differs from desired hash %.12s", tr.LiveHash, tr.DesiredHash)
+		}
+	}
+	if ru.store != nil && (tr.Applied > 0 || ru.snaps[t.Slug] == "") {
+		hcl, err := live.HCL()
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if _, err := ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.repo.Revision, Hash: tr.LiveHash, HCL: string(hcl)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decide sets the action and changes of a planned tenant.
+func (ru *run) decide(t *desired.Tenant, p *schema.Plan, tr *TenantResult) {
+	tr.Changes = changes(p)
+	switch {
+	case p.Empty():
+		tr.Action = ActionNoop
+	case len(p.Destructive()) > 0 && !(t.AllowDestructive || ru.opts.AllowDestructive):
+		tr.Action, tr.Class = ActionBlocked, Stalled
+		var what []string
+		for _, s := range p.Destructive() {
+			what = append(what, s.Reasons...)
+		}
+		tr.Error = fmt.Sprintf("blocked: %d destructive statement(s) (%s); allow with --allow-destructive or policy.allowDestructive", len(p.Destructive()), strings.Join(what, "; "))
+	case p.Create:
+		tr.Action = ActionCreate
+	default:
+		tr.Action = ActionUpdate
+	}
+}
+
+func changes(p *schema.Plan) []Change {
+	out := make([]Change, len(p.Statements))
+	for i, s := range p.Statements {
+		out[i] = Change{SQL: s.SQL, Layer: s.Layer, File: s.File, Line: s.Line, Destructive: s.Destructive, Reasons: s.Reasons}
+	}
+	return out
+}
+
+// desiredFor returns the tenant's desired schema, composed once per engine
+// and layer set and shared by every tenant with the same layers.
+func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desired, error) {
+	key := string(engine) + "\x01" + t.LayerKey()
+	ru.mu.Lock()
+	e, ok := ru.desired[key]
+	if !ok {
+		e = &desiredEntry{}
+		ru.desired[key] = e
+	}
+	ru.mu.Unlock()
+	e.once.Do(func() {
+		layers := make([]schema.Layer, len(t.Layers))
+		for i, l := range t.Layers {
+			layers[i] = schema.Layer{Name: l.Name}
+			for _, f := range l.Files {
+				layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
+			}
+		}
+		c := ru.repo.Config.Database
+		e.d, e.err = schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
+	})
+	return e.d, e.err
+}
+
+// recordPlanned records the plan's statements with status and returns their
+// ids (nil when nothing is recorded).
+func (ru *run) recordPlanned(ctx context.Context, t *desired.Tenant, p *schema.Plan, status string) []int64 {
+	if ru.store == nil || ru.id == 0 || p.Empty() {
+		return nil
+	}
+	sts := make([]state.Statement, len(p.Statements))
+	for i, s := range p.Statements {
+		sts[i] = state.Statement{RunID: ru.id, Tenant: t.Slug, Seq: i + 1, Layer: s.Layer, File: s.File, Line: s.Line,
+			SQL: s.SQL, Destructive: s.Destructive, Status: status}
+	}
+	if err := ru.store.AddStatements(ctx, sts); err != nil {
+		ru.log.Error("record statements", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		return nil
+	}
+	ids := make([]int64, len(sts))
+	for i, s := range sts {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// progressing records that the tenant is being changed.
+func (ru *run) progressing(ctx context.Context, t *desired.Tenant) {
+	if ru.store == nil || ru.id == 0 {
+		return
+	}
+	rec := ru.record(t)
+	rec.Health = state.Progressing
+	rec.Sync = state.OutOfSync
+	rec.LastAttemptedRevision = ru.repo.Revision
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
+	}
+}
+
+// record returns the tenant's record with the manifest's fields.
+func (ru *run) record(t *desired.Tenant) state.Tenant {
+	ru.mu.Lock()
+	rec, ok := ru.records[t.Slug]
+	ru.mu.Unlock()
+	if !ok {
+		rec = state.Tenant{Slug: t.Slug, Sync: state.Unknown, Health: state.Missing}
+	}
+	rec.Name, rec.Template, rec.Modules = t.Name, t.Template, t.Modules
+	rec.Server, rec.Database, rec.Domain, rec.Lifecycle = t.Server, t.Database, t.Domain, t.Lifecycle
+	rec.RemovedAt = nil
+	return rec
+}
+
+// finish records the tenant's outcome: its status and what the run did.
+func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
+	if ru.store == nil || ru.id == 0 {
+		return
+	}
+	// A tenant whose slug is not valid is never recorded: it may be
+	// anything, and it is not a tenant landlord manages.
+	if !validSlug(t.Slug) {
+		return
+	}
+	rec := ru.record(t)
+	now := time.Now().UTC()
+	rec.LastRunID = ru.id
+	if tr.Action != ActionSuspended {
+		rec.LastAttemptedRevision = ru.repo.Revision
+	}
+	if tr.DesiredHash != "" {
+		rec.DesiredHash = tr.DesiredHash
+	}
+	if tr.LiveHash != "" {
+		rec.LiveHash = tr.LiveHash
+	}
+	rec.LastError = tr.Error
+	switch tr.Action {
+	case ActionCreate, ActionUpdate, ActionNoop:
+		rec.Sync, rec.Health = state.Synced, state.Healthy
+		rec.LastAppliedRevision = ru.repo.Revision
+		rec.LastSyncedAt = &now
+		if tr.Action == ActionCreate && rec.DatabaseCreatedAt == nil {
+			rec.DatabaseCreatedAt = &now
+		}
+	case ActionBlocked:
+		rec.Sync, rec.Health = state.OutOfSync, state.Healthy
+	case ActionSuspended:
+		rec.Health = state.SuspendedHealth
+	case ActionError:
+		rec.Sync = state.Unknown
+		if tr.Applied > 0 || rec.Health == state.Progressing {
+			rec.Sync = state.OutOfSync
+		}
+		switch {
+		case rec.Health == state.Missing || rec.Health == "":
+			rec.Health = state.Missing
+		default:
+			rec.Health = state.Degraded
+		}
+	}
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+	ru.mu.Lock()
+	ru.records[t.Slug] = rec
+	ru.mu.Unlock()
+	outcome := "succeeded"
+	switch tr.Action {
+	case ActionError:
+		outcome = "failed"
+	case ActionBlocked:
+		outcome = "blocked"
+	case ActionSuspended:
+		outcome = "skipped"
+	}
+	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.repo.Revision, Action: tr.Action,
+		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
+	if err != nil {
+		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
+func validSlug(s string) bool {
+	if len(s) < 2 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	if len(l) > 160 {
+		l = l[:160] + "…"
+	}
+	return l
+}

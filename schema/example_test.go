@@ -1,0 +1,139 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exampleLayers returns the layers of the example's nepali-congress tenant.
+func exampleLayers(t testing.TB, modules ...string) []Layer {
+	t.Helper()
+	root := "../examples/platform"
+	read := func(name, dir string) Layer {
+		paths, err := filepath.Glob(filepath.Join(root, dir, "*.hcl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := Layer{Name: name}
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel(root, p)
+			l.Files = append(l.Files, File{Path: rel, Data: b})
+		}
+		return l
+	}
+	layers := []Layer{read("basic", "layers/basic"), read("template/political-party", "layers/templates/political-party")}
+	for _, m := range modules {
+		layers = append(layers, read("module/"+m, "layers/modules/"+m))
+	}
+	return layers
+}
+
+var opts = Options{Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}
+
+func TestExampleRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for _, engine := range []Engine{SQLite, MariaDB} {
+		t.Run(string(engine), func(t *testing.T) {
+			var url string
+			switch engine {
+			case SQLite:
+				url = "sqlite://" + t.TempDir()
+			default:
+				url = mariaURL(t)
+			}
+			srv, err := Open(ctx, url, ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			d, err := Compose(srv.Engine(), exampleLayers(t, "election", "social", "volunteers"), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := "lltest_roundtrip"
+			dropDB(t, srv, db)
+			tg, err := srv.Lock(ctx, db, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tg.Close()
+			live, err := tg.Inspect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := tg.Plan(ctx, live, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p.Statements {
+				t.Logf("%s:%d %s %v", s.File, s.Line, firstLine(s.SQL), s.Destructive)
+			}
+			if err := tg.Apply(ctx, p, nil); err != nil {
+				t.Fatal(err)
+			}
+			live, err = tg.Inspect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p2, err := tg.Plan(ctx, live, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p2.Statements {
+				t.Errorf("after apply: %s", s.SQL)
+			}
+			lh, err := live.Hash()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dh, err := srv.DesiredHash(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lh != dh {
+				hcl, _ := live.HCL()
+				t.Errorf("live hash %s != desired hash %s\n%s", lh, dh, hcl)
+			}
+		})
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	if len(l) > 120 {
+		l = l[:120]
+	}
+	return l
+}
+
+func mariaURL(t testing.TB) string {
+	u := os.Getenv("LANDLORD_TEST_MYSQL")
+	if u == "" {
+		u = "mysql://root@127.0.0.1:3306/"
+	}
+	return u
+}
+
+func dropDB(t testing.TB, srv *Server, db string) {
+	t.Helper()
+	drop := func() {
+		if srv.engine == SQLite {
+			os.Remove(srv.sqlitePath(db))
+			return
+		}
+		srv.db.Exec("DROP DATABASE IF EXISTS `" + db + "`")
+	}
+	drop()
+	t.Cleanup(drop)
+}
+
+var _ = sql.ErrNoRows

@@ -1,0 +1,471 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"ariga.io/atlas/sql/migrate"
+	atlas "ariga.io/atlas/sql/schema"
+)
+
+// ErrDestructive is returned when a plan holds destructive statements that
+// the caller did not allow.
+var ErrDestructive = errors.New("plan holds destructive changes")
+
+// Statement is one planned SQL statement with where its change comes from.
+type Statement struct {
+	SQL string `json:"sql"`
+	// Origin of the object the statement creates or changes. A statement
+	// that drops an object names the table it belonged to (the object is no
+	// longer in any layer), or nothing when the whole table is gone.
+	Origin
+	// Table the statement touches, if any.
+	Table string `json:"table,omitempty"`
+	// Destructive is set when the statement can lose data: a dropped table,
+	// column, index or foreign key, or a type change that can lose values.
+	Destructive bool `json:"destructive"`
+	// Reasons say, in words, what is destructive about the statement.
+	Reasons []string `json:"reasons,omitempty"`
+
+	args []any
+}
+
+// Plan is the ordered list of statements that turns a live schema into the
+// desired one. It is plain data: it can be printed, stored and compared.
+type Plan struct {
+	// Database the plan is for.
+	Database string
+	// Create is set when the database does not exist yet.
+	Create bool
+	// Statements in the order they must run.
+	Statements []Statement
+}
+
+// Destructive returns the destructive statements of the plan.
+func (p *Plan) Destructive() []Statement {
+	var out []Statement
+	for _, s := range p.Statements {
+		if s.Destructive {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Statements) == 0 }
+
+// plan diffs live against desired and plans the statements, in the schema
+// named name, with drv.
+func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired) (*Plan, error) {
+	if live.engine != d.engine && !(isMySQLFamily(live.engine) && isMySQLFamily(d.engine)) {
+		return nil, fmt.Errorf("desired schema is for %s, live database is %s", d.engine, live.engine)
+	}
+	to := d.copyFor(name)
+	var (
+		changes []atlas.Change
+		err     error
+	)
+	switch {
+	case !live.exists && isMySQLFamily(live.engine):
+		// A new database: AddSchema (CREATE DATABASE with the charset and
+		// collation) followed by AddTable for every table.
+		to.Realm = &atlas.Realm{Schemas: []*atlas.Schema{to}}
+		changes, err = drv.RealmDiff(&atlas.Realm{}, to.Realm)
+	default:
+		from := copySchema(live.schema, name)
+		changes, err = drv.SchemaDiff(from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", name, err)
+	}
+	changes, attr := d.attribute(changes)
+	p := &Plan{Database: name, Create: !live.exists}
+	if len(changes) == 0 {
+		return p, nil
+	}
+	mp, err := drv.PlanChanges(ctx, "", changes)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: %w", name, err)
+	}
+	for _, c := range mp.Changes {
+		st := Statement{SQL: c.Cmd, args: c.Args}
+		if a, ok := attr.of(c.Source); ok {
+			st.Origin, st.Table, st.Destructive, st.Reasons = a.origin, a.table, a.destructive, a.reasons
+		} else {
+			// Changes Atlas derives itself (indexes of a new SQLite table,
+			// foreign keys detached from a cycle of new tables) are
+			// attributed to their object, or else to their table.
+			k := sourceKey(c.Source)
+			st.Table, st.Origin = k.Table, d.origin(k)
+			st.Reasons = destructiveReasons(c.Source)
+			st.Destructive = len(st.Reasons) > 0
+		}
+		p.Statements = append(p.Statements, st)
+	}
+	return p, nil
+}
+
+// attributions maps the changes a plan is made of, and the schema objects
+// they touch, to their origin. Atlas's planner rebuilds table modifications
+// (an ALTER's Source is a new ModifyTable holding our sub-changes, and a
+// modified index or foreign key becomes a drop and an add of the same
+// objects), so lookups go by change and by object.
+type attributions map[any]attribution
+
+// of returns the attribution of a planned change's Source.
+func (as attributions) of(src atlas.Change) (attribution, bool) {
+	if a, ok := as[src]; ok {
+		return a, true
+	}
+	mt, ok := src.(*atlas.ModifyTable)
+	if !ok {
+		return attribution{}, false
+	}
+	for _, sc := range mt.Changes {
+		var key any = sc
+		switch sc := sc.(type) {
+		case *atlas.DropIndex:
+			if _, ok := as[sc]; !ok {
+				key = sc.I
+				if _, ok := as[key]; !ok {
+					key = "fk:" + mt.T.Name + "." + sc.I.Name
+				}
+			}
+		case *atlas.AddIndex:
+			if _, ok := as[sc]; !ok {
+				key = sc.I
+			}
+		case *atlas.DropForeignKey:
+			if _, ok := as[sc]; !ok {
+				key = sc.F
+			}
+		case *atlas.AddForeignKey:
+			if _, ok := as[sc]; !ok {
+				key = sc.F
+			}
+		}
+		if a, ok := as[key]; ok {
+			return a, true
+		}
+	}
+	return attribution{}, false
+}
+
+type attribution struct {
+	origin      Origin
+	table       string
+	destructive bool
+	reasons     []string
+}
+
+// attribute splits each table modification into one change per origin (and
+// per destructive or not), so every planned statement carries a single layer
+// and file and the destructive ones stand apart. Groups keep layer order.
+func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attributions) {
+	origins := make(attributions, len(changes))
+	var out []atlas.Change
+	for _, c := range changes {
+		switch c := c.(type) {
+		case *atlas.ModifyTable:
+			type group struct {
+				attribution
+				changes []atlas.Change
+			}
+			var groups []*group
+			for _, sc := range c.Changes {
+				o := d.origin(subjectKey(c.T.Name, sc))
+				reasons := destructiveReasons(sc)
+				destructive := len(reasons) > 0
+				var g *group
+				for _, og := range groups {
+					if og.origin == o && og.destructive == destructive {
+						g = og
+						break
+					}
+				}
+				if g == nil {
+					g = &group{attribution: attribution{origin: o, table: c.T.Name, destructive: destructive}}
+					groups = append(groups, g)
+				}
+				g.reasons = append(g.reasons, reasons...)
+				g.changes = append(g.changes, sc)
+			}
+			// Destructive groups first (they free names that additions may
+			// reuse), then by layer order; stable within.
+			sort.SliceStable(groups, func(i, j int) bool {
+				if groups[i].destructive != groups[j].destructive {
+					return groups[i].destructive
+				}
+				return d.order[groups[i].origin.Layer] < d.order[groups[j].origin.Layer]
+			})
+			for _, g := range groups {
+				mt := &atlas.ModifyTable{T: c.T, Changes: g.changes}
+				origins[mt] = g.attribution
+				for _, sc := range g.changes {
+					origins[sc] = g.attribution
+					switch sc := sc.(type) {
+					case *atlas.ModifyIndex:
+						origins[sc.From], origins[sc.To] = g.attribution, g.attribution
+					case *atlas.ModifyForeignKey:
+						origins[sc.From], origins[sc.To] = g.attribution, g.attribution
+						origins["fk:"+c.T.Name+"."+sc.From.Symbol] = g.attribution
+					}
+				}
+				out = append(out, mt)
+			}
+		case *atlas.AddSchema, *atlas.ModifySchema:
+			origins[c] = attribution{origin: d.schemaOrigin}
+			out = append(out, c)
+		default:
+			table := changedTable(c)
+			reasons := destructiveReasons(c)
+			a := attribution{table: table, destructive: len(reasons) > 0, reasons: reasons}
+			if _, drop := c.(*atlas.DropTable); !drop {
+				a.origin = d.origin(objectKey{Kind: "table", Table: table})
+			}
+			origins[c] = a
+			out = append(out, c)
+		}
+	}
+	return out, origins
+}
+
+// subjectKey names the object a change inside a table modification is about.
+func subjectKey(table string, c atlas.Change) objectKey {
+	k := objectKey{Table: table, Kind: "table"}
+	switch c := c.(type) {
+	case *atlas.AddColumn:
+		k.Kind, k.Name = "column", c.C.Name
+	case *atlas.ModifyColumn:
+		k.Kind, k.Name = "column", c.To.Name
+	case *atlas.AddIndex:
+		k.Kind, k.Name = "index", c.I.Name
+	case *atlas.ModifyIndex:
+		k.Kind, k.Name = "index", c.To.Name
+	case *atlas.AddForeignKey:
+		k.Kind, k.Name = "foreign_key", c.F.Symbol
+	case *atlas.ModifyForeignKey:
+		k.Kind, k.Name = "foreign_key", c.To.Symbol
+	case *atlas.AddPrimaryKey, *atlas.ModifyPrimaryKey:
+		k.Kind = "primary_key"
+	case *atlas.AddCheck:
+		k.Kind, k.Name = "check", c.C.Name
+	case *atlas.ModifyCheck:
+		k.Kind, k.Name = "check", c.To.Name
+	}
+	return k
+}
+
+// sourceKey names the object of a change that Atlas derived while planning.
+func sourceKey(c atlas.Change) objectKey {
+	switch c := c.(type) {
+	case *atlas.AddIndex:
+		if c.I.Table != nil {
+			return objectKey{Kind: "index", Table: c.I.Table.Name, Name: c.I.Name}
+		}
+	case *atlas.AddForeignKey:
+		if c.F.Table != nil {
+			return objectKey{Kind: "foreign_key", Table: c.F.Table.Name, Name: c.F.Symbol}
+		}
+	}
+	return objectKey{Kind: "table", Table: changedTable(c)}
+}
+
+func changedTable(c atlas.Change) string {
+	switch c := c.(type) {
+	case *atlas.AddTable:
+		return c.T.Name
+	case *atlas.DropTable:
+		return c.T.Name
+	case *atlas.ModifyTable:
+		return c.T.Name
+	case *atlas.RenameTable:
+		return c.To.Name
+	}
+	return ""
+}
+
+// destructiveReasons says why a change can lose data, or nothing when it
+// cannot. Atlas's own destructive analyzer covers dropped tables and columns
+// only; landlord also counts dropped indexes and foreign keys and type
+// changes that can lose values.
+func destructiveReasons(c atlas.Change) []string {
+	switch c := c.(type) {
+	case *atlas.DropTable:
+		return []string{fmt.Sprintf("drops table %s", c.T.Name)}
+	case *atlas.DropColumn:
+		return []string{fmt.Sprintf("drops column %s", c.C.Name)}
+	case *atlas.DropIndex:
+		return []string{fmt.Sprintf("drops index %s", c.I.Name)}
+	case *atlas.DropForeignKey:
+		return []string{fmt.Sprintf("drops foreign key %s", c.F.Symbol)}
+	case *atlas.DropPrimaryKey:
+		return []string{"drops the primary key"}
+	case *atlas.ModifyColumn:
+		if c.Change.Is(atlas.ChangeType) && c.From.Type != nil && c.To.Type != nil {
+			if why := narrowing(c.From.Type.Type, c.To.Type.Type); why != "" {
+				return []string{fmt.Sprintf("changes column %s from %s to %s: %s", c.To.Name, typeString(c.From.Type), typeString(c.To.Type), why)}
+			}
+		}
+	case *atlas.ModifyTable:
+		var out []string
+		for _, sc := range c.Changes {
+			out = append(out, destructiveReasons(sc)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func typeString(ct *atlas.ColumnType) string {
+	if ct.Raw != "" {
+		return ct.Raw
+	}
+	return fmt.Sprintf("%T", ct.Type)
+}
+
+var intRank = map[string]int{"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "integer": 4, "bigint": 5}
+
+// narrowing returns why a change of column type from one type to another
+// can lose values, or "" when every old value fits the new type.
+func narrowing(from, to atlas.Type) string {
+	switch f := from.(type) {
+	case *atlas.IntegerType:
+		t, ok := to.(*atlas.IntegerType)
+		if !ok {
+			if d, ok := to.(*atlas.DecimalType); ok && d.Scale == 0 && d.Precision >= 20 {
+				return ""
+			}
+			return "an integer column changes to another kind of type"
+		}
+		fr, tr := intRank[strings.ToLower(f.T)], intRank[strings.ToLower(t.T)]
+		switch {
+		case tr < fr:
+			return "a smaller integer type"
+		case f.Unsigned && !t.Unsigned && tr == fr:
+			return "signed of the same width cannot hold the largest unsigned values"
+		case !f.Unsigned && t.Unsigned:
+			return "unsigned cannot hold negative values"
+		}
+	case *atlas.StringType:
+		t, ok := to.(*atlas.StringType)
+		if !ok {
+			return "a string column changes to another kind of type"
+		}
+		fl, tl := stringCapacity(f), stringCapacity(t)
+		if tl < fl {
+			return "shorter strings"
+		}
+	case *atlas.EnumType:
+		switch t := to.(type) {
+		case *atlas.EnumType:
+			have := make(map[string]bool, len(t.Values))
+			for _, v := range t.Values {
+				have[v] = true
+			}
+			for _, v := range f.Values {
+				if !have[v] {
+					return fmt.Sprintf("value %q is removed", v)
+				}
+			}
+		case *atlas.StringType:
+			longest := 0
+			for _, v := range f.Values {
+				longest = max(longest, len(v))
+			}
+			if stringCapacity(t) < longest {
+				return "shorter strings"
+			}
+		default:
+			return "an enum column changes to another kind of type"
+		}
+	case *atlas.DecimalType:
+		t, ok := to.(*atlas.DecimalType)
+		if !ok {
+			return "a decimal column changes to another kind of type"
+		}
+		if t.Scale < f.Scale || t.Precision-t.Scale < f.Precision-f.Scale {
+			return "fewer digits"
+		}
+		if !f.Unsigned && t.Unsigned {
+			return "unsigned cannot hold negative values"
+		}
+	case *atlas.TimeType:
+		t, ok := to.(*atlas.TimeType)
+		if !ok {
+			return "a time column changes to another kind of type"
+		}
+		ft, tt := strings.ToLower(f.T), strings.ToLower(t.T)
+		if ft != tt && !(ft == "date" && (tt == "datetime" || tt == "timestamp")) && !(ft == "timestamp" && tt == "datetime") {
+			return fmt.Sprintf("%s values do not all fit %s", ft, tt)
+		}
+		if precision(t.Precision) < precision(f.Precision) {
+			return "less fractional-second precision"
+		}
+	case *atlas.FloatType:
+		t, ok := to.(*atlas.FloatType)
+		if !ok {
+			return "a floating-point column changes to another kind of type"
+		}
+		if strings.ToLower(t.T) == "float" && strings.ToLower(f.T) != "float" {
+			return "less precision"
+		}
+	case *atlas.BinaryType:
+		t, ok := to.(*atlas.BinaryType)
+		if !ok {
+			return "a binary column changes to another kind of type"
+		}
+		if f.Size != nil && t.Size != nil && *t.Size < *f.Size {
+			return "shorter values"
+		}
+	case *atlas.JSONType:
+		if _, ok := to.(*atlas.JSONType); !ok {
+			if s, ok := to.(*atlas.StringType); !ok || stringCapacity(s) < 1<<32-1 {
+				return "json values may not fit"
+			}
+		}
+	case *atlas.BoolType:
+		switch t := to.(type) {
+		case *atlas.BoolType, *atlas.IntegerType:
+			return ""
+		case *atlas.StringType:
+			if stringCapacity(t) >= 1 {
+				return ""
+			}
+		}
+		return "a boolean column changes to another kind of type"
+	}
+	return ""
+}
+
+func precision(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// stringCapacity is the number of characters a string type holds.
+func stringCapacity(t *atlas.StringType) int {
+	switch strings.ToLower(t.T) {
+	case "varchar", "char", "nvarchar", "nchar", "character", "varying character":
+		if t.Size == 0 {
+			return 1 << 31 // SQLite: unbounded.
+		}
+		return t.Size
+	case "tinytext":
+		return 255
+	case "text", "clob":
+		if t.Size > 0 {
+			return t.Size
+		}
+		return 65535
+	case "mediumtext":
+		return 1<<24 - 1
+	}
+	return 1<<32 - 1 // longtext
+}

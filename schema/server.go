@@ -1,0 +1,591 @@
+package schema
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/mysql"
+	atlas "ariga.io/atlas/sql/schema"
+	"ariga.io/atlas/sql/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/landlord/landlord/internal/redact"
+)
+
+// ErrLocked is returned when another process holds a database's lock for
+// longer than the caller waits.
+var ErrLocked = errors.New("database is locked by another apply")
+
+// ServerOptions bound what landlord asks of one database server.
+type ServerOptions struct {
+	// MaxConnections bounds the server's connection pool, whatever the
+	// number of tenants (MySQL and MariaDB). Zero means 10.
+	MaxConnections int
+}
+
+// Server is one database server holding tenant databases: a MySQL or
+// MariaDB server, or a directory of SQLite files.
+type Server struct {
+	engine  Engine
+	url     string // redacted
+	version string
+	db      *sql.DB // MySQL and MariaDB
+	dir     string  // SQLite
+
+	mu   sync.Mutex
+	norm map[*Desired]*normalized
+}
+
+type normalized struct {
+	once sync.Once
+	hash string
+	err  error
+}
+
+// LogValue implements slog.LogValuer: a server logs without its credentials.
+func (s *Server) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("engine", string(s.engine)), slog.String("url", s.url))
+}
+
+// Open connects to the server at rawURL: mysql://user:pass@host:port/ (also
+// mariadb://) or sqlite://DIR (one file per tenant database in DIR). Errors
+// never carry the password.
+func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, error) {
+	s := &Server{url: redact.URL(rawURL), norm: make(map[*Desired]*normalized)}
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, fmt.Errorf("server url %q: want mysql://, mariadb:// or sqlite://", s.url)
+	}
+	switch scheme {
+	case "sqlite":
+		if rest == "" {
+			return nil, fmt.Errorf("server url %q: sqlite:// needs a directory", s.url)
+		}
+		s.engine, s.dir, s.version = SQLite, filepath.Clean(rest), "sqlite"
+		return s, nil
+	case "mysql", "mariadb":
+		cfg, err := mysqlConfig(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("server url %q: %s", s.url, redact.Text(err.Error()))
+		}
+		connector, err := gomysql.NewConnector(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("server url %q: %s", s.url, redact.Text(err.Error()))
+		}
+		s.db = sql.OpenDB(connector)
+		n := opts.MaxConnections
+		if n <= 0 {
+			n = 10
+		}
+		s.db.SetMaxOpenConns(n)
+		s.db.SetMaxIdleConns(n)
+		s.db.SetConnMaxIdleTime(time.Minute)
+		if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.version); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("connect %s: %s", s.url, redact.Text(err.Error()))
+		}
+		s.engine = MySQL
+		if strings.Contains(strings.ToLower(s.version), "mariadb") {
+			s.engine = MariaDB
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)
+}
+
+// EngineOf returns the engine a server URL names without connecting:
+// SQLite for sqlite://, MySQL for mysql:// (it may turn out MariaDB when
+// connected; both share one dialect) and MariaDB for mariadb://.
+func EngineOf(rawURL string) (Engine, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	switch {
+	case !ok:
+		return "", fmt.Errorf("server url %q: want mysql://, mariadb:// or sqlite://", redact.URL(rawURL))
+	case scheme == "sqlite":
+		return SQLite, nil
+	case scheme == "mysql":
+		return MySQL, nil
+	case scheme == "mariadb":
+		return MariaDB, nil
+	}
+	return "", fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", redact.URL(rawURL), scheme)
+}
+
+func mysqlConfig(rawURL string) (*gomysql.Config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Error quotes the URL; keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return nil, ue.Err
+		}
+		return nil, errors.New("invalid url")
+	}
+	if strings.Trim(u.Path, "/") != "" {
+		return nil, fmt.Errorf("a server url names no database (tenants have their own), got path %q", u.Path)
+	}
+	cfg := gomysql.NewConfig()
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	q := u.Query()
+	if sock := q.Get("socket"); sock != "" {
+		cfg.Net, cfg.Addr = "unix", sock
+		q.Del("socket")
+	} else {
+		cfg.Net, cfg.Addr = "tcp", u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+	}
+	cfg.ParseTime = true
+	cfg.Timeout = 10 * time.Second
+	for k, vs := range q {
+		switch k {
+		case "tls":
+			cfg.TLSConfig = vs[0]
+		case "timeout":
+			d, err := time.ParseDuration(vs[0])
+			if err != nil {
+				return nil, fmt.Errorf("timeout: %w", err)
+			}
+			cfg.Timeout = d
+		default:
+			if cfg.Params == nil {
+				cfg.Params = map[string]string{}
+			}
+			cfg.Params[k] = vs[0]
+		}
+	}
+	if cfg.TLSConfig != "" {
+		// Validate the value the way the driver would.
+		if _, err := gomysql.ParseDSN(cfg.FormatDSN()); err != nil {
+			return nil, errors.New("invalid tls parameter")
+		}
+	}
+	return cfg, nil
+}
+
+// Engine returns the server's engine.
+func (s *Server) Engine() Engine { return s.engine }
+
+// Version returns the server's version string.
+func (s *Server) Version() string { return s.version }
+
+// Close closes the server's pool.
+func (s *Server) Close() error {
+	if s.db != nil {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// Target is one tenant database on a server, held through one connection for
+// the time of a reconcile. A Target from Lock holds the database's lock.
+type Target struct {
+	server   *Server
+	database string
+	exists   bool
+	conn     *sql.Conn // MySQL and MariaDB
+	db       *sql.DB   // SQLite
+	drv      migrate.Driver
+	release  func() error
+}
+
+// Read opens database for inspection and planning, without a lock and
+// without creating anything.
+func (s *Server) Read(ctx context.Context, database string) (*Target, error) {
+	return s.target(ctx, database, false, 0)
+}
+
+// Lock opens database and takes its lock, waiting up to wait for another
+// holder. The lock is GET_LOCK on MySQL and MariaDB (server-wide, so two
+// landlord processes never apply to one database at once) and an exclusive
+// flock on the SQLite file. On SQLite the file is created if missing.
+// ErrLocked is returned when the wait ends without the lock.
+func (s *Server) Lock(ctx context.Context, database string, wait time.Duration) (*Target, error) {
+	return s.target(ctx, database, true, wait)
+}
+
+func (s *Server) target(ctx context.Context, database string, lock bool, wait time.Duration) (*Target, error) {
+	t := &Target{server: s, database: database}
+	switch s.engine {
+	case SQLite:
+		return t, t.openSQLite(ctx, lock, wait)
+	default:
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("connect: %s", redact.Text(err.Error()))
+		}
+		t.conn = conn
+		t.release = conn.Close
+		if lock {
+			name := lockName(database)
+			var got sql.NullInt64
+			if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("lock %s: %w", database, err)
+			}
+			if !got.Valid || got.Int64 != 1 {
+				conn.Close()
+				return nil, fmt.Errorf("lock %s: %w", database, ErrLocked)
+			}
+			t.release = func() error {
+				// The lock goes with the connection: close it even when the
+				// context of the run is gone.
+				_, err := conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", name)
+				return errors.Join(err, conn.Close())
+			}
+		}
+		drv, err := mysql.Open(conn)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("open driver: %w", err)
+		}
+		t.drv = drv
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&n); err != nil {
+			t.Close()
+			return nil, fmt.Errorf("look up %s: %w", database, err)
+		}
+		t.exists = n > 0
+		return t, nil
+	}
+}
+
+// lockName is the server-wide lock of a database. MySQL limits lock names to
+// 64 characters; long database names are hashed.
+func lockName(database string) string {
+	name := "landlord:" + database
+	if len(name) > 64 {
+		sum := sha256.Sum256([]byte(database))
+		name = "landlord:" + hex.EncodeToString(sum[:])[:48]
+	}
+	return name
+}
+
+// Database returns the target's database name.
+func (t *Target) Database() string { return t.database }
+
+// Exists reports whether the database existed when the target was opened.
+func (t *Target) Exists() bool { return t.exists }
+
+// Close releases the lock, if held, and the connection.
+func (t *Target) Close() error {
+	if t.release == nil {
+		return nil
+	}
+	err := t.release()
+	t.release = nil
+	return err
+}
+
+// schemaName is the name the target's schema has for Atlas.
+func (t *Target) schemaName() string {
+	if t.server.engine == SQLite {
+		return "main"
+	}
+	return t.database
+}
+
+// Live is an inspected database schema.
+type Live struct {
+	engine Engine
+	exists bool
+	schema *atlas.Schema
+}
+
+// Exists reports whether the database exists.
+func (l *Live) Exists() bool { return l.exists }
+
+// Tables returns the names of the live tables.
+func (l *Live) Tables() []string {
+	var names []string
+	if l.schema != nil {
+		for _, t := range l.schema.Tables {
+			names = append(names, t.Name)
+		}
+	}
+	return names
+}
+
+// Inspect reads the live schema of the target database. A missing database
+// is an empty, non-existing Live, not an error.
+func (t *Target) Inspect(ctx context.Context) (*Live, error) {
+	l := &Live{engine: t.server.engine, exists: t.exists, schema: &atlas.Schema{Name: t.schemaName()}}
+	if !t.exists || t.drv == nil {
+		return l, nil
+	}
+	s, err := t.drv.InspectSchema(ctx, t.schemaName(), nil)
+	switch {
+	case atlas.IsNotExistError(err):
+		l.exists = false
+		return l, nil
+	case err != nil:
+		return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+	}
+	l.schema = s
+	return l, nil
+}
+
+// Plan diffs the live schema against desired and returns the statements
+// that would make the database match.
+func (t *Target) Plan(ctx context.Context, live *Live, d *Desired) (*Plan, error) {
+	drv := t.drv
+	if drv == nil {
+		// A missing SQLite file planned without a lock: plan against an
+		// empty in-memory database.
+		mem, closeMem, err := memoryDriver(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer closeMem()
+		drv = mem
+	}
+	p, err := plan(ctx, drv, t.schemaName(), live, d)
+	if err != nil {
+		return nil, err
+	}
+	p.Database = t.database
+	return p, nil
+}
+
+// StatementResult is what happened to one statement of an applied plan.
+type StatementResult struct {
+	Index    int
+	Duration time.Duration
+	Err      error
+}
+
+// ApplyError tells which statement of a plan failed. The statements before
+// it were applied (DDL is not transactional on MySQL and MariaDB); the ones
+// after it were not run.
+type ApplyError struct {
+	Index int
+	SQL   string
+	Err   error
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("statement %d: %v", e.Index+1, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Apply runs the plan's statements in order on the target, calling done
+// after each. It stops at the first failing statement and returns an
+// *ApplyError. On SQLite the target must come from Lock.
+func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult)) error {
+	if t.drv == nil {
+		return errors.New("apply needs a locked target")
+	}
+	var exec interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	} = t.conn
+	if t.db != nil {
+		exec = t.db
+	}
+	for i, st := range p.Statements {
+		start := time.Now()
+		_, err := exec.ExecContext(ctx, st.SQL, st.args...)
+		r := StatementResult{Index: i, Duration: time.Since(start), Err: err}
+		if done != nil {
+			done(r)
+		}
+		if err != nil {
+			return &ApplyError{Index: i, SQL: st.SQL, Err: err}
+		}
+	}
+	if p.Create {
+		t.exists = true
+	}
+	return nil
+}
+
+// DesiredHash returns the hash that the live schema of a database on this
+// server has once it matches d. It is computed once per desired schema and
+// server: the desired schema is applied to a scratch database (an in-memory
+// file on SQLite, a landlord_dev_* database on MySQL and MariaDB, dropped
+// afterwards) and inspected back, so the server's own normalization (default
+// charsets, implicit indexes, type spellings) is in the hash.
+func (s *Server) DesiredHash(ctx context.Context, d *Desired) (string, error) {
+	s.mu.Lock()
+	n, ok := s.norm[d]
+	if !ok {
+		n = &normalized{}
+		s.norm[d] = n
+	}
+	s.mu.Unlock()
+	n.once.Do(func() { n.hash, n.err = s.normalize(ctx, d) })
+	return n.hash, n.err
+}
+
+func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
+	var (
+		drv     migrate.Driver
+		name    string
+		exec    func(string, ...any) error
+		cleanup func()
+	)
+	switch s.engine {
+	case SQLite:
+		mem, closeMem, err := memoryDriver(ctx)
+		if err != nil {
+			return "", err
+		}
+		defer closeMem()
+		drv, name = mem, "main"
+		exec = func(q string, args ...any) error {
+			_, err := mem.ExecContext(ctx, q, args...)
+			return err
+		}
+	default:
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return "", fmt.Errorf("connect: %s", redact.Text(err.Error()))
+		}
+		defer conn.Close()
+		suffix := make([]byte, 6)
+		rand.Read(suffix)
+		name = "landlord_dev_" + hex.EncodeToString(suffix)
+		if drv, err = mysql.Open(conn); err != nil {
+			return "", err
+		}
+		exec = func(q string, args ...any) error {
+			_, err := conn.ExecContext(ctx, q, args...)
+			return err
+		}
+		cleanup = func() {
+			conn.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS `"+name+"`")
+		}
+	}
+	t := &Target{server: s, database: name, drv: drv}
+	p, err := plan(ctx, drv, name, &Live{engine: s.engine, exists: s.engine == SQLite, schema: &atlas.Schema{Name: name}}, d)
+	if err != nil {
+		return "", err
+	}
+	if cleanup != nil {
+		defer cleanup()
+	}
+	for _, st := range p.Statements {
+		if err := exec(st.SQL, st.args...); err != nil {
+			return "", fmt.Errorf("normalize desired schema on a scratch database: %s: %w", st.SQL, err)
+		}
+	}
+	t.exists = true
+	live, err := t.Inspect(ctx)
+	if err != nil {
+		return "", err
+	}
+	return live.Hash()
+}
+
+// memoryDriver opens an empty in-memory SQLite database.
+func memoryDriver(ctx context.Context) (*sqliteMem, func(), error) {
+	db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	drv, err := sqlite.Open(db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return &sqliteMem{Driver: drv, db: db}, func() { db.Close() }, nil
+}
+
+type sqliteMem struct {
+	migrate.Driver
+	db *sql.DB
+}
+
+func (m *sqliteMem) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return m.db.ExecContext(ctx, q, args...)
+}
+
+// Hash is the stable hash of the live schema: independent of the database
+// name, of the data (AUTO_INCREMENT counters are not part of it) and of the
+// order of tables, columns, indexes and foreign keys, which the diff ignores
+// too (a column added later sits last in the live table).
+func (l *Live) Hash() (string, error) {
+	s := copySchema(l.schema, placeholder)
+	sortSchema(s)
+	hcl, err := l.marshal(s)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(hcl)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// HCL returns the live schema as Atlas HCL under a fixed schema name, in the
+// database's own order: a snapshot that can be read back and diffed.
+func (l *Live) HCL() ([]byte, error) {
+	return l.marshal(copySchema(l.schema, placeholder))
+}
+
+func (l *Live) marshal(s *atlas.Schema) ([]byte, error) {
+	// Atlas's marshallers need the realm to resolve references.
+	s.Realm = &atlas.Realm{Schemas: []*atlas.Schema{s}}
+	var (
+		hcl []byte
+		err error
+	)
+	if l.engine == SQLite {
+		hcl, err = sqlite.MarshalHCL(s)
+	} else {
+		hcl, err = mysql.MarshalHCL(s)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("marshal schema: %w", err)
+	}
+	return hcl, nil
+}
+
+// sortSchema orders tables, columns, indexes and foreign keys by name.
+func sortSchema(s *atlas.Schema) {
+	sort.Slice(s.Tables, func(i, j int) bool { return s.Tables[i].Name < s.Tables[j].Name })
+	for _, t := range s.Tables {
+		sort.Slice(t.Columns, func(i, j int) bool { return t.Columns[i].Name < t.Columns[j].Name })
+		sort.Slice(t.Indexes, func(i, j int) bool { return t.Indexes[i].Name < t.Indexes[j].Name })
+		sort.Slice(t.ForeignKeys, func(i, j int) bool { return t.ForeignKeys[i].Symbol < t.ForeignKeys[j].Symbol })
+	}
+}
+
+func isMySQLFamily(e Engine) bool { return e == MySQL || e == MariaDB }
+
+// sqlitePath is the file of a tenant database on an SQLite server.
+func (s *Server) sqlitePath(database string) string {
+	return filepath.Join(s.dir, database+".db")
+}
+
+// Exists reports whether database exists on the server.
+func (s *Server) Exists(ctx context.Context, database string) (bool, error) {
+	if s.engine == SQLite {
+		_, err := os.Stat(s.sqlitePath(database))
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&n)
+	return n > 0, err
+}

@@ -1,0 +1,508 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sync and health values (Argo CD's model).
+const (
+	Synced    = "Synced"
+	OutOfSync = "OutOfSync"
+	Unknown   = "Unknown"
+
+	Healthy     = "Healthy"
+	Progressing = "Progressing"
+	Degraded    = "Degraded"
+	Missing     = "Missing"
+	// SuspendedHealth is the health of a tenant that reconciles leave alone.
+	SuspendedHealth = "Suspended"
+)
+
+// Tenant is the recorded status of one tenant.
+type Tenant struct {
+	Slug                  string     `json:"slug"`
+	Name                  string     `json:"name"`
+	Template              string     `json:"template"`
+	Modules               []string   `json:"modules"`
+	Server                string     `json:"server"`
+	Database              string     `json:"database"`
+	Domain                string     `json:"domain,omitempty"`
+	Lifecycle             string     `json:"lifecycle"`
+	Sync                  string     `json:"sync"`
+	Health                string     `json:"health"`
+	LastAttemptedRevision string     `json:"last_attempted_revision"`
+	LastAppliedRevision   string     `json:"last_applied_revision"`
+	DesiredHash           string     `json:"desired_hash"`
+	LiveHash              string     `json:"live_hash"`
+	DatabaseCreatedAt     *time.Time `json:"database_created_at"`
+	LastSyncedAt          *time.Time `json:"last_synced_at"`
+	LastError             string     `json:"last_error"`
+	LastRunID             int64      `json:"last_run_id,omitempty"`
+	RemovedAt             *time.Time `json:"removed_at,omitempty"`
+	UpdatedAt             time.Time  `json:"updated_at"`
+}
+
+const tenantColumns = `slug, name, template, modules, server, database_name, domain, lifecycle, sync_status, health_status,
+	last_attempted_revision, last_applied_revision, desired_hash, live_hash, database_created_at, last_synced_at,
+	last_error, last_run_id, removed_at, updated_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
+	var (
+		t                                 Tenant
+		modules                           string
+		created, synced, removed, updated sql.NullTime
+		runID                             sql.NullInt64
+	)
+	err := row.Scan(&t.Slug, &t.Name, &t.Template, &modules, &t.Server, &t.Database, &t.Domain, &t.Lifecycle,
+		&t.Sync, &t.Health, &t.LastAttemptedRevision, &t.LastAppliedRevision, &t.DesiredHash, &t.LiveHash,
+		&created, &synced, &t.LastError, &runID, &removed, &updated)
+	if err != nil {
+		return t, err
+	}
+	t.Modules = []string{}
+	if modules != "" {
+		t.Modules = strings.Split(modules, ",")
+	}
+	t.DatabaseCreatedAt, t.LastSyncedAt, t.RemovedAt = timePtr(created), timePtr(synced), timePtr(removed)
+	t.UpdatedAt = updated.Time.UTC()
+	t.LastRunID = runID.Int64
+	return t, nil
+}
+
+// Tenants returns every recorded tenant, by slug.
+func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants ORDER BY slug")
+	if err != nil {
+		return nil, fmt.Errorf("read tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read tenants: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Tenant returns the recorded tenant slug; ok is false when there is none.
+func (s *Store) Tenant(ctx context.Context, slug string) (t Tenant, ok bool, err error) {
+	t, err = scanTenant(s.db.QueryRowContext(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE slug = ?", slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("read tenant %s: %w", slug, err)
+	}
+	return t, true, nil
+}
+
+// SaveTenant writes the tenant's record, creating it if needed.
+func (s *Store) SaveTenant(ctx context.Context, t Tenant) error {
+	t.UpdatedAt = now()
+	args := []any{t.Slug, t.Name, t.Template, strings.Join(t.Modules, ","), t.Server, t.Database, t.Domain, t.Lifecycle,
+		t.Sync, t.Health, t.LastAttemptedRevision, t.LastAppliedRevision, t.DesiredHash, t.LiveHash,
+		nullTime(t.DatabaseCreatedAt), nullTime(t.LastSyncedAt), t.LastError, sql.NullInt64{Int64: t.LastRunID, Valid: t.LastRunID != 0},
+		nullTime(t.RemovedAt), t.UpdatedAt}
+	_, err := s.db.ExecContext(ctx, s.upsert("tenants", tenantColumns, "slug"), args...)
+	if err != nil {
+		return fmt.Errorf("save tenant %s: %w", t.Slug, err)
+	}
+	return nil
+}
+
+// MarkRemoved records that the tenants not in keep are no longer in the
+// repository. Their databases are never touched.
+func (s *Store) MarkRemoved(ctx context.Context, keep []string) error {
+	tenants, err := s.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	in := make(map[string]bool, len(keep))
+	for _, k := range keep {
+		in[k] = true
+	}
+	for _, t := range tenants {
+		switch {
+		case !in[t.Slug] && t.RemovedAt == nil:
+			n := now()
+			t.RemovedAt = &n
+		case in[t.Slug] && t.RemovedAt != nil:
+			t.RemovedAt = nil
+		default:
+			continue
+		}
+		if err := s.SaveTenant(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upsert returns an INSERT of columns into table that updates the row when
+// the key exists.
+func (s *Store) upsert(table, columns, key string) string {
+	cols := strings.Split(columns, ",")
+	for i := range cols {
+		cols[i] = strings.TrimSpace(cols[i])
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+	var sets []string
+	for _, c := range cols {
+		if c == key {
+			continue
+		}
+		if s.dialect == MySQL {
+			sets = append(sets, fmt.Sprintf("%s = VALUES(%s)", c, c))
+		} else {
+			sets = append(sets, fmt.Sprintf("%s = excluded.%s", c, c))
+		}
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ", table, strings.Join(cols, ", "), marks)
+	if s.dialect == MySQL {
+		return q + "ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
+	}
+	return q + fmt.Sprintf("ON CONFLICT (%s) DO UPDATE SET ", key) + strings.Join(sets, ", ")
+}
+
+// Run is one reconcile (or other operation) over some tenants.
+type Run struct {
+	ID                int64      `json:"id"`
+	Trigger           string     `json:"trigger"`
+	Actor             string     `json:"actor,omitempty"`
+	Revision          string     `json:"revision"`
+	StartedAt         time.Time  `json:"started_at"`
+	FinishedAt        *time.Time `json:"finished_at"`
+	Outcome           string     `json:"outcome"`
+	Counts            Counts     `json:"counts"`
+	StatementsApplied int        `json:"statements_applied"`
+	Error             string     `json:"error,omitempty"`
+}
+
+// Counts are the tenants of a run by what happened to them.
+type Counts struct {
+	Total     int `json:"total"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Blocked   int `json:"blocked"`
+	Failed    int `json:"failed"`
+	Suspended int `json:"suspended"`
+}
+
+// Run outcomes.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunError     = "error"
+)
+
+// StartRun records the start of a run and returns its id. It is written
+// before anything is attempted.
+func (s *Store) StartRun(ctx context.Context, trigger, actor, revision string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, "INSERT INTO runs (trigger_kind, actor, revision, started_at, outcome, error) VALUES (?, ?, ?, ?, ?, '')",
+		trigger, actor, revision, now(), RunRunning)
+	if err != nil {
+		return 0, fmt.Errorf("start run: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// FinishRun records the end of a run.
+func (s *Store) FinishRun(ctx context.Context, id int64, outcome string, c Counts, applied int, runErr string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished_at = ?, outcome = ?, tenants_total = ?, created = ?, updated = ?,
+		unchanged = ?, blocked = ?, failed = ?, suspended = ?, statements_applied = ?, error = ? WHERE id = ?`,
+		now(), outcome, c.Total, c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, applied, runErr, id)
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+const runColumns = `id, trigger_kind, actor, revision, started_at, finished_at, outcome, tenants_total, created, updated,
+	unchanged, blocked, failed, suspended, statements_applied, error`
+
+func scanRun(row interface{ Scan(...any) error }) (Run, error) {
+	var (
+		r        Run
+		started  sql.NullTime
+		finished sql.NullTime
+	)
+	err := row.Scan(&r.ID, &r.Trigger, &r.Actor, &r.Revision, &started, &finished, &r.Outcome, &r.Counts.Total,
+		&r.Counts.Created, &r.Counts.Updated, &r.Counts.Unchanged, &r.Counts.Blocked, &r.Counts.Failed,
+		&r.Counts.Suspended, &r.StatementsApplied, &r.Error)
+	r.StartedAt = started.Time.UTC()
+	r.FinishedAt = timePtr(finished)
+	return r, err
+}
+
+// Runs returns the newest runs first, at most limit.
+func (s *Store) Runs(ctx context.Context, limit int) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+runColumns+" FROM runs ORDER BY id DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, fmt.Errorf("read runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GetRun returns one run.
+func (s *Store) GetRun(ctx context.Context, id int64) (Run, bool, error) {
+	r, err := scanRun(s.db.QueryRowContext(ctx, "SELECT "+runColumns+" FROM runs WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	return r, err == nil, err
+}
+
+// TenantRun is what one run did to one tenant.
+type TenantRun struct {
+	RunID      int64     `json:"run_id"`
+	Tenant     string    `json:"tenant"`
+	Revision   string    `json:"revision"`
+	Action     string    `json:"action"`
+	Outcome    string    `json:"outcome"`
+	Statements int       `json:"statements"`
+	Error      string    `json:"error,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// RecordTenantRun records what a run did to a tenant.
+func (s *Store) RecordTenantRun(ctx context.Context, tr TenantRun) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO run_tenants (run_id, tenant, revision, action, outcome, statements, error, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tr.RunID, tr.Tenant, tr.Revision, tr.Action, tr.Outcome, tr.Statements, tr.Error,
+		tr.StartedAt.UTC(), tr.FinishedAt.UTC())
+	if err != nil {
+		return fmt.Errorf("record run %d tenant %s: %w", tr.RunID, tr.Tenant, err)
+	}
+	return nil
+}
+
+// TenantRuns returns what runs did to tenant, newest first; with tenant
+// empty, what run runID did to each tenant.
+func (s *Store) TenantRuns(ctx context.Context, tenant string, runID int64, limit int) ([]TenantRun, error) {
+	q := "SELECT run_id, tenant, revision, action, outcome, statements, error, started_at, finished_at FROM run_tenants "
+	var args []any
+	if tenant != "" {
+		q += "WHERE tenant = ? ORDER BY run_id DESC LIMIT ?"
+		args = []any{tenant, limit}
+	} else {
+		q += "WHERE run_id = ? ORDER BY tenant LIMIT ?"
+		args = []any{runID, limit}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TenantRun
+	for rows.Next() {
+		var tr TenantRun
+		var st, fin sql.NullTime
+		if err := rows.Scan(&tr.RunID, &tr.Tenant, &tr.Revision, &tr.Action, &tr.Outcome, &tr.Statements, &tr.Error, &st, &fin); err != nil {
+			return nil, err
+		}
+		tr.StartedAt, tr.FinishedAt = st.Time.UTC(), fin.Time.UTC()
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
+
+// Statement is one planned statement of a run for a tenant, with what
+// happened to it.
+type Statement struct {
+	ID          int64      `json:"id"`
+	RunID       int64      `json:"run_id"`
+	Tenant      string     `json:"tenant"`
+	Seq         int        `json:"seq"`
+	Layer       string     `json:"layer"`
+	File        string     `json:"file"`
+	Line        int        `json:"line"`
+	SQL         string     `json:"sql"`
+	Destructive bool       `json:"destructive"`
+	Status      string     `json:"status"`
+	DurationMS  float64    `json:"duration_ms"`
+	Error       string     `json:"error,omitempty"`
+	ExecutedAt  *time.Time `json:"executed_at,omitempty"`
+}
+
+// Statement statuses.
+const (
+	StatementPending = "pending" // recorded before it runs
+	StatementApplied = "applied"
+	StatementFailed  = "failed"
+	StatementSkipped = "skipped" // not run: an earlier statement failed
+	StatementBlocked = "blocked" // not run: the plan is destructive and not allowed
+)
+
+// AddStatements records a tenant's planned statements, before any runs,
+// and sets their ids.
+func (s *Store) AddStatements(ctx context.Context, sts []Statement) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO statements (run_id, tenant, seq, layer, file, line, sql_text, destructive, status, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i := range sts {
+			st := &sts[i]
+			res, err := stmt.ExecContext(ctx, st.RunID, st.Tenant, st.Seq, st.Layer, st.File, st.Line, st.SQL, st.Destructive, st.Status)
+			if err != nil {
+				return fmt.Errorf("record statement: %w", err)
+			}
+			if st.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FinishStatement records what happened to a statement.
+func (s *Store) FinishStatement(ctx context.Context, id int64, status string, d time.Duration, errText string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE statements SET status = ?, duration_ms = ?, error = ?, executed_at = ? WHERE id = ?",
+		status, float64(d.Microseconds())/1000, errText, now(), id)
+	return err
+}
+
+// SetStatementsStatus sets the status of a tenant's statements in a run that
+// are still in status from.
+func (s *Store) SetStatementsStatus(ctx context.Context, runID int64, tenant, from, to string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE statements SET status = ? WHERE run_id = ? AND tenant = ? AND status = ?", to, runID, tenant, from)
+	return err
+}
+
+// Statements returns the statements of a run (all tenants when tenant is
+// empty), in order.
+func (s *Store) Statements(ctx context.Context, runID int64, tenant string) ([]Statement, error) {
+	q := `SELECT id, run_id, tenant, seq, layer, file, line, sql_text, destructive, status, duration_ms, error, executed_at
+		FROM statements WHERE run_id = ?`
+	args := []any{runID}
+	if tenant != "" {
+		q += " AND tenant = ?"
+		args = append(args, tenant)
+	}
+	q += " ORDER BY tenant, seq"
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Statement
+	for rows.Next() {
+		var st Statement
+		var at sql.NullTime
+		if err := rows.Scan(&st.ID, &st.RunID, &st.Tenant, &st.Seq, &st.Layer, &st.File, &st.Line, &st.SQL, &st.Destructive,
+			&st.Status, &st.DurationMS, &st.Error, &at); err != nil {
+			return nil, err
+		}
+		st.ExecutedAt = timePtr(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Snapshot is a tenant's schema as Atlas HCL at one point in time.
+type Snapshot struct {
+	ID        int64     `json:"id"`
+	Tenant    string    `json:"tenant"`
+	RunID     int64     `json:"run_id,omitempty"`
+	Revision  string    `json:"revision"`
+	Hash      string    `json:"hash"`
+	HCL       string    `json:"hcl,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AddSnapshot records a snapshot and returns its id.
+func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) (int64, error) {
+	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, hash, hcl, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Hash, snap.HCL, now())
+	if err != nil {
+		return 0, fmt.Errorf("record snapshot of %s: %w", snap.Tenant, err)
+	}
+	return res.LastInsertId()
+}
+
+// Snapshots returns a tenant's snapshots, newest first, without their HCL.
+func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, tenant, run_id, revision, hash, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC", tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Snapshot
+	for rows.Next() {
+		var sn Snapshot
+		var run sql.NullInt64
+		var at sql.NullTime
+		if err := rows.Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Hash, &at); err != nil {
+			return nil, err
+		}
+		sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// LatestSnapshot returns the newest snapshot of tenant, with its HCL.
+func (s *Store) LatestSnapshot(ctx context.Context, tenant string) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? ORDER BY id DESC LIMIT 1", tenant)
+}
+
+// GetSnapshot returns snapshot id of tenant, with its HCL.
+func (s *Store) GetSnapshot(ctx context.Context, tenant string, id int64) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? AND id = ?", tenant, id)
+}
+
+func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapshot, bool, error) {
+	var sn Snapshot
+	var run sql.NullInt64
+	var at sql.NullTime
+	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, hash, hcl, created_at FROM snapshots "+where, args...).
+		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Hash, &sn.HCL, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sn, false, nil
+	}
+	if err != nil {
+		return sn, false, err
+	}
+	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+	return sn, true, nil
+}
+
+// LatestSnapshotHashes returns the hash of each tenant's newest snapshot.
+func (s *Store) LatestSnapshotHashes(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.tenant, s.hash FROM snapshots s
+		JOIN (SELECT tenant, MAX(id) AS id FROM snapshots GROUP BY tenant) latest ON latest.id = s.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var t, h string
+		if err := rows.Scan(&t, &h); err != nil {
+			return nil, err
+		}
+		out[t] = h
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,187 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/landlord/landlord/internal/redact"
+)
+
+// Dialect is the engine of the landlord database.
+type Dialect string
+
+// The dialects of the landlord database.
+const (
+	SQLite Dialect = "sqlite"
+	MySQL  Dialect = "mysql"
+)
+
+// Store is the landlord database: tenants and their status, runs, the
+// statements of every run, and schema snapshots.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	where   string // redacted location, for messages
+}
+
+// LogValue implements slog.LogValuer: a store logs without credentials.
+func (s *Store) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("dialect", string(s.dialect)), slog.String("location", s.where))
+}
+
+// Open opens the landlord database at dsn and migrates its schema to the
+// current version. dsn is a file path or sqlite://PATH for SQLite (the
+// file and its directory are created), or mysql://user:pass@host:port/DB
+// for MySQL and MariaDB (the database is created if missing).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{where: redact.URL(dsn)}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "mysql://"), strings.HasPrefix(dsn, "mariadb://"):
+		err = s.openMySQL(ctx, dsn)
+	default:
+		err = s.openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("migrate landlord database %s: %w", s.where, err)
+	}
+	return s, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, path string) error {
+	s.dialect = SQLite
+	if path == "" {
+		return errors.New("landlord database: empty path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("landlord database %s: %w", path, err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("landlord database %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer, and a pool of one keeps the
+	// process's own writers from contending for the file lock.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("landlord database %s: %w", path, err)
+	}
+	s.db = db
+	return nil
+}
+
+func (s *Store) openMySQL(ctx context.Context, dsn string) error {
+	s.dialect = MySQL
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return fmt.Errorf("landlord database %s: invalid url", s.where)
+	}
+	name := strings.Trim(u.Path, "/")
+	if name == "" {
+		return fmt.Errorf("landlord database %s: the url must name a database, e.g. mysql://user@host:3306/landlord", s.where)
+	}
+	if strings.ContainsAny(name, "`/\\ ;") {
+		return fmt.Errorf("landlord database %s: invalid database name %q", s.where, name)
+	}
+	cfg := gomysql.NewConfig()
+	cfg.Net, cfg.Addr = "tcp", u.Host
+	if u.Port() == "" {
+		cfg.Addr += ":3306"
+	}
+	if sock := u.Query().Get("socket"); sock != "" {
+		cfg.Net, cfg.Addr = "unix", sock
+	}
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Timeout = 10 * time.Second
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	if tls := u.Query().Get("tls"); tls != "" {
+		cfg.TLSConfig = tls
+	}
+	// Create the database first, on a connection without one.
+	boot, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+	}
+	bdb := sql.OpenDB(boot)
+	_, err = bdb.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	bdb.Close()
+	if err != nil {
+		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+	}
+	cfg.DBName = name
+	connector, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+	}
+	s.db = sql.OpenDB(connector)
+	s.db.SetMaxOpenConns(8)
+	s.db.SetConnMaxIdleTime(time.Minute)
+	return nil
+}
+
+// Dialect returns the engine of the landlord database.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB returns the database handle, for features that keep tables of their
+// own in the landlord database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the landlord database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the landlord database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// tx runs fn in a transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// now is the time stored for "now": UTC, microseconds, as both dialects keep.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func nullTime(t *time.Time) sql.NullTime {
+	if t == nil || t.IsZero() {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: t.UTC(), Valid: true}
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
