@@ -2,18 +2,19 @@ package schema
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // exampleLayers returns the layers of the example's nepali-congress tenant.
 func exampleLayers(t testing.TB, modules ...string) []Layer {
 	t.Helper()
-	root := "../examples/platform"
+	root := testenv.ExampleDir()
 	read := func(name, dir string) Layer {
 		paths, err := filepath.Glob(filepath.Join(root, dir, "*.hcl"))
 		if err != nil {
@@ -59,7 +60,7 @@ func TestExampleRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := "lltest_roundtrip"
+			db := testenv.Name(t) + "db"
 			dropDB(t, srv, db)
 			tg, err := srv.Lock(ctx, db, time.Second)
 			if err != nil {
@@ -115,13 +116,7 @@ func firstLine(s string) string {
 	return l
 }
 
-func mariaURL(t testing.TB) string {
-	u := os.Getenv("LANDLORD_TEST_MYSQL")
-	if u == "" {
-		u = "mysql://root@127.0.0.1:3306/"
-	}
-	return u
-}
+func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
 
 func dropDB(t testing.TB, srv *Server, db string) {
 	t.Helper()
@@ -135,5 +130,3 @@ func dropDB(t testing.TB, srv *Server, db string) {
 	drop()
 	t.Cleanup(drop)
 }
-
-var _ = sql.ErrNoRows
