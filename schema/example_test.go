@@ -130,3 +130,80 @@ func dropDB(t testing.TB, srv *Server, db string) {
 	drop()
 	t.Cleanup(drop)
 }
+
+// TestOfflinePlanMatchesLive: a snapshot read back plans like the live
+// database it was taken from, and two desired schemas plan without a server.
+func TestOfflinePlanMatchesLive(t *testing.T) {
+	ctx := context.Background()
+	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	older, err := Compose(srv.Engine(), exampleLayers(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := Compose(srv.Engine(), exampleLayers(t, "election"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := testenv.Name(t) + "db"
+	dropDB(t, srv, db)
+	tg, err := srv.Lock(ctx, db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	live, _ := tg.Inspect(ctx)
+	p, err := tg.Plan(ctx, live, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Apply(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	live, err = tg.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	online, err := tg.Plan(ctx, live, newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcl, err := live.HCL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := LiveFromHCL(srv.Engine(), hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := OpenOffline(srv.Engine(), srv.Version())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer off.Close()
+	fromSnap, err := off.Plan(ctx, snap, newer, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDesired, err := off.Plan(ctx, LiveFrom(srv.Engine(), older), newer, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(online.Statements) == 0 {
+		t.Fatal("adding the election module planned nothing")
+	}
+	for name, got := range map[string]*Plan{"snapshot": fromSnap, "desired": fromDesired} {
+		if len(got.Statements) != len(online.Statements) {
+			t.Errorf("%s: %d statements, live planned %d", name, len(got.Statements), len(online.Statements))
+			continue
+		}
+		for i := range got.Statements {
+			if got.Statements[i].SQL != online.Statements[i].SQL {
+				t.Errorf("%s statement %d:\n got %s\nwant %s", name, i, got.Statements[i].SQL, online.Statements[i].SQL)
+			}
+		}
+	}
+}

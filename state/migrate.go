@@ -191,8 +191,15 @@ var migrations = []migration{
 	},
 }
 
-// SchemaVersion is the version of the landlord database this build writes.
-func SchemaVersion() int { return migrations[len(migrations)-1].version }
+// SchemaVersion is the version of the landlord database this build writes:
+// the highest of its migrations.
+func SchemaVersion() int {
+	v := 0
+	for _, m := range migrations {
+		v = max(v, m.version)
+	}
+	return v
+}
 
 // migrate brings the landlord database to the newest version. Concurrent
 // starts are safe: SQLite takes the write lock in the transaction, MySQL a
@@ -220,15 +227,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := conn.ExecContext(ctx, create); err != nil {
 		return err
 	}
-	var current sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM landlord_schema_version").Scan(&current); err != nil {
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM landlord_schema_version")
+	if err != nil {
 		return err
 	}
-	if int(current.Int64) > SchemaVersion() {
-		return fmt.Errorf("the landlord database is at version %d, newer than this landlord (%d): upgrade landlord", current.Int64, SchemaVersion())
+	newest := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+		newest = max(newest, v)
 	}
+	rows.Close()
+	if newest > SchemaVersion() {
+		return fmt.Errorf("the landlord database is at version %d, newer than this landlord (%d): upgrade landlord", newest, SchemaVersion())
+	}
+	// Every version not yet applied runs, in order: versions developed on
+	// separate branches may land out of order.
 	for _, m := range migrations {
-		if m.version <= int(current.Int64) {
+		if applied[m.version] {
 			continue
 		}
 		stmts := m.sqlite
