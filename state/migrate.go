@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -17,7 +18,9 @@ type migration struct {
 	mysql   []string
 }
 
-// migrations in order. Never edit a released one: add a new version.
+// migrations of the landlord database. Never edit a released one: add a
+// new version, in a file of its own (migrate_vN.go) that appends it in an
+// init function. They run in version order.
 var migrations = []migration{
 	{
 		version: 1,
@@ -248,7 +251,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	// Every version not yet applied runs, in order: versions developed on
 	// separate branches may land out of order.
-	for _, m := range migrations {
+	ordered := append([]migration(nil), migrations...)
+	sort.Slice(ordered, func(i, j int) bool { return ordered[i].version < ordered[j].version })
+	for _, m := range ordered {
 		if applied[m.version] {
 			continue
 		}
