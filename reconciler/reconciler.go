@@ -48,6 +48,10 @@ type Options struct {
 	Trigger, Actor string
 	// Progress is called as each tenant finishes, from any goroutine.
 	Progress func(TenantResult)
+	// Acting is called when a tenant's plan is about to be applied, with
+	// its action (create or update) and changes, from any goroutine. It
+	// must not block: serve turns it into the provisioning.started event.
+	Acting func(TenantResult)
 }
 
 // Result is the outcome of one reconcile.
@@ -487,6 +491,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		// interrupted: a half-applied plan is worse than a late exit.
 		actx := context.WithoutCancel(ctx)
 		ru.progressing(actx, t)
+		if ru.opts.Acting != nil {
+			ru.opts.Acting(*tr)
+		}
 		ids := ru.recordPlanned(actx, t, p, state.StatementPending)
 		err := target.Apply(actx, p, func(r schema.StatementResult) {
 			tr.Applied += boolInt(r.Err == nil)
@@ -584,18 +591,21 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 		ru.desired[key] = e
 	}
 	ru.mu.Unlock()
-	e.once.Do(func() {
-		layers := make([]schema.Layer, len(t.Layers))
-		for i, l := range t.Layers {
-			layers[i] = schema.Layer{Name: l.Name}
-			for _, f := range l.Files {
-				layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
-			}
-		}
-		c := ru.repo.Config.Database
-		e.d, e.err = schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
-	})
+	e.once.Do(func() { e.d, e.err = compose(engine, ru.repo, t) })
 	return e.d, e.err
+}
+
+// compose composes the tenant's layers into its desired schema.
+func compose(engine schema.Engine, repo *desired.Repo, t *desired.Tenant) (*schema.Desired, error) {
+	layers := make([]schema.Layer, len(t.Layers))
+	for i, l := range t.Layers {
+		layers[i] = schema.Layer{Name: l.Name}
+		for _, f := range l.Files {
+			layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
+		}
+	}
+	c := repo.Config.Database
+	return schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
 }
 
 // recordPlanned records the plan's statements with status and returns their
