@@ -34,13 +34,9 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 
 // load checks out and loads the repository.
 func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
-	overrides := map[string]string{}
-	for _, s := range f.servers {
-		name, u, ok := strings.Cut(s, "=")
-		if !ok || name == "" || u == "" {
-			return nil, fmt.Errorf("--server %q: want NAME=URL", redact.URL(s))
-		}
-		overrides[name] = u
+	overrides, err := f.overrides()
+	if err != nil {
+		return nil, err
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
 		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
