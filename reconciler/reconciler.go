@@ -96,6 +96,10 @@ type TenantResult struct {
 	Duration    time.Duration `json:"-"`
 	// Class of the error, for retries (serve).
 	Class Class `json:"-"`
+
+	// interrupted: the reconcile was cancelled before it changed anything;
+	// the tenant's recorded status stays as it was. acting: the apply began.
+	interrupted, acting bool
 }
 
 // Change is one planned statement with its provenance.
@@ -422,6 +426,12 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
+		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
+			// Cancelled while observing or planning (serve shutting down):
+			// nothing happened to the tenant, so its status is not news.
+			tr.interrupted, tr.Class = true, Transient
+			tr.Error = "not reconciled: interrupted (" + tr.Error + ")"
+		}
 		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
@@ -491,6 +501,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		// interrupted: a half-applied plan is worse than a late exit.
 		actx := context.WithoutCancel(ctx)
 		ru.progressing(actx, t)
+		tr.acting = true
 		if ru.opts.Acting != nil {
 			ru.opts.Acting(*tr)
 		}
@@ -668,6 +679,10 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	if !validSlug(t.Slug) {
 		return
 	}
+	if tr.interrupted {
+		ru.recordTenantRun(ctx, t, tr, start)
+		return
+	}
 	rec := ru.record(t)
 	now := time.Now().UTC()
 	rec.LastRunID = ru.id
@@ -711,6 +726,11 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	ru.mu.Lock()
 	ru.records[t.Slug] = rec
 	ru.mu.Unlock()
+	ru.recordTenantRun(ctx, t, tr, start)
+}
+
+// recordTenantRun records what the run did to the tenant.
+func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
 	outcome := "succeeded"
 	switch tr.Action {
 	case ActionError:

@@ -215,13 +215,17 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	l.metrics.Triggers.WithLabelValues("start").Inc()
 	// At start, the leader reconciles every tenant: what happened while no
 	// serve ran is unknown.
-	if err := l.execute(ctx, func(ctx context.Context) { l.reconcileAll(ctx, "start") }); err != nil {
+	err = l.execute(ctx, func(ctx context.Context) {
+		l.loadRetries(ctx)
+		l.reconcileAll(ctx, "start")
+	})
+	if err != nil {
 		return err
 	}
 	poll := time.NewTimer(jitter(l.cfg.PollInterval, 0.1))
 	full := time.NewTimer(until(l.full))
 	drift := time.NewTimer(until(l.drift))
-	retry := time.NewTimer(time.Hour)
+	retry := time.NewTimer(l.nextRetry())
 	defer func() {
 		poll.Stop()
 		full.Stop()
@@ -243,7 +247,10 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 			job, repoll = func(ctx context.Context) { l.refresh(ctx, source) }, true
 		case <-l.leading:
 			l.metrics.Triggers.WithLabelValues("leader").Inc()
-			job = func(ctx context.Context) { l.reconcileAll(ctx, "leader") }
+			job = func(ctx context.Context) {
+				l.loadRetries(ctx)
+				l.reconcileAll(ctx, "leader")
+			}
 		case <-full.C:
 			full.Reset(until(l.full))
 			l.metrics.Triggers.WithLabelValues("schedule").Inc()

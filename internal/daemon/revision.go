@@ -157,7 +157,10 @@ func (l *Loop) accept(ctx context.Context, repo *desired.Repo) []string {
 			delete(l.retries, slug)
 		}
 	}
-	l.good, l.goodAt, l.prints, l.rejected = repo, now, prints, nil
+	l.good, l.goodAt, l.prints = repo, now, prints
+	if repo.Revision == l.seen {
+		l.rejected = nil // not when restoring the last good one
+	}
 	l.mu.Unlock()
 	sort.Strings(changed)
 	wctx := context.WithoutCancel(ctx)

@@ -66,7 +66,11 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 		"trigger": o.trigger, "actor": o.actor, "outcome": outcome, "counts": res.Counts,
 		"statements_applied": res.Applied, "duration_ms": res.Duration.Milliseconds(),
 	}})
-	l.track(wctx, res)
+	if ctx.Err() == nil {
+		// A run cut short by shutdown says little about the tenants; the
+		// next process starts with a reconcile of all of them anyway.
+		l.track(wctx, res)
+	}
 	return res, nil
 }
 
@@ -153,6 +157,23 @@ func (l *Loop) track(ctx context.Context, res *reconciler.Result) {
 					l.log.Error("forget retry", "tenant", t.Slug, "err", err)
 				}
 			}
+		}
+	}
+}
+
+// loadRetries takes over the retry state recorded by a previous leader (or
+// process), so that a tenant that succeeds now has its state forgotten.
+func (l *Loop) loadRetries(ctx context.Context) {
+	rs, err := l.store.Retries(ctx)
+	if err != nil {
+		l.log.Warn("read retry state", "err", err)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range rs {
+		if _, ok := l.retries[r.Tenant]; !ok {
+			l.retries[r.Tenant] = &r
 		}
 	}
 }
