@@ -259,10 +259,13 @@ func (n *Notifier) deliver(e Event, w Webhook) {
 		code, err := n.post(e, w, body)
 		d := state.Delivery{EventID: e.ID, EventType: e.Type, Webhook: w.label(), Attempt: attempt, StatusCode: code,
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000, AttemptedAt: start.UTC()}
-		retry := err != nil && retryable(code) && attempt <= len(n.opts.Backoff)
+		stopped := err != nil && n.stopped.Err() != nil
+		retry := err != nil && !stopped && retryable(code) && attempt <= len(n.opts.Backoff)
 		switch {
 		case err == nil:
 			d.Status = state.DeliveryDelivered
+		case stopped:
+			d.Status, d.Error = state.DeliveryAbandoned, "cut short: serve stopped ("+err.Error()+")"
 		case retry:
 			d.Status, d.Error = state.DeliveryFailed, err.Error()
 		default:
