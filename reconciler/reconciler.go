@@ -285,8 +285,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 		}
 		wctx := context.WithoutCancel(ctx)
 		var runErr string
-		if ctx.Err() != nil {
-			outcome, runErr = state.RunFailed, "interrupted: "+ctx.Err().Error()
+		if n := countInterrupted(res.Tenants); n > 0 {
+			// A run whose every tenant finished (an apply in flight runs
+			// to its end) is complete, even if it was asked to stop.
+			outcome, runErr = state.RunFailed, fmt.Sprintf("interrupted: %d tenant(s) not reconciled", n)
 		}
 		if len(opts.Tenants) == 0 && ctx.Err() == nil {
 			var keep []string
@@ -302,6 +304,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 		}
 	}
 	return res, nil
+}
+
+func countInterrupted(ts []TenantResult) int {
+	n := 0
+	for _, t := range ts {
+		if t.interrupted {
+			n++
+		}
+	}
+	return n
 }
 
 // selectTenants returns the tenants named in slugs (all when empty), in
@@ -375,7 +387,7 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 	for _, t := range order {
 		if gctx.Err() != nil {
 			results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
-				Error: "not reconciled: interrupted", Class: Transient}
+				Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
 			continue
 		}
 		sem := sems[t.Server]
@@ -384,7 +396,7 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 			case sem <- struct{}{}:
 			case <-gctx.Done():
 				results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
-					Error: "not reconciled: interrupted", Class: Transient}
+					Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
 				return nil
 			}
 			defer func() { <-sem }()
