@@ -71,7 +71,9 @@ func TestServeSIGTERMDuringLongApply(t *testing.T) {
 			if len(runs.Runs) == 0 || runs.Runs[0].Outcome != "running" {
 				return false
 			}
-			var run struct{ Statements []struct{ SQL, Status string } }
+			var run struct {
+				Statements []struct{ SQL, Status string }
+			}
 			p.call("GET", fmt.Sprintf("/api/v1/runs/%d?tenant=cpn-uml", runs.Runs[0].ID), testReadToken, nil, "", &run)
 			for _, s := range run.Statements {
 				if strings.Contains(s.SQL, "`bulk`") && s.Status == state.StatementPending {

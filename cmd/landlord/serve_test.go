@@ -140,7 +140,9 @@ func TestServe(t *testing.T) {
 	if v := p.metric(`landlord_revision_info{revision="` + good + `"}`); v != 1 {
 		t.Errorf("/metrics: the good revision is not the one in force")
 	}
-	var rejected struct{ Revisions []struct{ Revision, Status, Error string } }
+	var rejected struct {
+		Revisions []struct{ Revision, Status, Error string }
+	}
 	p.call("GET", "/api/v1/revisions?status=rejected", testReadToken, nil, "", &rejected)
 	if len(rejected.Revisions) != 1 || rejected.Revisions[0].Revision != bad || !strings.Contains(rejected.Revisions[0].Error, "colour") {
 		t.Errorf("GET /api/v1/revisions?status=rejected: %+v", rejected)
