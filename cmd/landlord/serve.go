@@ -44,8 +44,10 @@ type serveFlags struct {
 	webhooks []notify.Webhook
 }
 
-func newServe(g *globals) *cobra.Command {
-	f := &serveFlags{}
+func newServe(g *globals) *cobra.Command { return serveCommand(g, &serveFlags{}) }
+
+// serveCommand is the serve command filling f.
+func serveCommand(g *globals, f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",

@@ -34,7 +34,7 @@ func bindServe(cmd *cobra.Command, f *serveFlags) error {
 		}
 		fromEnv[p.Name] = true
 		if serr := setFlag(fl, p, splitList(p, v)); serr != nil {
-			err = fmt.Errorf("%s: %w", envName(p.Name), serr)
+			err = fmt.Errorf("%s: %s", envName(p.Name), redact.Text(serr.Error()))
 		}
 	})
 	if err != nil || f.config == "" {
