@@ -456,7 +456,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	// on each other for the pool.
 	desiredHash, err := srv.DesiredHash(ctx, d)
 	if err != nil {
-		return fmt.Errorf("desired schema hash: %w", err)
+		return fmt.Errorf("desired schema: %w", err)
 	}
 	tr.DesiredHash = desiredHash
 	target, err := srv.Lock(ctx, t.Database, ru.opts.LockWait)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -108,13 +107,6 @@ func TestExampleRoundTrip(t *testing.T) {
 	}
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	if len(l) > 120 {
-		l = l[:120]
-	}
-	return l
-}
 
 func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
 
