@@ -107,7 +107,6 @@ func TestExampleRoundTrip(t *testing.T) {
 	}
 }
 
-
 func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
 
 func dropDB(t testing.TB, srv *Server, db string) {
