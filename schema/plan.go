@@ -59,8 +59,8 @@ func (p *Plan) Destructive() []Statement {
 func (p *Plan) Empty() bool { return len(p.Statements) == 0 }
 
 // plan diffs live against desired and plans the statements, in the schema
-// named name, with drv.
-func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired) (*Plan, error) {
+// named name, with drv. Changes to the objects in leave are left out.
+func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired, leave map[Object]bool) (*Plan, error) {
 	if live.engine != d.engine && !(isMySQLFamily(live.engine) && isMySQLFamily(d.engine)) {
 		return nil, fmt.Errorf("desired schema is for %s, live database is %s", d.engine, live.engine)
 	}
@@ -82,6 +82,7 @@ func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *D
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", name, err)
 	}
+	changes = leaveOut(changes, leave)
 	changes, attr := d.attribute(changes)
 	p := &Plan{Database: name, Create: !live.exists}
 	if len(changes) == 0 {
