@@ -121,10 +121,14 @@ func compare(drv atlas.Differ, base, live *Live) ([]Difference, error) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Table != out[j].Table {
-			return out[i].Table < out[j].Table
+		a, b := out[i], out[j]
+		if a.Table != b.Table {
+			return a.Table < b.Table
 		}
-		return out[i].Name < out[j].Name
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Name < b.Name
 	})
 	return out, nil
 }
@@ -215,10 +219,12 @@ func changeObject(table string, c atlas.Change) Object {
 }
 
 // leaveOut removes from changes every change to an object in leave, so the
-// plan leaves those objects as they are.
-func leaveOut(changes []atlas.Change, leave map[Object]bool) []atlas.Change {
+// plan leaves those objects as they are. It returns what it left out of
+// each modified table, by table.
+func leaveOut(changes []atlas.Change, leave map[Object]bool) ([]atlas.Change, map[string][]string) {
+	left := map[string][]string{}
 	if len(leave) == 0 {
-		return changes
+		return changes, left
 	}
 	var out []atlas.Change
 	for _, c := range changes {
@@ -238,7 +244,9 @@ func leaveOut(changes []atlas.Change, leave map[Object]bool) []atlas.Change {
 		case *atlas.ModifyTable:
 			var keep []atlas.Change
 			for _, sc := range c.Changes {
-				if !leave[changeObject(c.T.Name, sc)] {
+				if o := changeObject(c.T.Name, sc); leave[o] {
+					left[c.T.Name] = append(left[c.T.Name], o.String())
+				} else {
 					keep = append(keep, sc)
 				}
 			}
@@ -252,7 +260,58 @@ func leaveOut(changes []atlas.Change, leave map[Object]bool) []atlas.Change {
 		}
 		out = append(out, c)
 	}
-	return out
+	return out, left
+}
+
+// markRebuilds marks destructive the table modifications that SQLite
+// carries out by rebuilding the table from its desired definition (create a
+// copy, copy the rows, drop, rename) when the plan leaves something of that
+// table alone (drift under policy report, ignored columns): the rebuild
+// would lose it.
+func (as attributions) markRebuilds(changes []atlas.Change, left map[string][]string) {
+	for _, c := range changes {
+		mt, ok := c.(*atlas.ModifyTable)
+		if !ok || len(left[mt.T.Name]) == 0 || sqliteAlterable(mt) {
+			continue
+		}
+		a := as[mt]
+		a.destructive = true
+		a.reasons = append(a.reasons, fmt.Sprintf("SQLite rebuilds table %s from its desired definition and loses %s, which the plan leaves alone",
+			mt.T.Name, strings.Join(left[mt.T.Name], ", ")))
+		as[mt] = a
+	}
+}
+
+// sqliteAlterable reports whether SQLite can make a table modification with
+// ALTER TABLE rather than by rebuilding the table: the rule of Atlas's
+// SQLite planner.
+func sqliteAlterable(mt *atlas.ModifyTable) bool {
+	for _, c := range mt.Changes {
+		switch c := c.(type) {
+		case *atlas.RenameColumn, *atlas.RenameIndex, *atlas.DropIndex, *atlas.AddIndex:
+		case *atlas.AddColumn:
+			if len(c.C.Indexes) > 0 || len(c.C.ForeignKeys) > 0 {
+				return false
+			}
+			switch x := c.C.Default.(type) {
+			case *atlas.Literal:
+				switch strings.ToUpper(x.V) {
+				case "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP":
+					return false
+				}
+			case *atlas.RawExpr:
+				return false
+			}
+			for _, a := range c.C.Attrs {
+				if _, ok := a.(*atlas.GeneratedExpr); ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func describeTable(t *atlas.Table) string {

@@ -77,9 +77,9 @@ func TestCompareDrift(t *testing.T) {
 	want := []row{
 		{KindColumn, "members.citizenship_no", Modified, ""},
 		{KindColumn, "members.full_name", Modified, "shorter strings"},
+		{KindColumn, "members.nickname", Added, ""},
 		{KindIndex, "members.members_joined_idx", Added, ""},
 		{KindIndex, "members.members_status_idx", Removed, ""},
-		{KindColumn, "members.nickname", Added, ""},
 		{KindTable, "scratch.", Added, ""},
 	}
 	if d := cmp.Diff(got, want); d != "" {

@@ -16,6 +16,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 	s := copySchema(l.schema, l.schema.Name)
 	droppedTables := map[*atlas.Table]bool{}
 	droppedColumns := map[*atlas.Column]bool{}
+	hidden := map[string][]string{}
 	var tables []*atlas.Table
 	for _, t := range s.Tables {
 		if drop(t.Name, "") {
@@ -26,6 +27,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 		for _, c := range t.Columns {
 			if drop(t.Name, c.Name) {
 				droppedColumns[c] = true
+				hidden[t.Name] = append(hidden[t.Name], Object{Kind: KindColumn, Table: t.Name, Name: c.Name}.String())
 				continue
 			}
 			cols = append(cols, c)
@@ -98,7 +100,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 			c.ForeignKeys = cf
 		}
 	}
-	return &Live{engine: l.engine, exists: l.exists, schema: s}
+	return &Live{engine: l.engine, exists: l.exists, schema: s, hidden: hidden}
 }
 
 // SnapshotDesired returns a schema read back from a snapshot as a desired

@@ -82,8 +82,14 @@ func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *D
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", name, err)
 	}
-	changes = leaveOut(changes, leave)
+	changes, left := leaveOut(changes, leave)
+	for t, objs := range live.hidden {
+		left[t] = append(left[t], objs...)
+	}
 	changes, attr := d.attribute(changes)
+	if live.engine == SQLite {
+		attr.markRebuilds(changes, left)
+	}
 	p := &Plan{Database: name, Create: !live.exists}
 	if len(changes) == 0 {
 		return p, nil
@@ -203,6 +209,20 @@ func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attribution
 				}
 				return d.order[groups[i].origin.Layer] < d.order[groups[j].origin.Layer]
 			})
+			// SQLite makes most table modifications by rebuilding the
+			// table from its whole desired definition: split, the first
+			// rebuild would copy columns that later groups add. One
+			// modification, attributed to its first group, with every
+			// reason.
+			if d.engine == SQLite && len(groups) > 1 && !sqliteAlterable(c) {
+				first := groups[0]
+				for _, g := range groups[1:] {
+					first.destructive = first.destructive || g.destructive
+					first.reasons = append(first.reasons, g.reasons...)
+					first.changes = append(first.changes, g.changes...)
+				}
+				groups = groups[:1]
+			}
 			for _, g := range groups {
 				mt := &atlas.ModifyTable{T: c.T, Changes: g.changes}
 				origins[mt] = g.attribution

@@ -310,6 +310,9 @@ type Live struct {
 	engine Engine
 	exists bool
 	schema *atlas.Schema
+	// hidden are the columns Without removed from the tables it kept, by
+	// table: a plan must not lose them.
+	hidden map[string][]string
 }
 
 // Exists reports whether the database exists.
