@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -34,6 +36,11 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 
 // load checks out and loads the repository.
 func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
+	return f.loadContext(cmd.Context())
+}
+
+// overrides parses the --server flags.
+func (f *repoFlags) overrides() (map[string]string, error) {
 	overrides := map[string]string{}
 	for _, s := range f.servers {
 		name, u, ok := strings.Cut(s, "=")
@@ -42,14 +49,23 @@ func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
 		}
 		overrides[name] = u
 	}
-	co, err := desired.Open(cmd.Context(), desired.Source{
-		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
-		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
-	})
-	if err != nil {
-		return nil, err
+	return overrides, nil
+}
+
+// openState opens the landlord database.
+func openState(cmd *cobra.Command, dsn string) (*state.Store, error) {
+	return state.Open(cmd.Context(), dsn)
+}
+
+// openStateIfExists opens the landlord database unless it is an SQLite
+// file that does not exist: then it returns nil.
+func openStateIfExists(cmd *cobra.Command, dsn string) (*state.Store, error) {
+	if !strings.Contains(dsn, "://") || strings.HasPrefix(dsn, "sqlite://") {
+		if _, err := os.Stat(strings.TrimPrefix(dsn, "sqlite://")); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
 	}
-	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+	return openState(cmd, dsn)
 }
 
 func stateFlag(cmd *cobra.Command, dsn *string) {
@@ -129,12 +145,19 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	if len(repo.Errors) > 0 {
 		return fmt.Errorf("the repository is invalid; nothing was changed:\n%s", repo.Errors.Error())
 	}
+	// A plan reads the landlord database when there is one (pins and drift
+	// baselines change what a reconcile would do); it never creates one.
 	var store reconciler.Store
-	if !f.plan {
-		st, err := state.Open(cmd.Context(), f.state)
-		if err != nil {
-			return err
-		}
+	var st *state.Store
+	if f.plan {
+		st, err = openStateIfExists(cmd, f.state)
+	} else {
+		st, err = openState(cmd, f.state)
+	}
+	if err != nil {
+		return err
+	}
+	if st != nil {
 		defer st.Close()
 		store = st
 	}
