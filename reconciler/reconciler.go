@@ -584,17 +584,7 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 		ru.desired[key] = e
 	}
 	ru.mu.Unlock()
-	e.once.Do(func() {
-		layers := make([]schema.Layer, len(t.Layers))
-		for i, l := range t.Layers {
-			layers[i] = schema.Layer{Name: l.Name}
-			for _, f := range l.Files {
-				layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
-			}
-		}
-		c := ru.repo.Config.Database
-		e.d, e.err = schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
-	})
+	e.once.Do(func() { e.d, e.err = compose(ru.repo, engine, t) })
 	return e.d, e.err
 }
 
