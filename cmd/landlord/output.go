@@ -57,13 +57,7 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 					fmt.Fprintf(w, "  %s: %s\n", t.Slug, basis(t))
 				}
 			}
-			for _, c := range g.Changes {
-				mark := "  "
-				if c.Destructive {
-					mark = "! "
-				}
-				fmt.Fprintf(w, "  %s%s  -- %s %s\n", mark, oneLine(c.SQL, 110), c.Layer, location(c))
-			}
+			writeChanges(w, g.Changes)
 			fmt.Fprintln(w)
 		}
 	}
@@ -121,6 +115,18 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 			res.Duration.Round(time.Millisecond), res.RunID)
 	}
 	fmt.Fprintln(w, summary)
+}
+
+// writeChanges lists statements with their layer and file; ! marks a
+// destructive one.
+func writeChanges(w io.Writer, changes []reconciler.Change) {
+	for _, c := range changes {
+		mark := "  "
+		if c.Destructive {
+			mark = "! "
+		}
+		fmt.Fprintf(w, "  %s%s  -- %s %s\n", mark, oneLine(c.SQL, 110), c.Layer, location(c))
+	}
 }
 
 // tenantNames names the tenants of a group with their databases.

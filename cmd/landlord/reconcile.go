@@ -32,8 +32,14 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
 }
 
-// load checks out and loads the repository.
+// load checks out and loads the repository at --ref.
 func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
+	return f.loadAt(cmd, f.ref)
+}
+
+// loadAt checks out and loads the repository at ref (empty: the files on
+// disk, or the remote's default branch).
+func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error) {
 	overrides := map[string]string{}
 	for _, s := range f.servers {
 		name, u, ok := strings.Cut(s, "=")
@@ -43,7 +49,7 @@ func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
 		overrides[name] = u
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
-		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
+		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
 		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {
