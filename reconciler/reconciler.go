@@ -418,7 +418,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
-		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
+		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
 }
@@ -509,20 +509,23 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 		ctx = actx
 	}
-	// Verify: re-inspect; nothing may remain and the hashes must agree.
-	live, err = target.Inspect(ctx)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	after, err := target.Plan(ctx, live, d)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+	// Verify: re-inspect; nothing may remain and the hashes must agree. A
+	// no-op was planned under the lock from this very inspection: nothing
+	// to re-read.
+	if tr.Action != ActionNoop {
+		if live, err = target.Inspect(ctx); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		after, err := target.Plan(ctx, live, d)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if !after.Empty() {
+			return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
+		}
 	}
 	if tr.LiveHash, err = live.Hash(); err != nil {
 		return fmt.Errorf("verify: %w", err)
-	}
-	if !after.Empty() {
-		return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
 	}
 	if tr.LiveHash != tr.DesiredHash {
 		if tr.Action == ActionNoop {
