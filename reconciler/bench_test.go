@@ -55,6 +55,9 @@ func BenchmarkReconcile200(b *testing.B) {
 		if err != nil || fresh.Counts.Created != n {
 			b.Fatalf("fresh: %v %+v", err, fresh.Counts)
 		}
+		if fresh.Composed != len(moduleSets) {
+			b.Fatalf("%d desired schemas composed for %d distinct layer sets", fresh.Composed, len(moduleSets))
+		}
 		start = time.Now()
 		noop, err := f.rec.Reconcile(ctx, repo, Options{})
 		noopTime := time.Since(start)

@@ -58,7 +58,10 @@ type Result struct {
 	Tenants  []TenantResult
 	Counts   state.Counts
 	// Applied is the number of statements applied.
-	Applied  int
+	Applied int
+	// Composed is the number of desired schemas composed: one per distinct
+	// layer set (and engine), shared by every tenant that has it.
+	Composed int
 	Warnings []string
 	Duration time.Duration
 }
@@ -269,6 +272,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 			res.Counts.Suspended++
 		}
 	}
+	res.Composed = len(ru.desired)
 	res.Duration = time.Since(start)
 	if record {
 		outcome := state.RunSucceeded

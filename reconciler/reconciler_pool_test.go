@@ -70,6 +70,9 @@ func TestConnectionPoolBound(t *testing.T) {
 	if res.Counts.Created != 12 || res.Failed() {
 		t.Fatalf("reconcile: %+v", res.Counts)
 	}
+	if res.Composed != len(moduleSets) {
+		t.Errorf("%d desired schemas composed for 12 tenants over %d distinct layer sets", res.Composed, len(moduleSets))
+	}
 	if peak == 0 || samples < 10 {
 		t.Fatalf("the sampler saw no connection (%d samples): the check would prove nothing", samples)
 	}
