@@ -83,7 +83,10 @@ type Result struct {
 	Tenants []TenantResult
 	Counts  state.Counts
 	// Applied is the number of statements applied.
-	Applied  int
+	Applied int
+	// Composed is the number of desired schemas composed: one per distinct
+	// layer set (and engine), shared by every tenant that has it.
+	Composed int
 	Warnings []string
 	Duration time.Duration
 }
@@ -322,6 +325,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 			res.Counts.Suspended++
 		}
 	}
+	res.Composed = len(ru.desired)
 	res.Duration = time.Since(start)
 	if record {
 		outcome := state.RunSucceeded
@@ -471,7 +475,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
-		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
+		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
 }
@@ -512,7 +516,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	// on each other for the pool.
 	desiredHash, err := srv.DesiredHash(ctx, d)
 	if err != nil {
-		return fmt.Errorf("desired schema hash: %w", err)
+		return fmt.Errorf("desired schema: %w", err)
 	}
 	tr.DesiredHash = desiredHash
 	target, err := srv.Lock(ctx, t.Database, ru.opts.LockWait)
@@ -565,20 +569,23 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 		ctx = actx
 	}
-	// Verify: re-inspect; nothing may remain and the hashes must agree.
-	live, err = target.Inspect(ctx)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	after, err := target.Plan(ctx, live, d)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+	// Verify: re-inspect; nothing may remain and the hashes must agree. A
+	// no-op was planned under the lock from this very inspection: nothing
+	// to re-read.
+	if tr.Action != ActionNoop {
+		if live, err = target.Inspect(ctx); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		after, err := target.Plan(ctx, live, d)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if !after.Empty() {
+			return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
+		}
 	}
 	if tr.LiveHash, err = live.Hash(); err != nil {
 		return fmt.Errorf("verify: %w", err)
-	}
-	if !after.Empty() {
-		return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
 	}
 	if tr.LiveHash != tr.DesiredHash {
 		if tr.Action == ActionNoop {

@@ -485,7 +485,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {
-			return "", fmt.Errorf("normalize desired schema on a scratch database: %s: %w", st.SQL, err)
+			return "", fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 		}
 	}
 	t.exists = true
@@ -567,6 +567,14 @@ func sortSchema(s *atlas.Schema) {
 		sort.Slice(t.Indexes, func(i, j int) bool { return t.Indexes[i].Name < t.Indexes[j].Name })
 		sort.Slice(t.ForeignKeys, func(i, j int) bool { return t.ForeignKeys[i].Symbol < t.ForeignKeys[j].Symbol })
 	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	if len(l) > 200 {
+		l = l[:200] + "…"
+	}
+	return l
 }
 
 func isMySQLFamily(e Engine) bool { return e == MySQL || e == MariaDB }

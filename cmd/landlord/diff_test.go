@@ -55,7 +55,7 @@ func TestDiffRevisions(t *testing.T) {
 	testenv.Replace(t, dir, "tenants/nepali-congress.yaml", "domain:", "database: congress\ndomain:")
 
 	for _, url := range []string{"sqlite://.landlord/tenants", "mariadb://root@127.0.0.1:1/"} {
-		out, errOut, code := landlord(t, "diff", "--repo", dir, "--base", "HEAD", "--detailed-exitcode", "--output", "json", "--server", "primary="+url)
+		code, out, errOut := landlord(t, "", "diff", "--repo", dir, "--base", "HEAD", "--detailed-exitcode", "--output", "json", "--server", "primary="+url)
 		if code != 2 {
 			t.Fatalf("%s: exit %d, want 2\n%s%s", url, code, out, errOut)
 		}
@@ -83,7 +83,7 @@ func TestDiffRevisions(t *testing.T) {
 	}
 
 	// The same revision on both sides: nothing differs.
-	out, _, code := landlord(t, "diff", "--repo", dir, "--base", "HEAD", "--head", "HEAD", "--detailed-exitcode")
+	code, out, _ := landlord(t, "", "diff", "--repo", dir, "--base", "HEAD", "--head", "HEAD", "--detailed-exitcode")
 	if code != 0 {
 		t.Errorf("HEAD to HEAD: exit %d\n%s", code, out)
 	}

@@ -26,7 +26,7 @@ func provisionExample(t *testing.T) *planFixture {
 	f.dir = testenv.CopyExample(t, f.prefix)
 	f.state = filepath.Join(t.TempDir(), "landlord.db")
 	f.repoArgs = []string{"--repo", f.dir, "--server", "primary=" + url, "--state", f.state}
-	if out, errOut, code := landlord(t, f.args("reconcile")...); code != 0 {
+	if code, out, errOut := landlord(t, "", f.args("reconcile")...); code != 0 {
 		t.Fatalf("provision: exit %d\n%s%s", code, out, errOut)
 	}
 	return f
@@ -37,7 +37,7 @@ func (f *planFixture) args(args ...string) []string { return append(args, f.repo
 // planJSONOf runs a JSON plan and returns each tenant's action and changes.
 func (f *planFixture) planJSONOf(t *testing.T, extra ...string) (map[string]any, int) {
 	t.Helper()
-	out, errOut, code := landlord(t, f.args(append([]string{"reconcile", "--plan", "--output", "json"}, extra...)...)...)
+	code, out, errOut := landlord(t, "", f.args(append([]string{"reconcile", "--plan", "--output", "json"}, extra...)...)...)
 	var res struct {
 		Tenants []struct {
 			Slug    string `json:"slug"`
@@ -70,7 +70,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 	f := provisionExample(t)
 
 	t.Run("no changes", func(t *testing.T) {
-		out, errOut, code := landlord(t, f.args("reconcile", "--plan", "--detailed-exitcode", "--output", "markdown")...)
+		code, out, errOut := landlord(t, "", f.args("reconcile", "--plan", "--detailed-exitcode", "--output", "markdown")...)
 		if code != 0 || !strings.Contains(out, "**0 to create · 0 to update · 3 unchanged · 0 blocked · 0 failed** · 1 suspended") {
 			t.Errorf("exit %d\n%s%s", code, out, errOut)
 		}
@@ -84,7 +84,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 		"slug: new-party\nname: New Party\ntemplate: political-party\nmodules: [social]\ndatabase: "+f.prefix+"new_party\n")
 
 	t.Run("markdown groups tenants", func(t *testing.T) {
-		out, errOut, code := landlord(t, f.args("reconcile", "--plan", "--output", "markdown", "--detailed-exitcode")...)
+		code, out, errOut := landlord(t, "", f.args("reconcile", "--plan", "--output", "markdown", "--detailed-exitcode")...)
 		if code != 2 {
 			t.Fatalf("exit %d, want 2\n%s%s", code, out, errOut)
 		}
@@ -108,7 +108,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 		if n, m := strings.Count(out, "` · `layers/"), 1+21; n != m {
 			t.Errorf("%d statements with layer and file, want %d:\n%s", n, m, out)
 		}
-		text, _, code := landlord(t, f.args("reconcile", "--plan")...)
+		code, text, _ := landlord(t, "", f.args("reconcile", "--plan")...)
 		if code != 0 || !strings.Contains(text, "update cpn-uml ("+f.prefix+"cpn_uml on primary), nepali-congress ("+f.prefix+"nepali_congress on primary): 1 statement(s)\n") {
 			t.Errorf("text plan not grouped:\n%s", text)
 		}
@@ -120,7 +120,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 	testenv.Replace(t, f.dir, "layers/modules/social/social.hcl", "  column \"avatar_url\" {\n    type = varchar(255)\n    null = true\n  }\n", "")
 
 	t.Run("destructive flagged at the top", func(t *testing.T) {
-		out, errOut, code := landlord(t, f.args("reconcile", "--plan", "--output", "markdown", "--detailed-exitcode")...)
+		code, out, errOut := landlord(t, "", f.args("reconcile", "--plan", "--output", "markdown", "--detailed-exitcode")...)
 		if code != 1 {
 			t.Fatalf("exit %d, want 1 (blocked)\n%s%s", code, out, errOut)
 		}
@@ -146,10 +146,10 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 		if _, err := db.Exec("ALTER TABLE `" + f.prefix + "cpn_uml`.`members` ADD COLUMN `nickname` varchar(32) NULL"); err != nil {
 			t.Fatal(err)
 		}
-		if out, errOut, code := landlord(t, f.args("reconcile", "--tenant", "cpn-uml")...); code != 1 || !strings.Contains(out, "blocked") {
+		if code, out, errOut := landlord(t, "", f.args("reconcile", "--tenant", "cpn-uml")...); code != 1 || !strings.Contains(out, "blocked") {
 			t.Fatalf("reconcile the drifted tenant: exit %d\n%s%s", code, out, errOut)
 		}
-		out, errOut, _ := landlord(t, f.args("reconcile", "--plan", "--against", "state", "--tenant", "cpn-uml")...)
+		_, out, errOut := landlord(t, "", f.args("reconcile", "--plan", "--against", "state", "--tenant", "cpn-uml")...)
 		if !strings.Contains(out, "cpn-uml: planned from snapshot ") ||
 			!strings.Contains(out, "warning: cpn-uml: snapshot ") || !strings.Contains(out, "the database has drifted from the snapshot") {
 			t.Errorf("no stale-snapshot warning:\n%s%s", out, errOut)

@@ -19,7 +19,7 @@ func TestValidateExample(t *testing.T) {
 		{"validate", "--repo", testenv.ExampleDir()},
 		{"validate", "--repo", testenv.ExampleDir(), "--server", "primary=mysql://root@127.0.0.1:1/"},
 	} {
-		out, errOut, code := landlord(t, args...)
+		code, out, errOut := landlord(t, "", args...)
 		if code != 0 || !strings.Contains(out, "valid: 4 tenants") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
 		}
@@ -35,7 +35,7 @@ func TestValidateThreeFaults(t *testing.T) {
 	testenv.Replace(t, dir, "layers/modules/volunteers/module.yaml", "requires: [election]", "requires: [election, payments]")
 	testenv.Replace(t, dir, "layers/custom/nepali-congress/congress.hcl", "table \"mahasamiti_delegates\" {", "table \"mahasamiti_delegates\" {\n  schema = schema.tenant(")
 
-	out, errOut, code := landlord(t, "validate", "--repo", dir)
+	code, out, errOut := landlord(t, "", "validate", "--repo", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
@@ -57,7 +57,7 @@ func TestValidateThreeFaults(t *testing.T) {
 		t.Errorf("summary: %s", last)
 	}
 
-	out, _, code = landlord(t, "validate", "--repo", dir, "--output", "json")
+	code, out, _ = landlord(t, "", "validate", "--repo", dir, "--output", "json")
 	var v reconciler.Validation
 	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 1 {
 		t.Fatalf("json: exit %d, %v\n%s", code, err, out)
@@ -73,7 +73,7 @@ func TestValidateThreeFaults(t *testing.T) {
 func TestValidateOneBadTenant(t *testing.T) {
 	dir := testenv.CopyExample(t, "")
 	testenv.Replace(t, dir, "tenants/rastriya-swatantra.yaml", "modules: [social]", "modules: [social, social]\ntemplate: [oops]")
-	out, _, code := landlord(t, "validate", "--repo", dir)
+	code, out, _ := landlord(t, "", "validate", "--repo", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 1 || len(lines) < 2 {
 		t.Fatalf("exit %d\n%s", code, out)

@@ -76,7 +76,7 @@ func TestWorkflowCommands(t *testing.T) {
 	t.Chdir(dir)
 	t.Setenv("LANDLORD_PRIMARY_URL", url)
 	t.Setenv("LANDLORD_STATE", state)
-	if out, errOut, code := landlord(t, "reconcile"); code != 0 {
+	if code, out, errOut := landlord(t, "", "reconcile"); code != 0 {
 		t.Fatalf("provision: exit %d\n%s%s", code, out, errOut)
 	}
 	// The pull request: a column in a module, and a new tenant.
@@ -96,7 +96,7 @@ func TestWorkflowCommands(t *testing.T) {
 			t.Fatalf("the workflow should validate, then plan: %+v", cmds)
 		}
 		for _, c := range cmds {
-			out, errOut, code := landlord(t, c.args...)
+			code, out, errOut := landlord(t, "", c.args...)
 			if c.output != "" {
 				if err := os.WriteFile(filepath.Join(dir, c.output), []byte(out), 0o644); err != nil {
 					t.Fatal(err)
