@@ -120,7 +120,7 @@ func Validate(repo *desired.Repo) *Validation {
 	}
 	for _, name := range slices.Sorted(maps.Keys(repo.Modules)) {
 		for _, e := range repo.Modules[name].Errors {
-			owners[e] = users(func(t *desired.Tenant) bool { return contains(t.Modules, name) })
+			owners[e] = users(func(t *desired.Tenant) bool { return slices.Contains(t.Modules, name) })
 		}
 	}
 	for _, e := range repo.Problems() {
@@ -148,7 +148,7 @@ func Validate(repo *desired.Repo) *Validation {
 		checkFiles(repo.Templates[name].Files, users(func(t *desired.Tenant) bool { return t.Template == name }))
 	}
 	for _, name := range slices.Sorted(maps.Keys(repo.Modules)) {
-		checkFiles(repo.Modules[name].Files, users(func(t *desired.Tenant) bool { return contains(t.Modules, name) }))
+		checkFiles(repo.Modules[name].Files, users(func(t *desired.Tenant) bool { return slices.Contains(t.Modules, name) }))
 	}
 	for _, slug := range slices.Sorted(maps.Keys(repo.Custom)) {
 		checkFiles(repo.Custom[slug], users(func(t *desired.Tenant) bool { return t.Slug == slug }))
@@ -294,18 +294,9 @@ func owner(repo *desired.Repo, file string) string {
 
 func appendNew(list []string, items ...string) []string {
 	for _, it := range items {
-		if !contains(list, it) {
+		if !slices.Contains(list, it) {
 			list = append(list, it)
 		}
 	}
 	return list
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

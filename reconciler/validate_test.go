@@ -89,3 +89,17 @@ func TestValidateUnknownEngine(t *testing.T) {
 		t.Errorf("with engine declared: %v", v.Errors)
 	}
 }
+
+// BenchmarkValidateExample measures an offline validate of the example:
+// load, syntax of every layer file, and four compositions.
+func BenchmarkValidateExample(b *testing.B) {
+	for b.Loop() {
+		repo, err := desired.Load(os.DirFS(testenv.ExampleDir()), "bench", desired.LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if v := Validate(repo); !v.Valid() {
+			b.Fatal(v.Errors)
+		}
+	}
+}
