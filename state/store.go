@@ -63,6 +63,23 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// ErrNotFound is returned by OpenExisting when there is no landlord
+// database yet.
+var ErrNotFound = errors.New("no landlord database")
+
+// OpenExisting opens the landlord database like Open, but an SQLite file
+// that does not exist is ErrNotFound instead of a new database: commands
+// that only read never leave an empty database behind.
+func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	if !strings.HasPrefix(dsn, "mysql://") && !strings.HasPrefix(dsn, "mariadb://") {
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: run landlord reconcile first, or pass --state", ErrNotFound, path)
+		}
+	}
+	return Open(ctx, dsn)
+}
+
 func (s *Store) openSQLite(ctx context.Context, path string) error {
 	s.dialect = SQLite
 	if path == "" {
