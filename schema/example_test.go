@@ -62,29 +62,12 @@ func TestExampleRoundTrip(t *testing.T) {
 			}
 			db := testenv.Name(t) + "db"
 			dropDB(t, srv, db)
-			tg, err := srv.Lock(ctx, db, time.Second)
+			live := applyDesired(t, srv, db, d)
+			tg, err := srv.Read(ctx, db)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer tg.Close()
-			live, err := tg.Inspect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := tg.Plan(ctx, live, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range p.Statements {
-				t.Logf("%s:%d %s %v", s.File, s.Line, firstLine(s.SQL), s.Destructive)
-			}
-			if err := tg.Apply(ctx, p, nil); err != nil {
-				t.Fatal(err)
-			}
-			live, err = tg.Inspect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
 			p2, err := tg.Plan(ctx, live, d)
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +89,33 @@ func TestExampleRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// applyDesired plans d for database db on srv, applies it and returns the
+// inspected result.
+func applyDesired(t testing.TB, srv *Server, db string, d *Desired) *Live {
+	t.Helper()
+	ctx := context.Background()
+	tg, err := srv.Lock(ctx, db, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	live, err := tg.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tg.Plan(ctx, live, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Apply(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if live, err = tg.Inspect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return live
 }
 
 func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
@@ -142,23 +152,12 @@ func TestOfflinePlanMatchesLive(t *testing.T) {
 	}
 	db := testenv.Name(t) + "db"
 	dropDB(t, srv, db)
-	tg, err := srv.Lock(ctx, db, time.Second)
+	live := applyDesired(t, srv, db, older)
+	tg, err := srv.Read(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	live, _ := tg.Inspect(ctx)
-	p, err := tg.Plan(ctx, live, older)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tg.Apply(ctx, p, nil); err != nil {
-		t.Fatal(err)
-	}
-	live, err = tg.Inspect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	online, err := tg.Plan(ctx, live, newer)
 	if err != nil {
 		t.Fatal(err)
@@ -225,26 +224,7 @@ func TestHashStable(t *testing.T) {
 	}
 	prefix := testenv.Name(t)
 	testenv.DropPrefix(t, testenv.DB(t), prefix)
-	apply := func(db string, d *Desired) *Live {
-		tg, err := srv.Lock(ctx, db, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tg.Close()
-		live, _ := tg.Inspect(ctx)
-		p, err := tg.Plan(ctx, live, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tg.Apply(ctx, p, nil); err != nil {
-			t.Fatal(err)
-		}
-		live, err = tg.Inspect(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return live
-	}
+	apply := func(db string, d *Desired) *Live { return applyDesired(t, srv, db, d) }
 	hash := func(l *Live) string {
 		h, err := l.Hash()
 		if err != nil {

@@ -96,7 +96,9 @@ func isMySQL(dsn string) bool {
 
 func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	s.dialect = SQLite
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w at %s: pass --state", ErrNotFound, path)
+	} else if err != nil {
 		return fmt.Errorf("landlord database %s: %w", path, err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(15000)")
@@ -110,6 +112,23 @@ func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	}
 	s.db = db
 	return nil
+}
+
+// ErrNotFound is returned by OpenExisting when there is no landlord
+// database yet.
+var ErrNotFound = errors.New("no landlord database")
+
+// OpenExisting opens the landlord database like Open, but an SQLite file
+// that does not exist is ErrNotFound instead of a new database: commands
+// that only read never leave an empty database behind.
+func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	if !isMySQL(dsn) {
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: run landlord reconcile first, or pass --state", ErrNotFound, path)
+		}
+	}
+	return Open(ctx, dsn)
 }
 
 func (s *Store) openSQLite(ctx context.Context, path string) error {

@@ -194,6 +194,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"reconcile", "--concurrency", "0"}, "--concurrency 0"},
 		{[]string{"reconcile", "--repo", "/nonexistent/dir"}, "not a directory"},
 		{[]string{"reconcile", "--repo", testenv.ExampleDir(), "--tenant", "nobody", "--plan"}, `no tenant "nobody"`},
+		{[]string{"status", "--state", "/nonexistent/ll.db"}, "no landlord database at /nonexistent/ll.db"},
 	} {
 		code, _, errOut := landlord(t, "", tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) {

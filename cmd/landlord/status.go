@@ -25,7 +25,7 @@ func newStatus(g *globals) *cobra.Command {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
 			}
-			st, err := state.Open(cmd.Context(), f.state)
+			st, err := state.OpenExisting(cmd.Context(), f.state)
 			if err != nil {
 				return err
 			}
