@@ -48,6 +48,29 @@ type Options struct {
 	Trigger, Actor string
 	// Progress is called as each tenant finishes, from any goroutine.
 	Progress func(TenantResult)
+	// Against is what a plan starts from: AgainstLive (the default)
+	// inspects each tenant's database; AgainstState starts from the
+	// tenant's newest snapshot in Snapshots and connects to no database
+	// server at all. AgainstState needs Plan.
+	Against string
+	// Snapshots is read by plans AgainstState.
+	Snapshots SnapshotSource
+}
+
+// What a plan starts from.
+const (
+	AgainstLive  = "live"
+	AgainstState = "state"
+)
+
+// SnapshotSource is where plans against the landlord database read each
+// tenant's last recorded schema and status.
+type SnapshotSource interface {
+	// LatestSnapshot returns the tenant's newest snapshot with its HCL; ok
+	// is false when it has none.
+	LatestSnapshot(ctx context.Context, tenant string) (snap state.Snapshot, ok bool, err error)
+	// Tenant returns the tenant's record; ok is false when there is none.
+	Tenant(ctx context.Context, slug string) (t state.Tenant, ok bool, err error)
 }
 
 // Result is the outcome of one reconcile.
@@ -55,8 +78,10 @@ type Result struct {
 	RunID    int64
 	Revision string
 	Plan     bool
-	Tenants  []TenantResult
-	Counts   state.Counts
+	// Against is what the plans start from: AgainstLive or AgainstState.
+	Against string
+	Tenants []TenantResult
+	Counts  state.Counts
 	// Applied is the number of statements applied.
 	Applied int
 	// Composed is the number of desired schemas composed: one per distinct
@@ -87,6 +112,12 @@ type TenantResult struct {
 	Action   string   `json:"action"`
 	Changes  []Change `json:"changes"`
 	Error    string   `json:"error,omitempty"`
+	// Snapshot is the snapshot a plan against the landlord database
+	// starts from; nil there when the tenant has none (planned as new).
+	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
+	// Warnings say what may make the plan differ from what an apply
+	// would do.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// Applied statements, for an apply.
 	Applied     int           `json:"-"`
@@ -105,6 +136,14 @@ type Change struct {
 	Line        int      `json:"line,omitempty"`
 	Destructive bool     `json:"destructive"`
 	Reasons     []string `json:"reasons,omitempty"`
+}
+
+// SnapshotRef names the snapshot a plan is based on.
+type SnapshotRef struct {
+	ID        int64     `json:"id"`
+	RunID     int64     `json:"run_id,omitempty"`
+	Revision  string    `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Store is what the reconciler records into: the landlord database.
@@ -203,6 +242,7 @@ type run struct {
 
 	mu      sync.Mutex
 	desired map[string]*desiredEntry
+	offline map[schema.Engine]*offlineEntry
 }
 
 type desiredEntry struct {
@@ -233,8 +273,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 	if opts.Trigger == "" {
 		opts.Trigger = "cli"
 	}
-	ru := &run{Reconciler: r, repo: repo, opts: opts, desired: map[string]*desiredEntry{}, records: map[string]state.Tenant{}}
-	res := &Result{Revision: repo.Revision, Plan: opts.Plan, Warnings: repo.Warnings}
+	switch opts.Against {
+	case "":
+		opts.Against = AgainstLive
+	case AgainstLive:
+	case AgainstState:
+		if !opts.Plan || opts.Snapshots == nil {
+			return nil, errors.New("plans against the landlord database need Plan and Snapshots")
+		}
+	default:
+		return nil, fmt.Errorf("unknown plan basis %q: want live or state", opts.Against)
+	}
+	ru := &run{Reconciler: r, repo: repo, opts: opts, desired: map[string]*desiredEntry{}, records: map[string]state.Tenant{},
+		offline: map[schema.Engine]*offlineEntry{}}
+	defer ru.closeOffline()
+	res := &Result{Revision: repo.Revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {
 		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, repo.Revision); err != nil {
@@ -430,6 +483,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 // reconcile is observe → compute → decide → act → verify for one tenant.
 // It fills tr; an error is the tenant's failure.
 func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
+	if ru.opts.Against == AgainstState {
+		return ru.planFromState(ctx, t, tr)
+	}
 	srv, err := ru.server(ctx, ru.repo, t.Server)
 	if err != nil {
 		return err
@@ -591,17 +647,7 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 		ru.desired[key] = e
 	}
 	ru.mu.Unlock()
-	e.once.Do(func() {
-		layers := make([]schema.Layer, len(t.Layers))
-		for i, l := range t.Layers {
-			layers[i] = schema.Layer{Name: l.Name}
-			for _, f := range l.Files {
-				layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
-			}
-		}
-		c := ru.repo.Config.Database
-		e.d, e.err = schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
-	})
+	e.once.Do(func() { e.d, e.err = compose(ru.repo, engine, t) })
 	return e.d, e.err
 }
 

@@ -340,3 +340,11 @@ func evalError(err error, layers []Layer) error {
 	}
 	return SourceErrors{{Msg: fmt.Sprintf("evaluate layers %s: %v", strings.Join(names, ", "), err)}}
 }
+
+// CheckSyntax parses one layer file on its own and returns its syntax
+// errors, the same ones Compose reports for it. It lets a caller find every
+// syntax error of a repository, also in files no valid composition uses.
+func CheckSyntax(f File) SourceErrors {
+	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
+	return diagErrors(diags)
+}
