@@ -50,6 +50,29 @@ type Options struct {
 	Trigger, Actor string
 	// Progress is called as each tenant finishes, from any goroutine.
 	Progress func(TenantResult)
+	// Against is what a plan starts from: AgainstLive (the default)
+	// inspects each tenant's database; AgainstState starts from the
+	// tenant's newest snapshot in Snapshots and connects to no database
+	// server at all. AgainstState needs Plan.
+	Against string
+	// Snapshots is read by plans AgainstState.
+	Snapshots SnapshotSource
+}
+
+// What a plan starts from.
+const (
+	AgainstLive  = "live"
+	AgainstState = "state"
+)
+
+// SnapshotSource is where plans against the landlord database read each
+// tenant's last recorded schema and status.
+type SnapshotSource interface {
+	// LatestSnapshot returns the tenant's newest snapshot with its HCL; ok
+	// is false when it has none.
+	LatestSnapshot(ctx context.Context, tenant string) (snap state.Snapshot, ok bool, err error)
+	// Tenant returns the tenant's record; ok is false when there is none.
+	Tenant(ctx context.Context, slug string) (t state.Tenant, ok bool, err error)
 }
 
 // Result is the outcome of one reconcile.
@@ -57,10 +80,15 @@ type Result struct {
 	RunID    int64
 	Revision string
 	Plan     bool
-	Tenants  []TenantResult
-	Counts   state.Counts
+	// Against is what the plans start from: AgainstLive or AgainstState.
+	Against string
+	Tenants []TenantResult
+	Counts  state.Counts
 	// Applied is the number of statements applied.
-	Applied  int
+	Applied int
+	// Composed is the number of desired schemas composed: one per distinct
+	// layer set (and engine), shared by every tenant that has it.
+	Composed int
 	Warnings []string
 	Duration time.Duration
 }
@@ -92,6 +120,12 @@ type TenantResult struct {
 	// snapshot before the reconcile acted, each object with what the
 	// reconcile did about it.
 	Drift []DriftFinding `json:"drift,omitempty"`
+	// Snapshot is the snapshot a plan against the landlord database
+	// starts from; nil there when the tenant has none (planned as new).
+	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
+	// Warnings say what may make the plan differ from what an apply
+	// would do.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// Applied statements, for an apply.
 	Applied     int           `json:"-"`
@@ -110,6 +144,14 @@ type Change struct {
 	Line        int      `json:"line,omitempty"`
 	Destructive bool     `json:"destructive"`
 	Reasons     []string `json:"reasons,omitempty"`
+}
+
+// SnapshotRef names the snapshot a plan is based on.
+type SnapshotRef struct {
+	ID        int64     `json:"id"`
+	RunID     int64     `json:"run_id,omitempty"`
+	Revision  string    `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Store is what the reconciler records into: the landlord database.
@@ -243,6 +285,7 @@ type run struct {
 
 	mu      sync.Mutex
 	desired map[string]*desiredEntry
+	offline map[schema.Engine]*offlineEntry
 }
 
 type desiredEntry struct {
@@ -270,9 +313,22 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 	if opts.Trigger == "" {
 		opts.Trigger = "cli"
 	}
+	switch opts.Against {
+	case "":
+		opts.Against = AgainstLive
+	case AgainstLive:
+	case AgainstState:
+		if !opts.Plan || opts.Snapshots == nil {
+			return nil, errors.New("plans against the landlord database need Plan and Snapshots")
+		}
+	default:
+		return nil, fmt.Errorf("unknown plan basis %q: want live or state", opts.Against)
+	}
 	ru.opts = opts
 	ru.desired, ru.records = map[string]*desiredEntry{}, map[string]state.Tenant{}
-	res := &Result{Revision: ru.revision, Plan: opts.Plan, Warnings: repo.Warnings}
+	ru.offline = map[schema.Engine]*offlineEntry{}
+	defer ru.closeOffline()
+	res := &Result{Revision: ru.revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {
 		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, ru.revision); err != nil {
@@ -311,6 +367,7 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 			res.Counts.Pinned++
 		}
 	}
+	res.Composed = len(ru.desired)
 	res.Duration = time.Since(start)
 	if record {
 		outcome := state.RunSucceeded
@@ -517,7 +574,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
-		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
+		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
 }
@@ -525,6 +582,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 // reconcile is observe → compute → decide → act → verify for one tenant.
 // It fills tr; an error is the tenant's failure.
 func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
+	if ru.opts.Against == AgainstState {
+		return ru.planFromState(ctx, t, tr)
+	}
 	srv, err := ru.server(ctx, ru.repo, t.Server)
 	if err != nil {
 		return err
@@ -616,23 +676,25 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 		ctx = actx
 	}
-	// Verify: re-inspect; nothing may remain and the hashes must agree.
-	// Drift the policy leaves alone stays, so it is left out of the check
-	// and the live hash cannot equal the desired one.
-	live, err = target.Inspect(ctx)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	live = live.Without(ignore)
-	after, err := target.PlanLeaving(ctx, live, d, dec.leave)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+	// Verify: re-inspect; nothing may remain and the hashes must agree. A
+	// no-op was planned under the lock from this very inspection: nothing
+	// to re-read. Drift the policy leaves alone stays, so it is left out of
+	// the check and the live hash cannot equal the desired one.
+	if tr.Action != ActionNoop {
+		if live, err = target.Inspect(ctx); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		live = live.Without(ignore)
+		after, err := target.PlanLeaving(ctx, live, d, dec.leave)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if !after.Empty() {
+			return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
+		}
 	}
 	if tr.LiveHash, err = live.Hash(); err != nil {
 		return fmt.Errorf("verify: %w", err)
-	}
-	if !after.Empty() {
-		return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
 	}
 	if tr.LiveHash != tr.DesiredHash && len(dec.leave) == 0 {
 		if tr.Action == ActionNoop {
@@ -780,21 +842,9 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 			e.d, e.err = ru.target(engine)
 			return
 		}
-		e.d, e.err = compose(engine, t, ru.repo.Config.Database)
+		e.d, e.err = compose(ru.repo, engine, t)
 	})
 	return e.d, e.err
-}
-
-// compose composes the layers of tenant t for engine.
-func compose(engine schema.Engine, t *desired.Tenant, c desired.Database) (*schema.Desired, error) {
-	layers := make([]schema.Layer, len(t.Layers))
-	for i, l := range t.Layers {
-		layers[i] = schema.Layer{Name: l.Name}
-		for _, f := range l.Files {
-			layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
-		}
-	}
-	return schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
 }
 
 // recordPlanned records the plan's statements with status and returns their

@@ -101,7 +101,7 @@ func (r *Reconciler) Rollback(ctx context.Context, repo *desired.Repo, o Rollbac
 		return nil, fmt.Errorf("rollback to %s: the manifest of %s at that revision is invalid:\n%w", shortRev(old.Revision), o.Tenant, ot.Errors)
 	}
 	ru.revision = old.Revision
-	ru.target = func(engine schema.Engine) (*schema.Desired, error) { return compose(engine, ot, old.Config.Database) }
+	ru.target = func(engine schema.Engine) (*schema.Desired, error) { return compose(old, engine, ot) }
 	ru.pin = &state.Pin{Revision: old.Revision}
 	return r.execute(ctx, ru)
 }

@@ -2,35 +2,24 @@ package state
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/landlord/landlord/internal/testenv"
 )
 
-// stores returns a fresh landlord database of each dialect: an SQLite file
-// and a MariaDB database of the test's own prefix.
-func stores(t *testing.T) map[Dialect]*Store {
+// openStores opens a fresh landlord database of each dialect (stores).
+func openStores(t *testing.T) map[string]*Store {
 	t.Helper()
-	ctx := context.Background()
-	out := map[Dialect]*Store{}
-	lite, err := Open(ctx, filepath.Join(t.TempDir(), "landlord.db"))
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]*Store{}
+	for dialect, dsn := range stores(t) {
+		st, err := Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		out[dialect] = st
 	}
-	t.Cleanup(func() { lite.Close() })
-	out[SQLite] = lite
-	prefix := testenv.Name(t)
-	testenv.DropPrefix(t, testenv.DB(t), prefix)
-	my, err := Open(ctx, testenv.MySQLURL(t)+prefix+"landlord")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { my.Close() })
-	out[MySQL] = my
 	return out
 }
 
@@ -39,8 +28,8 @@ func stores(t *testing.T) map[Dialect]*Store {
 // healed it), and drift that comes back opens a new record.
 func TestDriftRecords(t *testing.T) {
 	ctx := context.Background()
-	for dialect, st := range stores(t) {
-		t.Run(string(dialect), func(t *testing.T) {
+	for dialect, st := range openStores(t) {
+		t.Run(dialect, func(t *testing.T) {
 			nickname := Drift{Kind: "column", Table: "members", Name: "nickname", Change: "added", Severity: SeverityMedium, Detail: "varchar(40) NULL"}
 			index := Drift{Kind: "index", Table: "members", Name: "members_status_idx", Change: "removed", Severity: SeverityHigh}
 			first, err := st.RecordDrift(ctx, "cpn-uml", []Drift{nickname, index}, 0)
@@ -121,8 +110,8 @@ func TestDriftRecords(t *testing.T) {
 // limits would take them.
 func TestSnapshotRetention(t *testing.T) {
 	ctx := context.Background()
-	for dialect, st := range stores(t) {
-		t.Run(string(dialect), func(t *testing.T) {
+	for dialect, st := range openStores(t) {
+		t.Run(dialect, func(t *testing.T) {
 			add := func(kind string, ageDays int) int64 {
 				t.Helper()
 				id, err := st.AddSnapshot(ctx, Snapshot{Tenant: "rsp", Kind: kind, Engine: "mariadb", Hash: "h", HCL: "x"})
@@ -194,8 +183,8 @@ func TestSnapshotRetention(t *testing.T) {
 // status gathers its record, pin, open drift, snapshots and last run.
 func TestPinsAndStatus(t *testing.T) {
 	ctx := context.Background()
-	for dialect, st := range stores(t) {
-		t.Run(string(dialect), func(t *testing.T) {
+	for dialect, st := range openStores(t) {
+		t.Run(dialect, func(t *testing.T) {
 			if err := st.SaveTenant(ctx, Tenant{Slug: "rsp", Template: "political-party", TemplateVersion: "1.4.0", Sync: Synced, Health: Healthy}); err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -34,13 +33,14 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
 }
 
-// load checks out and loads the repository.
+// load checks out and loads the repository at --ref.
 func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
-	return f.loadContext(cmd.Context())
+	return f.loadAt(cmd, f.ref)
 }
 
-// overrides parses the --server flags.
-func (f *repoFlags) overrides() (map[string]string, error) {
+// loadAt checks out and loads the repository at ref (empty: the files on
+// disk, or the remote's default branch).
+func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error) {
 	overrides := map[string]string{}
 	for _, s := range f.servers {
 		name, u, ok := strings.Cut(s, "=")
@@ -49,23 +49,20 @@ func (f *repoFlags) overrides() (map[string]string, error) {
 		}
 		overrides[name] = u
 	}
-	return overrides, nil
-}
-
-// openState opens the landlord database.
-func openState(cmd *cobra.Command, dsn string) (*state.Store, error) {
-	return state.Open(cmd.Context(), dsn)
-}
-
-// openStateIfExists opens the landlord database unless it is an SQLite
-// file that does not exist: then it returns nil.
-func openStateIfExists(cmd *cobra.Command, dsn string) (*state.Store, error) {
-	if !strings.Contains(dsn, "://") || strings.HasPrefix(dsn, "sqlite://") {
-		if _, err := os.Stat(strings.TrimPrefix(dsn, "sqlite://")); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
+	co, err := desired.Open(cmd.Context(), desired.Source{
+		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
+		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
+	})
+	if err != nil {
+		return nil, err
 	}
-	return openState(cmd, dsn)
+	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+}
+
+// openExisting opens the landlord database for commands that read it: a
+// missing SQLite file is an error, not a new empty database.
+func openExisting(cmd *cobra.Command, dsn string) (*state.Store, error) {
+	return state.OpenExisting(cmd.Context(), dsn)
 }
 
 func stateFlag(cmd *cobra.Command, dsn *string) {
@@ -94,6 +91,7 @@ type reconcileFlags struct {
 	allowDestructive bool
 	concurrency      int
 	lockTimeout      time.Duration
+	against          string
 	output           string
 }
 
@@ -106,6 +104,14 @@ func newReconcile(g *globals) *cobra.Command {
 named with --tenant), plans the change from its live database to its desired
 schema; unless --plan, it creates the database if missing, applies the plan
 under the tenant's lock, verifies it and records it in the landlord database.
+
+With --plan --against state, each tenant is planned from its newest snapshot
+in the landlord database (--state, opened read-only) instead of its live
+database: no database server is contacted, so a CI job with read access to
+the landlord database, or a copy of it, can show the plan.
+
+--output markdown writes a report for a pull-request comment: a summary line,
+destructive statements first, tenants with the same plan grouped.
 
 Exit codes: 0 success; 1 an error, or a tenant failed or was blocked;
 with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
@@ -120,13 +126,23 @@ with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
 	cmd.Flags().BoolVar(&f.allowDestructive, "allow-destructive", false, "apply destructive statements (drops, narrowing type changes)")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", 4, "tenants reconciled at once (each server also has its own limit)")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another apply to the same tenant")
-	outputFlag(cmd, &f.output, "text", "json")
+	cmd.Flags().StringVar(&f.against, "against", reconciler.AgainstLive, "with --plan, what to plan from: live (the tenant databases) or state (the snapshots in the landlord database)")
+	outputFlag(cmd, &f.output, "text", "json", "markdown")
 	return cmd
 }
 
 func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
-	if err := checkOutput(f.output, "text", "json"); err != nil {
+	if err := checkOutput(f.output, "text", "json", "markdown"); err != nil {
 		return err
+	}
+	switch f.against {
+	case reconciler.AgainstLive:
+	case reconciler.AgainstState:
+		if !f.plan {
+			return fmt.Errorf("--against state goes with --plan")
+		}
+	default:
+		return fmt.Errorf("--against %q: want live or state", f.against)
 	}
 	if f.detailed && !f.plan {
 		return fmt.Errorf("--detailed-exitcode goes with --plan")
@@ -145,19 +161,31 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	if len(repo.Errors) > 0 {
 		return fmt.Errorf("the repository is invalid; nothing was changed:\n%s", repo.Errors.Error())
 	}
-	// A plan reads the landlord database when there is one (pins and drift
-	// baselines change what a reconcile would do); it never creates one.
-	var store reconciler.Store
-	var st *state.Store
+	var (
+		store     reconciler.Store
+		snapshots reconciler.SnapshotSource
+	)
 	if f.plan {
-		st, err = openStateIfExists(cmd, f.state)
+		// A plan reads the landlord database when there is one: pins and
+		// drift baselines change what a reconcile would do, and --against
+		// state plans from its snapshots. It never creates nor writes it.
+		st, err := state.OpenReadOnly(cmd.Context(), f.state)
+		switch {
+		case errors.Is(err, state.ErrNotFound) && f.against != reconciler.AgainstState:
+		case err != nil:
+			return err
+		default:
+			defer st.Close()
+			store = st
+			if f.against == reconciler.AgainstState {
+				snapshots = st
+			}
+		}
 	} else {
-		st, err = openState(cmd, f.state)
-	}
-	if err != nil {
-		return err
-	}
-	if st != nil {
+		st, err := state.Open(cmd.Context(), f.state)
+		if err != nil {
+			return err
+		}
 		defer st.Close()
 		store = st
 	}
@@ -166,6 +194,7 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	opts := reconciler.Options{
 		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
 		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
+		Against: f.against, Snapshots: snapshots,
 	}
 	var bar *progress
 	if f.output == "text" && isTerminal(g.stderr) {
@@ -182,6 +211,8 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		if err := writeJSON(g.stdout, resultJSON(res)); err != nil {
 			return err
 		}
+	case "markdown":
+		writeMarkdown(g.stdout, res, markdownLimit)
 	default:
 		writeResult(g.stdout, res)
 	}

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 )
 
@@ -45,9 +43,14 @@ func (f *tenantOpFlags) report(g *globals, res *reconciler.Result) error {
 		}
 	} else {
 		if !res.Plan {
-			// The plan is shown before it is applied (it is in the record).
+			// What was applied, statement by statement (writeResult lists
+			// the statements of plans only).
 			for _, t := range res.Tenants {
-				writeChanges(g.stdout, t)
+				if len(t.Changes) > 0 {
+					fmt.Fprintf(g.stdout, "%s %s (%s on %s): %d statement(s)\n", t.Action, t.Slug, t.Database, t.Server, len(t.Changes))
+					writeChanges(g.stdout, t.Changes)
+					fmt.Fprintln(g.stdout)
+				}
 			}
 		}
 		writeResult(g.stdout, res)
@@ -122,11 +125,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 an error, or blocked.`,
 			}
 			defer st.Close()
 			defer rec.Close()
-			load := func(ctx context.Context, ref string) (*desired.Repo, error) {
-				at := f.repoFlags
-				at.ref = ref
-				return at.loadContext(ctx)
-			}
+			load := func(_ context.Context, ref string) (*desired.Repo, error) { return f.loadAt(cmd, ref) }
 			res, err := rec.Rollback(cmd.Context(), repo, reconciler.RollbackOptions{TenantOptions: f.options(args[0]), To: to, Load: load})
 			if err != nil {
 				return err
@@ -152,7 +151,7 @@ desired schema again.`,
 			if err != nil {
 				return err
 			}
-			st, err := openState(cmd, dsn)
+			st, err := openExisting(cmd, dsn)
 			if err != nil {
 				return err
 			}
@@ -169,21 +168,4 @@ desired schema again.`,
 	}
 	stateFlag(cmd, &dsn)
 	return cmd
-}
-
-// loadContext is load with a context of its own (for a revision read in
-// the middle of a command).
-func (f *repoFlags) loadContext(ctx context.Context) (*desired.Repo, error) {
-	overrides, err := f.overrides()
-	if err != nil {
-		return nil, err
-	}
-	co, err := desired.Open(ctx, desired.Source{
-		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
-		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
 }

@@ -70,7 +70,7 @@ func newSnapshots(g *globals) *cobra.Command {
 		if err := checkOutput(output, "text", "json"); err != nil {
 			return err
 		}
-		st, err := state.Open(cmd.Context(), dsn)
+		st, err := state.OpenExisting(cmd.Context(), dsn)
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ snapshot count, and the last run's outcome and error.`,
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
 			}
-			st, err := openState(cmd, f.state)
+			st, err := state.OpenExisting(cmd.Context(), f.state)
 			if err != nil {
 				return err
 			}
