@@ -21,6 +21,9 @@ type decision struct {
 	plan  *schema.Plan
 	drift []DriftFinding
 	leave []schema.Object
+	// liveHash is the hash of the live schema compute saw, when it took
+	// it (to compare with the baseline's).
+	liveHash string
 }
 
 // What a reconcile does about a drifted object.
@@ -50,7 +53,7 @@ type DriftFinding struct {
 // heal, and for repair and rollback, the plan restores everything.
 func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Server, target *schema.Target, live *schema.Live, d *schema.Desired) (*decision, error) {
 	dec := &decision{}
-	base, err := ru.baseline(ctx, t, srv, live, d)
+	base, err := ru.baseline(ctx, t, srv, live, d, dec)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +97,7 @@ func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Serve
 // landlord database, no snapshot yet, no database (it is created), or a
 // live schema whose hash is the snapshot's (no drift, and no need to read
 // the snapshot).
-func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Server, live *schema.Live, d *schema.Desired) (*schema.Live, error) {
+func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Server, live *schema.Live, d *schema.Desired, dec *decision) (*schema.Live, error) {
 	if ru.store == nil || !live.Exists() || ru.snaps[t.Slug] == "" {
 		return nil, nil
 	}
@@ -102,6 +105,7 @@ func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if err != nil {
 		return nil, err
 	}
+	dec.liveHash = h
 	if h == ru.snaps[t.Slug] {
 		return nil, nil
 	}

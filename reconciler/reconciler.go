@@ -639,8 +639,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	ru.decide(t, dec, tr)
 	if tr.Action == ActionBlocked {
 		ru.recordPlanned(ctx, t, p, state.StatementBlocked)
-		if h, err := live.Hash(); err == nil {
-			tr.LiveHash = h
+		tr.LiveHash = dec.liveHash
+		if tr.LiveHash == "" {
+			tr.LiveHash, _ = live.Hash()
 		}
 		var found []state.Drift
 		for _, f := range dec.drift {
@@ -693,7 +694,10 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 			return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
 		}
 	}
-	if tr.LiveHash, err = live.Hash(); err != nil {
+	if tr.Action == ActionNoop && dec.liveHash != "" {
+		// The schema compute hashed is the one verified.
+		tr.LiveHash = dec.liveHash
+	} else if tr.LiveHash, err = live.Hash(); err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
 	if tr.LiveHash != tr.DesiredHash && len(dec.leave) == 0 {
