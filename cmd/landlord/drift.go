@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -102,7 +103,7 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func writeDrift(w interface{ Write([]byte) (int, error) }, res *reconciler.DriftResult) {
+func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tDATABASE\tSTATUS\tFINDINGS\tHIGHEST\tBASELINE")
 	for _, t := range res.Tenants {
@@ -134,7 +135,7 @@ func writeDrift(w interface{ Write([]byte) (int, error) }, res *reconciler.Drift
 		c.Total, res.Duration.Round(time.Millisecond), c.Drifted, c.Findings, c.Clean, c.NoBaseline, c.Skipped, c.Failed)
 }
 
-func writeFindings(w interface{ Write([]byte) (int, error) }, ds []state.Drift, indent string) {
+func writeFindings(w io.Writer, ds []state.Drift, indent string) {
 	for _, d := range ds {
 		line := fmt.Sprintf("%s%-6s  %s %s %s", indent, d.Severity, strings.ReplaceAll(d.Kind, "_", " "), d.Object, d.Change)
 		if d.Detail != "" {
