@@ -283,6 +283,15 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
 		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
 	}
+	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns} {
+		for i, p := range patterns {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				line, col := doc.itemPos(field, i)
+				r.Errors = append(r.Errors, &ManifestError{File: doc.file, Line: line, Column: col, Field: fmt.Sprintf("%s[%d]", field, i),
+					Msg: fmt.Sprintf("%q is not a name or glob pattern (*, ?, [a-z])", p)})
+			}
+		}
+	}
 	return nil
 }
 

@@ -213,6 +213,12 @@ func TestLoadErrors(t *testing.T) {
 			global: true,
 		},
 		{
+			name:   "bad ignore pattern",
+			files:  map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://x\ncomparison:\n  ignoreTables: [sessions, 'tmp_[']\n"},
+			want:   []string{"landlord.yaml:5:28", "comparison.ignoreTables[1]", "not a name or glob pattern"},
+			global: true,
+		},
+		{
 			name:   "yaml syntax",
 			files:  map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: [sqlite://x\n"},
 			want:   []string{"landlord.yaml:", "did not find expected"},

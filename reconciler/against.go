@@ -61,7 +61,7 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	if err != nil {
 		return err
 	}
-	ru.decide(t, p, tr)
+	ru.decide(t, &decision{plan: p}, tr)
 	return nil
 }
 

@@ -86,8 +86,10 @@ func (es SourceErrors) Unwrap() []error {
 type composition struct {
 	parser  *hclparse.Parser
 	origins map[objectKey]Origin
-	// schemaOrigin is where the one schema block is defined.
+	// schemaOrigin is where the one schema block is defined, and
+	// schemaLabel its label (tables refer to it as schema.<label>).
 	schemaOrigin Origin
+	schemaLabel  string
 	// order is the position of each layer name, for sorting statements.
 	order map[string]int
 }
@@ -190,7 +192,7 @@ func compose(layers []Layer) (*composition, error) {
 				}
 				if schemaDef == nil {
 					schemaDef = &defined{block: b, src: f.src, origin: at}
-					c.schemaOrigin = at
+					c.schemaOrigin, c.schemaLabel = at, b.Labels[0]
 					keep = append(keep, b)
 					continue
 				}

@@ -74,11 +74,16 @@ func (o *Offline) Close() { o.close() }
 
 // Plan returns the statements that turn live into d, for database.
 func (o *Offline) Plan(ctx context.Context, live *Live, d *Desired, database string) (*Plan, error) {
+	return o.PlanLeaving(ctx, live, d, database, nil)
+}
+
+// PlanLeaving is Plan that leaves the objects in leave as they are in live.
+func (o *Offline) PlanLeaving(ctx context.Context, live *Live, d *Desired, database string, leave []Object) (*Plan, error) {
 	name := database
 	if o.engine == SQLite {
 		name = "main"
 	}
-	p, err := plan(ctx, o.drv, name, live, d)
+	p, err := plan(ctx, o.drv, name, live, d, objectSet(leave))
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/state"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -93,6 +94,27 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 			fmt.Fprintln(w, p)
 		}
 	}
+	for _, t := range res.Tenants {
+		if t.Action == reconciler.ActionPinned {
+			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
+		}
+		for _, group := range []struct{ action, title string }{
+			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it, landlord drift export %[1]s adopts it)"},
+			{reconciler.DriftRestored, "drift restored"},
+			{reconciler.DriftSuperseded, "drift superseded: git changed these objects too, the plan follows git"},
+		} {
+			var ds []state.Drift
+			for _, f := range t.Drift {
+				if f.Action == group.action {
+					ds = append(ds, f.Drift)
+				}
+			}
+			if len(ds) > 0 {
+				fmt.Fprintf(w, "\n%s: "+group.title+":\n", t.Slug)
+				writeFindings(w, ds, "  ")
+			}
+		}
+	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintln(w, "warning: "+warn)
 	}
@@ -110,9 +132,14 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	summary := fmt.Sprintf("revision %s: %d to create, %d to update, %d unchanged, %d blocked, %d failed, %d suspended",
 		shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended)
 	if !res.Plan {
-		summary = fmt.Sprintf("revision %s: %d created, %d updated, %d unchanged, %d blocked, %d failed, %d suspended; %d statements %s in %s (run %d)",
-			shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, res.Applied, verb,
-			res.Duration.Round(time.Millisecond), res.RunID)
+		summary = fmt.Sprintf("revision %s: %d created, %d updated, %d unchanged, %d blocked, %d failed, %d suspended",
+			shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended)
+	}
+	if c.Pinned > 0 {
+		summary += fmt.Sprintf(", %d pinned", c.Pinned)
+	}
+	if !res.Plan {
+		summary += fmt.Sprintf("; %d statements %s in %s (run %d)", res.Applied, verb, res.Duration.Round(time.Millisecond), res.RunID)
 	}
 	fmt.Fprintln(w, summary)
 }

@@ -139,9 +139,11 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 	})
 
 	t.Run("stale snapshot warns", func(t *testing.T) {
-		// Drift: a column added by hand. The next reconcile finds it and is
-		// blocked (dropping it is destructive), so the tenant's last run is
-		// newer than its snapshot and found another schema.
+		// Drift: a column added by hand. Under policy heal the next
+		// reconcile finds it and is blocked (dropping it is destructive), so
+		// the tenant's last run is newer than its snapshot and found another
+		// schema. (Under policy report it would leave the column alone.)
+		testenv.Replace(t, f.dir, "tenants/cpn-uml.yaml", "slug: cpn-uml\n", "slug: cpn-uml\npolicy:\n  drift: heal\n")
 		db := testenv.DB(t)
 		if _, err := db.Exec("ALTER TABLE `" + f.prefix + "cpn_uml`.`members` ADD COLUMN `nickname` varchar(32) NULL"); err != nil {
 			t.Fatal(err)

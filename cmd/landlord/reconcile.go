@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -56,6 +57,12 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 		return nil, err
 	}
 	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+}
+
+// openExisting opens the landlord database for commands that read it: a
+// missing SQLite file is an error, not a new empty database.
+func openExisting(cmd *cobra.Command, dsn string) (*state.Store, error) {
+	return state.OpenExisting(cmd.Context(), dsn)
 }
 
 func stateFlag(cmd *cobra.Command, dsn *string) {
@@ -158,15 +165,23 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		store     reconciler.Store
 		snapshots reconciler.SnapshotSource
 	)
-	if f.against == reconciler.AgainstState {
+	if f.plan {
+		// A plan reads the landlord database when there is one: pins and
+		// drift baselines change what a reconcile would do, and --against
+		// state plans from its snapshots. It never creates nor writes it.
 		st, err := state.OpenReadOnly(cmd.Context(), f.state)
-		if err != nil {
+		switch {
+		case errors.Is(err, state.ErrNotFound) && f.against != reconciler.AgainstState:
+		case err != nil:
 			return err
+		default:
+			defer st.Close()
+			store = st
+			if f.against == reconciler.AgainstState {
+				snapshots = st
+			}
 		}
-		defer st.Close()
-		snapshots = st
-	}
-	if !f.plan {
+	} else {
 		st, err := state.Open(cmd.Context(), f.state)
 		if err != nil {
 			return err
