@@ -41,6 +41,9 @@ type Repo struct {
 	Modules   map[string]*Module
 	// Basic holds the files of the basic layer.
 	Basic []File
+	// Custom holds the files of every custom layer, by directory name
+	// (the tenant's slug), whether or not a tenant uses it.
+	Custom map[string][]File
 	// Errors are the problems no tenant can be reconciled with:
 	// landlord.yaml and the basic layer.
 	Errors ManifestErrors
@@ -221,6 +224,7 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		if !namePattern.MatchString(name) {
 			r.Errors = append(r.Errors, doc.errorf(field, "server name %q: use lowercase letters, digits and dashes", name))
 		}
+		s.Line, s.Column = doc.pos(field + ".url")
 		if !s.overridden {
 			if s.URL == "" {
 				r.Errors = append(r.Errors, doc.errorf(field+".url", "url is required"))
@@ -278,6 +282,15 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	}
 	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
 		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
+	}
+	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns} {
+		for i, p := range patterns {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				line, col := doc.itemPos(field, i)
+				r.Errors = append(r.Errors, &ManifestError{File: doc.file, Line: line, Column: col, Field: fmt.Sprintf("%s[%d]", field, i),
+					Msg: fmt.Sprintf("%q is not a name or glob pattern (*, ?, [a-z])", p)})
+			}
+		}
 	}
 	return nil
 }
@@ -570,7 +583,7 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 	case tmpl == nil:
 		fail(doc.errorf("template", "template %q does not exist (no layers/templates/%s/template.yaml)%s", m.Template, m.Template, didYouMean(m.Template, r.Templates)))
 	case len(tmpl.Errors) > 0:
-		fail(doc.errorf("template", "template %q is invalid: %s", m.Template, tmpl.Errors[0]))
+		fail(derived(doc.errorf("template", "template %q is invalid: %s", m.Template, tmpl.Errors[0]), tmpl.Errors[0]))
 	case !tmpl.IsActive():
 		fail(doc.errorf("template", "template %q is not active (active: false in %s)", m.Template, tmpl.File))
 	}
@@ -584,7 +597,7 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		case mod == nil:
 			fail(doc.itemErrorf("modules", i, "module %q does not exist (no layers/modules/%s/module.yaml)%s", name, name, didYouMean(name, r.Modules)))
 		case len(mod.Errors) > 0:
-			fail(doc.itemErrorf("modules", i, "module %q is invalid: %s", name, mod.Errors[0]))
+			fail(derived(doc.itemErrorf("modules", i, "module %q is invalid: %s", name, mod.Errors[0]), mod.Errors[0]))
 		}
 		selected[name] = true
 	}
@@ -601,7 +614,9 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 			continue
 		}
 		for _, req := range mod.Requires {
-			if !selected[req] {
+			// A required module that does not exist cannot be added: that
+			// is the module's own error, which the tenant already carries.
+			if !selected[req] && r.Modules[req] != nil {
 				fail(doc.itemErrorf("modules", i, "module %q requires module %q: add it to modules", name, req))
 			}
 		}
@@ -623,6 +638,12 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 	customs, err := subdirs(fsys, "layers/custom")
 	if err != nil {
 		return err
+	}
+	r.Custom = make(map[string][]File, len(customs))
+	for _, c := range customs {
+		if r.Custom[c], err = hclFiles(fsys, "layers/custom/"+c); err != nil {
+			return err
+		}
 	}
 	tenants := map[string]bool{}
 	for _, t := range r.Tenants {
@@ -664,11 +685,7 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 				break // a cycle, reported on the module.
 			}
 		}
-		custom, err := hclFiles(fsys, "layers/custom/"+t.Slug)
-		if err != nil {
-			return err
-		}
-		if len(custom) > 0 {
+		if custom := r.Custom[t.Slug]; len(custom) > 0 {
 			layers = append(layers, Layer{Name: "custom/" + t.Slug, Files: custom})
 		}
 		t.Layers = layers
@@ -765,4 +782,10 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
 	}
 	return b.String(), nil
+}
+
+// derived marks e as following from cause, an error reported on its own.
+func derived(e, cause *ManifestError) *ManifestError {
+	e.Cause = cause
+	return e
 }

@@ -42,6 +42,8 @@ type Server struct {
 	// URLError is set when the URL could not be expanded (a variable is
 	// not set); tenants on the server fail with it.
 	URLError error `yaml:"-"`
+	// Line and Column are where landlord.yaml sets the URL, for messages.
+	Line, Column int `yaml:"-"`
 
 	overridden bool
 }
@@ -127,6 +129,10 @@ type ManifestError struct {
 	// Field is the path of the field in the manifest, e.g. "policy.allowDestructive".
 	Field string
 	Msg   string
+	// Cause is set on an error that only follows from another one reported
+	// on its own (a tenant that uses an invalid module): the tenant still
+	// fails with it, and validate reports the cause once instead.
+	Cause *ManifestError
 }
 
 func (e *ManifestError) Error() string {

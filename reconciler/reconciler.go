@@ -27,6 +27,8 @@ const (
 	ActionBlocked   = "blocked"
 	ActionError     = "error"
 	ActionSuspended = "suspended"
+	// ActionPinned: a rollback pinned the tenant; reconciles leave it.
+	ActionPinned = "pinned"
 )
 
 // Options of one reconcile.
@@ -52,6 +54,29 @@ type Options struct {
 	// its action (create or update) and changes, from any goroutine. It
 	// must not block: serve turns it into the provisioning.started event.
 	Acting func(TenantResult)
+	// Against is what a plan starts from: AgainstLive (the default)
+	// inspects each tenant's database; AgainstState starts from the
+	// tenant's newest snapshot in Snapshots and connects to no database
+	// server at all. AgainstState needs Plan.
+	Against string
+	// Snapshots is read by plans AgainstState.
+	Snapshots SnapshotSource
+}
+
+// What a plan starts from.
+const (
+	AgainstLive  = "live"
+	AgainstState = "state"
+)
+
+// SnapshotSource is where plans against the landlord database read each
+// tenant's last recorded schema and status.
+type SnapshotSource interface {
+	// LatestSnapshot returns the tenant's newest snapshot with its HCL; ok
+	// is false when it has none.
+	LatestSnapshot(ctx context.Context, tenant string) (snap state.Snapshot, ok bool, err error)
+	// Tenant returns the tenant's record; ok is false when there is none.
+	Tenant(ctx context.Context, slug string) (t state.Tenant, ok bool, err error)
 }
 
 // Result is the outcome of one reconcile.
@@ -59,10 +84,15 @@ type Result struct {
 	RunID    int64
 	Revision string
 	Plan     bool
-	Tenants  []TenantResult
-	Counts   state.Counts
+	// Against is what the plans start from: AgainstLive or AgainstState.
+	Against string
+	Tenants []TenantResult
+	Counts  state.Counts
 	// Applied is the number of statements applied.
-	Applied  int
+	Applied int
+	// Composed is the number of desired schemas composed: one per distinct
+	// layer set (and engine), shared by every tenant that has it.
+	Composed int
 	Warnings []string
 	Duration time.Duration
 }
@@ -88,6 +118,18 @@ type TenantResult struct {
 	Action   string   `json:"action"`
 	Changes  []Change `json:"changes"`
 	Error    string   `json:"error,omitempty"`
+	// PinnedTo is the revision a pinned tenant is held at.
+	PinnedTo string `json:"pinned_to,omitempty"`
+	// Drift is how the live schema differed from the tenant's baseline
+	// snapshot before the reconcile acted, each object with what the
+	// reconcile did about it.
+	Drift []DriftFinding `json:"drift,omitempty"`
+	// Snapshot is the snapshot a plan against the landlord database
+	// starts from; nil there when the tenant has none (planned as new).
+	Snapshot *SnapshotRef `json:"snapshot,omitempty"`
+	// Warnings say what may make the plan differ from what an apply
+	// would do.
+	Warnings []string `json:"warnings,omitempty"`
 
 	// Applied statements, for an apply.
 	Applied     int           `json:"-"`
@@ -112,6 +154,14 @@ type Change struct {
 	Reasons     []string `json:"reasons,omitempty"`
 }
 
+// SnapshotRef names the snapshot a plan is based on.
+type SnapshotRef struct {
+	ID        int64     `json:"id"`
+	RunID     int64     `json:"run_id,omitempty"`
+	Revision  string    `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
 // Store is what the reconciler records into: the landlord database.
 type Store interface {
 	StartRun(ctx context.Context, trigger, actor, revision string) (int64, error)
@@ -125,6 +175,17 @@ type Store interface {
 	SetStatementsStatus(ctx context.Context, runID int64, tenant, from, to string) error
 	AddSnapshot(ctx context.Context, snap state.Snapshot) (int64, error)
 	LatestSnapshotHashes(ctx context.Context) (map[string]string, error)
+	PruneSnapshots(ctx context.Context, tenant string, r state.Retention) (int, error)
+	Baseline(ctx context.Context, tenant string) (state.Snapshot, bool, error)
+	RecordDrift(ctx context.Context, tenant string, found []state.Drift, runID int64) ([]state.Drift, error)
+	DriftSummaries(ctx context.Context) (map[string]state.DriftSummary, error)
+	Pins(ctx context.Context) (map[string]state.Pin, error)
+	SetPin(ctx context.Context, p state.Pin) error
+	Unpin(ctx context.Context, tenant string) (bool, error)
+	Tenant(ctx context.Context, slug string) (state.Tenant, bool, error)
+	GetRun(ctx context.Context, id int64) (state.Run, bool, error)
+	RunSnapshot(ctx context.Context, tenant string, runID int64) (state.Snapshot, bool, error)
+	GetSnapshot(ctx context.Context, tenant string, id int64) (state.Snapshot, bool, error)
 }
 
 // Reconciler makes tenant databases match the desired-state repository.
@@ -197,17 +258,42 @@ func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string
 	return sc.srv, sc.err
 }
 
+// mode is what a run does to its tenants.
+type mode int
+
+const (
+	// modeReconcile brings tenants to the repository's desired schema,
+	// leaving pinned tenants alone and drift as their policy says.
+	modeReconcile mode = iota
+	// modeRepair restores the desired schema of one tenant, drift and all.
+	modeRepair
+	// modeRollback applies another revision's desired schema (or a
+	// snapshot) to one tenant and pins it there.
+	modeRollback
+)
+
 // run is the state of one reconcile.
 type run struct {
 	*Reconciler
-	repo    *desired.Repo
-	opts    Options
-	id      int64
+	repo *desired.Repo
+	opts Options
+	id   int64
+	mode mode
+	// revision is the revision applied and recorded: the repository's,
+	// or a rollback's target.
+	revision string
+	// target, when set, replaces the tenants' desired schema (rollback).
+	target func(schema.Engine) (*schema.Desired, error)
+	// pin is what a successful rollback pins its tenant to.
+	pin     *state.Pin
 	records map[string]state.Tenant
 	snaps   map[string]string
+	pins    map[string]state.Pin
+	drifted map[string]state.DriftSummary
 
 	mu      sync.Mutex
 	desired map[string]*desiredEntry
+	offline map[schema.Engine]*offlineEntry
 }
 
 type desiredEntry struct {
@@ -221,40 +307,50 @@ type desiredEntry struct {
 // a problem no tenant can be reconciled with (landlord.yaml, the basic
 // layer) fails the whole reconcile before any database is touched.
 func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Options) (*Result, error) {
+	return r.execute(ctx, &run{Reconciler: r, repo: repo, opts: opts, revision: repo.Revision})
+}
+
+// execute runs ru over its tenants and records it.
+func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 	start := time.Now()
-	if len(repo.Errors) > 0 {
-		return nil, repo.Errors
-	}
-	tenants, err := selectTenants(repo, opts.Tenants)
+	repo, opts := ru.repo, ru.opts
+	tenants, err := prepare(repo, opts.Tenants, &opts.Concurrency, &opts.LockWait)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
-	if opts.LockWait <= 0 {
-		opts.LockWait = 30 * time.Second
 	}
 	if opts.Trigger == "" {
 		opts.Trigger = "cli"
 	}
-	ru := &run{Reconciler: r, repo: repo, opts: opts, desired: map[string]*desiredEntry{}, records: map[string]state.Tenant{}}
-	res := &Result{Revision: repo.Revision, Plan: opts.Plan, Warnings: repo.Warnings}
+	switch opts.Against {
+	case "":
+		opts.Against = AgainstLive
+	case AgainstLive:
+	case AgainstState:
+		if !opts.Plan || opts.Snapshots == nil {
+			return nil, errors.New("plans against the landlord database need Plan and Snapshots")
+		}
+	default:
+		return nil, fmt.Errorf("unknown plan basis %q: want live or state", opts.Against)
+	}
+	ru.opts = opts
+	ru.desired, ru.records = map[string]*desiredEntry{}, map[string]state.Tenant{}
+	ru.offline = map[schema.Engine]*offlineEntry{}
+	defer ru.closeOffline()
+	res := &Result{Revision: ru.revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {
-		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, repo.Revision); err != nil {
+		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, ru.revision); err != nil {
 			return nil, err
 		}
 		res.RunID = ru.id
-		recs, err := r.store.Tenants(ctx)
-		if err == nil {
-			for _, t := range recs {
-				ru.records[t.Slug] = t
+	}
+	// A plan reads the landlord database when there is one (baselines and
+	// pins decide what a reconcile would do) but records nothing.
+	if r.store != nil {
+		if err := ru.load(ctx); err != nil {
+			if record {
+				r.store.FinishRun(context.WithoutCancel(ctx), ru.id, state.RunError, state.Counts{}, 0, err.Error())
 			}
-			ru.snaps, err = r.store.LatestSnapshotHashes(ctx)
-		}
-		if err != nil {
-			r.store.FinishRun(context.WithoutCancel(ctx), ru.id, state.RunError, state.Counts{}, 0, err.Error())
 			return nil, err
 		}
 	}
@@ -275,8 +371,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 			res.Counts.Failed++
 		case ActionSuspended:
 			res.Counts.Suspended++
+		case ActionPinned:
+			res.Counts.Pinned++
 		}
 	}
+	res.Composed = len(ru.desired)
 	res.Duration = time.Since(start)
 	if record {
 		outcome := state.RunSucceeded
@@ -290,7 +389,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, repo *desired.Repo, opts Opt
 			// to its end) is complete, even if it was asked to stop.
 			outcome, runErr = state.RunFailed, fmt.Sprintf("interrupted: %d tenant(s) not reconciled", n)
 		}
-		if len(opts.Tenants) == 0 && ctx.Err() == nil {
+		if len(opts.Tenants) == 0 && ctx.Err() == nil && ru.mode == modeReconcile {
 			var keep []string
 			for _, t := range repo.Tenants {
 				keep = append(keep, t.Slug)
@@ -314,6 +413,42 @@ func countInterrupted(ts []TenantResult) int {
 		}
 	}
 	return n
+}
+
+// load reads what the run needs from the landlord database: the tenants'
+// records, baseline hashes, pins and open drift.
+func (ru *run) load(ctx context.Context) error {
+	recs, err := ru.store.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range recs {
+		ru.records[t.Slug] = t
+	}
+	if ru.snaps, err = ru.store.LatestSnapshotHashes(ctx); err != nil {
+		return err
+	}
+	if ru.pins, err = ru.store.Pins(ctx); err != nil {
+		return err
+	}
+	ru.drifted, err = ru.store.DriftSummaries(ctx)
+	return err
+}
+
+// prepare checks that the repository can be worked on and returns the
+// tenants named in slugs (all when empty), and sets the defaults of the
+// concurrency and the lock wait.
+func prepare(repo *desired.Repo, slugs []string, concurrency *int, lockWait *time.Duration) ([]*desired.Tenant, error) {
+	if len(repo.Errors) > 0 {
+		return nil, repo.Errors
+	}
+	if *concurrency <= 0 {
+		*concurrency = 4
+	}
+	if *lockWait <= 0 {
+		*lockWait = 30 * time.Second
+	}
+	return selectTenants(repo, slugs)
 }
 
 // selectTenants returns the tenants named in slugs (all when empty), in
@@ -347,10 +482,28 @@ func selectTenants(repo *desired.Repo, slugs []string) ([]*desired.Tenant, error
 }
 
 // all reconciles the tenants, at most opts.Concurrency at once and at most
-// each server's own limit per server. Tenants are interleaved across
-// servers so that one busy server does not hold every slot.
+// each server's own limit per server.
 func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResult {
-	results := make([]TenantResult, len(tenants))
+	return each(ctx, ru.repo, ru.opts.Concurrency, tenants, func(ctx context.Context, t *desired.Tenant) TenantResult {
+		tr := ru.one(ctx, t)
+		if ru.opts.Progress != nil {
+			ru.opts.Progress(tr)
+		}
+		return tr
+	}, func(t *desired.Tenant) TenantResult {
+		return TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
+			Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
+	})
+}
+
+// each calls do for every tenant, at most concurrency at once and at most
+// each server's own limit (landlord.yaml) per server, and returns the
+// results in the order of tenants. Tenants are interleaved across servers
+// so that one busy server does not hold every slot. A tenant not started
+// when ctx ends gets interrupted(t).
+func each[T any](ctx context.Context, repo *desired.Repo, concurrency int, tenants []*desired.Tenant,
+	do func(context.Context, *desired.Tenant) T, interrupted func(*desired.Tenant) T) []T {
+	results := make([]T, len(tenants))
 	index := make(map[*desired.Tenant]int, len(tenants))
 	byServer := map[string][]*desired.Tenant{}
 	var servers []string
@@ -361,10 +514,11 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 		}
 		byServer[t.Server] = append(byServer[t.Server], t)
 	}
+	concurrency = max(concurrency, 1)
 	sems := map[string]chan struct{}{}
 	for _, name := range servers {
-		limit := ru.opts.Concurrency
-		if def := ru.repo.Config.Servers[name]; def != nil {
+		limit := concurrency
+		if def := repo.Config.Servers[name]; def != nil {
 			if def.Concurrency > 0 {
 				limit = min(limit, def.Concurrency)
 			}
@@ -383,11 +537,10 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ru.opts.Concurrency)
+	g.SetLimit(concurrency)
 	for _, t := range order {
 		if gctx.Err() != nil {
-			results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
-				Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
+			results[index[t]] = interrupted(t)
 			continue
 		}
 		sem := sems[t.Server]
@@ -395,16 +548,11 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 			select {
 			case sem <- struct{}{}:
 			case <-gctx.Done():
-				results[index[t]] = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
-					Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
+				results[index[t]] = interrupted(t)
 				return nil
 			}
 			defer func() { <-sem }()
-			tr := ru.one(gctx, t)
-			results[index[t]] = tr
-			if ru.opts.Progress != nil {
-				ru.opts.Progress(tr)
-			}
+			results[index[t]] = do(gctx, t)
 			return nil
 		})
 	}
@@ -425,6 +573,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Error = redact.Text(tr.Error)
 		ru.finish(context.WithoutCancel(ctx), t, &tr, start)
 	}()
+	pin, pinned := ru.pins[t.Slug]
 	switch {
 	case !t.Valid():
 		tr.Action, tr.Class = ActionError, Stalled
@@ -432,6 +581,13 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		return tr
 	case t.Lifecycle != desired.Active:
 		tr.Action = ActionSuspended
+		return tr
+	case pinned && ru.mode == modeReconcile:
+		tr.Action, tr.PinnedTo = ActionPinned, pin.Revision
+		return tr
+	case pinned && ru.mode == modeRepair:
+		tr.Action, tr.Class, tr.PinnedTo = ActionError, Stalled, pin.Revision
+		tr.Error = fmt.Sprintf("the tenant is pinned to %s by a rollback: unpin it first (landlord unpin %s), or roll back again", shortRev(pin.Revision), t.Slug)
 		return tr
 	}
 	if err := ru.reconcile(ctx, t, &tr); err != nil {
@@ -444,7 +600,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 			tr.interrupted, tr.Class = true, Transient
 			tr.Error = "not reconciled: interrupted (" + tr.Error + ")"
 		}
-		ru.log.Warn("tenant failed", "tenant", t.Slug, "revision", ru.repo.Revision, "run_id", ru.id, "err", tr.Error)
+		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
 }
@@ -452,6 +608,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 // reconcile is observe → compute → decide → act → verify for one tenant.
 // It fills tr; an error is the tenant's failure.
 func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
+	if ru.opts.Against == AgainstState {
+		return ru.planFromState(ctx, t, tr)
+	}
 	srv, err := ru.server(ctx, ru.repo, t.Server)
 	if err != nil {
 		return err
@@ -460,6 +619,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if err != nil {
 		return err
 	}
+	ignore := ignored(ru.repo.Config.Comparison, d)
 	if ru.opts.Plan {
 		target, err := srv.Read(ctx, t.Database)
 		if err != nil {
@@ -470,11 +630,11 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		if err != nil {
 			return err
 		}
-		p, err := target.Plan(ctx, live, d)
+		dec, err := ru.compute(ctx, t, srv, target, live.Without(ignore), d)
 		if err != nil {
 			return err
 		}
-		ru.decide(t, p, tr)
+		ru.decide(t, dec, tr)
 		return nil
 	}
 	// The desired hash needs a connection of its own (a scratch database):
@@ -482,7 +642,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	// on each other for the pool.
 	desiredHash, err := srv.DesiredHash(ctx, d)
 	if err != nil {
-		return fmt.Errorf("desired schema hash: %w", err)
+		return fmt.Errorf("desired schema: %w", err)
 	}
 	tr.DesiredHash = desiredHash
 	target, err := srv.Lock(ctx, t.Database, ru.opts.LockWait)
@@ -496,16 +656,24 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if err != nil {
 		return err
 	}
-	p, err := target.Plan(ctx, live, d)
+	live = live.Without(ignore)
+	dec, err := ru.compute(ctx, t, srv, target, live, d)
 	if err != nil {
 		return err
 	}
-	ru.decide(t, p, tr)
+	p := dec.plan
+	ru.decide(t, dec, tr)
 	if tr.Action == ActionBlocked {
 		ru.recordPlanned(ctx, t, p, state.StatementBlocked)
-		if h, err := live.Hash(); err == nil {
-			tr.LiveHash = h
+		tr.LiveHash = dec.liveHash
+		if tr.LiveHash == "" {
+			tr.LiveHash, _ = live.Hash()
 		}
+		var found []state.Drift
+		for _, f := range dec.drift {
+			found = append(found, f.Drift)
+		}
+		ru.recordDrift(ctx, t, found)
 		return nil
 	}
 	if tr.Action != ActionNoop {
@@ -539,22 +707,30 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 		ctx = actx
 	}
-	// Verify: re-inspect; nothing may remain and the hashes must agree.
-	live, err = target.Inspect(ctx)
-	if err != nil {
+	// Verify: re-inspect; nothing may remain and the hashes must agree. A
+	// no-op was planned under the lock from this very inspection: nothing
+	// to re-read. Drift the policy leaves alone stays, so it is left out of
+	// the check and the live hash cannot equal the desired one.
+	if tr.Action != ActionNoop {
+		if live, err = target.Inspect(ctx); err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		live = live.Without(ignore)
+		after, err := target.PlanLeaving(ctx, live, d, dec.leave)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if !after.Empty() {
+			return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
+		}
+	}
+	if tr.Action == ActionNoop && dec.liveHash != "" {
+		// The schema compute hashed is the one verified.
+		tr.LiveHash = dec.liveHash
+	} else if tr.LiveHash, err = live.Hash(); err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	after, err := target.Plan(ctx, live, d)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	if tr.LiveHash, err = live.Hash(); err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	if !after.Empty() {
-		return fmt.Errorf("verify: %d statements still pending after apply, first: %s", len(after.Statements), firstLine(after.Statements[0].SQL))
-	}
-	if tr.LiveHash != tr.DesiredHash {
+	if tr.LiveHash != tr.DesiredHash && len(dec.leave) == 0 {
 		if tr.Action == ActionNoop {
 			// The diff is authoritative; a hash that disagrees means the
 			// database was created with other server defaults.
@@ -563,21 +739,98 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 			return fmt.Errorf("verify: live schema hash %.12s differs from desired hash %.12s", tr.LiveHash, tr.DesiredHash)
 		}
 	}
-	if ru.store != nil && (tr.Applied > 0 || ru.snaps[t.Slug] == "") {
-		hcl, err := live.HCL()
-		if err != nil {
-			return fmt.Errorf("snapshot: %w", err)
-		}
-		if _, err := ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.repo.Revision, Hash: tr.LiveHash, HCL: string(hcl)}); err != nil {
-			return err
+	if err := ru.snapshot(ctx, t, srv, d, live, tr.LiveHash, dec); err != nil {
+		return err
+	}
+	// What remains of the drift is what was left alone: untouched by the
+	// apply, as it was found.
+	var remaining []state.Drift
+	for _, f := range dec.drift {
+		if f.Action == DriftLeft {
+			remaining = append(remaining, f.Drift)
 		}
 	}
+	ru.recordDrift(ctx, t, remaining)
 	return nil
 }
 
+// snapshot records the tenant's new baseline after a verified reconcile,
+// when it differs from the last: the live schema, or, when drift was left
+// alone, the desired schema as the server has it (what live would be
+// without the drift), so that the drift stays drift. The snapshots beyond
+// the retention are pruned.
+func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, srv *schema.Server, d *schema.Desired, live *schema.Live, liveHash string, dec *decision) error {
+	if ru.store == nil {
+		return nil
+	}
+	baseline, hash := live, liveHash
+	if len(dec.leave) > 0 {
+		var err error
+		if baseline, err = srv.DesiredLive(ctx, d); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if hash, err = baseline.Hash(); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	if hash == ru.snaps[t.Slug] {
+		return nil
+	}
+	hcl, err := baseline.HCL()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	_, err = ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.revision, Kind: state.SnapshotApplied,
+		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl)})
+	if err != nil {
+		return err
+	}
+	ru.prune(ctx, t.Slug)
+	return nil
+}
+
+// prune deletes the tenant's snapshots beyond the retention of
+// landlord.yaml. A failure is logged: the reconcile succeeded.
+func (ru *run) prune(ctx context.Context, slug string) {
+	keep, days := ru.repo.Config.Snapshots.Keep, ru.repo.Config.Snapshots.MaxDays
+	if keep <= 0 {
+		keep = DefaultSnapshotKeep
+	}
+	if days <= 0 {
+		days = DefaultSnapshotMaxDays
+	}
+	n, err := ru.store.PruneSnapshots(ctx, slug, state.Retention{Keep: keep, MaxAge: time.Duration(days) * 24 * time.Hour})
+	if err != nil {
+		ru.log.Error("prune snapshots", "tenant", slug, "err", err)
+		return
+	}
+	if n > 0 {
+		ru.log.Info("pruned snapshots", "tenant", slug, "deleted", n)
+	}
+}
+
+// Snapshot retention defaults (landlord.yaml snapshots.keep and maxDays).
+const (
+	DefaultSnapshotKeep    = 10
+	DefaultSnapshotMaxDays = 30
+)
+
+// recordDrift records the drift a reconcile found (or left) in the tenant;
+// open drift that is not in found is resolved by this run.
+func (ru *run) recordDrift(ctx context.Context, t *desired.Tenant, found []state.Drift) {
+	if ru.store == nil || ru.id == 0 || (len(found) == 0 && ru.drifted[t.Slug].Open == 0) {
+		return
+	}
+	if _, err := ru.store.RecordDrift(ctx, t.Slug, found, ru.id); err != nil {
+		ru.log.Error("record drift", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
 // decide sets the action and changes of a planned tenant.
-func (ru *run) decide(t *desired.Tenant, p *schema.Plan, tr *TenantResult) {
+func (ru *run) decide(t *desired.Tenant, dec *decision, tr *TenantResult) {
+	p := dec.plan
 	tr.Changes = changes(p)
+	tr.Drift = dec.drift
 	switch {
 	case p.Empty():
 		tr.Action = ActionNoop
@@ -604,9 +857,13 @@ func changes(p *schema.Plan) []Change {
 }
 
 // desiredFor returns the tenant's desired schema, composed once per engine
-// and layer set and shared by every tenant with the same layers.
+// and layer set and shared by every tenant with the same layers; a
+// rollback's target replaces it.
 func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desired, error) {
 	key := string(engine) + "\x01" + t.LayerKey()
+	if ru.target != nil {
+		key = string(engine)
+	}
 	ru.mu.Lock()
 	e, ok := ru.desired[key]
 	if !ok {
@@ -614,21 +871,14 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 		ru.desired[key] = e
 	}
 	ru.mu.Unlock()
-	e.once.Do(func() { e.d, e.err = compose(engine, ru.repo, t) })
-	return e.d, e.err
-}
-
-// compose composes the tenant's layers into its desired schema.
-func compose(engine schema.Engine, repo *desired.Repo, t *desired.Tenant) (*schema.Desired, error) {
-	layers := make([]schema.Layer, len(t.Layers))
-	for i, l := range t.Layers {
-		layers[i] = schema.Layer{Name: l.Name}
-		for _, f := range l.Files {
-			layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
+	e.once.Do(func() {
+		if ru.target != nil {
+			e.d, e.err = ru.target(engine)
+			return
 		}
-	}
-	c := repo.Config.Database
-	return schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
+		e.d, e.err = compose(ru.repo, engine, t)
+	})
+	return e.d, e.err
 }
 
 // recordPlanned records the plan's statements with status and returns their
@@ -661,7 +911,7 @@ func (ru *run) progressing(ctx context.Context, t *desired.Tenant) {
 	rec := ru.record(t)
 	rec.Health = state.Progressing
 	rec.Sync = state.OutOfSync
-	rec.LastAttemptedRevision = ru.repo.Revision
+	rec.LastAttemptedRevision = ru.revision
 	if err := ru.store.SaveTenant(ctx, rec); err != nil {
 		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
 	}
@@ -676,6 +926,10 @@ func (ru *run) record(t *desired.Tenant) state.Tenant {
 		rec = state.Tenant{Slug: t.Slug, Sync: state.Unknown, Health: state.Missing}
 	}
 	rec.Name, rec.Template, rec.Modules = t.Name, t.Template, t.Modules
+	rec.TemplateVersion = ""
+	if tpl := ru.repo.Templates[t.Template]; tpl != nil {
+		rec.TemplateVersion = tpl.Version
+	}
 	rec.Server, rec.Database, rec.Domain, rec.Lifecycle = t.Server, t.Database, t.Domain, t.Lifecycle
 	rec.RemovedAt = nil
 	return rec
@@ -698,8 +952,8 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	rec := ru.record(t)
 	now := time.Now().UTC()
 	rec.LastRunID = ru.id
-	if tr.Action != ActionSuspended {
-		rec.LastAttemptedRevision = ru.repo.Revision
+	if tr.Action != ActionSuspended && tr.Action != ActionPinned {
+		rec.LastAttemptedRevision = ru.revision
 	}
 	if tr.DesiredHash != "" {
 		rec.DesiredHash = tr.DesiredHash
@@ -711,11 +965,23 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	switch tr.Action {
 	case ActionCreate, ActionUpdate, ActionNoop:
 		rec.Sync, rec.Health = state.Synced, state.Healthy
-		rec.LastAppliedRevision = ru.repo.Revision
+		rec.LastAppliedRevision = ru.revision
 		rec.LastSyncedAt = &now
 		if tr.Action == ActionCreate && rec.DatabaseCreatedAt == nil {
 			rec.DatabaseCreatedAt = &now
 		}
+		if ru.mode == modeRollback && ru.pin != nil {
+			pin := *ru.pin
+			pin.Tenant, pin.RunID, pin.Actor = t.Slug, ru.id, ru.opts.Actor
+			if err := ru.store.SetPin(ctx, pin); err != nil {
+				ru.log.Error("pin tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+				rec.LastError = "the rollback applied but the pin was not recorded: " + err.Error()
+			} else {
+				rec.Sync = state.Pinned
+			}
+		}
+	case ActionPinned:
+		rec.Sync = state.Pinned
 	case ActionBlocked:
 		rec.Sync, rec.Health = state.OutOfSync, state.Healthy
 	case ActionSuspended:
@@ -749,10 +1015,10 @@ func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *Tenan
 		outcome = "failed"
 	case ActionBlocked:
 		outcome = "blocked"
-	case ActionSuspended:
+	case ActionSuspended, ActionPinned:
 		outcome = "skipped"
 	}
-	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.repo.Revision, Action: tr.Action,
+	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: tr.Action,
 		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
 	if err != nil {
 		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)

@@ -86,8 +86,10 @@ func (es SourceErrors) Unwrap() []error {
 type composition struct {
 	parser  *hclparse.Parser
 	origins map[objectKey]Origin
-	// schemaOrigin is where the one schema block is defined.
+	// schemaOrigin is where the one schema block is defined, and
+	// schemaLabel its label (tables refer to it as schema.<label>).
 	schemaOrigin Origin
+	schemaLabel  string
 	// order is the position of each layer name, for sorting statements.
 	order map[string]int
 }
@@ -154,6 +156,10 @@ func compose(layers []Layer) (*composition, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	byPath := make(map[string]parsed, len(files))
+	for _, f := range files {
+		byPath[f.path] = f
+	}
 	type defined struct {
 		block  *hclsyntax.Block
 		src    []byte
@@ -186,7 +192,7 @@ func compose(layers []Layer) (*composition, error) {
 				}
 				if schemaDef == nil {
 					schemaDef = &defined{block: b, src: f.src, origin: at}
-					c.schemaOrigin = at
+					c.schemaOrigin, c.schemaLabel = at, b.Labels[0]
 					keep = append(keep, b)
 					continue
 				}
@@ -239,13 +245,16 @@ func compose(layers []Layer) (*composition, error) {
 				base.block.Body.Blocks = append(base.block.Body.Blocks, added...)
 				for an, a := range b.Body.Attributes {
 					prev, ok := base.block.Body.Attributes[an]
-					switch {
-					case !ok:
+					if !ok {
 						base.block.Body.Attributes[an] = a
-					case !sameTokens(base.src, prev.SrcRange, f.src, a.SrcRange):
+						continue
+					}
+					// prev may come from an earlier extension: its range
+					// names its own file.
+					pf := byPath[prev.SrcRange.Filename]
+					if !sameTokens(pf.src, prev.SrcRange, f.src, a.SrcRange) {
 						conflict(fmt.Sprintf("attribute %q of table %q", an, name),
-							&defined{origin: Origin{Layer: base.origin.Layer, File: base.origin.File, Line: prev.SrcRange.Start.Line}},
-							origin(f, a.SrcRange), a.SrcRange.Start.Column)
+							&defined{origin: origin(pf, prev.SrcRange)}, origin(f, a.SrcRange), a.SrcRange.Start.Column)
 					}
 				}
 			default:
@@ -332,4 +341,12 @@ func evalError(err error, layers []Layer) error {
 		names = append(names, l.Name)
 	}
 	return SourceErrors{{Msg: fmt.Sprintf("evaluate layers %s: %v", strings.Join(names, ", "), err)}}
+}
+
+// CheckSyntax parses one layer file on its own and returns its syntax
+// errors, the same ones Compose reports for it. It lets a caller find every
+// syntax error of a repository, also in files no valid composition uses.
+func CheckSyntax(f File) SourceErrors {
+	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
+	return diagErrors(diags)
 }

@@ -38,6 +38,7 @@ type Desired struct {
 	schema       *atlas.Schema
 	origins      map[objectKey]Origin
 	schemaOrigin Origin
+	schemaLabel  string
 	order        map[string]int
 }
 
@@ -60,7 +61,7 @@ func Compose(engine Engine, layers []Layer, opts Options) (*Desired, error) {
 	}
 	s := realm.Schemas[0]
 	s.Name = placeholder
-	d := &Desired{engine: engine, schema: s, origins: c.origins, schemaOrigin: c.schemaOrigin, order: c.order}
+	d := &Desired{engine: engine, schema: s, origins: c.origins, schemaOrigin: c.schemaOrigin, schemaLabel: c.schemaLabel, order: c.order}
 	switch engine {
 	case MySQL, MariaDB:
 		if opts.Charset != "" && !hasAttr[*atlas.Charset](s.Attrs) {
@@ -78,6 +79,10 @@ func Compose(engine Engine, layers []Layer, opts Options) (*Desired, error) {
 	}
 	return d, nil
 }
+
+// SchemaLabel returns the label of the layers' schema block: tables refer
+// to it as schema.<label>.
+func (d *Desired) SchemaLabel() string { return d.schemaLabel }
 
 // Engine returns the engine the schema was composed for.
 func (d *Desired) Engine() Engine { return d.engine }

@@ -62,29 +62,12 @@ func TestExampleRoundTrip(t *testing.T) {
 			}
 			db := testenv.Name(t) + "db"
 			dropDB(t, srv, db)
-			tg, err := srv.Lock(ctx, db, time.Second)
+			live := applyDesired(t, srv, db, d)
+			tg, err := srv.Read(ctx, db)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer tg.Close()
-			live, err := tg.Inspect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := tg.Plan(ctx, live, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range p.Statements {
-				t.Logf("%s:%d %s %v", s.File, s.Line, firstLine(s.SQL), s.Destructive)
-			}
-			if err := tg.Apply(ctx, p, nil); err != nil {
-				t.Fatal(err)
-			}
-			live, err = tg.Inspect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
 			p2, err := tg.Plan(ctx, live, d)
 			if err != nil {
 				t.Fatal(err)
@@ -108,12 +91,31 @@ func TestExampleRoundTrip(t *testing.T) {
 	}
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	if len(l) > 120 {
-		l = l[:120]
+// applyDesired plans d for database db on srv, applies it and returns the
+// inspected result.
+func applyDesired(t testing.TB, srv *Server, db string, d *Desired) *Live {
+	t.Helper()
+	ctx := context.Background()
+	tg, err := srv.Lock(ctx, db, time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return l
+	defer tg.Close()
+	live, err := tg.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tg.Plan(ctx, live, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Apply(ctx, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if live, err = tg.Inspect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return live
 }
 
 func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
@@ -150,23 +152,12 @@ func TestOfflinePlanMatchesLive(t *testing.T) {
 	}
 	db := testenv.Name(t) + "db"
 	dropDB(t, srv, db)
-	tg, err := srv.Lock(ctx, db, time.Second)
+	live := applyDesired(t, srv, db, older)
+	tg, err := srv.Read(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	live, _ := tg.Inspect(ctx)
-	p, err := tg.Plan(ctx, live, older)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tg.Apply(ctx, p, nil); err != nil {
-		t.Fatal(err)
-	}
-	live, err = tg.Inspect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	online, err := tg.Plan(ctx, live, newer)
 	if err != nil {
 		t.Fatal(err)
@@ -205,5 +196,63 @@ func TestOfflinePlanMatchesLive(t *testing.T) {
 				t.Errorf("%s statement %d:\n got %s\nwant %s", name, i, got.Statements[i].SQL, online.Statements[i].SQL)
 			}
 		}
+	}
+}
+
+// TestHashStable: the schema hash does not depend on the database name, the
+// data (AUTO_INCREMENT counters included) or the order columns were added
+// in; it does depend on the schema.
+func TestHashStable(t *testing.T) {
+	ctx := context.Background()
+	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	v1, err := Compose(srv.Engine(), []Layer{layer("basic", "basic.hcl", basicHCL)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// v2 adds a column in the middle of users: a live table gets it last.
+	v2, err := Compose(srv.Engine(), []Layer{layer("basic", "basic.hcl", strings.Replace(basicHCL, `  column "email" {`, `  column "name" {
+    type = varchar(100)
+    null = true
+  }
+  column "email" {`, 1))}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := testenv.Name(t)
+	testenv.DropPrefix(t, testenv.DB(t), prefix)
+	apply := func(db string, d *Desired) *Live { return applyDesired(t, srv, db, d) }
+	hash := func(l *Live) string {
+		h, err := l.Hash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	a := hash(apply(prefix+"a", v1))
+	if _, err := testenv.DB(t).Exec("INSERT INTO `" + prefix + "a`.users (email) VALUES ('a@example.np'), ('b@example.np')"); err != nil {
+		t.Fatal(err)
+	}
+	b := hash(apply(prefix+"b", v1))
+	if a != b || hash(apply(prefix+"a", v1)) != a {
+		t.Errorf("hash depends on the database name or the data")
+	}
+	grown := hash(apply(prefix+"a", v2)) // ALTER TABLE ADD COLUMN: name is last
+	fresh := hash(apply(prefix+"c", v2)) // CREATE TABLE: name is second
+	if grown != fresh {
+		t.Errorf("hash depends on column order: %s vs %s", grown, fresh)
+	}
+	if grown == a {
+		t.Errorf("hash did not change with the schema")
+	}
+	dh, err := srv.DesiredHash(ctx, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dh != grown {
+		t.Errorf("desired hash %s, live %s", dh, grown)
 	}
 }

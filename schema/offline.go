@@ -47,7 +47,17 @@ func OpenOffline(engine Engine, version string) (*Offline, error) {
 			return nil, err
 		}
 		db.SetMaxOpenConns(1)
-		drv, err := mysql.Open(&variablesOnly{db: db, version: version})
+		// The server's defaults decide which clauses Atlas writes (a
+		// CREATE DATABASE names the collation only when it is not the
+		// server's). Offline, assume the packaged defaults: utf8mb4 with
+		// MySQL 8's utf8mb4_0900_ai_ci, or MariaDB's utf8mb4_general_ci
+		// (Debian and Ubuntu builds), so a plan for a new database matches
+		// what the server would be asked.
+		collation := "utf8mb4_0900_ai_ci"
+		if engine == MariaDB || strings.Contains(strings.ToLower(version), "mariadb") {
+			collation = "utf8mb4_general_ci"
+		}
+		drv, err := mysql.Open(&variablesOnly{db: db, version: version, collation: collation})
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("offline %s planner: %w", engine, err)
@@ -64,11 +74,16 @@ func (o *Offline) Close() { o.close() }
 
 // Plan returns the statements that turn live into d, for database.
 func (o *Offline) Plan(ctx context.Context, live *Live, d *Desired, database string) (*Plan, error) {
+	return o.PlanLeaving(ctx, live, d, database, nil)
+}
+
+// PlanLeaving is Plan that leaves the objects in leave as they are in live.
+func (o *Offline) PlanLeaving(ctx context.Context, live *Live, d *Desired, database string, leave []Object) (*Plan, error) {
 	name := database
 	if o.engine == SQLite {
 		name = "main"
 	}
-	p, err := plan(ctx, o.drv, name, live, d)
+	p, err := plan(ctx, o.drv, name, live, d, objectSet(leave))
 	if err != nil {
 		return nil, err
 	}
@@ -80,13 +95,14 @@ func (o *Offline) Plan(ctx context.Context, live *Live, d *Desired, database str
 // opens (the server's version and defaults) and refuses anything else, so
 // an offline plan can never reach for a database.
 type variablesOnly struct {
-	db      *sql.DB
-	version string
+	db        *sql.DB
+	version   string
+	collation string
 }
 
 func (v *variablesOnly) QueryContext(ctx context.Context, q string, _ ...any) (*sql.Rows, error) {
 	if strings.Contains(q, "@@version") {
-		return v.db.QueryContext(ctx, "SELECT ?, 'utf8mb4_unicode_ci', 'utf8mb4', 0", v.version)
+		return v.db.QueryContext(ctx, "SELECT ?, ?, 'utf8mb4', 0", v.version, v.collation)
 	}
 	return nil, errors.New("offline planner: no database to query")
 }
@@ -112,7 +128,7 @@ func LiveFromHCL(engine Engine, hcl []byte) (*Live, error) {
 		err = mysql.EvalHCL.Eval(p, &realm, nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
+		return nil, fmt.Errorf("read snapshot as %s: %w", engine, err)
 	}
 	if len(realm.Schemas) != 1 {
 		return nil, fmt.Errorf("read snapshot: %d schemas, want 1", len(realm.Schemas))

@@ -59,8 +59,8 @@ func (p *Plan) Destructive() []Statement {
 func (p *Plan) Empty() bool { return len(p.Statements) == 0 }
 
 // plan diffs live against desired and plans the statements, in the schema
-// named name, with drv.
-func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired) (*Plan, error) {
+// named name, with drv. Changes to the objects in leave are left out.
+func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired, leave map[Object]bool) (*Plan, error) {
 	if live.engine != d.engine && !(isMySQLFamily(live.engine) && isMySQLFamily(d.engine)) {
 		return nil, fmt.Errorf("desired schema is for %s, live database is %s", d.engine, live.engine)
 	}
@@ -82,7 +82,14 @@ func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *D
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", name, err)
 	}
+	changes, left := leaveOut(changes, leave)
+	for t, objs := range live.hidden {
+		left[t] = append(left[t], objs...)
+	}
 	changes, attr := d.attribute(changes)
+	if live.engine == SQLite {
+		attr.markRebuilds(changes, left)
+	}
 	p := &Plan{Database: name, Create: !live.exists}
 	if len(changes) == 0 {
 		return p, nil
@@ -202,6 +209,20 @@ func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attribution
 				}
 				return d.order[groups[i].origin.Layer] < d.order[groups[j].origin.Layer]
 			})
+			// SQLite makes most table modifications by rebuilding the
+			// table from its whole desired definition: split, the first
+			// rebuild would copy columns that later groups add. One
+			// modification, attributed to its first group, with every
+			// reason.
+			if d.engine == SQLite && len(groups) > 1 && !sqliteAlterable(c) {
+				first := groups[0]
+				for _, g := range groups[1:] {
+					first.destructive = first.destructive || g.destructive
+					first.reasons = append(first.reasons, g.reasons...)
+					first.changes = append(first.changes, g.changes...)
+				}
+				groups = groups[:1]
+			}
 			for _, g := range groups {
 				mt := &atlas.ModifyTable{T: c.T, Changes: g.changes}
 				origins[mt] = g.attribution

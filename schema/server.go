@@ -53,6 +53,7 @@ type Server struct {
 
 type normalized struct {
 	once sync.Once
+	live *Live
 	hash string
 	err  error
 }
@@ -309,6 +310,9 @@ type Live struct {
 	engine Engine
 	exists bool
 	schema *atlas.Schema
+	// hidden are the columns Without removed from the tables it kept, by
+	// table: a plan must not lose them.
+	hidden map[string][]string
 }
 
 // Exists reports whether the database exists.
@@ -347,23 +351,38 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 // Plan diffs the live schema against desired and returns the statements
 // that would make the database match.
 func (t *Target) Plan(ctx context.Context, live *Live, d *Desired) (*Plan, error) {
-	drv := t.drv
-	if drv == nil {
-		// A missing SQLite file planned without a lock: plan against an
-		// empty in-memory database.
-		mem, closeMem, err := memoryDriver(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer closeMem()
-		drv = mem
+	return t.PlanLeaving(ctx, live, d, nil)
+}
+
+// PlanLeaving is Plan that leaves the objects in leave as they are live: no
+// statement adds, drops or changes them. It is how drift that a policy
+// reports is kept out of a plan.
+func (t *Target) PlanLeaving(ctx context.Context, live *Live, d *Desired, leave []Object) (*Plan, error) {
+	drv, done, err := t.driver(ctx)
+	if err != nil {
+		return nil, err
 	}
-	p, err := plan(ctx, drv, t.schemaName(), live, d)
+	defer done()
+	p, err := plan(ctx, drv, t.schemaName(), live, d, objectSet(leave))
 	if err != nil {
 		return nil, err
 	}
 	p.Database = t.database
 	return p, nil
+}
+
+// driver returns the target's driver, or, for a missing SQLite file opened
+// without a lock, the driver of an empty in-memory database; call done
+// after use.
+func (t *Target) driver(ctx context.Context) (drv migrate.Driver, done func(), err error) {
+	if t.drv != nil {
+		return t.drv, func() {}, nil
+	}
+	mem, closeMem, err := memoryDriver(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return mem, closeMem, nil
 }
 
 // StatementResult is what happened to one statement of an applied plan.
@@ -432,11 +451,28 @@ func (s *Server) DesiredHash(ctx context.Context, d *Desired) (string, error) {
 		s.norm[d] = n
 	}
 	s.mu.Unlock()
-	n.once.Do(func() { n.hash, n.err = s.normalize(ctx, d) })
+	n.once.Do(func() {
+		if n.live, n.err = s.normalize(ctx, d); n.err == nil {
+			n.hash, n.err = n.live.Hash()
+		}
+	})
 	return n.hash, n.err
 }
 
-func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
+// DesiredLive returns the schema that a database on this server has once it
+// matches d, as inspected from the scratch database of DesiredHash: the
+// snapshot of a tenant that matches d.
+func (s *Server) DesiredLive(ctx context.Context, d *Desired) (*Live, error) {
+	if _, err := s.DesiredHash(ctx, d); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	n := s.norm[d]
+	s.mu.Unlock()
+	return n.live, nil
+}
+
+func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	var (
 		drv     migrate.Driver
 		name    string
@@ -447,7 +483,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
 	case SQLite:
 		mem, closeMem, err := memoryDriver(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		defer closeMem()
 		drv, name = mem, "main"
@@ -458,14 +494,14 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
 	default:
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
-			return "", fmt.Errorf("connect: %s", redact.Text(err.Error()))
+			return nil, fmt.Errorf("connect: %s", redact.Text(err.Error()))
 		}
 		defer conn.Close()
 		suffix := make([]byte, 6)
 		rand.Read(suffix)
 		name = "landlord_dev_" + hex.EncodeToString(suffix)
 		if drv, err = mysql.Open(conn); err != nil {
-			return "", err
+			return nil, err
 		}
 		exec = func(q string, args ...any) error {
 			_, err := conn.ExecContext(ctx, q, args...)
@@ -476,24 +512,20 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (string, error) {
 		}
 	}
 	t := &Target{server: s, database: name, drv: drv}
-	p, err := plan(ctx, drv, name, &Live{engine: s.engine, exists: s.engine == SQLite, schema: &atlas.Schema{Name: name}}, d)
+	p, err := plan(ctx, drv, name, &Live{engine: s.engine, exists: s.engine == SQLite, schema: &atlas.Schema{Name: name}}, d, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if cleanup != nil {
 		defer cleanup()
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {
-			return "", fmt.Errorf("normalize desired schema on a scratch database: %s: %w", st.SQL, err)
+			return nil, fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 		}
 	}
 	t.exists = true
-	live, err := t.Inspect(ctx)
-	if err != nil {
-		return "", err
-	}
-	return live.Hash()
+	return t.Inspect(ctx)
 }
 
 // memoryDriver opens an empty in-memory SQLite database.
@@ -567,6 +599,14 @@ func sortSchema(s *atlas.Schema) {
 		sort.Slice(t.Indexes, func(i, j int) bool { return t.Indexes[i].Name < t.Indexes[j].Name })
 		sort.Slice(t.ForeignKeys, func(i, j int) bool { return t.ForeignKeys[i].Symbol < t.ForeignKeys[j].Symbol })
 	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	if len(l) > 200 {
+		l = l[:200] + "…"
+	}
+	return l
 }
 
 func isMySQLFamily(e Engine) bool { return e == MySQL || e == MariaDB }

@@ -14,6 +14,9 @@ const (
 	Synced    = "Synced"
 	OutOfSync = "OutOfSync"
 	Unknown   = "Unknown"
+	// Pinned is the sync of a tenant a rollback pinned: reconciles leave it
+	// where it is until it is unpinned.
+	Pinned = "Pinned"
 
 	Healthy     = "Healthy"
 	Progressing = "Progressing"
@@ -28,6 +31,7 @@ type Tenant struct {
 	Slug                  string     `json:"slug"`
 	Name                  string     `json:"name"`
 	Template              string     `json:"template"`
+	TemplateVersion       string     `json:"template_version,omitempty"`
 	Modules               []string   `json:"modules"`
 	Server                string     `json:"server"`
 	Database              string     `json:"database"`
@@ -49,7 +53,7 @@ type Tenant struct {
 
 const tenantColumns = `slug, name, template, modules, server, database_name, domain, lifecycle, sync_status, health_status,
 	last_attempted_revision, last_applied_revision, desired_hash, live_hash, database_created_at, last_synced_at,
-	last_error, last_run_id, removed_at, updated_at`
+	last_error, last_run_id, removed_at, updated_at, template_version`
 
 func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	var (
@@ -60,7 +64,7 @@ func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	)
 	err := row.Scan(&t.Slug, &t.Name, &t.Template, &modules, &t.Server, &t.Database, &t.Domain, &t.Lifecycle,
 		&t.Sync, &t.Health, &t.LastAttemptedRevision, &t.LastAppliedRevision, &t.DesiredHash, &t.LiveHash,
-		&created, &synced, &t.LastError, &runID, &removed, &updated)
+		&created, &synced, &t.LastError, &runID, &removed, &updated, &t.TemplateVersion)
 	if err != nil {
 		return t, err
 	}
@@ -110,7 +114,7 @@ func (s *Store) SaveTenant(ctx context.Context, t Tenant) error {
 	args := []any{t.Slug, t.Name, t.Template, strings.Join(t.Modules, ","), t.Server, t.Database, t.Domain, t.Lifecycle,
 		t.Sync, t.Health, t.LastAttemptedRevision, t.LastAppliedRevision, t.DesiredHash, t.LiveHash,
 		nullTime(t.DatabaseCreatedAt), nullTime(t.LastSyncedAt), t.LastError, sql.NullInt64{Int64: t.LastRunID, Valid: t.LastRunID != 0},
-		nullTime(t.RemovedAt), t.UpdatedAt}
+		nullTime(t.RemovedAt), t.UpdatedAt, t.TemplateVersion}
 	_, err := s.db.ExecContext(ctx, s.upsert("tenants", tenantColumns, "slug"), args...)
 	if err != nil {
 		return fmt.Errorf("save tenant %s: %w", t.Slug, err)
@@ -195,6 +199,8 @@ type Counts struct {
 	Blocked   int `json:"blocked"`
 	Failed    int `json:"failed"`
 	Suspended int `json:"suspended"`
+	// Pinned tenants are left where a rollback pinned them.
+	Pinned int `json:"pinned"`
 }
 
 // Run outcomes.
@@ -219,8 +225,8 @@ func (s *Store) StartRun(ctx context.Context, trigger, actor, revision string) (
 // FinishRun records the end of a run.
 func (s *Store) FinishRun(ctx context.Context, id int64, outcome string, c Counts, applied int, runErr string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished_at = ?, outcome = ?, tenants_total = ?, created = ?, updated = ?,
-		unchanged = ?, blocked = ?, failed = ?, suspended = ?, statements_applied = ?, error = ? WHERE id = ?`,
-		now(), outcome, c.Total, c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, applied, runErr, id)
+		unchanged = ?, blocked = ?, failed = ?, suspended = ?, pinned = ?, statements_applied = ?, error = ? WHERE id = ?`,
+		now(), outcome, c.Total, c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, c.Pinned, applied, runErr, id)
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", id, err)
 	}
@@ -228,7 +234,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, outcome string, c Count
 }
 
 const runColumns = `id, trigger_kind, actor, revision, started_at, finished_at, outcome, tenants_total, created, updated,
-	unchanged, blocked, failed, suspended, statements_applied, error`
+	unchanged, blocked, failed, suspended, statements_applied, error, pinned`
 
 func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	var (
@@ -238,7 +244,7 @@ func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	)
 	err := row.Scan(&r.ID, &r.Trigger, &r.Actor, &r.Revision, &started, &finished, &r.Outcome, &r.Counts.Total,
 		&r.Counts.Created, &r.Counts.Updated, &r.Counts.Unchanged, &r.Counts.Blocked, &r.Counts.Failed,
-		&r.Counts.Suspended, &r.StatementsApplied, &r.Error)
+		&r.Counts.Suspended, &r.StatementsApplied, &r.Error, &r.Counts.Pinned)
 	r.StartedAt = started.Time.UTC()
 	r.FinishedAt = timePtr(finished)
 	return r, err
@@ -416,93 +422,6 @@ func (s *Store) Statements(ctx context.Context, runID int64, tenant string) ([]S
 		}
 		st.ExecutedAt = timePtr(at)
 		out = append(out, st)
-	}
-	return out, rows.Err()
-}
-
-// Snapshot is a tenant's schema as Atlas HCL at one point in time.
-type Snapshot struct {
-	ID        int64     `json:"id"`
-	Tenant    string    `json:"tenant"`
-	RunID     int64     `json:"run_id,omitempty"`
-	Revision  string    `json:"revision"`
-	Hash      string    `json:"hash"`
-	HCL       string    `json:"hcl,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// AddSnapshot records a snapshot and returns its id.
-func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, hash, hcl, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Hash, snap.HCL, now())
-	if err != nil {
-		return 0, fmt.Errorf("record snapshot of %s: %w", snap.Tenant, err)
-	}
-	return res.LastInsertId()
-}
-
-// Snapshots returns a tenant's snapshots, newest first, without their HCL.
-func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, tenant, run_id, revision, hash, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC", tenant)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Snapshot
-	for rows.Next() {
-		var sn Snapshot
-		var run sql.NullInt64
-		var at sql.NullTime
-		if err := rows.Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Hash, &at); err != nil {
-			return nil, err
-		}
-		sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
-		out = append(out, sn)
-	}
-	return out, rows.Err()
-}
-
-// LatestSnapshot returns the newest snapshot of tenant, with its HCL.
-func (s *Store) LatestSnapshot(ctx context.Context, tenant string) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? ORDER BY id DESC LIMIT 1", tenant)
-}
-
-// GetSnapshot returns snapshot id of tenant, with its HCL.
-func (s *Store) GetSnapshot(ctx context.Context, tenant string, id int64) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? AND id = ?", tenant, id)
-}
-
-func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapshot, bool, error) {
-	var sn Snapshot
-	var run sql.NullInt64
-	var at sql.NullTime
-	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, hash, hcl, created_at FROM snapshots "+where, args...).
-		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Hash, &sn.HCL, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sn, false, nil
-	}
-	if err != nil {
-		return sn, false, err
-	}
-	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
-	return sn, true, nil
-}
-
-// LatestSnapshotHashes returns the hash of each tenant's newest snapshot.
-func (s *Store) LatestSnapshotHashes(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.tenant, s.hash FROM snapshots s
-		JOIN (SELECT tenant, MAX(id) AS id FROM snapshots GROUP BY tenant) latest ON latest.id = s.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var t, h string
-		if err := rows.Scan(&t, &h); err != nil {
-			return nil, err
-		}
-		out[t] = h
 	}
 	return out, rows.Err()
 }

@@ -278,7 +278,7 @@ func (s *Store) AbandonRun(ctx context.Context, id int64, reason string) error {
 			tenants_total = `+count("")+`, created = `+count(" AND action = 'create' AND outcome = 'succeeded'")+`,
 			updated = `+count(" AND action = 'update' AND outcome = 'succeeded'")+`, unchanged = `+count(" AND action = 'noop'")+`,
 			blocked = `+count(" AND outcome = 'blocked'")+`, failed = `+count(" AND outcome = 'failed'")+`,
-			suspended = `+count(" AND action = 'suspended'")+`,
+			suspended = `+count(" AND action = 'suspended'")+`, pinned = `+count(" AND action = 'pinned'")+`,
 			statements_applied = (SELECT COUNT(*) FROM statements WHERE run_id = runs.id AND status = ?) WHERE id = ?`,
 			RunFailed, n, reason, StatementApplied, id)
 		return err
@@ -287,4 +287,23 @@ func (s *Store) AbandonRun(ctx context.Context, id int64, reason string) error {
 		return fmt.Errorf("abandon run %d: %w", id, err)
 	}
 	return nil
+}
+
+// OpenDriftBySeverity counts the open drift of every tenant by severity.
+func (s *Store) OpenDriftBySeverity(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT severity, COUNT(*) FROM drift WHERE open_key IS NOT NULL GROUP BY severity")
+	if err != nil {
+		return nil, fmt.Errorf("read drift: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var sev string
+		var n int
+		if err := rows.Scan(&sev, &n); err != nil {
+			return nil, err
+		}
+		out[sev] = n
+	}
+	return out, rows.Err()
 }

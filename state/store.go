@@ -49,8 +49,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{where: redact.URL(dsn)}
 	var err error
 	switch {
-	case strings.HasPrefix(dsn, "mysql://"), strings.HasPrefix(dsn, "mariadb://"):
-		err = s.openMySQL(ctx, dsn)
+	case isMySQL(dsn):
+		err = s.openMySQL(ctx, dsn, true)
 	default:
 		err = s.openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"))
 	}
@@ -62,6 +62,74 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("migrate landlord database %s: %w", s.where, err)
 	}
 	return s, nil
+}
+
+// OpenReadOnly opens an existing landlord database for reading only: it
+// creates nothing, migrates nothing and writes nothing, so read access to
+// the database (or a copy of its file) is enough. The database must be at
+// the version this landlord writes.
+func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{where: redact.URL(dsn)}
+	var err error
+	if isMySQL(dsn) {
+		err = s.openMySQL(ctx, dsn, false)
+	} else {
+		err = s.openSQLiteReadOnly(ctx, strings.TrimPrefix(dsn, "sqlite://"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var version sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT MAX(version) FROM landlord_schema_version").Scan(&version); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("landlord database %s: not readable as a landlord database: %s", s.where, redact.Text(err.Error()))
+	}
+	if int(version.Int64) != SchemaVersion() {
+		s.db.Close()
+		return nil, fmt.Errorf("landlord database %s is at version %d and this landlord reads version %d: use the landlord release that writes it", s.where, version.Int64, SchemaVersion())
+	}
+	return s, nil
+}
+
+func isMySQL(dsn string) bool {
+	return strings.HasPrefix(dsn, "mysql://") || strings.HasPrefix(dsn, "mariadb://")
+}
+
+func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
+	s.dialect = SQLite
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w at %s: pass --state", ErrNotFound, path)
+	} else if err != nil {
+		return fmt.Errorf("landlord database %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(15000)")
+	if err != nil {
+		return fmt.Errorf("landlord database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("landlord database %s: %w", path, err)
+	}
+	s.db = db
+	return nil
+}
+
+// ErrNotFound is returned by OpenExisting when there is no landlord
+// database yet.
+var ErrNotFound = errors.New("no landlord database")
+
+// OpenExisting opens the landlord database like Open, but an SQLite file
+// that does not exist is ErrNotFound instead of a new database: commands
+// that only read never leave an empty database behind.
+func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	if !isMySQL(dsn) {
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: run landlord reconcile first, or pass --state", ErrNotFound, path)
+		}
+	}
+	return Open(ctx, dsn)
 }
 
 func (s *Store) openSQLite(ctx context.Context, path string) error {
@@ -89,7 +157,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	return nil
 }
 
-func (s *Store) openMySQL(ctx context.Context, dsn string) error {
+func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	s.dialect = MySQL
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -121,16 +189,18 @@ func (s *Store) openMySQL(ctx context.Context, dsn string) error {
 	if tls := u.Query().Get("tls"); tls != "" {
 		cfg.TLSConfig = tls
 	}
-	// Create the database first, on a connection without one.
-	boot, err := gomysql.NewConnector(cfg)
-	if err != nil {
-		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
-	}
-	bdb := sql.OpenDB(boot)
-	_, err = bdb.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-	bdb.Close()
-	if err != nil {
-		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+	if create {
+		// Create the database first, on a connection without one.
+		boot, err := gomysql.NewConnector(cfg)
+		if err != nil {
+			return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+		}
+		bdb := sql.OpenDB(boot)
+		_, err = bdb.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+		bdb.Close()
+		if err != nil {
+			return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+		}
 	}
 	cfg.DBName = name
 	connector, err := gomysql.NewConnector(cfg)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/state"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -22,6 +23,7 @@ func writeJSON(w io.Writer, v any) error {
 type planJSON struct {
 	Revision string                    `json:"revision"`
 	Plan     bool                      `json:"plan"`
+	Against  string                    `json:"against,omitempty"`
 	RunID    int64                     `json:"run_id,omitempty"`
 	Counts   any                       `json:"counts"`
 	Tenants  []reconciler.TenantResult `json:"tenants"`
@@ -30,6 +32,9 @@ type planJSON struct {
 
 func resultJSON(res *reconciler.Result) planJSON {
 	out := planJSON{Revision: res.Revision, Plan: res.Plan, RunID: res.RunID, Counts: res.Counts, Tenants: res.Tenants, Warnings: res.Warnings}
+	if res.Plan {
+		out.Against = res.Against
+	}
 	for i := range out.Tenants {
 		if out.Tenants[i].Changes == nil {
 			out.Tenants[i].Changes = []reconciler.Change{}
@@ -41,23 +46,19 @@ func resultJSON(res *reconciler.Result) planJSON {
 	return out
 }
 
-// writeResult prints a reconcile for people: with --plan the statements of
-// each tenant with their layer and file, then a table of tenants, errors
-// and a summary line.
+// writeResult prints a reconcile for people: with --plan the plans, one
+// per group of tenants with the same plan, each statement with its layer
+// and file; then a table of tenants, errors and a summary line.
 func writeResult(w io.Writer, res *reconciler.Result) {
 	if res.Plan {
-		for _, t := range res.Tenants {
-			if len(t.Changes) == 0 {
-				continue
-			}
-			fmt.Fprintf(w, "%s (%s on %s): %s, %d statement(s)\n", t.Slug, t.Database, t.Server, t.Action, len(t.Changes))
-			for _, c := range t.Changes {
-				mark := "  "
-				if c.Destructive {
-					mark = "! "
+		for _, g := range reconciler.GroupPlans(res.Tenants) {
+			fmt.Fprintf(w, "%s %s: %d statement(s)\n", g.Action, strings.Join(tenantNames(g), ", "), len(g.Changes))
+			for _, t := range g.Tenants {
+				if t.Snapshot != nil || res.Against == reconciler.AgainstState {
+					fmt.Fprintf(w, "  %s: %s\n", t.Slug, basis(t))
 				}
-				fmt.Fprintf(w, "  %s%s  -- %s %s\n", mark, oneLine(c.SQL, 110), c.Layer, location(c))
 			}
+			writeChanges(w, g.Changes)
 			fmt.Fprintln(w)
 		}
 	}
@@ -93,8 +94,34 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 			fmt.Fprintln(w, p)
 		}
 	}
+	for _, t := range res.Tenants {
+		if t.Action == reconciler.ActionPinned {
+			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
+		}
+		for _, group := range []struct{ action, title string }{
+			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it, landlord drift export %[1]s adopts it)"},
+			{reconciler.DriftRestored, "drift restored"},
+			{reconciler.DriftSuperseded, "drift superseded: git changed these objects too, the plan follows git"},
+		} {
+			var ds []state.Drift
+			for _, f := range t.Drift {
+				if f.Action == group.action {
+					ds = append(ds, f.Drift)
+				}
+			}
+			if len(ds) > 0 {
+				fmt.Fprintf(w, "\n%s: "+group.title+":\n", t.Slug)
+				writeFindings(w, ds, "  ")
+			}
+		}
+	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintln(w, "warning: "+warn)
+	}
+	for _, t := range res.Tenants {
+		for _, warn := range t.Warnings {
+			fmt.Fprintf(w, "warning: %s: %s\n", t.Slug, warn)
+		}
 	}
 	fmt.Fprintln(w)
 	c := res.Counts
@@ -105,11 +132,47 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	summary := fmt.Sprintf("revision %s: %d to create, %d to update, %d unchanged, %d blocked, %d failed, %d suspended",
 		shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended)
 	if !res.Plan {
-		summary = fmt.Sprintf("revision %s: %d created, %d updated, %d unchanged, %d blocked, %d failed, %d suspended; %d statements %s in %s (run %d)",
-			shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, res.Applied, verb,
-			res.Duration.Round(time.Millisecond), res.RunID)
+		summary = fmt.Sprintf("revision %s: %d created, %d updated, %d unchanged, %d blocked, %d failed, %d suspended",
+			shortRevision(res.Revision), c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended)
+	}
+	if c.Pinned > 0 {
+		summary += fmt.Sprintf(", %d pinned", c.Pinned)
+	}
+	if !res.Plan {
+		summary += fmt.Sprintf("; %d statements %s in %s (run %d)", res.Applied, verb, res.Duration.Round(time.Millisecond), res.RunID)
 	}
 	fmt.Fprintln(w, summary)
+}
+
+// writeChanges lists statements with their layer and file; ! marks a
+// destructive one.
+func writeChanges(w io.Writer, changes []reconciler.Change) {
+	for _, c := range changes {
+		mark := "  "
+		if c.Destructive {
+			mark = "! "
+		}
+		fmt.Fprintf(w, "  %s%s  -- %s %s\n", mark, oneLine(c.SQL, 110), c.Layer, location(c))
+	}
+}
+
+// tenantNames names the tenants of a group with their databases.
+func tenantNames(g reconciler.PlanGroup) []string {
+	out := make([]string, len(g.Tenants))
+	for i, t := range g.Tenants {
+		out[i] = fmt.Sprintf("%s (%s on %s)", t.Slug, t.Database, t.Server)
+	}
+	return out
+}
+
+// basis says what a tenant's plan against the landlord database starts
+// from.
+func basis(t reconciler.TenantResult) string {
+	if t.Snapshot == nil {
+		return "no snapshot: planned as a new database"
+	}
+	s := t.Snapshot
+	return fmt.Sprintf("planned from snapshot %d of %s (revision %s)", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), shortRevision(s.Revision))
 }
 
 func location(c reconciler.Change) string {

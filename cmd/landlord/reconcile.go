@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -32,20 +33,32 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
 }
 
-// load checks out and loads the repository.
+// load checks out and loads the repository at --ref.
 func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
+	return f.loadAt(cmd, f.ref)
+}
+
+// loadAt checks out and loads the repository at ref (empty: the files on
+// disk, or the remote's default branch).
+func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error) {
 	overrides, err := f.overrides()
 	if err != nil {
 		return nil, err
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
-		Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir,
+		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
 		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+}
+
+// openExisting opens the landlord database for commands that read it: a
+// missing SQLite file is an error, not a new empty database.
+func openExisting(cmd *cobra.Command, dsn string) (*state.Store, error) {
+	return state.OpenExisting(cmd.Context(), dsn)
 }
 
 func stateFlag(cmd *cobra.Command, dsn *string) {
@@ -74,6 +87,7 @@ type reconcileFlags struct {
 	allowDestructive bool
 	concurrency      int
 	lockTimeout      time.Duration
+	against          string
 	output           string
 }
 
@@ -86,6 +100,14 @@ func newReconcile(g *globals) *cobra.Command {
 named with --tenant), plans the change from its live database to its desired
 schema; unless --plan, it creates the database if missing, applies the plan
 under the tenant's lock, verifies it and records it in the landlord database.
+
+With --plan --against state, each tenant is planned from its newest snapshot
+in the landlord database (--state, opened read-only) instead of its live
+database: no database server is contacted, so a CI job with read access to
+the landlord database, or a copy of it, can show the plan.
+
+--output markdown writes a report for a pull-request comment: a summary line,
+destructive statements first, tenants with the same plan grouped.
 
 Exit codes: 0 success; 1 an error, or a tenant failed or was blocked;
 with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
@@ -100,13 +122,23 @@ with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
 	cmd.Flags().BoolVar(&f.allowDestructive, "allow-destructive", false, "apply destructive statements (drops, narrowing type changes)")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", 4, "tenants reconciled at once (each server also has its own limit)")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another apply to the same tenant")
-	outputFlag(cmd, &f.output, "text", "json")
+	cmd.Flags().StringVar(&f.against, "against", reconciler.AgainstLive, "with --plan, what to plan from: live (the tenant databases) or state (the snapshots in the landlord database)")
+	outputFlag(cmd, &f.output, "text", "json", "markdown")
 	return cmd
 }
 
 func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
-	if err := checkOutput(f.output, "text", "json"); err != nil {
+	if err := checkOutput(f.output, "text", "json", "markdown"); err != nil {
 		return err
+	}
+	switch f.against {
+	case reconciler.AgainstLive:
+	case reconciler.AgainstState:
+		if !f.plan {
+			return fmt.Errorf("--against state goes with --plan")
+		}
+	default:
+		return fmt.Errorf("--against %q: want live or state", f.against)
 	}
 	if f.detailed && !f.plan {
 		return fmt.Errorf("--detailed-exitcode goes with --plan")
@@ -125,8 +157,27 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	if len(repo.Errors) > 0 {
 		return fmt.Errorf("the repository is invalid; nothing was changed:\n%s", repo.Errors.Error())
 	}
-	var store reconciler.Store
-	if !f.plan {
+	var (
+		store     reconciler.Store
+		snapshots reconciler.SnapshotSource
+	)
+	if f.plan {
+		// A plan reads the landlord database when there is one: pins and
+		// drift baselines change what a reconcile would do, and --against
+		// state plans from its snapshots. It never creates nor writes it.
+		st, err := state.OpenReadOnly(cmd.Context(), f.state)
+		switch {
+		case errors.Is(err, state.ErrNotFound) && f.against != reconciler.AgainstState:
+		case err != nil:
+			return err
+		default:
+			defer st.Close()
+			store = st
+			if f.against == reconciler.AgainstState {
+				snapshots = st
+			}
+		}
+	} else {
 		st, err := state.Open(cmd.Context(), f.state)
 		if err != nil {
 			return err
@@ -139,6 +190,7 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	opts := reconciler.Options{
 		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
 		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
+		Against: f.against, Snapshots: snapshots,
 	}
 	var bar *progress
 	if f.output == "text" && isTerminal(g.stderr) {
@@ -155,6 +207,8 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		if err := writeJSON(g.stdout, resultJSON(res)); err != nil {
 			return err
 		}
+	case "markdown":
+		writeMarkdown(g.stdout, res, markdownLimit)
 	default:
 		writeResult(g.stdout, res)
 	}

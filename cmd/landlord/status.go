@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,45 +20,60 @@ type statusFlags struct {
 func newStatus(g *globals) *cobra.Command {
 	f := &statusFlags{}
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show each tenant's recorded sync and health",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "status [TENANT]",
+		Short: "Show the recorded sync and health of each tenant, or everything about one",
+		Long: `status shows each tenant's recorded sync and health, pin and open drift. With
+TENANT it shows everything recorded about it: sync and health, template and
+version, modules, database, server, created at, last synced at, last
+attempted and applied revision, desired and live hash, pin, open drift,
+snapshot count, and the last run's outcome and error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
 			}
-			st, err := state.Open(cmd.Context(), f.state)
+			st, err := state.OpenExisting(cmd.Context(), f.state)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			tenants, err := st.Tenants(cmd.Context())
+			if len(args) == 1 {
+				s, ok, err := st.Status(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("tenant %s is not recorded: run landlord reconcile", args[0])
+				}
+				if f.output == "json" {
+					return writeJSON(g.stdout, s)
+				}
+				writeTenantStatus(g.stdout, s)
+				return nil
+			}
+			all, err := st.Statuses(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if f.output == "json" {
-				if tenants == nil {
-					tenants = []state.Tenant{}
+				if all == nil {
+					all = []state.Status{}
 				}
-				return writeJSON(g.stdout, map[string]any{"tenants": tenants})
+				return writeJSON(g.stdout, map[string]any{"tenants": all})
 			}
-			if len(tenants) == 0 {
+			if len(all) == 0 {
 				fmt.Fprintln(g.stdout, "no tenants recorded yet: run landlord reconcile")
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tLAST SYNCED\tLAST ERROR")
-			for _, t := range tenants {
-				synced := "-"
-				if t.LastSyncedAt != nil {
-					synced = t.LastSyncedAt.Local().Format(time.DateTime)
-				}
+			fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tDRIFT\tLAST SYNCED\tLAST ERROR")
+			for _, t := range all {
 				health := t.Health
 				if t.RemovedAt != nil {
 					health += " (removed from repo)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Sync, health, orDash(shortRevision(t.LastAppliedRevision)),
-					orDash(short(t.LiveHash, 12)), synced, oneLine(t.LastError, 60))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, syncText(t), health, orDash(shortRevision(t.LastAppliedRevision)),
+					orDash(short(t.LiveHash, 12)), driftText(t.Drift), when(t.LastSyncedAt), oneLine(t.LastError, 60))
 			}
 			return tw.Flush()
 		},
@@ -64,6 +81,79 @@ func newStatus(g *globals) *cobra.Command {
 	stateFlag(cmd, &f.state)
 	outputFlag(cmd, &f.output, "text", "json")
 	return cmd
+}
+
+func syncText(s state.Status) string {
+	if s.Pin != nil {
+		return fmt.Sprintf("%s (%s)", state.Pinned, shortRevision(s.Pin.Revision))
+	}
+	return s.Sync
+}
+
+func driftText(d state.DriftSummary) string {
+	if d.Open == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d (%s)", d.Open, d.Highest)
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+// writeTenantStatus prints everything recorded about one tenant.
+func writeTenantStatus(w io.Writer, s state.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("tenant", s.Slug+" ("+orDash(s.Name)+")")
+	row("sync", syncText(s))
+	row("health", s.Health)
+	row("lifecycle", s.Lifecycle)
+	tpl := orDash(s.Template)
+	if s.TemplateVersion != "" {
+		tpl += " " + s.TemplateVersion
+	}
+	row("template", tpl)
+	row("modules", orDash(strings.Join(s.Modules, ", ")))
+	row("database", s.Database+" on "+s.Server)
+	if s.Domain != "" {
+		row("domain", s.Domain)
+	}
+	row("created at", when(s.DatabaseCreatedAt))
+	row("last synced at", when(s.LastSyncedAt))
+	row("last attempted revision", orDash(s.LastAttemptedRevision))
+	row("last applied revision", orDash(s.LastAppliedRevision))
+	row("desired hash", orDash(s.DesiredHash))
+	row("live hash", orDash(s.LiveHash))
+	if s.Pin != nil {
+		pin := fmt.Sprintf("%s, since %s by run %d", orDash(s.Pin.Revision), s.Pin.PinnedAt.Local().Format(time.DateTime), s.Pin.RunID)
+		if s.Pin.SourceRunID != 0 {
+			pin += fmt.Sprintf(" (snapshot %d of run %d)", s.Pin.SnapshotID, s.Pin.SourceRunID)
+		}
+		row("pinned to", pin)
+	} else {
+		row("pinned to", "-")
+	}
+	row("open drift", driftText(s.Drift))
+	row("snapshots", fmt.Sprint(s.Snapshots))
+	if r := s.LastRun; r != nil {
+		row("last run", fmt.Sprintf("%d (%s): %s, %s, %d statement(s), %s", r.RunID, r.Trigger, r.Action, r.Outcome, r.Statements,
+			r.FinishedAt.Local().Format(time.DateTime)))
+	} else {
+		row("last run", "-")
+	}
+	row("last error", orDash(oneLine(s.LastError, 200)))
+	if s.RemovedAt != nil {
+		row("removed from repo", when(s.RemovedAt))
+	}
+	tw.Flush()
+	if len(s.OpenDrift) > 0 {
+		fmt.Fprintln(w, "\nopen drift:")
+		writeFindings(w, s.OpenDrift, "  ")
+	}
 }
 
 func orDash(s string) string {

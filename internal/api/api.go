@@ -38,12 +38,6 @@ type Loop interface {
 	Retries(ctx context.Context) (map[string]state.Retry, error)
 }
 
-// DriftReader reads a tenant's open drift (the drift feature). Without it
-// the API says drift is unavailable rather than showing none.
-type DriftReader interface {
-	TenantDrift(ctx context.Context, slug string) (any, error)
-}
-
 // Options configure the API.
 type Options struct {
 	Tokens *Tokens
@@ -54,7 +48,6 @@ type Options struct {
 	WebhookToken redact.Secret
 	// Branch: GitHub pushes to other branches are ignored. Empty: all.
 	Branch string
-	Drift  DriftReader
 }
 
 // Server serves the API.

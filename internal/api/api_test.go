@@ -199,14 +199,17 @@ func TestAuthAndActor(t *testing.T) {
 		t.Errorf("reconcile with an unknown field: %d, want 400", code)
 	}
 	var detail struct {
-		Tenant         struct{ Slug string }
-		Runs           []state.TenantRun
-		Snapshots      []state.Snapshot
-		DriftAvailable bool `json:"drift_available"`
+		Tenant struct {
+			Slug      string
+			Snapshots int
+		}
+		Runs      []state.TenantRun
+		Snapshots []state.Snapshot
+		Drift     []state.Drift
 	}
 	e.call("GET", "/api/v1/tenants/cpn-uml", readToken, nil, "", &detail)
-	if detail.Tenant.Slug != "cpn-uml" || len(detail.Runs) != 2 || len(detail.Snapshots) != 1 || detail.DriftAvailable {
-		t.Errorf("tenant detail %+v: want 2 runs (start, api), 1 snapshot, drift unavailable", detail)
+	if detail.Tenant.Slug != "cpn-uml" || len(detail.Runs) != 2 || len(detail.Snapshots) != 1 || detail.Tenant.Snapshots != 1 || detail.Drift == nil {
+		t.Errorf("tenant detail %+v: want 2 runs (start, api), 1 snapshot, no drift", detail)
 	}
 	var one struct {
 		Run        state.Run
@@ -272,7 +275,7 @@ func TestReadyz(t *testing.T) {
 		Replicas []string
 	}
 	e.call("GET", "/api/v1/status", readToken, nil, "", &status)
-	if status.Leader != "test" || status.Serve.Revision == "" || status.Serve.DriftScans != "unavailable" {
+	if status.Leader != "test" || status.Serve.Revision == "" {
 		t.Errorf("status %+v", status)
 	}
 	resp, err := http.Get(e.url + "/metrics")

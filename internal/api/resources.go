@@ -42,9 +42,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ Token) {
 	writeJSON(w, http.StatusOK, map[string]any{"serve": st, "leader": leader, "replicas": replicas})
 }
 
-// tenantJSON is a tenant's recorded status with its retry state.
+// tenantJSON is a tenant's recorded status (as `landlord status --output
+// json` shows it: record, pin, open drift, snapshots, last run) with its
+// retry state.
 type tenantJSON struct {
-	state.Tenant
+	state.Status
 	// InRepository: the revision in force has the tenant.
 	InRepository bool         `json:"in_repository"`
 	Retry        *state.Retry `json:"retry,omitempty"`
@@ -53,7 +55,7 @@ type tenantJSON struct {
 // tenantList is every recorded tenant plus those of the revision in force
 // not recorded yet (Unknown, Missing).
 func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
-	recs, err := s.store.Tenants(ctx)
+	recs, err := s.store.Statuses(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,17 +65,17 @@ func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
 	}
 	inRepo := map[string]bool{}
 	repo := s.loop.Current()
-	out := make([]tenantJSON, 0, len(recs))
-	recorded := map[string]bool{}
 	if repo != nil {
 		for _, t := range repo.Tenants {
 			inRepo[t.Slug] = true
 		}
 	}
-	for _, t := range recs {
-		recorded[t.Slug] = true
-		tj := tenantJSON{Tenant: t, InRepository: inRepo[t.Slug]}
-		if rt, ok := retries[t.Slug]; ok {
+	out := make([]tenantJSON, 0, len(recs))
+	recorded := map[string]bool{}
+	for _, st := range recs {
+		recorded[st.Slug] = true
+		tj := tenantJSON{Status: st, InRepository: inRepo[st.Slug]}
+		if rt, ok := retries[st.Slug]; ok {
 			tj.Retry = &rt
 		}
 		out = append(out, tj)
@@ -81,9 +83,9 @@ func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
 	if repo != nil {
 		for _, t := range repo.Tenants {
 			if !recorded[t.Slug] {
-				out = append(out, tenantJSON{InRepository: true, Tenant: state.Tenant{Slug: t.Slug, Name: t.Name, Template: t.Template,
-					Modules: t.Modules, Server: t.Server, Database: t.Database, Domain: t.Domain, Lifecycle: t.Lifecycle,
-					Sync: state.Unknown, Health: state.Missing}})
+				out = append(out, tenantJSON{InRepository: true, Status: state.Status{Tenant: state.Tenant{Slug: t.Slug, Name: t.Name,
+					Template: t.Template, Modules: t.Modules, Server: t.Server, Database: t.Database, Domain: t.Domain,
+					Lifecycle: t.Lifecycle, Sync: state.Unknown, Health: state.Missing}}})
 			}
 		}
 	}
@@ -126,16 +128,12 @@ func (s *Server) tenant(w http.ResponseWriter, r *http.Request, _ Token) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	out := map[string]any{"tenant": found, "runs": orEmpty(runs), "snapshots": orEmpty(snaps), "drift": nil, "drift_available": s.opts.Drift != nil}
-	if s.opts.Drift != nil {
-		d, err := s.opts.Drift.TenantDrift(r.Context(), slug)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		out["drift"] = d
+	drift, err := s.store.OpenDrift(r.Context(), slug)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, map[string]any{"tenant": found, "runs": orEmpty(runs), "snapshots": orEmpty(snaps), "drift": orEmpty(drift)})
 }
 
 func (s *Server) runs(w http.ResponseWriter, r *http.Request, _ Token) {
@@ -236,10 +234,8 @@ type repairBody struct {
 	AllowDestructive bool `json:"allow_destructive"`
 }
 
-// repair restores a tenant's desired schema: a reconcile of that tenant
-// recorded with trigger "repair". The drift feature's repair, when built
-// in, heals drift that policy "report" leaves alone; until then a
-// reconcile already restores the desired schema.
+// repair restores a tenant's desired schema, drift included whatever its
+// drift policy (landlord repair), recorded with trigger "repair".
 func (s *Server) repair(w http.ResponseWriter, r *http.Request, tok Token) {
 	var body repairBody
 	if err := decodeBody(r, &body); err != nil {
@@ -247,7 +243,7 @@ func (s *Server) repair(w http.ResponseWriter, r *http.Request, tok Token) {
 		return
 	}
 	s.runRequest(w, r, daemon.Request{Tenants: []string{r.PathValue("slug")}, Plan: body.Plan,
-		AllowDestructive: body.AllowDestructive, Actor: tok.Name, Trigger: "repair"})
+		AllowDestructive: body.AllowDestructive, Actor: tok.Name, Repair: true})
 }
 
 func (s *Server) runRequest(w http.ResponseWriter, r *http.Request, req daemon.Request) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/metrics"
+	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/testenv"
 	"github.com/landlord/landlord/state"
 )
@@ -70,8 +71,14 @@ type running struct {
 // start runs a loop until stop or the end of the test.
 func (f *fixture) start(cfg Config, store *state.Store) *running {
 	f.t.Helper()
+	return f.startWith(cfg, store, nil, metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity}))
+}
+
+// startWith runs a loop with a notifier and metrics.
+func (f *fixture) startWith(cfg Config, store *state.Store, n *notify.Notifier, m *metrics.Set) *running {
+	f.t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{f.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	loop, err := New(cfg, store, nil, metrics.New(metrics.Sources{Tenants: store.Tenants}), log)
+	loop, err := New(cfg, store, n, m, log)
 	if err != nil {
 		f.t.Fatal(err)
 	}

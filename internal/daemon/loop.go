@@ -51,24 +51,6 @@ type Config struct {
 	// Replica names this process in leases, runs and events; default
 	// host-pid.
 	Replica string
-	// Drift scans the tenants for drift (the drift feature). Nil: drift
-	// scans are not available in this build and are skipped.
-	Drift DriftScanner
-}
-
-// DriftScanner is what serve needs of drift detection: a scan of every
-// tenant of a revision that records what it finds. The drift feature
-// provides it; serve only schedules it and notifies.
-type DriftScanner interface {
-	ScanDrift(ctx context.Context, repo *desired.Repo) ([]DriftReport, error)
-}
-
-// DriftReport is the open drift of one tenant after a scan.
-type DriftReport struct {
-	Tenant   string `json:"tenant"`
-	Findings int    `json:"findings"`
-	Severity string `json:"severity"`
-	Detail   any    `json:"detail,omitempty"`
 }
 
 const leaderLease = "serve:leader"
@@ -142,6 +124,9 @@ type Loop struct {
 	stopping bool
 	retries  map[string]*state.Retry
 	wakeSeq  int64
+	// drifted is the drift last notified per tenant, so that the same
+	// drift seen again is not notified again.
+	drifted map[string]string
 }
 
 // New returns a loop recording into store. n and m may be nil.
@@ -174,7 +159,7 @@ func New(cfg Config, store *state.Store, n *notify.Notifier, m *metrics.Set, log
 		cfg: cfg, store: store, runs: runs, rec: reconciler.New(runs, log), notify: n, metrics: m, log: log,
 		full: full, drift: drift,
 		wake: make(chan string, 1), leading: make(chan struct{}, 1), requests: make(chan *request), stopped: make(chan struct{}),
-		retries: map[string]*state.Retry{},
+		retries: map[string]*state.Retry{}, drifted: map[string]string{},
 	}, nil
 }
 
@@ -209,9 +194,6 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 
 	l.log.Info("serve started", "repo", l.cfg.Source.Repo, "poll_interval", l.cfg.PollInterval.String(),
 		"schedule", l.cfg.Schedule, "drift_schedule", l.cfg.DriftSchedule, "leader", l.isLeader())
-	if l.cfg.Drift == nil {
-		l.log.Warn("drift scans are not available in this build: the drift schedule is ignored")
-	}
 	l.metrics.Triggers.WithLabelValues("start").Inc()
 	// At start, the leader reconciles every tenant: what happened while no
 	// serve ran is unknown.

@@ -19,7 +19,11 @@ type Request struct {
 	AllowDestructive bool
 	// Actor is recorded with the run: the name of the API token.
 	Actor string
-	// Trigger is recorded with the run: "api" or "repair".
+	// Repair restores one tenant's desired schema, drift included
+	// whatever its policy (reconciler.Repair); Tenants holds its slug.
+	Repair bool
+	// Trigger is recorded with a reconcile's run ("api"); a repair's is
+	// "repair".
 	Trigger string
 }
 
@@ -47,12 +51,17 @@ func (l *Loop) Reconcile(ctx context.Context, req Request) (*reconciler.Result, 
 			return nil, &UnknownTenantError{Slug: slug, Revision: repo.Revision}
 		}
 	}
-	if req.Trigger == "" {
+	switch {
+	case req.Repair:
+		if len(req.Tenants) != 1 {
+			return nil, fmt.Errorf("a repair is of one tenant, not %d", len(req.Tenants))
+		}
+		req.Trigger = reconciler.TriggerRepair
+	case req.Trigger == "":
 		req.Trigger = "api"
 	}
 	if req.Plan {
-		return l.rec.Reconcile(ctx, repo, reconciler.Options{Tenants: req.Tenants, Plan: true, AllowDestructive: req.AllowDestructive,
-			Concurrency: l.cfg.Concurrency, LockWait: l.cfg.LockWait})
+		return l.run(ctx, repo, req)
 	}
 	r := &request{Request: req, done: make(chan outcome, 1)}
 	select {
@@ -76,8 +85,19 @@ func (l *Loop) serve(ctx context.Context, req *request) outcome {
 	if repo == nil {
 		return outcome{err: ErrNotReady}
 	}
-	res, err := l.reconcile(ctx, repo, req.Tenants, runOptions{trigger: req.Trigger, actor: req.Actor, allowDestructive: req.AllowDestructive})
+	res, err := l.reconcile(ctx, repo, req.Tenants, runOptions{trigger: req.Trigger, actor: req.Actor,
+		allowDestructive: req.AllowDestructive, repair: req.Repair})
 	return outcome{res, err}
+}
+
+// run plans a request: nothing is applied or recorded.
+func (l *Loop) run(ctx context.Context, repo *desired.Repo, req Request) (*reconciler.Result, error) {
+	if req.Repair {
+		return l.rec.Repair(ctx, repo, reconciler.TenantOptions{Tenant: req.Tenants[0], Plan: true,
+			AllowDestructive: req.AllowDestructive, LockWait: l.cfg.LockWait, Actor: req.Actor})
+	}
+	return l.rec.Reconcile(ctx, repo, reconciler.Options{Tenants: req.Tenants, Plan: true, AllowDestructive: req.AllowDestructive,
+		Concurrency: l.cfg.Concurrency, LockWait: l.cfg.LockWait})
 }
 
 // UnknownTenantError is a request for a tenant the revision in force does
@@ -127,9 +147,7 @@ type Status struct {
 	PollInterval   string     `json:"poll_interval"`
 	Schedule       string     `json:"schedule"`
 	DriftSchedule  string     `json:"drift_schedule"`
-	// DriftScans is "enabled", or "unavailable" without the drift feature.
-	DriftScans string `json:"drift_scans"`
-	Stopping   bool   `json:"stopping,omitempty"`
+	Stopping       bool       `json:"stopping,omitempty"`
 }
 
 // Status returns the loop's view.
@@ -138,10 +156,7 @@ func (l *Loop) Status() Status {
 	defer l.mu.Unlock()
 	s := Status{Replica: l.cfg.Replica, Leader: l.leader, Rejected: l.rejected, LastFetchError: l.fetchErr,
 		PollInterval: l.cfg.PollInterval.String(), Schedule: l.cfg.Schedule, DriftSchedule: l.cfg.DriftSchedule,
-		DriftScans: "unavailable", Stopping: l.stopping}
-	if l.cfg.Drift != nil {
-		s.DriftScans = "enabled"
-	}
+		Stopping: l.stopping}
 	if l.good != nil {
 		at := l.goodAt
 		s.Revision, s.AcceptedAt = l.good.Revision, &at

@@ -95,8 +95,8 @@ func (l *Loop) load(co *desired.Checkout) (*desired.Repo, []string) {
 		return nil, []string{redact.Text(err.Error())}
 	}
 	var problems []string
-	for _, e := range reconciler.Validate(repo) {
-		problems = append(problems, redact.Text(e.Error()))
+	for _, p := range reconciler.Validate(repo).Errors {
+		problems = append(problems, redact.Text(p.String()))
 	}
 	return repo, problems
 }

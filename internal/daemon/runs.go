@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 type runOptions struct {
 	trigger, actor   string
 	allowDestructive bool
+	// repair: a reconciler.Repair of the one tenant.
+	repair bool
 }
 
 // reconcile runs a reconcile of tenants (nil: all) at repo's revision and
@@ -42,7 +45,16 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 		},
 	}
 	start := time.Now()
-	res, err := l.rec.Reconcile(ctx, repo, opts)
+	var (
+		res *reconciler.Result
+		err error
+	)
+	if o.repair {
+		res, err = l.rec.Repair(ctx, repo, reconciler.TenantOptions{Tenant: tenants[0], AllowDestructive: o.allowDestructive,
+			LockWait: l.cfg.LockWait, Actor: o.actor})
+	} else {
+		res, err = l.rec.Reconcile(ctx, repo, opts)
+	}
 	wctx := context.WithoutCancel(ctx)
 	if err != nil {
 		l.metrics.ReconcileDuration.WithLabelValues(o.trigger, state.RunError).Observe(time.Since(start).Seconds())
@@ -78,6 +90,13 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 func (l *Loop) tenantEvents(ctx context.Context, res *reconciler.Result, t reconciler.TenantResult, started bool) {
 	event := func(typ string, data map[string]any) {
 		l.notify.Notify(notify.Event{Type: typ, Tenant: t.Slug, Revision: res.Revision, RunID: res.RunID, Data: data})
+	}
+	if t.Action != reconciler.ActionError {
+		var found []state.Drift
+		for _, d := range t.Drift {
+			found = append(found, d.Drift)
+		}
+		l.driftEvent(res.Revision, res.RunID, t.Slug, found)
 	}
 	switch t.Action {
 	case reconciler.ActionError, reconciler.ActionBlocked:
@@ -215,25 +234,56 @@ func (l *Loop) nextRetry() time.Duration {
 	return wait
 }
 
-// scanDrift runs a drift scan of the revision in force, when the drift
-// feature is built in, and notifies the tenants with drift.
+// scanDrift checks every tenant of the revision in force for drift (live
+// schema against its baseline snapshot) and records it; tenants with new
+// drift are notified.
 func (l *Loop) scanDrift(ctx context.Context) {
 	repo := l.Current()
-	if l.cfg.Drift == nil || repo == nil || !l.isLeader() {
+	if repo == nil || !l.isLeader() {
 		return
 	}
 	l.metrics.Triggers.WithLabelValues("drift").Inc()
-	reports, err := l.cfg.Drift.ScanDrift(ctx, repo)
+	res, err := l.rec.Drift(ctx, repo, reconciler.DriftOptions{Concurrency: l.cfg.Concurrency, LockWait: l.cfg.LockWait})
 	if err != nil {
 		l.log.Error("drift scan failed", "revision", repo.Revision, "err", err)
 		return
 	}
-	for _, r := range reports {
-		if r.Findings > 0 {
-			l.notify.Notify(notify.Event{Type: notify.DriftDetected, Tenant: r.Tenant, Revision: repo.Revision,
-				Data: map[string]any{"findings": r.Findings, "severity": r.Severity, "detail": r.Detail}})
+	c := res.Counts
+	l.log.Info("drift scan finished", "revision", repo.Revision, "duration_ms", res.Duration.Milliseconds(), "tenants", c.Total,
+		"drifted", c.Drifted, "findings", c.Findings, "failed", c.Failed)
+	for _, td := range res.Tenants {
+		switch td.Status {
+		case reconciler.DriftFound:
+			l.driftEvent(repo.Revision, 0, td.Slug, td.Drift)
+		case reconciler.DriftClean:
+			l.driftEvent(repo.Revision, 0, td.Slug, nil)
 		}
 	}
+}
+
+// driftEvent notifies tenant.drift.detected when a tenant's drift is not
+// what was last notified for it; found empty means the tenant is clean.
+func (l *Loop) driftEvent(revision string, runID int64, tenant string, found []state.Drift) {
+	keys := make([]string, 0, len(found))
+	highest := ""
+	for _, d := range found {
+		keys = append(keys, d.Object+" "+d.Kind+" "+d.Change)
+		if state.SeverityRank(d.Severity) > state.SeverityRank(highest) {
+			highest = d.Severity
+		}
+	}
+	sort.Strings(keys)
+	key := strings.Join(keys, "\n")
+	l.mu.Lock()
+	seen := l.drifted[tenant] == key
+	l.drifted[tenant] = key
+	l.mu.Unlock()
+	if seen || len(found) == 0 {
+		return
+	}
+	l.log.Warn("drift detected", "tenant", tenant, "revision", revision, "findings", len(found), "severity", highest)
+	l.notify.Notify(notify.Event{Type: notify.DriftDetected, Tenant: tenant, Revision: revision, RunID: runID,
+		Data: map[string]any{"findings": len(found), "severity": highest, "drift": found}})
 }
 
 // tracker is the landlord database as the reconciler sees it, noting the

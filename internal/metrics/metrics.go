@@ -161,7 +161,7 @@ func (f factory) histogram(name, help string, buckets []float64, labels ...strin
 const scrapeTimeout = 5 * time.Second
 
 var (
-	syncs    = []string{state.Synced, state.OutOfSync, state.Unknown}
+	syncs    = []string{state.Synced, state.OutOfSync, state.Unknown, state.Pinned}
 	healths  = []string{state.Healthy, state.Progressing, state.Degraded, state.Missing, state.SuspendedHealth}
 	tenantsD = prometheus.NewDesc("landlord_tenants", "Tenants in the repository, by sync and health (from the landlord database).", []string{"sync", "health"}, nil)
 	driftD   = prometheus.NewDesc("landlord_drift_open", "Open drift findings, by severity (from the landlord database).", []string{"severity"}, nil)
@@ -194,6 +194,11 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		ch <- prometheus.MustNewConstMetric(errorsD, prometheus.GaugeValue, 1, "drift")
 		return
+	}
+	// Every severity, zeros included.
+	for _, sev := range []string{state.SeverityLow, state.SeverityMedium, state.SeverityHigh} {
+		ch <- prometheus.MustNewConstMetric(driftD, prometheus.GaugeValue, float64(bySeverity[sev]), sev)
+		delete(bySeverity, sev)
 	}
 	for sev, n := range bySeverity {
 		ch <- prometheus.MustNewConstMetric(driftD, prometheus.GaugeValue, float64(n), sev)

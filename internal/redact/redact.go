@@ -26,7 +26,22 @@ func URL(rawURL string) string {
 		}
 		return rawURL
 	}
-	return dsnPassword.ReplaceAllString(rawURL, "${1}:"+Mask+"@")
+	// A DSN: [user[:password]@][net[(addr)]]/dbname. The password may hold
+	// '@' and ':', so split as the driver does: at the last '@' before the
+	// last '/'.
+	head := rawURL
+	if i := strings.LastIndex(head, "/"); i >= 0 {
+		head = head[:i]
+	}
+	at := strings.LastIndex(head, "@")
+	if at < 0 {
+		return rawURL
+	}
+	user, _, hasPassword := strings.Cut(head[:at], ":")
+	if !hasPassword {
+		return rawURL
+	}
+	return user + ":" + Mask + rawURL[at:]
 }
 
 // dsnPassword matches "user:password@" at the start of a DSN or after "//".

@@ -1,0 +1,157 @@
+package desired
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// git runs the git binary in dir.
+func gitRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.np", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.np", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func write(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRemoteRepository: a git URL is cloned into the cache, fetched on the
+// next open, and read at a branch, a tag or a commit.
+func TestRemoteRepository(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	gitRun(t, work, "init", "-q", "-b", "main")
+	write(t, work, "landlord.yaml", "servers:\n  primary:\n    url: sqlite://x\n")
+	write(t, work, "tenants/acme.yaml", "slug: acme\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "one")
+	first := gitRun(t, work, "rev-parse", "HEAD")
+	gitRun(t, work, "tag", "v1")
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	gitRun(t, work, "clone", "-q", "--bare", work, bare)
+	gitRun(t, work, "remote", "add", "origin", bare)
+
+	src := Source{Repo: "file://" + bare, CacheDir: t.TempDir()}
+	co, err := Open(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co.Revision != first {
+		t.Fatalf("revision %s, want %s", co.Revision, first)
+	}
+	if _, err := fs.ReadFile(co.FS, "tenants/acme.yaml"); err != nil {
+		t.Fatal(err)
+	}
+
+	write(t, work, "tenants/beta.yaml", "slug: beta\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "two")
+	gitRun(t, work, "push", "-q", "origin", "main")
+	second := gitRun(t, work, "rev-parse", "HEAD")
+	gitRun(t, work, "checkout", "-q", "-b", "feature")
+	write(t, work, "tenants/gamma.yaml", "slug: gamma\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "three")
+	gitRun(t, work, "push", "-q", "origin", "feature")
+
+	for ref, want := range map[string]string{"": second, "main": second, "v1": first, first[:12]: first, "feature": gitRun(t, work, "rev-parse", "HEAD")} {
+		src.Ref = ref
+		co, err := Open(ctx, src)
+		if err != nil {
+			t.Fatalf("ref %q: %v", ref, err)
+		}
+		if co.Revision != want {
+			t.Errorf("ref %q: revision %s, want %s", ref, co.Revision, want)
+		}
+	}
+	src.Ref = "no-such-branch"
+	if _, err := Open(ctx, src); err == nil || !strings.Contains(err.Error(), `ref "no-such-branch"`) {
+		t.Errorf("unknown ref: %v", err)
+	}
+	if _, err := Open(ctx, Source{Repo: "file://" + filepath.Join(t.TempDir(), "missing.git"), CacheDir: t.TempDir()}); err == nil {
+		t.Error("a missing remote opened")
+	}
+}
+
+// TestLocalRevision: a clean git work tree is its commit; uncommitted
+// changes add a content hash; a directory outside git is its content hash;
+// --ref reads a committed revision of a local repository.
+func TestLocalRevision(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write(t, dir, "repo/landlord.yaml", "servers: {}\n")
+	repo := filepath.Join(dir, "repo")
+	co, err := Open(ctx, Source{Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(co.Revision, "sha256:") {
+		t.Errorf("outside git: %s", co.Revision)
+	}
+	again, _ := Open(ctx, Source{Repo: repo})
+	if again.Revision != co.Revision {
+		t.Errorf("content hash not stable")
+	}
+
+	gitRun(t, dir, "init", "-q", "-b", "main")
+	gitRun(t, dir, "add", ".")
+	gitRun(t, dir, "commit", "-q", "-m", "one")
+	head := gitRun(t, dir, "rev-parse", "HEAD")
+	co, err = Open(ctx, Source{Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co.Revision != head {
+		t.Errorf("clean work tree: %s, want %s", co.Revision, head)
+	}
+	write(t, repo, "tenants/new.yaml", "slug: new\n")
+	co, _ = Open(ctx, Source{Repo: repo})
+	if !strings.HasPrefix(co.Revision, head+"+dirty.") {
+		t.Errorf("dirty work tree: %s", co.Revision)
+	}
+	co, err = Open(ctx, Source{Repo: repo, Ref: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co.Revision != head {
+		t.Errorf("--ref main: %s", co.Revision)
+	}
+	if _, err := fs.ReadFile(co.FS, "tenants/new.yaml"); err == nil {
+		t.Error("--ref read an uncommitted file")
+	}
+	if _, err := fs.ReadFile(co.FS, "landlord.yaml"); err != nil {
+		t.Errorf("--ref: %v", err)
+	}
+}
+
+func TestIsRemote(t *testing.T) {
+	for repo, want := range map[string]bool{
+		"https://github.com/acme/tenants.git": true,
+		"git@github.com:acme/tenants.git":     true,
+		"file:///srv/git/tenants.git":         true,
+		"examples/platform":                   false,
+		"/srv/tenants":                        false,
+		"./a:b":                               false,
+	} {
+		if got := IsRemote(repo); got != want {
+			t.Errorf("IsRemote(%q) = %v", repo, got)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// offlineEntry is the offline planner of one engine, shared by a run's
+// workers one plan at a time.
+type offlineEntry struct {
+	once sync.Once
+	mu   sync.Mutex
+	off  *schema.Offline
+	err  error
+}
+
+// planFromState plans a tenant from its newest snapshot in the landlord
+// database instead of its live database: no database server is contacted.
+// A tenant without a snapshot plans as a new database.
+func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
+	engine, err := ServerEngine(ru.repo.Config.Servers[t.Server])
+	if err != nil {
+		return fmt.Errorf("server %q: %w", t.Server, err)
+	}
+	d, err := ru.desiredFor(engine, t)
+	if err != nil {
+		return err
+	}
+	snap, ok, err := ru.opts.Snapshots.LatestSnapshot(ctx, t.Slug)
+	if err != nil {
+		return fmt.Errorf("read snapshot: %w", err)
+	}
+	live := schema.LiveFrom(engine, nil)
+	if ok {
+		if live, err = schema.LiveFromHCL(engine, []byte(snap.HCL)); err != nil {
+			return fmt.Errorf("snapshot %d: %w", snap.ID, err)
+		}
+		tr.Snapshot = &SnapshotRef{ID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, CreatedAt: snap.CreatedAt}
+		rec, found, err := ru.opts.Snapshots.Tenant(ctx, t.Slug)
+		if err != nil {
+			return fmt.Errorf("read tenant record: %w", err)
+		}
+		if found {
+			if w := staleSnapshot(rec, snap); w != "" {
+				tr.Warnings = append(tr.Warnings, w)
+			}
+		}
+	}
+	oe := ru.offlineFor(engine)
+	if oe.err != nil {
+		return oe.err
+	}
+	oe.mu.Lock()
+	p, err := oe.off.Plan(ctx, live, d, t.Database)
+	oe.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	ru.decide(t, &decision{plan: p}, tr)
+	return nil
+}
+
+// staleSnapshot says why a snapshot may not be the schema the tenant's
+// last run found, or "" when it is. A run that changes nothing records no
+// snapshot, so an older snapshot is current as long as the last run found
+// the same schema hash and did not fail.
+func staleSnapshot(rec state.Tenant, snap state.Snapshot) string {
+	newer := rec.LastRunID > snap.RunID
+	if snap.RunID == 0 || rec.LastRunID == 0 {
+		newer = rec.UpdatedAt.After(snap.CreatedAt)
+	}
+	if !newer {
+		return ""
+	}
+	switch {
+	case rec.Health == state.Degraded:
+		return fmt.Sprintf("snapshot %d is older than the tenant's last run (%d), which failed: the database may hold changes the snapshot lacks", snap.ID, rec.LastRunID)
+	case rec.LiveHash != "" && rec.LiveHash != snap.Hash:
+		return fmt.Sprintf("snapshot %d is older than the tenant's last run (%d), which found another schema (live hash %.12s, snapshot %.12s): the database has drifted from the snapshot", snap.ID, rec.LastRunID, rec.LiveHash, snap.Hash)
+	}
+	return ""
+}
+
+// offlineFor returns the run's offline planner for engine, opened once.
+func (ru *run) offlineFor(engine schema.Engine) *offlineEntry {
+	ru.mu.Lock()
+	oe, ok := ru.offline[engine]
+	if !ok {
+		oe = &offlineEntry{}
+		ru.offline[engine] = oe
+	}
+	ru.mu.Unlock()
+	oe.once.Do(func() { oe.off, oe.err = schema.OpenOffline(engine, "") })
+	return oe
+}
+
+func (ru *run) closeOffline() {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	for _, oe := range ru.offline {
+		if oe.off != nil {
+			oe.off.Close()
+		}
+	}
+}

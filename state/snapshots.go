@@ -1,0 +1,204 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Snapshot kinds.
+const (
+	// SnapshotApplied is recorded after a reconcile, repair or rollback:
+	// the schema landlord made the tenant have. The newest one is the
+	// baseline that drift detection compares the live schema with.
+	SnapshotApplied = "applied"
+	// SnapshotManual is taken on demand (landlord snapshot); it is history
+	// only and never a baseline.
+	SnapshotManual = "manual"
+)
+
+// Snapshot is a tenant's schema as Atlas HCL at one point in time.
+type Snapshot struct {
+	ID       int64  `json:"id"`
+	Tenant   string `json:"tenant"`
+	RunID    int64  `json:"run_id,omitempty"`
+	Revision string `json:"revision"`
+	// Kind is SnapshotApplied or SnapshotManual.
+	Kind string `json:"kind"`
+	// Engine is the engine the HCL is written for ("mysql", "mariadb",
+	// "sqlite"); empty for snapshots recorded before version 2.
+	Engine    string    `json:"engine,omitempty"`
+	Hash      string    `json:"hash"`
+	HCL       string    `json:"hcl,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AddSnapshot records a snapshot and returns its id. An empty Kind is
+// SnapshotApplied.
+func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) (int64, error) {
+	if snap.Kind == "" {
+		snap.Kind = SnapshotApplied
+	}
+	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, kind, engine, hash, hcl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Kind, snap.Engine, snap.Hash, snap.HCL, now())
+	if err != nil {
+		return 0, fmt.Errorf("record snapshot of %s: %w", snap.Tenant, err)
+	}
+	return res.LastInsertId()
+}
+
+// Snapshots returns a tenant's snapshots, newest first, without their HCL.
+func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC", tenant)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshots of %s: %w", tenant, err)
+	}
+	defer rows.Close()
+	var out []Snapshot
+	for rows.Next() {
+		var sn Snapshot
+		var run sql.NullInt64
+		var at sql.NullTime
+		if err := rows.Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at); err != nil {
+			return nil, err
+		}
+		sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// LatestSnapshot returns the newest snapshot of tenant, of any kind, with
+// its HCL.
+func (s *Store) LatestSnapshot(ctx context.Context, tenant string) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? ORDER BY id DESC LIMIT 1", tenant)
+}
+
+// Baseline returns the snapshot drift detection compares tenant with: its
+// newest applied snapshot, with its HCL.
+func (s *Store) Baseline(ctx context.Context, tenant string) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied)
+}
+
+// GetSnapshot returns snapshot id of tenant, with its HCL.
+func (s *Store) GetSnapshot(ctx context.Context, tenant string, id int64) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? AND id = ?", tenant, id)
+}
+
+// RunSnapshot returns the snapshot that run runID recorded of tenant, with
+// its HCL.
+func (s *Store) RunSnapshot(ctx context.Context, tenant string, runID int64) (Snapshot, bool, error) {
+	return s.snapshot(ctx, "WHERE tenant = ? AND run_id = ? ORDER BY id DESC LIMIT 1", tenant, runID)
+}
+
+func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapshot, bool, error) {
+	var sn Snapshot
+	var run sql.NullInt64
+	var at sql.NullTime
+	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, hcl, created_at FROM snapshots "+where, args...).
+		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &sn.HCL, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sn, false, nil
+	}
+	if err != nil {
+		return sn, false, fmt.Errorf("read snapshot: %w", err)
+	}
+	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+	return sn, true, nil
+}
+
+// LatestSnapshotHashes returns the hash of each tenant's baseline: its
+// newest applied snapshot.
+func (s *Store) LatestSnapshotHashes(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.tenant, s.hash FROM snapshots s
+		JOIN (SELECT tenant, MAX(id) AS id FROM snapshots WHERE kind = ? GROUP BY tenant) latest ON latest.id = s.id`, SnapshotApplied)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var t, h string
+		if err := rows.Scan(&t, &h); err != nil {
+			return nil, err
+		}
+		out[t] = h
+	}
+	return out, rows.Err()
+}
+
+// Retention says which snapshots of a tenant to keep: the newest Keep and
+// every one younger than MaxAge. The newest snapshot and the baseline (the
+// newest applied one) are always kept.
+type Retention struct {
+	Keep   int
+	MaxAge time.Duration
+}
+
+// PruneSnapshots deletes the snapshots of tenant that the retention does not
+// keep and returns how many it deleted.
+func (s *Store) PruneSnapshots(ctx context.Context, tenant string, r Retention) (int, error) {
+	var deleted int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id, kind, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC", tenant)
+		if err != nil {
+			return err
+		}
+		var drop []int64
+		cutoff := now().Add(-r.MaxAge)
+		baseline := false
+		for i := 0; rows.Next(); i++ {
+			var (
+				id   int64
+				kind string
+				at   sql.NullTime
+			)
+			if err := rows.Scan(&id, &kind, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			isBaseline := kind == SnapshotApplied && !baseline
+			baseline = baseline || kind == SnapshotApplied
+			if i == 0 || isBaseline || i < r.Keep || at.Time.After(cutoff) {
+				continue
+			}
+			drop = append(drop, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range drop {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM snapshots WHERE id = ?", id); err != nil {
+				return err
+			}
+		}
+		deleted = len(drop)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune snapshots of %s: %w", tenant, err)
+	}
+	return deleted, nil
+}
+
+// CountSnapshots returns the number of snapshots of each tenant.
+func (s *Store) CountSnapshots(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT tenant, COUNT(*) FROM snapshots GROUP BY tenant")
+	if err != nil {
+		return nil, fmt.Errorf("count snapshots: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var t string
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,108 @@
+package state
+
+import (
+	"context"
+	"fmt"
+)
+
+// Status is everything recorded about one tenant: its record, pin, open
+// drift, snapshots and last run.
+type Status struct {
+	Tenant
+	Pin       *Pin         `json:"pin"`
+	Drift     DriftSummary `json:"drift"`
+	Snapshots int          `json:"snapshots"`
+	LastRun   *LastRun     `json:"last_run"`
+	// OpenDrift lists the open drift; Status fills it, Statuses does not.
+	OpenDrift []Drift `json:"open_drift,omitempty"`
+}
+
+// LastRun is what the newest run that reached a tenant did to it.
+type LastRun struct {
+	TenantRun
+	Trigger string `json:"trigger"`
+}
+
+// Statuses returns the status of every recorded tenant, by slug.
+func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
+	tenants, err := s.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pins, err := s.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	drift, err := s.DriftSummaries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := s.CountSnapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, len(tenants))
+	for i, t := range tenants {
+		out[i] = Status{Tenant: t, Drift: drift[t.Slug], Snapshots: snaps[t.Slug]}
+		if p, ok := pins[t.Slug]; ok {
+			out[i].Pin = &p
+		}
+		if out[i].LastRun, err = s.lastRun(ctx, t.Slug); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Status returns the status of one tenant, with its open drift; ok is false
+// when the tenant was never recorded.
+func (s *Store) Status(ctx context.Context, slug string) (st Status, ok bool, err error) {
+	t, ok, err := s.Tenant(ctx, slug)
+	if err != nil || !ok {
+		return st, ok, err
+	}
+	st.Tenant = t
+	if p, pinned, err := s.GetPin(ctx, slug); err != nil {
+		return st, false, err
+	} else if pinned {
+		st.Pin = &p
+	}
+	if st.OpenDrift, err = s.OpenDrift(ctx, slug); err != nil {
+		return st, false, err
+	}
+	for _, d := range st.OpenDrift {
+		st.Drift.Open++
+		if SeverityRank(d.Severity) > SeverityRank(st.Drift.Highest) {
+			st.Drift.Highest = d.Severity
+		}
+		if d.LastSeen != nil && (st.Drift.LastSeen == nil || d.LastSeen.After(*st.Drift.LastSeen)) {
+			st.Drift.LastSeen = d.LastSeen
+		}
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM snapshots WHERE tenant = ?", slug).Scan(&n); err != nil {
+		return st, false, fmt.Errorf("count snapshots of %s: %w", slug, err)
+	}
+	st.Snapshots = n
+	if st.LastRun, err = s.lastRun(ctx, slug); err != nil {
+		return st, false, err
+	}
+	return st, true, nil
+}
+
+func (s *Store) lastRun(ctx context.Context, slug string) (*LastRun, error) {
+	trs, err := s.TenantRuns(ctx, slug, 0, 1)
+	if err != nil {
+		return nil, fmt.Errorf("read runs of %s: %w", slug, err)
+	}
+	if len(trs) == 0 {
+		return nil, nil
+	}
+	lr := &LastRun{TenantRun: trs[0]}
+	if r, ok, err := s.GetRun(ctx, lr.RunID); err != nil {
+		return nil, fmt.Errorf("read run %d: %w", lr.RunID, err)
+	} else if ok {
+		lr.Trigger = r.Trigger
+	}
+	return lr, nil
+}
