@@ -241,6 +241,21 @@ func runSoak(t *testing.T, c soak) {
 			times[0].Round(time.Millisecond), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), late)
 	}
 	t.Logf("figure: statements applied %d, applied twice %d, failed/pending %d; runs %s", applied, dup, other, strings.Join(runsBy, " "))
+	// API latency with every tenant recorded, on each replica.
+	for _, name := range names {
+		p := procs[name]
+		lat := make([]time.Duration, 100)
+		for i := range lat {
+			t0 := time.Now()
+			if code := p.call("GET", "/api/v1/tenants", testReadToken, nil, "", nil); code != 200 {
+				t.Fatalf("GET /api/v1/tenants on %s: %d", name, code)
+			}
+			lat[i] = time.Since(t0)
+		}
+		slices.Sort(lat)
+		t.Logf("figure: GET /api/v1/tenants on %s (%d tenants), 100 calls: p50 %s, p95 %s, max %s", name, len(tenants),
+			lat[50].Round(time.Microsecond), lat[95].Round(time.Microsecond), lat[99].Round(time.Microsecond))
+	}
 	for _, name := range names {
 		if p := procs[name]; p != nil {
 			if code := p.signal(syscall.SIGTERM); code != 0 {
