@@ -1,7 +1,3 @@
-// Package api is the HTTP face of landlord serve: the JSON API under
-// /api/v1 (bearer tokens with read and operate scopes, an OpenAPI document
-// at /api/v1/openapi.json), the webhooks that trigger a fetch
-// (/hooks/github, /hooks/generic), /metrics, /healthz and /readyz.
 package api
 
 import (
