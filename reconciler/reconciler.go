@@ -50,6 +50,10 @@ type Options struct {
 	Trigger, Actor string
 	// Progress is called as each tenant finishes, from any goroutine.
 	Progress func(TenantResult)
+	// Acting is called when a tenant's plan is about to be applied, with
+	// its action (create or update) and changes, from any goroutine. It
+	// must not block: serve turns it into the provisioning.started event.
+	Acting func(TenantResult)
 	// Against is what a plan starts from: AgainstLive (the default)
 	// inspects each tenant's database; AgainstState starts from the
 	// tenant's newest snapshot in Snapshots and connects to no database
@@ -134,6 +138,10 @@ type TenantResult struct {
 	Duration    time.Duration `json:"-"`
 	// Class of the error, for retries (serve).
 	Class Class `json:"-"`
+
+	// interrupted: the reconcile was cancelled before it changed anything;
+	// the tenant's recorded status stays as it was. acting: the apply began.
+	interrupted, acting bool
 }
 
 // Change is one planned statement with its provenance.
@@ -376,8 +384,10 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 		}
 		wctx := context.WithoutCancel(ctx)
 		var runErr string
-		if ctx.Err() != nil {
-			outcome, runErr = state.RunFailed, "interrupted: "+ctx.Err().Error()
+		if n := countInterrupted(res.Tenants); n > 0 {
+			// A run whose every tenant finished (an apply in flight runs
+			// to its end) is complete, even if it was asked to stop.
+			outcome, runErr = state.RunFailed, fmt.Sprintf("interrupted: %d tenant(s) not reconciled", n)
 		}
 		if len(opts.Tenants) == 0 && ctx.Err() == nil && ru.mode == modeReconcile {
 			var keep []string
@@ -393,6 +403,16 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+func countInterrupted(ts []TenantResult) int {
+	n := 0
+	for _, t := range ts {
+		if t.interrupted {
+			n++
+		}
+	}
+	return n
 }
 
 // load reads what the run needs from the landlord database: the tenants'
@@ -472,7 +492,7 @@ func (ru *run) all(ctx context.Context, tenants []*desired.Tenant) []TenantResul
 		return tr
 	}, func(t *desired.Tenant) TenantResult {
 		return TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: ActionError,
-			Error: "not reconciled: interrupted", Class: Transient}
+			Error: "not reconciled: interrupted", Class: Transient, interrupted: true}
 	})
 }
 
@@ -574,6 +594,12 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
+		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
+			// Cancelled while observing or planning (serve shutting down):
+			// nothing happened to the tenant, so its status is not news.
+			tr.interrupted, tr.Class = true, Transient
+			tr.Error = "not reconciled: interrupted (" + tr.Error + ")"
+		}
 		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
 	}
 	return tr
@@ -655,6 +681,10 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		// interrupted: a half-applied plan is worse than a late exit.
 		actx := context.WithoutCancel(ctx)
 		ru.progressing(actx, t)
+		tr.acting = true
+		if ru.opts.Acting != nil {
+			ru.opts.Acting(*tr)
+		}
 		ids := ru.recordPlanned(actx, t, p, state.StatementPending)
 		err := target.Apply(actx, p, func(r schema.StatementResult) {
 			tr.Applied += boolInt(r.Err == nil)
@@ -915,6 +945,10 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	if !validSlug(t.Slug) {
 		return
 	}
+	if tr.interrupted {
+		ru.recordTenantRun(ctx, t, tr, start)
+		return
+	}
 	rec := ru.record(t)
 	now := time.Now().UTC()
 	rec.LastRunID = ru.id
@@ -970,6 +1004,11 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	ru.mu.Lock()
 	ru.records[t.Slug] = rec
 	ru.mu.Unlock()
+	ru.recordTenantRun(ctx, t, tr, start)
+}
+
+// recordTenantRun records what the run did to the tenant.
+func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
 	outcome := "succeeded"
 	switch tr.Action {
 	case ActionError:

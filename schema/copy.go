@@ -1,14 +1,18 @@
 package schema
 
 import (
+	"reflect"
+
 	atlas "ariga.io/atlas/sql/schema"
 )
 
 // copySchema returns a deep copy of s named name. Atlas's diff mutates both
-// of its inputs (it drops implicit foreign-key indexes and adds default
-// charsets), so every diff gets fresh copies. Types are shared: nothing
-// mutates them. Attribute slices are new, and attributes that diffs are
-// known to rewrite (Charset, Collation, Check) are copied.
+// of its inputs (it drops implicit foreign-key indexes, adds default
+// charsets, and strips the display width of integer types in place), so
+// every diff gets fresh copies. Column types are copied too: tenants that
+// share a desired schema are planned at once. Attribute slices are new,
+// and attributes that diffs are known to rewrite (Charset, Collation,
+// Check) are copied.
 func copySchema(s *atlas.Schema, name string) *atlas.Schema {
 	out := &atlas.Schema{Name: name, Attrs: copyAttrs(s.Attrs)}
 	tables := make(map[*atlas.Table]*atlas.Table, len(s.Tables))
@@ -19,6 +23,7 @@ func copySchema(s *atlas.Schema, name string) *atlas.Schema {
 			nc := &atlas.Column{Name: c.Name, Default: c.Default, Attrs: copyAttrs(c.Attrs)}
 			if c.Type != nil {
 				ct := *c.Type
+				ct.Type = copyType(ct.Type)
 				nc.Type = &ct
 			}
 			columns[c] = nc
@@ -103,6 +108,23 @@ func copyAttrs(attrs []atlas.Attr) []atlas.Attr {
 		default:
 			out[i] = a
 		}
+	}
+	return out
+}
+
+// copyType returns a shallow copy of a column type (every Atlas type is a
+// pointer to a struct), so that a diff rewriting it (mysql's typeChanged
+// sets IntegerType.T) writes to its own copy.
+func copyType(t atlas.Type) atlas.Type {
+	v := reflect.ValueOf(t)
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return t
+	}
+	c := reflect.New(v.Elem().Type())
+	c.Elem().Set(v.Elem())
+	out, ok := c.Interface().(atlas.Type)
+	if !ok {
+		return t
 	}
 	return out
 }

@@ -33,6 +33,7 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	where   string // redacted location, for messages
+	path    string // the file, for SQLite
 }
 
 // LogValue implements slog.LogValuer: a store logs without credentials.
@@ -132,7 +133,7 @@ func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func (s *Store) openSQLite(ctx context.Context, path string) error {
-	s.dialect = SQLite
+	s.dialect, s.path = SQLite, path
 	if path == "" {
 		return errors.New("landlord database: empty path")
 	}

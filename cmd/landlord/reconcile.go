@@ -41,13 +41,9 @@ func (f *repoFlags) load(cmd *cobra.Command) (*desired.Repo, error) {
 // loadAt checks out and loads the repository at ref (empty: the files on
 // disk, or the remote's default branch).
 func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error) {
-	overrides := map[string]string{}
-	for _, s := range f.servers {
-		name, u, ok := strings.Cut(s, "=")
-		if !ok || name == "" || u == "" {
-			return nil, fmt.Errorf("--server %q: want NAME=URL", redact.URL(s))
-		}
-		overrides[name] = u
+	overrides, err := f.overrides()
+	if err != nil {
+		return nil, err
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
 		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/landlord/landlord/state"
+)
+
+// replicaLease is the heartbeat lease of one replica.
+func replicaLease(replica string) string { return "serve:replica:" + replica }
+
+// keepLease renews the leases every third of their lifetime until ctx ends.
+func (l *Loop) keepLease(ctx context.Context) {
+	tick := time.NewTicker(l.cfg.LeaseTTL / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			l.renew(ctx)
+		}
+	}
+}
+
+// renew renews this replica's heartbeat and takes or renews the leader
+// lease. Leadership that cannot be confirmed (the landlord database does
+// not answer) is given up: two leaders would only waste work, since tenant
+// applies are exclusive anyway, but none is safer than two.
+//
+// With SQLite the process holds the file's claim, so it is the only serve
+// and leads whatever the lease rows say (a dead predecessor's lease may not
+// have expired yet).
+func (l *Loop) renew(ctx context.Context) {
+	ttl := l.cfg.LeaseTTL
+	if _, _, err := l.store.AcquireLease(ctx, replicaLease(l.cfg.Replica), l.cfg.Replica, ttl); err != nil && ctx.Err() == nil {
+		l.log.Warn("renew heartbeat", "err", err)
+	}
+	lease, held, err := l.store.AcquireLease(ctx, leaderLease, l.cfg.Replica, ttl)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		l.log.Warn("renew leader lease", "err", err)
+	}
+	if l.store.Dialect() == state.SQLite {
+		held = true
+	}
+	l.mu.Lock()
+	was := l.leader
+	l.leader = held
+	woken := held && was && lease.WakeSeq > l.wakeSeq
+	if held {
+		l.wakeSeq = max(l.wakeSeq, lease.WakeSeq)
+	}
+	l.mu.Unlock()
+	if held {
+		l.metrics.Leader.Set(1)
+	} else {
+		l.metrics.Leader.Set(0)
+	}
+	switch {
+	case held && !was:
+		l.log.Info("leader: this replica runs the scheduled work", "lease_ttl", ttl.String())
+		select {
+		case l.leading <- struct{}{}:
+		default:
+		}
+	case !held && was:
+		l.log.Warn("no longer the leader", "leader", lease.Owner)
+	case woken:
+		select {
+		case l.wake <- "replica":
+		default:
+		}
+	}
+	if held {
+		l.closeOrphans(ctx)
+	}
+}
+
+// closeOrphans closes the runs that a replica which stopped heartbeating
+// left running: it crashed or was killed during them.
+func (l *Loop) closeOrphans(ctx context.Context) {
+	running, err := l.store.RunningRuns(ctx)
+	if err != nil || len(running) == 0 {
+		return
+	}
+	live, err := l.store.Leases(ctx, replicaLease(""))
+	if err != nil {
+		return
+	}
+	alive := map[string]bool{l.cfg.Replica: true}
+	for _, le := range live {
+		alive[le.Owner] = true
+	}
+	for _, r := range running {
+		if alive[r.Replica] {
+			continue
+		}
+		reason := "abandoned: replica " + r.Replica + " stopped during the run; the next reconcile re-plans from the live schema"
+		if err := l.store.AbandonRun(ctx, r.ID, reason); err != nil {
+			l.log.Error("close abandoned run", "run_id", r.ID, "err", err)
+			continue
+		}
+		l.log.Warn("run of a stopped replica closed as failed", "run_id", r.ID, "run_replica", r.Replica)
+	}
+}
+
+// resign gives up the leases at shutdown, so another replica leads at once.
+func (l *Loop) resign(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for _, name := range []string{leaderLease, replicaLease(l.cfg.Replica)} {
+		if err := l.store.ReleaseLease(ctx, name, l.cfg.Replica); err != nil {
+			l.log.Warn("release lease", "lease", name, "err", err)
+		}
+	}
+	l.mu.Lock()
+	l.leader = false
+	l.mu.Unlock()
+	l.metrics.Leader.Set(0)
+}
+
+// jitter spreads d by up to ± frac.
+func jitter(d time.Duration, frac float64) time.Duration {
+	if frac <= 0 || d <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 + frac*(2*rand.Float64()-1)))
+}
