@@ -278,12 +278,26 @@ func TestReadyz(t *testing.T) {
 	if status.Leader != "test" || status.Serve.Revision == "" {
 		t.Errorf("status %+v", status)
 	}
-	resp, err := http.Get(e.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The loop records the run in the landlord database before it
+	// observes the run's duration: scrape until the observation is in.
+	var data []byte
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(e.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(data), `landlord_reconcile_duration_seconds_count{`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	if runs, _ := e.store.Runs(context.Background(), 5); t.Failed() || !strings.Contains(string(data), `trigger="start"} 1`) {
+		for _, r := range runs {
+			t.Logf("run %d %s %s %+v %s", r.ID, r.Trigger, r.Outcome, r.Counts, r.Error)
+		}
+	}
 	for _, want := range []string{
 		`landlord_tenants{health="Healthy",sync="Synced"} 3`,
 		`landlord_revision_info{revision="` + status.Serve.Revision + `"} 1`,
