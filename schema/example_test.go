@@ -120,17 +120,18 @@ func applyDesired(t testing.TB, srv *Server, db string, d *Desired) *Live {
 
 func mariaURL(t testing.TB) string { return testenv.MySQLURL(t) }
 
+// dropDB drops the test's database db now and after the test. On MySQL and
+// MariaDB it uses a handle of its own: the test closes srv before its
+// cleanups run.
 func dropDB(t testing.TB, srv *Server, db string) {
 	t.Helper()
-	drop := func() {
-		if srv.engine == SQLite {
-			os.Remove(srv.sqlitePath(db))
-			return
-		}
-		srv.db.Exec("DROP DATABASE IF EXISTS `" + db + "`")
+	if srv.engine == SQLite {
+		drop := func() { os.Remove(srv.sqlitePath(db)) }
+		drop()
+		t.Cleanup(drop)
+		return
 	}
-	drop()
-	t.Cleanup(drop)
+	testenv.DropPrefix(t, testenv.DB(t), db)
 }
 
 // TestOfflinePlanMatchesLive: a snapshot read back plans like the live
