@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/landlord/landlord/schema"
 )
 
 // BenchmarkDrift40 provisions 40 tenants generated from the example on
@@ -55,23 +53,7 @@ func BenchmarkDrift40(b *testing.B) {
 		}
 
 		b.StopTimer()
-		srv, err := schema.Open(ctx, f.server, schema.ServerOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		start = time.Now()
-		for _, t := range repo.Tenants {
-			tg, err := srv.Read(ctx, t.Database)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tg.Inspect(ctx); err != nil {
-				b.Fatal(err)
-			}
-			tg.Close()
-		}
-		inspectTime := time.Since(start)
-		srv.Close()
+		inspectTime := inspectBaseline(b, f, repo)
 
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
 		b.ReportMetric(per(cleanTime), "clean-check-ms/tenant")

@@ -102,7 +102,14 @@ func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	} else if err != nil {
 		return fmt.Errorf("landlord database %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(15000)")
+	return s.openSQLiteFile(ctx, path, "mode=ro&_pragma=busy_timeout(15000)")
+}
+
+// openSQLiteFile opens the SQLite file at path with the given DSN options.
+// One connection: SQLite has one writer, and a pool of one keeps the
+// process's own writers from contending for the file lock.
+func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?"+options)
 	if err != nil {
 		return fmt.Errorf("landlord database %s: %w", path, err)
 	}
@@ -142,19 +149,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 			return fmt.Errorf("landlord database %s: %w", path, err)
 		}
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
-	if err != nil {
-		return fmt.Errorf("landlord database %s: %w", path, err)
-	}
-	// One connection: SQLite has one writer, and a pool of one keeps the
-	// process's own writers from contending for the file lock.
-	db.SetMaxOpenConns(1)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return fmt.Errorf("landlord database %s: %w", path, err)
-	}
-	s.db = db
-	return nil
+	return s.openSQLiteFile(ctx, path, "_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 }
 
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
