@@ -58,7 +58,7 @@ func (f *fixture) config(replica string) Config {
 		Servers:      map[string]string{"primary": f.mysql},
 		PollInterval: time.Hour, Schedule: "@every 1h", DriftSchedule: "@every 1h",
 		Backoff: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, Jitter: 0.1,
-		LockWait: time.Second, Grace: 30 * time.Second, LeaseTTL: 900 * time.Millisecond, Replica: replica,
+		LockWait: time.Second, Grace: 30 * time.Second, LeaseTTL: 3 * time.Second, Replica: replica,
 	}
 }
 
