@@ -226,6 +226,9 @@ func TestPinsAndStatus(t *testing.T) {
 			if err != nil || len(all) != 1 || all[0].Pin == nil || all[0].Drift.Open != 1 || all[0].OpenDrift != nil {
 				t.Errorf("statuses: %+v %v", all, err)
 			}
+			if lr := all[0].LastRun; lr == nil || lr.RunID != s.LastRun.RunID || lr.Trigger != s.LastRun.Trigger || lr.Action != s.LastRun.Action || !lr.StartedAt.Equal(s.LastRun.StartedAt) {
+				t.Errorf("statuses' last run %+v, status says %+v", lr, s.LastRun)
+			}
 			if had, err := st.Unpin(ctx, "rsp"); err != nil || !had {
 				t.Errorf("unpin: %v %v", had, err)
 			}

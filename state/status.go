@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -41,17 +42,43 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	last, err := s.lastRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Status, len(tenants))
 	for i, t := range tenants {
-		out[i] = Status{Tenant: t, Drift: drift[t.Slug], Snapshots: snaps[t.Slug]}
+		out[i] = Status{Tenant: t, Drift: drift[t.Slug], Snapshots: snaps[t.Slug], LastRun: last[t.Slug]}
 		if p, ok := pins[t.Slug]; ok {
 			out[i].Pin = &p
 		}
-		if out[i].LastRun, err = s.lastRun(ctx, t.Slug); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
+}
+
+// lastRuns returns what the newest run did to each tenant, in one query.
+func (s *Store) lastRuns(ctx context.Context) (map[string]*LastRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT rt.run_id, rt.tenant, rt.revision, rt.action, rt.outcome, rt.statements, rt.error,
+			rt.started_at, rt.finished_at, r.trigger_kind
+		FROM run_tenants rt
+		JOIN (SELECT tenant, MAX(run_id) AS run_id FROM run_tenants GROUP BY tenant) latest
+			ON latest.tenant = rt.tenant AND latest.run_id = rt.run_id
+		JOIN runs r ON r.id = rt.run_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read last runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]*LastRun{}
+	for rows.Next() {
+		lr := &LastRun{}
+		var st, fin sql.NullTime
+		if err := rows.Scan(&lr.RunID, &lr.Tenant, &lr.Revision, &lr.Action, &lr.Outcome, &lr.Statements, &lr.Error, &st, &fin, &lr.Trigger); err != nil {
+			return nil, fmt.Errorf("read last runs: %w", err)
+		}
+		lr.StartedAt, lr.FinishedAt = st.Time.UTC(), fin.Time.UTC()
+		out[lr.Tenant] = lr
+	}
+	return out, rows.Err()
 }
 
 // Status returns the status of one tenant, with its open drift; ok is false
