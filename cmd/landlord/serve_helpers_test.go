@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/signature"
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 const (
@@ -142,28 +142,7 @@ func (p *proc) signal(sig syscall.Signal) int {
 // call makes an API request and decodes the JSON answer into out.
 func (p *proc) call(method, path, token string, header map[string]string, body string, out any) int {
 	p.t.Helper()
-	req, err := http.NewRequest(method, "http://"+p.addr+path, strings.NewReader(body))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			p.t.Fatalf("%s %s: %v\n%s", method, path, err, data)
-		}
-	}
-	return resp.StatusCode
+	return testenv.Call(p.t, "http://"+p.addr, method, path, token, header, body, out)
 }
 
 // apiTenant is a tenant as GET /api/v1/tenants shows it.

@@ -99,28 +99,7 @@ func running(t *testing.T, st *state.Store) bool {
 // call makes a request and decodes the JSON answer into out (if not nil).
 func (e *env) call(method, path, token string, header map[string]string, body string, out any) int {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			e.t.Fatalf("%s %s: %v\n%s", method, path, err, data)
-		}
-	}
-	return resp.StatusCode
+	return testenv.Call(e.t, e.url, method, path, token, header, body, out)
 }
 
 func TestAuthAndActor(t *testing.T) {
