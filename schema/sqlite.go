@@ -33,13 +33,14 @@ func (d *Desired) adaptSQLite() error {
 	s.Attrs = nil
 	indexes := make(map[string]string)
 	for _, t := range s.Tables {
+		// Table options and partitioning are MySQL's: dropped too.
 		t.Attrs = keepAttrs(t.Attrs, func(a atlas.Attr) bool {
 			_, ok := a.(*atlas.Check)
 			return ok
 		})
 		for _, c := range t.Columns {
 			k := objectKey{Kind: "column", Table: t.Name, Name: c.Name}
-			typ, err := sqliteType(c.Type.Type)
+			typ, err := sqliteType(plainType(c.Type.Type))
 			if err != nil {
 				fail(k, "column %q of table %q: %v", c.Name, t.Name, err)
 				continue
