@@ -14,18 +14,6 @@ import (
 	"github.com/landlord/landlord/state"
 )
 
-// decision is what the compute step found for one tenant: its plan, the
-// drift from its baseline snapshot, and the drifted objects the plan leaves
-// alone.
-type decision struct {
-	plan  *schema.Plan
-	drift []DriftFinding
-	leave []schema.Object
-	// liveHash is the hash of the live schema compute saw, when it took
-	// it (to compare with the baseline's).
-	liveHash string
-}
-
 // What a reconcile does about a drifted object.
 const (
 	// DriftLeft: policy report, the object stays as it is live.
@@ -43,109 +31,6 @@ const (
 type DriftFinding struct {
 	state.Drift
 	Action string `json:"action"`
-}
-
-// compute plans the tenant from live to d. With a landlord database, live is
-// first compared with the tenant's baseline snapshot: the differences are
-// its drift. Under policy report a reconcile leaves drift alone: the plan
-// skips every drifted object that git did not change too (git changed an
-// object when the baseline and d differ on it; then git wins). Under policy
-// heal, and for repair and rollback, the plan restores everything.
-func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Server, target *schema.Target, live *schema.Live, d *schema.Desired) (*decision, error) {
-	dec := &decision{}
-	base, err := ru.baseline(ctx, t, srv, live, d, dec)
-	if err != nil {
-		return nil, err
-	}
-	if base != nil {
-		diffs, err := target.Compare(ctx, base, live)
-		if err != nil {
-			return nil, fmt.Errorf("drift: %w", err)
-		}
-		byGit := map[schema.Object]bool{}
-		if len(diffs) > 0 {
-			// From the baseline to desired: what git changed since.
-			changed, err := target.Compare(ctx, schema.LiveFrom(srv.Engine(), d), base)
-			if err != nil {
-				return nil, fmt.Errorf("drift: %w", err)
-			}
-			for _, c := range changed {
-				byGit[c.Object] = true
-			}
-		}
-		report := ru.mode == modeReconcile && t.DriftPolicy != desired.DriftHeal
-		for i, f := range findings(diffs) {
-			df := DriftFinding{Drift: f, Action: DriftRestored}
-			switch {
-			case byGit[diffs[i].Object]:
-				df.Action = DriftSuperseded
-			case report:
-				df.Action = DriftLeft
-				dec.leave = append(dec.leave, diffs[i].Object)
-			}
-			dec.drift = append(dec.drift, df)
-		}
-	}
-	if dec.plan, err = target.PlanLeaving(ctx, live, d, dec.leave); err != nil {
-		return nil, err
-	}
-	return dec, nil
-}
-
-// baseline returns the tenant's baseline snapshot as a schema, with the
-// ignored objects removed, or nil when there is nothing to compare: no
-// landlord database, no snapshot yet, no database (it is created), or a
-// live schema whose hash is the snapshot's (no drift, and no need to read
-// the snapshot).
-func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Server, live *schema.Live, d *schema.Desired, dec *decision) (*schema.Live, error) {
-	if ru.store == nil || !live.Exists() || ru.snaps[t.Slug] == "" {
-		return nil, nil
-	}
-	h, err := live.Hash()
-	if err != nil {
-		return nil, err
-	}
-	dec.liveHash = h
-	if h == ru.snaps[t.Slug] {
-		return nil, nil
-	}
-	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
-	if err != nil || !ok {
-		return nil, err
-	}
-	base, err := schema.LiveFromHCL(srv.Engine(), []byte(snap.HCL))
-	if err != nil {
-		return nil, fmt.Errorf("baseline snapshot %d: %w", snap.ID, err)
-	}
-	return base.Without(ignored(ru.repo.Config.Comparison, d)), nil
-}
-
-// ignored returns what drift detection and plans ignore (landlord.yaml
-// comparison): tables and columns matching its patterns that the desired
-// schema does not declare. Patterns are globs (path.Match); a column
-// pattern is a column name or table.column. It returns nil when nothing
-// is ignored.
-func ignored(c desired.Comparison, d *schema.Desired) func(table, column string) bool {
-	if len(c.IgnoreTables) == 0 && len(c.IgnoreColumns) == 0 {
-		return nil
-	}
-	match := func(patterns []string, name string) bool {
-		for _, p := range patterns {
-			if ok, _ := path.Match(p, name); ok {
-				return true
-			}
-		}
-		return false
-	}
-	return func(table, column string) bool {
-		if d.Has(table, column) {
-			return false
-		}
-		if column == "" {
-			return match(c.IgnoreTables, table)
-		}
-		return match(c.IgnoreColumns, column) || match(c.IgnoreColumns, table+"."+column)
-	}
 }
 
 // findings turns differences into drift records with their severity.

@@ -247,19 +247,6 @@ func ServerEngine(def *desired.Server) (schema.Engine, error) {
 	return fromURL, nil
 }
 
-// compose returns the desired schema of t's layers for engine.
-func compose(repo *desired.Repo, engine schema.Engine, t *desired.Tenant) (*schema.Desired, error) {
-	layers := make([]schema.Layer, len(t.Layers))
-	for i, l := range t.Layers {
-		layers[i] = schema.Layer{Name: l.Name}
-		for _, f := range l.Files {
-			layers[i].Files = append(layers[i].Files, schema.File{Path: f.Path, Data: f.Data})
-		}
-	}
-	c := repo.Config.Database
-	return schema.Compose(engine, layers, schema.Options{Charset: c.Charset, Collation: c.Collation})
-}
-
 // problems turns a composition error into problems.
 func problems(err error) []Problem {
 	if es, ok := err.(schema.SourceErrors); ok {

@@ -11,7 +11,7 @@ import (
 
 // adaptSQLite rewrites the desired schema, evaluated in the MySQL dialect,
 // into what SQLite can hold, so one set of layer files serves both engines.
-// The rules, documented in the README ("Engines"):
+// The rules, documented in docs/repository.md ("Engines"):
 //
 //   - An AUTO_INCREMENT column must be the whole primary key; it becomes
 //     INTEGER PRIMARY KEY AUTOINCREMENT (SQLite allows AUTOINCREMENT on no

@@ -19,7 +19,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// planJSON is the documented JSON form of a reconcile (README, "JSON").
+// planJSON is the documented JSON form of a reconcile (docs/cli.md, "JSON").
 type planJSON struct {
 	Revision string                    `json:"revision"`
 	Plan     bool                      `json:"plan"`

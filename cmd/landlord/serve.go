@@ -13,11 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/api"
-	"github.com/landlord/landlord/internal/daemon"
-	"github.com/landlord/landlord/internal/metrics"
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/serve/api"
+	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/serve/metrics"
+	"github.com/landlord/landlord/serve/notify"
 	"github.com/landlord/landlord/state"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/serve/notify"
 )
 
 // envName is the environment variable of a flag: LANDLORD_ and the flag's

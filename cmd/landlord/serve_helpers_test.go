@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/signature"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/serve/notify"
 )
 
 const (

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/signature"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/serve/notify"
 )
 
 // serve on a bare repository holding the example, end to end: every tenant

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/daemon"
-	"github.com/landlord/landlord/internal/metrics"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/serve/metrics"
 	"github.com/landlord/landlord/state"
 )
 

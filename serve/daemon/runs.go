@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/notify"
 	"github.com/landlord/landlord/state"
 )
 

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/landlord/landlord/internal/daemon"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/daemon"
 	"github.com/landlord/landlord/state"
 )
 

@@ -17,10 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/daemon"
-	"github.com/landlord/landlord/internal/metrics"
 	"github.com/landlord/landlord/internal/signature"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/serve/metrics"
 	"github.com/landlord/landlord/state"
 )
 

@@ -17,9 +17,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/landlord/landlord/internal/metrics"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/internal/signature"
+	"github.com/landlord/landlord/serve/metrics"
 	"github.com/landlord/landlord/state"
 )
 

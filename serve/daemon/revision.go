@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/notify"
 	"github.com/landlord/landlord/state"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/metrics"
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/metrics"
+	"github.com/landlord/landlord/serve/notify"
 	"github.com/landlord/landlord/state"
 )
 

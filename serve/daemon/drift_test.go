@@ -12,9 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/landlord/landlord/internal/metrics"
-	"github.com/landlord/landlord/internal/notify"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/serve/metrics"
+	"github.com/landlord/landlord/serve/notify"
 )
 
 // Scheduled drift scans record a column added by hand, export it and

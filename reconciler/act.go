@@ -1,0 +1,51 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// act applies the tenant's plan under its lock: the tenant is recorded as
+// progressing, every statement pending, then each applied or failed as it
+// runs; statements after a failure are recorded as skipped. ctx must not
+// be cancellable: an apply runs to its end.
+func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target, p *schema.Plan, tr *TenantResult) error {
+	ru.progressing(ctx, t)
+	tr.acting = true
+	if ru.opts.Acting != nil {
+		ru.opts.Acting(*tr)
+	}
+	ids := ru.recordPlanned(ctx, t, p, state.StatementPending)
+	err := target.Apply(ctx, p, func(r schema.StatementResult) {
+		tr.Applied += boolInt(r.Err == nil)
+		if ids == nil {
+			return
+		}
+		status, msg := state.StatementApplied, ""
+		if r.Err != nil {
+			status, msg = state.StatementFailed, redact.Text(r.Err.Error())
+		}
+		if err := ru.store.FinishStatement(ctx, ids[r.Index], status, r.Duration, msg); err != nil {
+			ru.log.Error("record statement", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		}
+	})
+	if ids != nil {
+		ru.store.SetStatementsStatus(ctx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
+	}
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,58 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/schema"
+)
+
+// observation is what the observe step saw of one tenant: its server, its
+// desired schema, its database (locked when the reconcile applies) and the
+// live schema, with what the comparison settings ignore left out.
+type observation struct {
+	srv     *schema.Server
+	desired *schema.Desired
+	target  *schema.Target
+	live    *schema.Live
+	// ignore is what plans and drift leave out (landlord.yaml comparison).
+	ignore func(table, column string) bool
+}
+
+// observe opens the tenant's server, composes its desired schema and
+// inspects its database. An apply first takes the desired hash (it needs a
+// scratch database: a connection of its own, taken before the tenant's so
+// that workers never wait on each other for the pool), then locks the
+// tenant's database and inspects under the lock, since another apply may
+// have just finished. A plan reads without locking. The caller closes
+// obs.target.
+func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult) (*observation, error) {
+	srv, err := ru.server(ctx, ru.repo, t.Server)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ru.desiredFor(srv.Engine(), t)
+	if err != nil {
+		return nil, err
+	}
+	obs := &observation{srv: srv, desired: d, ignore: ignored(ru.repo.Config.Comparison, d)}
+	if ru.opts.Plan {
+		obs.target, err = srv.Read(ctx, t.Database)
+	} else {
+		if tr.DesiredHash, err = srv.DesiredHash(ctx, d); err != nil {
+			return nil, fmt.Errorf("desired schema: %w", err)
+		}
+		obs.target, err = srv.Lock(ctx, t.Database, ru.opts.LockWait)
+	}
+	if err != nil {
+		return nil, err
+	}
+	live, err := obs.target.Inspect(ctx)
+	if err != nil {
+		obs.target.Close()
+		return nil, err
+	}
+	obs.live = live.Without(obs.ignore)
+	return obs, nil
+}

@@ -1,0 +1,271 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// recordBlocked records a tenant whose plan is blocked: its statements as
+// blocked, its live hash, and the drift found.
+func (ru *run) recordBlocked(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) {
+	ru.recordPlanned(ctx, t, dec.plan, state.StatementBlocked)
+	tr.LiveHash = dec.liveHash
+	if tr.LiveHash == "" {
+		tr.LiveHash, _ = obs.live.Hash()
+	}
+	var found []state.Drift
+	for _, f := range dec.drift {
+		found = append(found, f.Drift)
+	}
+	ru.recordDrift(ctx, t, found)
+}
+
+// recordApplied records a verified tenant: its new baseline snapshot and
+// what remains of its drift, which is what was left alone (untouched by
+// the apply, as it was found).
+func (ru *run) recordApplied(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) error {
+	if err := ru.snapshot(ctx, t, obs.srv, obs.desired, obs.live, tr.LiveHash, dec); err != nil {
+		return err
+	}
+	var remaining []state.Drift
+	for _, f := range dec.drift {
+		if f.Action == DriftLeft {
+			remaining = append(remaining, f.Drift)
+		}
+	}
+	ru.recordDrift(ctx, t, remaining)
+	return nil
+}
+
+// snapshot records the tenant's new baseline after a verified reconcile,
+// when it differs from the last: the live schema, or, when drift was left
+// alone, the desired schema as the server has it (what live would be
+// without the drift), so that the drift stays drift. The snapshots beyond
+// the retention are pruned.
+func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, srv *schema.Server, d *schema.Desired, live *schema.Live, liveHash string, dec *decision) error {
+	if ru.store == nil {
+		return nil
+	}
+	baseline, hash := live, liveHash
+	if len(dec.leave) > 0 {
+		var err error
+		if baseline, err = srv.DesiredLive(ctx, d); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if hash, err = baseline.Hash(); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	if hash == ru.snaps[t.Slug] {
+		return nil
+	}
+	hcl, err := baseline.HCL()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	_, err = ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.revision, Kind: state.SnapshotApplied,
+		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl)})
+	if err != nil {
+		return err
+	}
+	ru.prune(ctx, t.Slug)
+	return nil
+}
+
+// prune deletes the tenant's snapshots beyond the retention of
+// landlord.yaml. A failure is logged: the reconcile succeeded.
+func (ru *run) prune(ctx context.Context, slug string) {
+	keep, days := ru.repo.Config.Snapshots.Keep, ru.repo.Config.Snapshots.MaxDays
+	if keep <= 0 {
+		keep = DefaultSnapshotKeep
+	}
+	if days <= 0 {
+		days = DefaultSnapshotMaxDays
+	}
+	n, err := ru.store.PruneSnapshots(ctx, slug, state.Retention{Keep: keep, MaxAge: time.Duration(days) * 24 * time.Hour})
+	if err != nil {
+		ru.log.Error("prune snapshots", "tenant", slug, "err", err)
+		return
+	}
+	if n > 0 {
+		ru.log.Info("pruned snapshots", "tenant", slug, "deleted", n)
+	}
+}
+
+// Snapshot retention defaults (landlord.yaml snapshots.keep and maxDays).
+const (
+	DefaultSnapshotKeep    = 10
+	DefaultSnapshotMaxDays = 30
+)
+
+// recordDrift records the drift a reconcile found (or left) in the tenant;
+// open drift that is not in found is resolved by this run.
+func (ru *run) recordDrift(ctx context.Context, t *desired.Tenant, found []state.Drift) {
+	if ru.store == nil || ru.id == 0 || (len(found) == 0 && ru.drifted[t.Slug].Open == 0) {
+		return
+	}
+	if _, err := ru.store.RecordDrift(ctx, t.Slug, found, ru.id); err != nil {
+		ru.log.Error("record drift", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
+// recordPlanned records the plan's statements with status and returns their
+// ids (nil when nothing is recorded).
+func (ru *run) recordPlanned(ctx context.Context, t *desired.Tenant, p *schema.Plan, status string) []int64 {
+	if ru.store == nil || ru.id == 0 || p.Empty() {
+		return nil
+	}
+	sts := make([]state.Statement, len(p.Statements))
+	for i, s := range p.Statements {
+		sts[i] = state.Statement{RunID: ru.id, Tenant: t.Slug, Seq: i + 1, Layer: s.Layer, File: s.File, Line: s.Line,
+			SQL: s.SQL, Destructive: s.Destructive, Status: status}
+	}
+	if err := ru.store.AddStatements(ctx, sts); err != nil {
+		ru.log.Error("record statements", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		return nil
+	}
+	ids := make([]int64, len(sts))
+	for i, s := range sts {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// progressing records that the tenant is being changed.
+func (ru *run) progressing(ctx context.Context, t *desired.Tenant) {
+	if ru.store == nil || ru.id == 0 {
+		return
+	}
+	rec := ru.record(t)
+	rec.Health = state.Progressing
+	rec.Sync = state.OutOfSync
+	rec.LastAttemptedRevision = ru.revision
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
+	}
+}
+
+// record returns the tenant's record with the manifest's fields.
+func (ru *run) record(t *desired.Tenant) state.Tenant {
+	ru.mu.Lock()
+	rec, ok := ru.records[t.Slug]
+	ru.mu.Unlock()
+	if !ok {
+		rec = state.Tenant{Slug: t.Slug, Sync: state.Unknown, Health: state.Missing}
+	}
+	rec.Name, rec.Template, rec.Modules = t.Name, t.Template, t.Modules
+	rec.TemplateVersion = ""
+	if tpl := ru.repo.Templates[t.Template]; tpl != nil {
+		rec.TemplateVersion = tpl.Version
+	}
+	rec.Server, rec.Database, rec.Domain, rec.Lifecycle = t.Server, t.Database, t.Domain, t.Lifecycle
+	rec.RemovedAt = nil
+	return rec
+}
+
+// finish records the tenant's outcome: its status and what the run did.
+func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
+	if ru.store == nil || ru.id == 0 {
+		return
+	}
+	// A tenant whose slug is not valid is never recorded: it may be
+	// anything, and it is not a tenant landlord manages.
+	if !validSlug(t.Slug) {
+		return
+	}
+	if tr.interrupted {
+		ru.recordTenantRun(ctx, t, tr, start)
+		return
+	}
+	rec := ru.record(t)
+	now := time.Now().UTC()
+	rec.LastRunID = ru.id
+	if tr.Action != ActionSuspended && tr.Action != ActionPinned {
+		rec.LastAttemptedRevision = ru.revision
+	}
+	if tr.DesiredHash != "" {
+		rec.DesiredHash = tr.DesiredHash
+	}
+	if tr.LiveHash != "" {
+		rec.LiveHash = tr.LiveHash
+	}
+	rec.LastError = tr.Error
+	switch tr.Action {
+	case ActionCreate, ActionUpdate, ActionNoop:
+		rec.Sync, rec.Health = state.Synced, state.Healthy
+		rec.LastAppliedRevision = ru.revision
+		rec.LastSyncedAt = &now
+		if tr.Action == ActionCreate && rec.DatabaseCreatedAt == nil {
+			rec.DatabaseCreatedAt = &now
+		}
+		if ru.mode == modeRollback && ru.pin != nil {
+			pin := *ru.pin
+			pin.Tenant, pin.RunID, pin.Actor = t.Slug, ru.id, ru.opts.Actor
+			if err := ru.store.SetPin(ctx, pin); err != nil {
+				ru.log.Error("pin tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+				rec.LastError = "the rollback applied but the pin was not recorded: " + err.Error()
+			} else {
+				rec.Sync = state.Pinned
+			}
+		}
+	case ActionPinned:
+		rec.Sync = state.Pinned
+	case ActionBlocked:
+		rec.Sync, rec.Health = state.OutOfSync, state.Healthy
+	case ActionSuspended:
+		rec.Health = state.SuspendedHealth
+	case ActionError:
+		rec.Sync = state.Unknown
+		if tr.Applied > 0 || rec.Health == state.Progressing {
+			rec.Sync = state.OutOfSync
+		}
+		switch {
+		case rec.Health == state.Missing || rec.Health == "":
+			rec.Health = state.Missing
+		default:
+			rec.Health = state.Degraded
+		}
+	}
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+	ru.mu.Lock()
+	ru.records[t.Slug] = rec
+	ru.mu.Unlock()
+	ru.recordTenantRun(ctx, t, tr, start)
+}
+
+// recordTenantRun records what the run did to the tenant.
+func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
+	outcome := "succeeded"
+	switch tr.Action {
+	case ActionError:
+		outcome = "failed"
+	case ActionBlocked:
+		outcome = "blocked"
+	case ActionSuspended, ActionPinned:
+		outcome = "skipped"
+	}
+	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: tr.Action,
+		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
+	if err != nil {
+		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
+func validSlug(s string) bool {
+	if len(s) < 2 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
