@@ -83,6 +83,21 @@ func ParseTableDDL(stmt string) (*TableDDL, error) {
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
 	delete(t.Options, "AUTO_INCREMENT")
+	// An index type is compared as what the index is: the engine's
+	// default when none is written (HASH on MEMORY, BTREE elsewhere), and
+	// BTREE for a non-unique HASH index of InnoDB, which has none.
+	memory := strings.EqualFold(t.Options["ENGINE"], "MEMORY") || strings.EqualFold(t.Options["ENGINE"], "HEAP")
+	for _, k := range t.Keys {
+		switch u := k.Attrs["using"]; {
+		case k.Attrs["kind"] == "fulltext" || k.Attrs["kind"] == "spatial":
+		case u == "" && memory:
+			k.Attrs["using"] = "HASH"
+		case u == "":
+			k.Attrs["using"] = "BTREE"
+		case u == "HASH" && !memory && k.Attrs["kind"] != "unique" && strings.EqualFold(t.Options["ENGINE"], "InnoDB"):
+			k.Attrs["using"] = "BTREE"
+		}
+	}
 	part := strings.TrimSpace(strings.Join(lines[i+1:], "\n"))
 	if p, ok := strings.CutPrefix(part, "/*!50100 "); ok {
 		part = strings.TrimSpace(strings.TrimSuffix(p, "*/"))

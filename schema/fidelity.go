@@ -103,7 +103,7 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 		}
 		mt.Changes = append(mt.Changes, extra...)
 		mt.Changes = dropNoChange(mt.Changes)
-		if engine == MariaDB && len(mt.Changes) > 0 {
+		if engine == MariaDB && len(mt.Changes) > 0 && !memoryEngine(tt) {
 			mt.Changes = append(mt.Changes, keepHashIndexes(ft, tt, mt.Changes)...)
 		}
 	}
@@ -529,3 +529,165 @@ func appendNew(list []string, items ...string) []string {
 
 // tableKey is the attributions key of a table's modification as a whole.
 func tableKey(table string) string { return "table:" + table }
+
+// normalizeDefaults writes the defaults of binary columns as the bytes
+// they hold, in hex (0x...), whatever their spelling: MariaDB shows
+// binary(16) DEFAULT 0x00 as '\0\0...' (padded to the column's length,
+// with backslash escapes) and Atlas would write that text back as a
+// quoted string the server refuses or reads otherwise. Hex is what both
+// servers take and what compares equal.
+func normalizeDefaults(s *atlas.Schema) {
+	for _, t := range s.Tables {
+		for _, c := range t.Columns {
+			bt, ok := plainType(c.Type.Type).(*atlas.BinaryType)
+			if !ok || c.Default == nil {
+				continue
+			}
+			var b []byte
+			switch d := c.Default.(type) {
+			case *atlas.Literal:
+				// Inspected literals are quoted; literals from HCL (and
+				// snapshots) are not, and keep MySQL's escapes.
+				if b, ok = binaryLiteral(d.V); !ok {
+					b, ok = binaryLiteral("'" + strings.ReplaceAll(d.V, "'", "''") + "'")
+				}
+			case *atlas.RawExpr:
+				b, ok = binaryLiteral(d.X)
+			}
+			if !ok {
+				continue
+			}
+			if strings.EqualFold(bt.T, "binary") {
+				n := 1
+				if bt.Size != nil {
+					n = *bt.Size
+				}
+				for len(b) < n {
+					b = append(b, 0)
+				}
+			}
+			if len(b) == 0 {
+				c.Default = &atlas.Literal{V: "''"}
+				continue
+			}
+			c.Default = &atlas.Literal{V: "0x" + strings.ToUpper(hexString(b))}
+		}
+	}
+}
+
+// binaryLiteral decodes a binary default: 0x.., x'..', or a quoted string
+// with MySQL's backslash escapes.
+func binaryLiteral(v string) ([]byte, bool) {
+	v = strings.TrimSpace(v)
+	switch {
+	case len(v) > 2 && (v[:2] == "0x" || v[:2] == "0X"):
+		return decodeHex(v[2:])
+	case len(v) > 3 && (v[0] == 'x' || v[0] == 'X') && v[1] == '\'' && v[len(v)-1] == '\'':
+		return decodeHex(v[2 : len(v)-1])
+	case len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0]:
+		q := v[0]
+		var b []byte
+		for i := 1; i < len(v)-1; i++ {
+			c := v[i]
+			switch {
+			case c == '\\' && i+1 < len(v)-1:
+				i++
+				switch v[i] {
+				case '0':
+					b = append(b, 0)
+				case 'n':
+					b = append(b, '\n')
+				case 'r':
+					b = append(b, '\r')
+				case 't':
+					b = append(b, '\t')
+				case 'b':
+					b = append(b, '\b')
+				case 'Z':
+					b = append(b, 0x1a)
+				default:
+					b = append(b, v[i])
+				}
+			case c == q && i+1 < len(v)-1 && v[i+1] == q:
+				b = append(b, q)
+				i++
+			default:
+				b = append(b, c)
+			}
+		}
+		return b, true
+	}
+	return nil, false
+}
+
+func decodeHex(s string) ([]byte, bool) {
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		var v byte
+		for _, c := range []byte(s[2*i : 2*i+2]) {
+			v <<= 4
+			switch {
+			case c >= '0' && c <= '9':
+				v |= c - '0'
+			case c >= 'a' && c <= 'f':
+				v |= c - 'a' + 10
+			case c >= 'A' && c <= 'F':
+				v |= c - 'A' + 10
+			default:
+				return nil, false
+			}
+		}
+		out[i] = v
+	}
+	return out, true
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// memoryEngine reports whether a table uses the MEMORY engine, whose
+// indexes are HASH unless they say USING BTREE.
+func memoryEngine(t *atlas.Table) bool {
+	var e mysql.Engine
+	return hasAttrInto(t.Attrs, &e) && (strings.EqualFold(e.V, "MEMORY") || strings.EqualFold(e.V, "HEAP"))
+}
+
+// spellIndexTypes rewrites the index types of a statement that creates or
+// alters a MEMORY table: Atlas's planner writes USING HASH and leaves
+// BTREE implicit, the defaults of InnoDB; on MEMORY, HASH is the default
+// and a BTREE index must say so, else the server makes it a HASH one.
+func spellIndexTypes(sql string, src atlas.Change) string {
+	var t *atlas.Table
+	switch c := src.(type) {
+	case *atlas.AddTable:
+		t = c.T
+	case *atlas.ModifyTable:
+		t = c.T
+	}
+	if t == nil || !memoryEngine(t) {
+		return sql
+	}
+	fix := func(head string, idx *atlas.Index) {
+		if strings.EqualFold(indexTypeOf(idx), mysql.IndexTypeHash) {
+			sql = strings.ReplaceAll(sql, head+" USING HASH (", head+" (")
+		} else {
+			sql = strings.ReplaceAll(sql, head+" (", head+" USING BTREE (")
+		}
+	}
+	if t.PrimaryKey != nil {
+		fix("PRIMARY KEY", t.PrimaryKey)
+	}
+	for _, idx := range t.Indexes {
+		fix("INDEX "+quoteIdent(idx.Name), idx)
+	}
+	return sql
+}

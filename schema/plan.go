@@ -73,6 +73,10 @@ type env struct {
 // character sets and collations resolved on both sides.
 func (e *env) prepare(from, to *atlas.Schema, name string) (*atlas.Schema, *atlas.Schema, error) {
 	f, t := copySchema(from, name), copySchema(to, name)
+	if isMySQLFamily(e.engine) {
+		normalizeDefaults(f)
+		normalizeDefaults(t)
+	}
 	if e.cs != nil {
 		if err := resolveCharsets(f, e.cs); err != nil {
 			return nil, nil, err
@@ -166,6 +170,9 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	}
 	for _, c := range mp.Changes {
 		st := Statement{SQL: c.Cmd, args: c.Args, source: c.Source}
+		if isMySQLFamily(live.engine) {
+			st.SQL = spellIndexTypes(st.SQL, c.Source)
+		}
 		if a, ok := attr.of(c.Source); ok {
 			st.Origin, st.Table, st.Destructive, st.Reasons = a.origin, a.table, a.destructive, a.reasons
 		} else {

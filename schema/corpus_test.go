@@ -1,0 +1,205 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/landlord/landlord/internal/testenv"
+)
+
+// The corpus (testdata/corpus/*): real applications' install SQL, each
+// applied to a scratch database, written as layers by LayerFiles, and
+// reconciled into fresh tenants. For each: the first plan applies, the
+// next is empty, the tenant hashes as the desired schema, drift against
+// its own snapshot is clean, and every table's SHOW CREATE TABLE equals
+// the source's. Then the same layers on SQLite converge, or composing
+// them names what SQLite cannot hold.
+
+// corpusTenants is the number of tenants reconciled per schema.
+const corpusTenants = 2
+
+func corpusNames(t *testing.T) []string {
+	t.Helper()
+	dirs, err := os.ReadDir("testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range dirs {
+		if d.IsDir() {
+			names = append(names, d.Name())
+		}
+	}
+	return names
+}
+
+// corpusStatements returns the statements of a corpus schema, with
+// MediaWiki's installer placeholders replaced as its installer does.
+func corpusStatements(t *testing.T, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata/corpus", name, "schema.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "/*_*/", "")
+	s = strings.ReplaceAll(s, "/*$wgDBTableOptions*/", "ENGINE=InnoDB, DEFAULT CHARSET=binary")
+	var out []string
+	for _, st := range regexp.MustCompile(`;[ \t]*\n`).Split(s+"\n", -1) {
+		if st = strings.TrimSpace(st); st != "" {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// loadCorpus applies a corpus schema to a new database db.
+func loadCorpus(t *testing.T, db *sql.DB, name, database string) {
+	t.Helper()
+	if _, err := db.Exec("CREATE DATABASE " + quoteIdent(database) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "USE "+quoteIdent(database)); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range corpusStatements(t, name) {
+		if _, err := conn.ExecContext(context.Background(), st); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, firstLine(st))
+		}
+	}
+}
+
+// corpusLayers converts the live source schema into two layers: basic
+// with the schema block and the first half of the tables, a module with
+// the rest.
+func corpusLayers(t *testing.T, name string, live *Live) []Layer {
+	t.Helper()
+	tables := live.Tables()
+	sort.Strings(tables)
+	mid := ""
+	if len(tables) > 1 {
+		mid = tables[len(tables)/2]
+	}
+	first, rest, err := live.LayerFiles("tenant", func(table string) bool { return mid != "" && table >= mid })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []Layer{
+		{Name: "basic", Files: []File{{Path: "layers/basic/" + name + ".hcl", Data: first}}},
+		{Name: "module/" + name, Files: []File{{Path: "layers/modules/" + name + "/" + name + ".hcl", Data: rest}}},
+	}
+}
+
+func TestCorpus(t *testing.T) {
+	ctx := context.Background()
+	url := mariaURL(t)
+	for _, name := range corpusNames(t) {
+		t.Run(name, func(t *testing.T) {
+			srv, err := Open(ctx, url, ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			prefix := testenv.Name(t)
+			db := testenv.DB(t)
+			testenv.DropPrefix(t, db, prefix)
+			source := prefix + "src"
+			loadCorpus(t, db, name, source)
+			stg, err := srv.Read(ctx, source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := stg.Inspect(ctx)
+			stg.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers := corpusLayers(t, name, src)
+			d, err := Compose(MariaDB, layers, Options{Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"})
+			if err != nil {
+				t.Fatalf("compose: %v", err)
+			}
+			want, err := srv.DesiredHash(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < corpusTenants; i++ {
+				tenant := prefix + "t" + string(rune('a'+i))
+				live := reconcileFresh(t, srv, tenant, d)
+				if got, _ := live.Hash(); got != want {
+					t.Errorf("tenant %d: live hash %.12s, desired %.12s", i, got, want)
+				}
+				for _, table := range src.Tables() {
+					for _, diff := range CompareDDL(src.ddl[table], live.ddl[table]) {
+						t.Errorf("tenant %d: SHOW CREATE TABLE differs from the source: %s", i, diff)
+					}
+				}
+				// Drift against its own snapshot is clean.
+				hcl, _ := live.HCL()
+				ddl, _ := live.DDL()
+				base, err := LiveFromSnapshot(MariaDB, hcl, ddl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tg, err := srv.Read(ctx, tenant)
+				if err != nil {
+					t.Fatal(err)
+				}
+				diffs, err := tg.Compare(ctx, base, live)
+				tg.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, df := range diffs {
+					t.Errorf("tenant %d: drift right after apply: %s %s: %s", i, df.Object, df.Change, df.Detail)
+				}
+			}
+			t.Logf("%s: %d tables", name, len(src.Tables()))
+		})
+	}
+}
+
+// reconcileFresh provisions database from d, checks that the next plan is
+// empty and returns the live schema.
+func reconcileFresh(t *testing.T, srv *Server, database string, d *Desired) *Live {
+	t.Helper()
+	ctx := context.Background()
+	tg, err := srv.Lock(ctx, database, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	live, err := tg.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tg.Plan(ctx, live, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tg.Apply(ctx, p, nil); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if live, err = tg.Inspect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := tg.Plan(ctx, live, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range again.Statements {
+		t.Errorf("after apply: %s", st.SQL)
+	}
+	return live
+}
