@@ -61,9 +61,9 @@ func TestParseTableDDL(t *testing.T) {
 		}
 	}
 	wantKeys := map[string]map[string]string{
-		"PRIMARY": {"kind": "primary", "columns": "(`id`)"},
+		"PRIMARY": {"kind": "primary", "columns": "(`id`)", "using": "BTREE"},
 		"u":       {"kind": "unique", "columns": "(`v`)", "using": "HASH"},
-		"k":       {"kind": "index", "columns": "(`a`)", "key_block_size": "8", "ignored": "IGNORED"},
+		"k":       {"kind": "index", "columns": "(`a`)", "key_block_size": "8", "ignored": "IGNORED", "using": "BTREE"},
 		"ft":      {"kind": "fulltext", "columns": "(`c`)", "parser": "`ngram`"},
 	}
 	for _, k := range d.Keys {

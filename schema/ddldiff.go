@@ -53,8 +53,9 @@ var unmanagedOptions = map[string]bool{
 }
 
 // unmanagedElementAttrs are the attributes of columns and keys landlord
-// does not plan.
-var unmanagedElementAttrs = map[string]bool{"key_block_size": true, "other": true}
+// does not plan: an index's own KEY_BLOCK_SIZE, whether it is IGNORED
+// (MariaDB) or INVISIBLE (MySQL), and any word the parser does not know.
+var unmanagedElementAttrs = map[string]bool{"key_block_size": true, "ignored": true, "other": true}
 
 // CompareDDL returns how live differs from base, attribute by attribute.
 // Column order is compared too (attribute "order", not managed: columns a

@@ -86,7 +86,7 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 		// Table options and partitioning.
 		fo, to := optionsOf(ft), optionsOf(tt)
 		for _, k := range sortedKeys(fo, to) {
-			if fo[k] != to[k] {
+			if effectiveOption(k, fo[k]) != effectiveOption(k, to[k]) {
 				extra = append(extra, &optionChange{Key: k, From: fo[k], To: to[k]})
 			}
 		}
@@ -220,6 +220,15 @@ func partitionOf(t *atlas.Table) string {
 		}
 	}
 	return ""
+}
+
+// effectiveOption is an option's value as compared: its reset value is
+// the same as not setting it (the server then shows nothing).
+func effectiveOption(key, v string) string {
+	if v == "DEFAULT" || v == resetValue(key) {
+		return ""
+	}
+	return v
 }
 
 // resetValue is the value that takes a table option back to the server's
@@ -485,7 +494,7 @@ func mergeAlters(db string, sts []Statement, own map[string][]atlas.Change, attr
 			continue
 		}
 		a := attrOf(table)
-		out = append(out, Statement{SQL: strings.TrimSpace(prefix(table) + strings.Join(clauses, ", ") + tail),
+		out = append(out, Statement{SQL: strings.TrimSpace(prefix(table)+strings.Join(clauses, ", ")) + tail,
 			Origin: a.origin, Table: table, Destructive: a.destructive, Reasons: a.reasons})
 	}
 	return out

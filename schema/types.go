@@ -134,6 +134,8 @@ func normalType(s string) string {
 		s = "decimal" + strings.TrimPrefix(s, "numeric")
 	case strings.HasPrefix(s, "double precision"):
 		s = "double" + strings.TrimPrefix(s, "double precision")
+	case s == "year(4)":
+		return "year"
 	}
 	unsigned := strings.Contains(s, " unsigned") || strings.Contains(s, " zerofill")
 	if m := intWidth.FindStringSubmatchIndex(s); m != nil {
