@@ -3,10 +3,12 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +24,14 @@ import (
 // the source's. Then the same layers on SQLite converge, or composing
 // them names what SQLite cannot hold.
 
-// corpusTenants is the number of tenants reconciled per schema.
-const corpusTenants = 2
+// corpusTenants is the number of tenants reconciled per schema: 2, or
+// LANDLORD_CORPUS_TENANTS for the longer run.
+func corpusTenants() int {
+	if n, err := strconv.Atoi(os.Getenv("LANDLORD_CORPUS_TENANTS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}
 
 func corpusNames(t *testing.T) []string {
 	t.Helper()
@@ -106,6 +114,9 @@ func TestCorpus(t *testing.T) {
 	url := mariaURL(t)
 	for _, name := range corpusNames(t) {
 		t.Run(name, func(t *testing.T) {
+			// The schemas are independent: their DDL waits on the disk
+			// more than on a core.
+			t.Parallel()
 			srv, err := Open(ctx, url, ServerOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -134,8 +145,8 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := 0; i < corpusTenants; i++ {
-				tenant := prefix + "t" + string(rune('a'+i))
+			for i := 0; i < corpusTenants(); i++ {
+				tenant := prefix + "t" + strconv.Itoa(i)
 				live := reconcileFresh(t, srv, tenant, d)
 				if got, _ := live.Hash(); got != want {
 					t.Errorf("tenant %d: live hash %.12s, desired %.12s", i, got, want)
@@ -166,6 +177,28 @@ func TestCorpus(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d tables", name, len(src.Tables()))
+			// The same layers on SQLite: they converge, or composing them
+			// names each construct SQLite cannot hold, at its file and line.
+			sd, err := Compose(SQLite, layers, Options{})
+			if err != nil {
+				var errs SourceErrors
+				if !errors.As(err, &errs) {
+					t.Fatalf("sqlite: %v", err)
+				}
+				for _, e := range errs {
+					if e.File == "" || e.Line == 0 || !strings.Contains(e.Msg, "SQLite") {
+						t.Errorf("sqlite: an error that names no construct and place: %v", e)
+					}
+				}
+				t.Logf("sqlite: %d construct(s) SQLite cannot hold, first: %v", len(errs), errs[0])
+				return
+			}
+			lite, err := Open(ctx, "sqlite://"+t.TempDir(), ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lite.Close()
+			reconcileFresh(t, lite, "corpus", sd)
 		})
 	}
 }

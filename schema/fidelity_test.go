@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -328,5 +329,101 @@ func TestFixtureEdits(t *testing.T) {
 			t.Errorf("%s: live hash differs from desired after apply", e.name)
 		}
 		tg.Close()
+	}
+}
+
+// TestLeastPrivilege: a user with SELECT alone does not see MariaDB's
+// information_schema.REFERENTIAL_CONSTRAINTS, so its inspection would lose
+// every foreign key; Inspect refuses it, naming the privilege. SELECT and
+// REFERENCES (the README's grants) give the whole view: the plan of an
+// unchanged tenant is empty.
+func TestLeastPrivilege(t *testing.T) {
+	ctx := context.Background()
+	url := mariaURL(t)
+	db := testenv.DB(t)
+	prefix := testenv.Name(t)
+	testenv.DropPrefix(t, db, prefix)
+	tenant := prefix + "t"
+	d := composeFixture(t, `schema "tenant" {}
+table "p" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "c" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  column "pid" {
+    type = int
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "c_p_fk" {
+    columns     = [column.pid]
+    ref_columns = [table.p.column.id]
+  }
+}
+`)
+	admin, err := Open(ctx, url, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	reconcileFresh(t, admin, tenant, d)
+	user := strings.TrimSuffix(prefix, "_")
+	if len(user) > 32 {
+		user = user[:32]
+	}
+	for _, st := range []string{
+		"DROP USER IF EXISTS '" + user + "'@'%'",
+		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'lltest-pw'",
+		"GRANT SELECT ON " + quoteIdent(tenant) + ".* TO '" + user + "'@'%'",
+	} {
+		if _, err := db.Exec(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { db.Exec("DROP USER IF EXISTS '" + user + "'@'%'") })
+	roURL := strings.Replace(url, "mysql://root@", "mysql://"+user+":lltest-pw@", 1)
+	if roURL == url {
+		t.Skip("the test server URL has no root user to replace")
+	}
+	inspect := func() (*Live, *Plan, error) {
+		srv, err := Open(ctx, roURL, ServerOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		defer srv.Close()
+		tg, err := srv.Read(ctx, tenant)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer tg.Close()
+		live, err := tg.Inspect(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := tg.Plan(ctx, live, d)
+		return live, p, err
+	}
+	if _, _, err := inspect(); !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "REFERENCES") {
+		t.Fatalf("SELECT only: %v, want an incomplete inspection naming REFERENCES", err)
+	}
+	if _, err := db.Exec("GRANT REFERENCES ON " + quoteIdent(tenant) + ".* TO '" + user + "'@'%'"); err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := inspect()
+	if err != nil {
+		t.Fatalf("SELECT, REFERENCES: %v", err)
+	}
+	for _, st := range p.Statements {
+		t.Errorf("unchanged tenant, least-privilege user plans: %s", st.SQL)
 	}
 }
