@@ -427,3 +427,119 @@ table "c" {
 		t.Errorf("unchanged tenant, least-privilege user plans: %s", st.SQL)
 	}
 }
+
+const collationLayer = `schema "tenant" {}
+table "t" {
+  schema  = schema.tenant
+  collate = "utf8mb4_unicode_ci"
+  column "id" {
+    type = int
+  }
+  column "name" {
+    type = varchar(40)
+  }
+  column "code" {
+    type    = varchar(10)
+    charset = "utf8"
+    collate = "utf8_bin"
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+table "u" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  column "label" {
+    type = varchar(40)
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+
+// TestCollationConverges: a table collate equal to the database's and a
+// utf8 column plan nothing against the live tenant and against its
+// snapshot offline; a new database collation in landlord.yaml plans the
+// database, the tables that follow it and their columns, in one
+// reconcile; a charset alone takes the server's default collation.
+func TestCollationConverges(t *testing.T) {
+	ctx := context.Background()
+	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	prefix := testenv.Name(t)
+	testenv.DropPrefix(t, testenv.DB(t), prefix)
+	tenant := prefix + "t"
+	compose := func(o Options) *Desired {
+		d, err := Compose(MariaDB, []Layer{{Name: "basic", Files: []File{{Path: "a.hcl", Data: []byte(collationLayer)}}}}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := compose(opts)
+	live := reconcileFresh(t, srv, tenant, d)
+	off, err := OpenOffline(MariaDB, srv.Version())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer off.Close()
+	hcl, _ := live.HCL()
+	ddl, _ := live.DDL()
+	snap, err := LiveFromSnapshot(MariaDB, hcl, ddl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := off.Plan(ctx, snap, d, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range p.Statements {
+		t.Errorf("offline plan of an unchanged tenant: %s", st.SQL)
+	}
+	for _, o := range []Options{{Charset: "utf8mb4", Collation: "utf8mb4_general_ci"}, {Charset: "latin1"}} {
+		d := compose(o)
+		tg, err := srv.Lock(ctx, tenant, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, _ := tg.Inspect(ctx)
+		p, err := tg.Plan(ctx, live, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sqls []string
+		for _, st := range p.Statements {
+			sqls = append(sqls, st.SQL)
+		}
+		if err := tg.Apply(ctx, p, nil); err != nil {
+			t.Fatalf("%+v: apply %q: %v", o, sqls, err)
+		}
+		live, _ = tg.Inspect(ctx)
+		again, _ := tg.Plan(ctx, live, d)
+		for _, st := range again.Statements {
+			t.Errorf("%+v: after %q, still: %s", o, sqls, st.SQL)
+		}
+		if h, _ := live.Hash(); h != mustHash(t, srv, d) {
+			t.Errorf("%+v: live hash differs from desired after %q", o, sqls)
+		}
+		if o.Charset == "latin1" {
+			// utf8mb4 to latin1 narrows the columns that follow the
+			// default: destructive.
+			if len(p.Destructive()) == 0 {
+				t.Errorf("latin1: no destructive statement in %q", sqls)
+			}
+			if u := live.ddl["u"]; u == nil || u.Options["COLLATE"] != "latin1_swedish_ci" {
+				t.Errorf("latin1: table u not on the default collation of latin1: %+v", u)
+			}
+		}
+		tg.Close()
+		t.Logf("%+v: %q", o, sqls)
+	}
+}
