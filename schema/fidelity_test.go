@@ -543,3 +543,63 @@ func TestCollationConverges(t *testing.T) {
 		t.Logf("%+v: %q", o, sqls)
 	}
 }
+
+// TestSQLiteParity: a composite primary key in another order than its
+// columns and a parenthesised literal default plan nothing once applied;
+// a MariaDB-spelled default SQLite cannot take fails CheckSQLite (validate)
+// with its file and line, as the apply would.
+func TestSQLiteParity(t *testing.T) {
+	ctx := context.Background()
+	layer := func(src string) *Desired {
+		d, err := Compose(SQLite, []Layer{{Name: "basic", Files: []File{{Path: "layers/basic/a.hcl", Data: []byte(src)}}}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := layer(`schema "tenant" {}
+table "t" {
+  schema = schema.tenant
+  column "a" {
+    type = int
+  }
+  column "b" {
+    type = int
+  }
+  column "y" {
+    type    = int
+    default = sql("(2024)")
+  }
+  primary_key {
+    columns = [column.b, column.a]
+  }
+}
+`)
+	if err := CheckSQLite(ctx, d); err != nil {
+		t.Fatalf("CheckSQLite: %v", err)
+	}
+	srv, err := Open(ctx, "sqlite://"+t.TempDir(), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	reconcileFresh(t, srv, "parity", d)
+
+	bad := layer(`schema "tenant" {}
+table "t" {
+  schema = schema.tenant
+  column "a" {
+    type = int
+  }
+  column "at" {
+    type    = datetime
+    default = sql("current_timestamp()")
+  }
+}
+`)
+	err = CheckSQLite(ctx, bad)
+	var errs SourceErrors
+	if !errors.As(err, &errs) || errs[0].File != "layers/basic/a.hcl" || errs[0].Line == 0 {
+		t.Fatalf("CheckSQLite of a MariaDB-spelled default: %v, want an error at layers/basic/a.hcl:line", err)
+	}
+}

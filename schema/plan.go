@@ -76,6 +76,9 @@ func (e *env) prepare(from, to *atlas.Schema, name string) (*atlas.Schema, *atla
 	if isMySQLFamily(e.engine) {
 		normalizeDefaults(f)
 		normalizeDefaults(t)
+	} else {
+		unwrapLiteralDefaults(f)
+		unwrapLiteralDefaults(t)
 	}
 	if e.cs != nil {
 		if err := resolveCharsets(f, e.cs); err != nil {

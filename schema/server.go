@@ -366,6 +366,13 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 	case err != nil:
 		return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 	}
+	if db, ok := t.drv.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}); ok && t.server.engine == SQLite {
+		if err := sqlitePrimaryKeyOrder(ctx, db, s); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+	}
 	if isMySQLFamily(t.server.engine) {
 		if l.ddl, err = readDDL(ctx, t.conn, t.schemaName(), s); err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
@@ -593,6 +600,10 @@ type sqliteMem struct {
 
 func (m *sqliteMem) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return m.db.ExecContext(ctx, q, args...)
+}
+
+func (m *sqliteMem) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return m.db.QueryContext(ctx, q, args...)
 }
 
 // Hash is the stable hash of the live schema: independent of the database
