@@ -251,7 +251,7 @@ func tableDifference(engine Engine, table string, c atlas.Change) Difference {
 		d.Change, d.Detail = Added, describeColumn(engine, c.C)
 	case *atlas.ModifyColumn:
 		// From is the live column, To the base one.
-		d.Change, d.Detail = Modified, describeColumn(engine, c.To)+" → "+describeColumn(engine, c.From)
+		d.Change, d.Detail = Modified, describeColumn(engine, c.To)+" → "+describeColumn(engine, c.From)+columnChanges(c, c.To, c.From)
 		if c.Change.Is(atlas.ChangeType) && c.From.Type != nil && c.To.Type != nil {
 			d.Narrowing = narrowing(c.To.Type.Type, c.From.Type.Type)
 		}
@@ -445,6 +445,53 @@ func describeColumn(engine Engine, c *atlas.Column) string {
 	return s
 }
 
+// columnChanges names the attributes of a column modification that its
+// type, nullability and default do not show, with both values: base is
+// the column the change reads back to, live the live one.
+func columnChanges(c *atlas.ModifyColumn, base, live *atlas.Column) string {
+	attr := func(col *atlas.Column, pick func(atlas.Attr) (string, bool)) string {
+		for _, a := range col.Attrs {
+			if v, ok := pick(a); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var out []string
+	add := func(flag atlas.ChangeKind, name string, pick func(atlas.Attr) (string, bool)) {
+		if c.Change.Is(flag) {
+			out = append(out, fmt.Sprintf("%s %s → %s", name, orNone(attr(base, pick)), orNone(attr(live, pick))))
+		}
+	}
+	add(atlas.ChangeCharset, "charset", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Charset)
+		return valueOf(ok, func() string { return x.V })
+	})
+	add(atlas.ChangeCollate, "collation", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Collation)
+		return valueOf(ok, func() string { return x.V })
+	})
+	add(atlas.ChangeComment, "comment", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Comment)
+		return valueOf(ok, func() string { return fmt.Sprintf("%q", x.Text) })
+	})
+	add(atlas.ChangeGenerated, "generated", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.GeneratedExpr)
+		return valueOf(ok, func() string { return x.Expr + " " + x.Type })
+	})
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ")"
+}
+
+func valueOf(ok bool, v func() string) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	return v(), true
+}
+
 func columnType(engine Engine, ct *atlas.ColumnType) string {
 	if ct.Raw != "" {
 		return ct.Raw
@@ -481,6 +528,13 @@ func describeIndex(i *atlas.Index) string {
 	if i.Unique {
 		s = "unique " + s
 	}
+	if t := indexTypeOf(i); !strings.EqualFold(t, mysql.IndexTypeBTree) {
+		s += " using " + strings.ToUpper(t)
+	}
+	var cm atlas.Comment
+	if hasAttrInto(i.Attrs, &cm) {
+		s += fmt.Sprintf(" comment %q", cm.Text)
+	}
 	return s
 }
 
@@ -502,6 +556,9 @@ func describeForeignKey(f *atlas.ForeignKey) string {
 	s := fmt.Sprintf("(%s) references %s (%s)", names(f.Columns), ref, names(f.RefColumns))
 	if f.OnDelete != "" {
 		s += " on delete " + strings.ToLower(string(f.OnDelete))
+	}
+	if f.OnUpdate != "" {
+		s += " on update " + strings.ToLower(string(f.OnUpdate))
 	}
 	return s
 }
