@@ -266,16 +266,19 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	if c.Defaults.Server != "" && c.Servers[c.Defaults.Server] == nil {
 		r.Errors = append(r.Errors, doc.errorf("defaults.server", "server %q is not defined under servers", c.Defaults.Server))
 	}
-	if c.Database.Charset == "" {
-		c.Database.Charset = "utf8mb4"
-	}
-	if c.Database.Collation == "" {
-		c.Database.Collation = "utf8mb4_unicode_ci"
+	// Neither set: utf8mb4 with utf8mb4_unicode_ci. One set: the other
+	// half is the server's default pairing (schema resolves it), never a
+	// fixed utf8mb4 default that would not belong to the charset.
+	if c.Database.Charset == "" && c.Database.Collation == "" {
+		c.Database.Charset, c.Database.Collation = "utf8mb4", "utf8mb4_unicode_ci"
 	}
 	for field, v := range map[string]string{"database.charset": c.Database.Charset, "database.collation": c.Database.Collation} {
-		if !regexp.MustCompile(`^[a-z0-9_]+$`).MatchString(v) {
+		if v != "" && !regexp.MustCompile(`^[a-z0-9_]+$`).MatchString(v) {
 			r.Errors = append(r.Errors, doc.errorf(field, "%q is not a charset or collation name", v))
 		}
+	}
+	if cs, coll := c.Database.Charset, c.Database.Collation; cs != "" && coll != "" && !collationOf(coll, cs) {
+		r.Errors = append(r.Errors, doc.errorf("database.collation", "collation %s does not belong to charset %s (a collation's name starts with its charset's)", coll, cs))
 	}
 	if err := checkDrift(c.Policy.Drift); err != "" {
 		r.Errors = append(r.Errors, doc.errorf("policy.drift", "%s", err))
@@ -788,4 +791,21 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 func derived(e, cause *ManifestError) *ManifestError {
 	e.Cause = cause
 	return e
+}
+
+// collationOf reports whether a collation belongs to a charset: every
+// collation MySQL and MariaDB ship is named after its charset (binary is
+// both), and utf8 is utf8mb3.
+func collationOf(collation, charset string) bool {
+	alias := func(s string) string {
+		if s == "utf8" {
+			return "utf8mb3"
+		}
+		if rest, ok := strings.CutPrefix(s, "utf8_"); ok {
+			return "utf8mb3_" + rest
+		}
+		return s
+	}
+	charset, collation = alias(charset), alias(collation)
+	return collation == charset || strings.HasPrefix(collation, charset+"_")
 }

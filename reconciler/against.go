@@ -37,7 +37,7 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	}
 	live := schema.LiveFrom(engine, nil)
 	if ok {
-		if live, err = schema.LiveFromHCL(engine, []byte(snap.HCL)); err != nil {
+		if live, err = schema.LiveFromSnapshot(engine, []byte(snap.HCL), []byte(snap.DDL)); err != nil {
 			return fmt.Errorf("snapshot %d: %w", snap.ID, err)
 		}
 		tr.Snapshot = &SnapshotRef{ID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, CreatedAt: snap.CreatedAt}

@@ -53,6 +53,9 @@ func findings(diffs []schema.Difference) []state.Drift {
 // and modifications that lose nothing.
 func severity(d schema.Difference) string {
 	switch {
+	case d.Unmanaged:
+		// Only attributes landlord does not manage: reported, a warning.
+		return state.SeverityLow
 	case d.Change == schema.Removed, d.Narrowing != "":
 		return state.SeverityHigh
 	case d.Change == schema.Added && d.Kind == schema.KindIndex:
@@ -287,7 +290,7 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 		return sc, err
 	}
 	sc.snap = &snap
-	base, err := schema.LiveFromHCL(srv.Engine(), []byte(snap.HCL))
+	base, err := schema.LiveFromSnapshot(srv.Engine(), []byte(snap.HCL), []byte(snap.DDL))
 	if err != nil {
 		return nil, fmt.Errorf("baseline snapshot %d: %w", snap.ID, err)
 	}

@@ -38,6 +38,13 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	}
 	obs := &observation{srv: srv, desired: d, ignore: ignored(ru.repo.Config.Comparison, d)}
 	if ru.opts.Plan {
+		// On SQLite the desired hash is an apply to an in-memory database,
+		// cached per desired schema: a plan fails where an apply would.
+		if srv.Engine() == schema.SQLite {
+			if _, err := srv.DesiredHash(ctx, d); err != nil {
+				return nil, fmt.Errorf("desired schema: %w", err)
+			}
+		}
 		obs.target, err = srv.Read(ctx, t.Database)
 	} else {
 		if tr.DesiredHash, err = srv.DesiredHash(ctx, d); err != nil {

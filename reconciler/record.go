@@ -68,8 +68,12 @@ func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
+	ddl, err := baseline.DDL()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
 	_, err = ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.revision, Kind: state.SnapshotApplied,
-		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl)})
+		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl), DDL: string(ddl)})
 	if err != nil {
 		return err
 	}

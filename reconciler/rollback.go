@@ -123,7 +123,7 @@ func (r *Reconciler) rollbackToRun(ctx context.Context, ru *run, slug string, id
 				return nil, fmt.Errorf("snapshot %d is of a %s database, the tenant is on %s", snap.ID, se, engine)
 			}
 		}
-		live, err := schema.LiveFromHCL(engine, []byte(snap.HCL))
+		live, err := schema.LiveFromSnapshot(engine, []byte(snap.HCL), []byte(snap.DDL))
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
 		}

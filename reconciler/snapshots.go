@@ -66,7 +66,11 @@ func (r *Reconciler) Snapshot(ctx context.Context, repo *desired.Repo, slug stri
 	if err != nil {
 		return state.Snapshot{}, err
 	}
-	snap := state.Snapshot{Tenant: slug, Kind: state.SnapshotManual, Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl)}
+	ddl, err := live.DDL()
+	if err != nil {
+		return state.Snapshot{}, err
+	}
+	snap := state.Snapshot{Tenant: slug, Kind: state.SnapshotManual, Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl), DDL: string(ddl)}
 	if rec, ok, err := r.store.Tenant(ctx, slug); err == nil && ok {
 		snap.Revision = rec.LastAppliedRevision
 	}
@@ -119,11 +123,11 @@ func (r *Reconciler) DiffSnapshots(ctx context.Context, slug string, a, b int64)
 	} else if ok && rec.Database != "" {
 		database = rec.Database
 	}
-	from, err := schema.LiveFromHCL(engine, []byte(snaps[0].HCL))
+	from, err := schema.LiveFromSnapshot(engine, []byte(snaps[0].HCL), []byte(snaps[0].DDL))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", a, err)
 	}
-	to, err := schema.LiveFromHCL(engine, []byte(snaps[1].HCL))
+	to, err := schema.LiveFromSnapshot(engine, []byte(snaps[1].HCL), []byte(snaps[1].DDL))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", b, err)
 	}

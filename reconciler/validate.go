@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -191,7 +192,13 @@ func Validate(repo *desired.Repo) *Validation {
 	for _, key := range order {
 		c := byKey[key]
 		v.Compositions++
-		if _, err := compose(repo, c.engine, c.tenant); err != nil {
+		d, err := compose(repo, c.engine, c.tenant)
+		if err == nil {
+			// On SQLite, the schema is applied to an in-memory database
+			// as an apply would: what SQLite refuses there fails here.
+			err = schema.CheckSQLite(context.Background(), d)
+		}
+		if err != nil {
 			for _, p := range problems(err) {
 				add(p, c.tenants...)
 			}

@@ -39,12 +39,41 @@ func (ru *run) verify(ctx context.Context, t *desired.Tenant, obs *observation, 
 		}
 	}
 	if tr.LiveHash != tr.DesiredHash && len(dec.leave) == 0 {
-		if tr.Action != ActionNoop {
-			return fmt.Errorf("verify: live schema hash %.12s differs from desired hash %.12s", tr.LiveHash, tr.DesiredHash)
+		return ru.explainHash(ctx, t, obs, tr)
+	}
+	return nil
+}
+
+// explainHash compares the live schema with the desired one as the server
+// has it (the scratch database of the desired hash), table by table as
+// SHOW CREATE TABLE shows them: the second line of defence behind the
+// plan. A managed attribute that differs fails the verify, naming it with
+// both values; attributes landlord does not manage are warnings.
+func (ru *run) explainHash(ctx context.Context, t *desired.Tenant, obs *observation, tr *TenantResult) error {
+	want, err := obs.srv.DesiredLive(ctx, obs.desired)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	diffs, err := obs.target.Compare(ctx, want.Without(obs.ignore), obs.live)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var managed []string
+	for _, d := range diffs {
+		what := fmt.Sprintf("%s %s: %s", d.Object, d.Change, d.Detail)
+		if d.Unmanaged {
+			tr.Warnings = append(tr.Warnings, "not managed, differs from git: "+what)
+			continue
 		}
+		managed = append(managed, what)
+	}
+	switch {
+	case len(managed) > 0:
+		return fmt.Errorf("verify: the live schema differs from git where no statement was planned: %s", strings.Join(managed, "; "))
+	case len(diffs) == 0:
 		// The diff is authoritative; a hash that disagrees means the
 		// database was created with other server defaults.
-		ru.log.Warn("live hash differs from desired hash with no changes pending", "tenant", t.Slug, "live_hash", tr.LiveHash, "desired_hash", tr.DesiredHash)
+		ru.log.Warn("live hash differs from desired hash with no difference found", "tenant", t.Slug, "live_hash", tr.LiveHash, "desired_hash", tr.DesiredHash)
 	}
 	return nil
 }

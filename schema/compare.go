@@ -66,26 +66,38 @@ type Difference struct {
 	// Narrowing says why a modified column can no longer hold every value
 	// of its base type; empty when it can.
 	Narrowing string `json:"narrowing,omitempty"`
+	// Attributes that differ, each with its base and live value (when the
+	// tables were compared by their DDL).
+	Attributes []AttrDiff `json:"attributes,omitempty"`
+	// Unmanaged is set when only attributes landlord does not manage
+	// differ: a warning, never planned.
+	Unmanaged bool `json:"unmanaged,omitempty"`
 }
 
 // Compare returns how live differs from base, object by object, in table
 // order. A live database that does not exist is one Difference of kind
-// database.
+// database. When both schemas carry their tables' DDL (MySQL and MariaDB),
+// tables are compared attribute by attribute as the server shows them,
+// also for what Atlas's model lacks.
 func (t *Target) Compare(ctx context.Context, base, live *Live) ([]Difference, error) {
 	drv, done, err := t.driver(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	return compare(drv, base, live)
+	e, err := t.server.env(ctx, drv)
+	if err != nil {
+		return nil, err
+	}
+	return compare(e, base, live)
 }
 
 // Compare returns how live differs from base; see Target.Compare.
 func (o *Offline) Compare(base, live *Live) ([]Difference, error) {
-	return compare(o.drv, base, live)
+	return compare(o.env, base, live)
 }
 
-func compare(drv atlas.Differ, base, live *Live) ([]Difference, error) {
+func compare(e *env, base, live *Live) ([]Difference, error) {
 	if base.engine != live.engine && !(isMySQLFamily(base.engine) && isMySQLFamily(live.engine)) {
 		return nil, fmt.Errorf("compare a %s schema with a %s one", base.engine, live.engine)
 	}
@@ -99,9 +111,16 @@ func compare(drv atlas.Differ, base, live *Live) ([]Difference, error) {
 	// made (live to desired) and known to report no false changes; each
 	// change is then read backwards: a table the diff would add was
 	// removed from live.
-	changes, err := drv.SchemaDiff(copySchema(live.schema, placeholder), copySchema(base.schema, placeholder))
+	from, to, err := e.prepare(live.schema, base.schema, placeholder)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
+	}
+	changes, err := e.diff(from, to)
+	if err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
+	if base.HasDDL() && live.HasDDL() {
+		return sortDifferences(compareDDL(changes, base.ddl, live.ddl)), nil
 	}
 	var out []Difference
 	for _, c := range changes {
@@ -120,6 +139,11 @@ func compare(drv atlas.Differ, base, live *Live) ([]Difference, error) {
 			out = append(out, Difference{Object: Object{Kind: KindSchema}, Change: Modified, Detail: fmt.Sprintf("%T", c)})
 		}
 	}
+	return sortDifferences(out), nil
+}
+
+// sortDifferences orders differences by table, kind and name.
+func sortDifferences(out []Difference) []Difference {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Table != b.Table {
@@ -130,7 +154,91 @@ func compare(drv atlas.Differ, base, live *Live) ([]Difference, error) {
 		}
 		return a.Name < b.Name
 	})
-	return out, nil
+	return out
+}
+
+// compareDDL returns how live differs from base by their tables' DDL,
+// attribute by attribute, and the database's own options from changes (a
+// diff from live to base).
+func compareDDL(changes []atlas.Change, base, live map[string]*TableDDL) []Difference {
+	var out []Difference
+	for _, c := range changes {
+		if c, ok := c.(*atlas.ModifySchema); ok {
+			out = append(out, Difference{Object: Object{Kind: KindSchema}, Change: Modified, Detail: describeAttrChanges(c.Changes)})
+		}
+	}
+	for _, name := range sortedKeys(base, live) {
+		b, inBase := base[name]
+		l, inLive := live[name]
+		switch {
+		case !inLive:
+			out = append(out, Difference{Object: Object{Kind: KindTable, Table: name}, Change: Removed, Detail: describeDDL(b)})
+		case !inBase:
+			out = append(out, Difference{Object: Object{Kind: KindTable, Table: name}, Change: Added, Detail: describeDDL(l)})
+		default:
+			out = append(out, groupAttrDiffs(CompareDDL(b, l))...)
+		}
+	}
+	return out
+}
+
+// groupAttrDiffs makes one Difference per object of attribute
+// differences, naming each attribute with its base and live values.
+func groupAttrDiffs(ds []AttrDiff) []Difference {
+	var out []Difference
+	index := map[Object]int{}
+	for _, d := range ds {
+		i, ok := index[d.Object]
+		if !ok {
+			i = len(out)
+			index[d.Object] = i
+			out = append(out, Difference{Object: d.Object, Change: d.Change, Unmanaged: true})
+		}
+		df := &out[i]
+		df.Attributes = append(df.Attributes, d)
+		df.Unmanaged = df.Unmanaged && !d.Managed
+		var part string
+		switch {
+		case d.Attribute == "" && d.Change == Added:
+			part = d.To
+		case d.Attribute == "" && d.Change == Removed:
+			part = d.From
+		default:
+			part = fmt.Sprintf("%s %s → %s", d.Attribute, orNone(d.From), orNone(d.To))
+			if !d.Managed {
+				part += " (not managed)"
+			}
+			if d.Attribute == "type" && d.From != "" && d.To != "" {
+				if why := spellingNarrowing(d.From, d.To); why != "" {
+					df.Narrowing = why
+				}
+			}
+		}
+		if df.Detail != "" {
+			df.Detail += "; "
+		}
+		df.Detail += part
+	}
+	return out
+}
+
+// spellingNarrowing is narrowing for two type spellings of SHOW CREATE
+// TABLE.
+func spellingNarrowing(from, to string) string {
+	clean := func(s string) string {
+		s = strings.TrimSuffix(s, " compressed")
+		return strings.TrimSuffix(s, " zerofill")
+	}
+	f, err1 := mysql.ParseType(clean(from))
+	t, err2 := mysql.ParseType(clean(to))
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return narrowing(f, t)
+}
+
+func describeDDL(t *TableDDL) string {
+	return fmt.Sprintf("%d column(s), %d key(s), %d constraint(s)", len(t.Columns), len(t.Keys), len(t.Constraints))
 }
 
 // tableDifference reads one change of a live-to-base table diff backwards.
@@ -143,7 +251,7 @@ func tableDifference(engine Engine, table string, c atlas.Change) Difference {
 		d.Change, d.Detail = Added, describeColumn(engine, c.C)
 	case *atlas.ModifyColumn:
 		// From is the live column, To the base one.
-		d.Change, d.Detail = Modified, describeColumn(engine, c.To)+" → "+describeColumn(engine, c.From)
+		d.Change, d.Detail = Modified, describeColumn(engine, c.To)+" → "+describeColumn(engine, c.From)+columnChanges(c, c.To, c.From)
 		if c.Change.Is(atlas.ChangeType) && c.From.Type != nil && c.To.Type != nil {
 			d.Narrowing = narrowing(c.To.Type.Type, c.From.Type.Type)
 		}
@@ -337,6 +445,53 @@ func describeColumn(engine Engine, c *atlas.Column) string {
 	return s
 }
 
+// columnChanges names the attributes of a column modification that its
+// type, nullability and default do not show, with both values: base is
+// the column the change reads back to, live the live one.
+func columnChanges(c *atlas.ModifyColumn, base, live *atlas.Column) string {
+	attr := func(col *atlas.Column, pick func(atlas.Attr) (string, bool)) string {
+		for _, a := range col.Attrs {
+			if v, ok := pick(a); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var out []string
+	add := func(flag atlas.ChangeKind, name string, pick func(atlas.Attr) (string, bool)) {
+		if c.Change.Is(flag) {
+			out = append(out, fmt.Sprintf("%s %s → %s", name, orNone(attr(base, pick)), orNone(attr(live, pick))))
+		}
+	}
+	add(atlas.ChangeCharset, "charset", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Charset)
+		return valueOf(ok, func() string { return x.V })
+	})
+	add(atlas.ChangeCollate, "collation", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Collation)
+		return valueOf(ok, func() string { return x.V })
+	})
+	add(atlas.ChangeComment, "comment", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.Comment)
+		return valueOf(ok, func() string { return fmt.Sprintf("%q", x.Text) })
+	})
+	add(atlas.ChangeGenerated, "generated", func(a atlas.Attr) (string, bool) {
+		x, ok := a.(*atlas.GeneratedExpr)
+		return valueOf(ok, func() string { return x.Expr + " " + x.Type })
+	})
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ")"
+}
+
+func valueOf(ok bool, v func() string) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	return v(), true
+}
+
 func columnType(engine Engine, ct *atlas.ColumnType) string {
 	if ct.Raw != "" {
 		return ct.Raw
@@ -373,6 +528,13 @@ func describeIndex(i *atlas.Index) string {
 	if i.Unique {
 		s = "unique " + s
 	}
+	if t := indexTypeOf(i); !strings.EqualFold(t, mysql.IndexTypeBTree) {
+		s += " using " + strings.ToUpper(t)
+	}
+	var cm atlas.Comment
+	if hasAttrInto(i.Attrs, &cm) {
+		s += fmt.Sprintf(" comment %q", cm.Text)
+	}
 	return s
 }
 
@@ -394,6 +556,9 @@ func describeForeignKey(f *atlas.ForeignKey) string {
 	s := fmt.Sprintf("(%s) references %s (%s)", names(f.Columns), ref, names(f.RefColumns))
 	if f.OnDelete != "" {
 		s += " on delete " + strings.ToLower(string(f.OnDelete))
+	}
+	if f.OnUpdate != "" {
+		s += " on update " + strings.ToLower(string(f.OnUpdate))
 	}
 	return s
 }

@@ -92,6 +92,8 @@ type composition struct {
 	schemaLabel  string
 	// order is the position of each layer name, for sorting statements.
 	order map[string]int
+	// ext are landlord's own attributes of the tables and columns.
+	ext *extensions
 }
 
 // objectKey names one schema object: its kind ("table", "column", "index",
@@ -127,6 +129,7 @@ func compose(layers []Layer) (*composition, error) {
 		parser:  hclparse.NewParser(),
 		origins: make(map[objectKey]Origin),
 		order:   make(map[string]int, len(layers)),
+		ext:     newExtensions(),
 	}
 	type parsed struct {
 		layer string
@@ -205,6 +208,7 @@ func compose(layers []Layer) (*composition, error) {
 					continue
 				}
 				name := b.Labels[0]
+				errs = append(errs, c.ext.readTable(f.path, f.src, b)...)
 				base, seen := tables[name]
 				if !seen {
 					tables[name] = &defined{block: b, src: f.src, origin: at}

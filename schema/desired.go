@@ -62,6 +62,9 @@ func Compose(engine Engine, layers []Layer, opts Options) (*Desired, error) {
 	s := realm.Schemas[0]
 	s.Name = placeholder
 	d := &Desired{engine: engine, schema: s, origins: c.origins, schemaOrigin: c.schemaOrigin, schemaLabel: c.schemaLabel, order: c.order}
+	if err := c.ext.apply(s, d.origin); err != nil {
+		return nil, err
+	}
 	switch engine {
 	case MySQL, MariaDB:
 		if opts.Charset != "" && !hasAttr[*atlas.Charset](s.Attrs) {

@@ -3,11 +3,14 @@ package schema
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"ariga.io/atlas/sql/mysql"
 	atlas "ariga.io/atlas/sql/schema"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // LayerHCL writes objects of the live schema as a layer file: a table in
@@ -104,4 +107,83 @@ func (l *Live) LayerHCL(objects []Object, label string) (out []byte, missing []O
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].String() < missing[j].String() })
 	return hclwrite.Format(out2.Bytes()), missing, nil
+}
+
+// LayerFiles writes the whole live schema as layer files: the schema
+// block and the tables of the first layer in one file, the tables for
+// which second reports true in another (a later layer may reference the
+// first's tables, and the reverse). landlord's own attributes carry what
+// Atlas's HCL cannot: type spellings (sql("int(10) unsigned zerofill")),
+// invisible columns, table options and partitioning. It is how an existing
+// database (or an application's install SQL applied to a scratch one)
+// becomes layers.
+func (l *Live) LayerFiles(label string, second func(table string) bool) (first, rest []byte, err error) {
+	if !isMySQLFamily(l.engine) {
+		return nil, nil, fmt.Errorf("layer files are written in the MySQL dialect: %s schemas cannot be exported", l.engine)
+	}
+	s := copySchema(l.schema, label)
+	spelled := map[[2]string]string{}
+	invisible := map[[2]string]bool{}
+	for _, t := range s.Tables {
+		for _, c := range t.Columns {
+			if c.Type == nil || !isSpelled(c.Type.Type) {
+				continue
+			}
+			name, _ := mysql.FormatType(c.Type.Type)
+			if n, ok := strings.CutSuffix(name, " invisible"); ok {
+				invisible[[2]string{t.Name, c.Name}] = true
+				name = n
+			}
+			if p, err := mysql.FormatType(plainType(c.Type.Type)); err != nil || normalType(p) != normalType(name) {
+				spelled[[2]string{t.Name, c.Name}] = name
+			}
+		}
+	}
+	src, err := l.marshal(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, diags := hclwrite.ParseConfig(src, "live.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, nil, fmt.Errorf("read marshalled schema: %w", diags)
+	}
+	one, two := hclwrite.NewEmptyFile(), hclwrite.NewEmptyFile()
+	for _, b := range f.Body().Blocks() {
+		out := one
+		if b.Type() == "table" && len(b.Labels()) == 1 {
+			table := b.Labels()[0]
+			t, _ := s.Table(table)
+			if t != nil {
+				if o := optionsOf(t); len(o) > 0 {
+					vals := map[string]cty.Value{}
+					for k, v := range o {
+						vals[strings.ToLower(k)] = cty.StringVal(v)
+					}
+					b.Body().SetAttributeValue("options", cty.ObjectVal(vals))
+				}
+				if p := partitionOf(t); p != "" {
+					b.Body().SetAttributeValue("partition", cty.StringVal(p))
+				}
+			}
+			for _, cb := range b.Body().Blocks() {
+				if cb.Type() != "column" || len(cb.Labels()) != 1 {
+					continue
+				}
+				k := [2]string{table, cb.Labels()[0]}
+				if sp, ok := spelled[k]; ok {
+					cb.Body().SetAttributeRaw("type", hclwrite.Tokens{{Type: hclsyntax.TokenIdent, Bytes: []byte(fmt.Sprintf("sql(%q)", sp))}})
+					cb.Body().RemoveAttribute("unsigned")
+				}
+				if invisible[k] {
+					cb.Body().SetAttributeValue("invisible", cty.True)
+				}
+			}
+			if second != nil && second(table) {
+				out = two
+			}
+		}
+		out.Body().AppendBlock(b)
+		out.Body().AppendNewline()
+	}
+	return hclwrite.Format(one.Bytes()), hclwrite.Format(two.Bytes()), nil
 }

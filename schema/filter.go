@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"strings"
+
 	atlas "ariga.io/atlas/sql/schema"
 )
 
@@ -17,6 +19,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 	droppedTables := map[*atlas.Table]bool{}
 	droppedColumns := map[*atlas.Column]bool{}
 	hidden := map[string][]string{}
+	byTable := map[string][]string{}
 	var tables []*atlas.Table
 	for _, t := range s.Tables {
 		if drop(t.Name, "") {
@@ -27,6 +30,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 		for _, c := range t.Columns {
 			if drop(t.Name, c.Name) {
 				droppedColumns[c] = true
+				byTable[t.Name] = append(byTable[t.Name], c.Name)
 				hidden[t.Name] = append(hidden[t.Name], Object{Kind: KindColumn, Table: t.Name, Name: c.Name}.String())
 				continue
 			}
@@ -100,7 +104,50 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 			c.ForeignKeys = cf
 		}
 	}
-	return &Live{engine: l.engine, exists: l.exists, schema: s, hidden: hidden}
+	return &Live{engine: l.engine, exists: l.exists, schema: s, hidden: hidden, ddl: withoutDDL(l.ddl, droppedTables, byTable)}
+}
+
+// withoutDDL returns the DDL of the tables and columns Without keeps: the
+// dropped columns go, with the keys and constraints that name them.
+func withoutDDL(ddl map[string]*TableDDL, tables map[*atlas.Table]bool, dropC map[string][]string) map[string]*TableDDL {
+	if ddl == nil {
+		return nil
+	}
+	dropT := map[string]bool{}
+	for t := range tables {
+		dropT[t.Name] = true
+	}
+	out := make(map[string]*TableDDL, len(ddl))
+	for name, t := range ddl {
+		if dropT[name] {
+			continue
+		}
+		if len(dropC[name]) == 0 {
+			out[name] = t
+			continue
+		}
+		names := func(e Element) bool {
+			for _, c := range dropC[name] {
+				if e.Name == c && e.Kind == KindColumn || e.Kind != KindColumn && strings.Contains(e.Def, quoteIdent(c)) {
+					return true
+				}
+			}
+			return false
+		}
+		nt := &TableDDL{Name: t.Name, Options: t.Options, Partition: t.Partition}
+		for _, es := range []struct {
+			from []Element
+			to   *[]Element
+		}{{t.Columns, &nt.Columns}, {t.Keys, &nt.Keys}, {t.Constraints, &nt.Constraints}} {
+			for _, e := range es.from {
+				if !names(e) {
+					*es.to = append(*es.to, e)
+				}
+			}
+		}
+		out[name] = nt
+	}
+	return out
 }
 
 // SnapshotDesired returns a schema read back from a snapshot as a desired

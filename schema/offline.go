@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,6 +22,7 @@ import (
 type Offline struct {
 	engine Engine
 	drv    migrate.Driver
+	env    *env
 	close  func()
 }
 
@@ -35,6 +37,7 @@ func OpenOffline(engine Engine, version string) (*Offline, error) {
 			return nil, err
 		}
 		o.drv, o.close = mem, closeMem
+		o.env = &env{drv: mem, engine: engine}
 	case MySQL, MariaDB:
 		if version == "" {
 			version = "8.0.36"
@@ -63,6 +66,7 @@ func OpenOffline(engine Engine, version string) (*Offline, error) {
 			return nil, fmt.Errorf("offline %s planner: %w", engine, err)
 		}
 		o.drv, o.close = drv, func() { db.Close() }
+		o.env = &env{drv: drv, engine: engine, cs: builtinCharsets(engine, version)}
 	default:
 		return nil, fmt.Errorf("unknown engine %q", engine)
 	}
@@ -83,7 +87,7 @@ func (o *Offline) PlanLeaving(ctx context.Context, live *Live, d *Desired, datab
 	if o.engine == SQLite {
 		name = "main"
 	}
-	p, err := plan(ctx, o.drv, name, live, d, objectSet(leave))
+	p, err := plan(ctx, o.env, name, live, d, objectSet(leave))
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +118,33 @@ func (v *variablesOnly) ExecContext(context.Context, string, ...any) (sql.Result
 // LiveFromHCL reads a schema written by Live.HCL (a snapshot) back into a
 // Live for engine, as if inspected.
 func LiveFromHCL(engine Engine, hcl []byte) (*Live, error) {
+	return LiveFromSnapshot(engine, hcl, nil)
+}
+
+// LiveFromSnapshot reads a snapshot back: its HCL (Live.HCL) and, on
+// MySQL and MariaDB, its tables' DDL (Live.DDL; nil for snapshots taken
+// before landlord kept it), which restores what Atlas's model does not
+// hold and lets drift be compared attribute by attribute.
+func LiveFromSnapshot(engine Engine, hcl, ddl []byte) (*Live, error) {
+	l, err := liveFromHCL(engine, hcl)
+	if err != nil || len(ddl) == 0 {
+		return l, err
+	}
+	var tables []*TableDDL
+	if err := json.Unmarshal(ddl, &tables); err != nil {
+		return nil, fmt.Errorf("read snapshot ddl: %w", err)
+	}
+	l.ddl = make(map[string]*TableDDL, len(tables))
+	for _, t := range tables {
+		l.ddl[t.Name] = t
+	}
+	if err := enrichFromDDL(l.schema, l.ddl); err != nil {
+		return nil, fmt.Errorf("read snapshot ddl: %w", err)
+	}
+	return l, nil
+}
+
+func liveFromHCL(engine Engine, hcl []byte) (*Live, error) {
 	p := hclparse.NewParser()
 	if _, diags := p.ParseHCL(hcl, "snapshot.hcl"); diags.HasErrors() {
 		return nil, fmt.Errorf("read snapshot: %w", diags)

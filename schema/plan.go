@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/mysql"
 	atlas "ariga.io/atlas/sql/schema"
+	"ariga.io/atlas/sql/sqlite"
 )
 
 // ErrDestructive is returned when a plan holds destructive statements that
@@ -30,7 +32,8 @@ type Statement struct {
 	// Reasons say, in words, what is destructive about the statement.
 	Reasons []string `json:"reasons,omitempty"`
 
-	args []any
+	args   []any
+	source atlas.Change
 }
 
 // Plan is the ordered list of statements that turns a live schema into the
@@ -58,26 +61,92 @@ func (p *Plan) Destructive() []Statement {
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Statements) == 0 }
 
+// env is what planning and comparing need of a server: its driver, and
+// for MySQL and MariaDB its engine and character sets (nil on SQLite).
+type env struct {
+	drv    migrate.Driver
+	engine Engine
+	cs     *charsets
+}
+
+// prepare returns copies of the two schemas named name, ready to diff:
+// character sets and collations resolved on both sides.
+func (e *env) prepare(from, to *atlas.Schema, name string) (*atlas.Schema, *atlas.Schema, error) {
+	f, t := copySchema(from, name), copySchema(to, name)
+	if isMySQLFamily(e.engine) {
+		normalizeDefaults(f)
+		normalizeDefaults(t)
+	} else {
+		unwrapLiteralDefaults(f)
+		unwrapLiteralDefaults(t)
+	}
+	if e.cs != nil {
+		if err := resolveCharsets(f, e.cs); err != nil {
+			return nil, nil, err
+		}
+		if err := resolveCharsets(t, e.cs); err != nil {
+			return nil, nil, err
+		}
+	}
+	return f, t, nil
+}
+
+// diff returns the changes from one prepared schema to another: Atlas's
+// diff, completed by landlord's own comparisons on MySQL and MariaDB
+// (supplement). The column types Atlas's diff rewrites in place are put
+// back.
+func (e *env) diff(from, to *atlas.Schema) ([]atlas.Change, error) {
+	saved := saveTypes(from, to)
+	changes, err := e.drv.SchemaDiff(from, to)
+	saved.restore()
+	if err != nil || e.cs == nil {
+		return changes, err
+	}
+	return supplement(e.engine, changes, from, to), nil
+}
+
+// savedTypes are the column types of schemas before a diff.
+type savedTypes map[*atlas.ColumnType]atlas.Type
+
+func saveTypes(ss ...*atlas.Schema) savedTypes {
+	m := savedTypes{}
+	for _, s := range ss {
+		for _, t := range s.Tables {
+			for _, c := range t.Columns {
+				if c.Type != nil {
+					m[c.Type] = copyType(c.Type.Type)
+				}
+			}
+		}
+	}
+	return m
+}
+
+func (m savedTypes) restore() {
+	for ct, t := range m {
+		ct.Type = t
+	}
+}
+
 // plan diffs live against desired and plans the statements, in the schema
-// named name, with drv. Changes to the objects in leave are left out.
-func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *Desired, leave map[Object]bool) (*Plan, error) {
+// named name. Changes to the objects in leave are left out.
+func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leave map[Object]bool) (*Plan, error) {
 	if live.engine != d.engine && !(isMySQLFamily(live.engine) && isMySQLFamily(d.engine)) {
 		return nil, fmt.Errorf("desired schema is for %s, live database is %s", d.engine, live.engine)
 	}
-	to := d.copyFor(name)
-	var (
-		changes []atlas.Change
-		err     error
-	)
+	from, to, err := e.prepare(live.schema, d.schema, name)
+	if err != nil {
+		return nil, fmt.Errorf("desired schema: %w", err)
+	}
+	var changes []atlas.Change
 	switch {
 	case !live.exists && isMySQLFamily(live.engine):
 		// A new database: AddSchema (CREATE DATABASE with the charset and
 		// collation) followed by AddTable for every table.
 		to.Realm = &atlas.Realm{Schemas: []*atlas.Schema{to}}
-		changes, err = drv.RealmDiff(&atlas.Realm{}, to.Realm)
+		changes, err = e.drv.RealmDiff(&atlas.Realm{}, to.Realm)
 	default:
-		from := copySchema(live.schema, name)
-		changes, err = drv.SchemaDiff(from, to)
+		changes, err = e.diff(from, to)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", name, err)
@@ -94,12 +163,19 @@ func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *D
 	if len(changes) == 0 {
 		return p, nil
 	}
-	mp, err := drv.PlanChanges(ctx, "", changes)
+	var own map[string][]atlas.Change
+	if isMySQLFamily(live.engine) {
+		changes, own = prepareRender(changes)
+	}
+	mp, err := e.drv.PlanChanges(ctx, "", changes)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
 	}
 	for _, c := range mp.Changes {
-		st := Statement{SQL: c.Cmd, args: c.Args}
+		st := Statement{SQL: c.Cmd, args: c.Args, source: c.Source}
+		if isMySQLFamily(live.engine) {
+			st.SQL = spellIndexTypes(st.SQL, c.Source)
+		}
 		if a, ok := attr.of(c.Source); ok {
 			st.Origin, st.Table, st.Destructive, st.Reasons = a.origin, a.table, a.destructive, a.reasons
 		} else {
@@ -112,6 +188,11 @@ func plan(ctx context.Context, drv migrate.Driver, name string, live *Live, d *D
 			st.Destructive = len(st.Reasons) > 0
 		}
 		p.Statements = append(p.Statements, st)
+	}
+	if isMySQLFamily(live.engine) {
+		p.Statements = mergeAlters(name, p.Statements, own, func(table string) attribution {
+			return attr[tableKey(table)]
+		})
 	}
 	return p, nil
 }
@@ -214,6 +295,21 @@ func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attribution
 			// rebuild would copy columns that later groups add. One
 			// modification, attributed to its first group, with every
 			// reason.
+			// MySQL and MariaDB: one ALTER TABLE per table, with every
+			// change (one table copy on a big table, not one per layer),
+			// named by the change of the earliest layer.
+			if isMySQLFamily(d.engine) && len(groups) > 1 {
+				sort.SliceStable(groups, func(i, j int) bool {
+					return d.order[groups[i].origin.Layer] < d.order[groups[j].origin.Layer]
+				})
+				first := groups[0]
+				for _, g := range groups[1:] {
+					first.destructive = first.destructive || g.destructive
+					first.reasons = append(first.reasons, g.reasons...)
+					first.changes = append(first.changes, g.changes...)
+				}
+				groups = groups[:1]
+			}
 			if d.engine == SQLite && len(groups) > 1 && !sqliteAlterable(c) {
 				first := groups[0]
 				for _, g := range groups[1:] {
@@ -237,6 +333,9 @@ func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attribution
 					}
 				}
 				out = append(out, mt)
+			}
+			if len(groups) > 0 {
+				origins[tableKey(c.T.Name)] = groups[0].attribution
 			}
 		case *atlas.AddSchema, *atlas.ModifySchema:
 			origins[c] = attribution{origin: d.schemaOrigin}
@@ -327,11 +426,21 @@ func destructiveReasons(c atlas.Change) []string {
 	case *atlas.DropPrimaryKey:
 		return []string{"drops the primary key"}
 	case *atlas.ModifyColumn:
+		var out []string
 		if c.Change.Is(atlas.ChangeType) && c.From.Type != nil && c.To.Type != nil {
 			if why := narrowing(c.From.Type.Type, c.To.Type.Type); why != "" {
-				return []string{fmt.Sprintf("changes column %s from %s to %s: %s", c.To.Name, typeString(c.From.Type), typeString(c.To.Type), why)}
+				out = append(out, fmt.Sprintf("changes the type of column %s from %s to %s: %s", c.To.Name, typeString(c.From.Type), typeString(c.To.Type), why))
 			}
 		}
+		if c.Change.Is(atlas.ChangeCharset) {
+			var from, to atlas.Charset
+			if hasAttrInto(c.From.Attrs, &from) && hasAttrInto(c.To.Attrs, &to) {
+				if why := charsetNarrowing(from.V, to.V); why != "" {
+					out = append(out, fmt.Sprintf("changes the character set of column %s from %s to %s: %s", c.To.Name, from.V, to.V, why))
+				}
+			}
+		}
+		return out
 	case *atlas.ModifyTable:
 		var out []string
 		for _, sc := range c.Changes {
@@ -342,7 +451,15 @@ func destructiveReasons(c atlas.Change) []string {
 	return nil
 }
 
+// typeString returns a column type as SQL: the MySQL spelling (landlord's
+// spelled types included), else SQLite's, else the inspected raw type.
 func typeString(ct *atlas.ColumnType) string {
+	if s, err := mysql.FormatType(ct.Type); err == nil {
+		return s
+	}
+	if s, err := sqlite.FormatType(ct.Type); err == nil {
+		return s
+	}
 	if ct.Raw != "" {
 		return ct.Raw
 	}
@@ -354,6 +471,7 @@ var intRank = map[string]int{"tinyint": 1, "smallint": 2, "mediumint": 3, "int":
 // narrowing returns why a change of column type from one type to another
 // can lose values, or "" when every old value fits the new type.
 func narrowing(from, to atlas.Type) string {
+	from, to = plainType(from), plainType(to)
 	switch f := from.(type) {
 	case *atlas.IntegerType:
 		t, ok := to.(*atlas.IntegerType)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,24 @@ type Server struct {
 
 	mu   sync.Mutex
 	norm map[*Desired]*normalized
+
+	csOnce sync.Once
+	cs     *charsets
+	csErr  error
+}
+
+// env returns the planning environment of the server with driver drv.
+func (s *Server) env(ctx context.Context, drv migrate.Driver) (*env, error) {
+	e := &env{drv: drv, engine: s.engine}
+	if !isMySQLFamily(s.engine) {
+		return e, nil
+	}
+	s.csOnce.Do(func() { s.cs, s.csErr = readCharsets(ctx, s.db) })
+	if s.csErr != nil {
+		return nil, s.csErr
+	}
+	e.cs = s.cs
+	return e, nil
 }
 
 type normalized struct {
@@ -254,7 +273,7 @@ func (s *Server) target(ctx context.Context, database string, lock bool, wait ti
 				return errors.Join(err, conn.Close())
 			}
 		}
-		drv, err := mysql.Open(conn)
+		drv, err := mysql.Open(inspectQuerier{conn})
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("open driver: %w", err)
@@ -313,6 +332,9 @@ type Live struct {
 	// hidden are the columns Without removed from the tables it kept, by
 	// table: a plan must not lose them.
 	hidden map[string][]string
+	// ddl is every table as the server shows it (MySQL and MariaDB; nil
+	// on SQLite and for snapshots taken before landlord kept it).
+	ddl map[string]*TableDDL
 }
 
 // Exists reports whether the database exists.
@@ -344,6 +366,24 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 	case err != nil:
 		return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 	}
+	if db, ok := t.drv.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}); ok && t.server.engine == SQLite {
+		if err := sqlitePrimaryKeyOrder(ctx, db, s); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+	}
+	if isMySQLFamily(t.server.engine) {
+		if l.ddl, err = readDDL(ctx, t.conn, t.schemaName(), s); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+		if err := checkComplete(s, l.ddl); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+		if err := enrichFromDDL(s, l.ddl); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+	}
 	l.schema = s
 	return l, nil
 }
@@ -363,7 +403,11 @@ func (t *Target) PlanLeaving(ctx context.Context, live *Live, d *Desired, leave 
 		return nil, err
 	}
 	defer done()
-	p, err := plan(ctx, drv, t.schemaName(), live, d, objectSet(leave))
+	e, err := t.server.env(ctx, drv)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan(ctx, e, t.schemaName(), live, d, objectSet(leave))
 	if err != nil {
 		return nil, err
 	}
@@ -478,6 +522,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		name    string
 		exec    func(string, ...any) error
 		cleanup func()
+		scratch *sql.Conn
 	)
 	switch s.engine {
 	case SQLite:
@@ -497,10 +542,11 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 			return nil, fmt.Errorf("connect: %s", redact.Text(err.Error()))
 		}
 		defer conn.Close()
+		scratch = conn
 		suffix := make([]byte, 6)
 		rand.Read(suffix)
 		name = "landlord_dev_" + hex.EncodeToString(suffix)
-		if drv, err = mysql.Open(conn); err != nil {
+		if drv, err = mysql.Open(inspectQuerier{conn}); err != nil {
 			return nil, err
 		}
 		exec = func(q string, args ...any) error {
@@ -511,8 +557,12 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 			conn.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS `"+name+"`")
 		}
 	}
-	t := &Target{server: s, database: name, drv: drv}
-	p, err := plan(ctx, drv, name, &Live{engine: s.engine, exists: s.engine == SQLite, schema: &atlas.Schema{Name: name}}, d, nil)
+	t := &Target{server: s, database: name, drv: drv, conn: scratch}
+	e, err := s.env(ctx, drv)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan(ctx, e, name, &Live{engine: s.engine, exists: s.engine == SQLite, schema: &atlas.Schema{Name: name}}, d, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -552,10 +602,17 @@ func (m *sqliteMem) ExecContext(ctx context.Context, q string, args ...any) (sql
 	return m.db.ExecContext(ctx, q, args...)
 }
 
+func (m *sqliteMem) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return m.db.QueryContext(ctx, q, args...)
+}
+
 // Hash is the stable hash of the live schema: independent of the database
 // name, of the data (AUTO_INCREMENT counters are not part of it) and of the
 // order of tables, columns, indexes and foreign keys, which the diff ignores
 // too (a column added later sits last in the live table).
+//
+// On MySQL and MariaDB the hash also covers every table's canonical DDL
+// (TableDDL.Canonical): whatever the server shows, Atlas's model or not.
 func (l *Live) Hash() (string, error) {
 	s := copySchema(l.schema, placeholder)
 	sortSchema(s)
@@ -563,9 +620,29 @@ func (l *Live) Hash() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(hcl)
-	return hex.EncodeToString(sum[:]), nil
+	h := sha256.New()
+	h.Write(hcl)
+	for _, name := range sortedKeys(l.ddl) {
+		h.Write([]byte("\x00" + l.ddl[name].Canonical()))
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// DDL returns the tables as the server showed them, as JSON, for a
+// snapshot (nil when the live schema has none: SQLite).
+func (l *Live) DDL() ([]byte, error) {
+	if len(l.ddl) == 0 {
+		return nil, nil
+	}
+	tables := make([]*TableDDL, 0, len(l.ddl))
+	for _, name := range sortedKeys(l.ddl) {
+		tables = append(tables, l.ddl[name])
+	}
+	return json.Marshal(tables)
+}
+
+// HasDDL reports whether the schema carries the tables' DDL.
+func (l *Live) HasDDL() bool { return len(l.ddl) > 0 }
 
 // HCL returns the live schema as Atlas HCL under a fixed schema name, in the
 // database's own order: a snapshot that can be read back and diffed.
@@ -574,8 +651,16 @@ func (l *Live) HCL() ([]byte, error) {
 }
 
 func (l *Live) marshal(s *atlas.Schema) ([]byte, error) {
-	// Atlas's marshallers need the realm to resolve references.
+	// Atlas's marshallers need the realm to resolve references, and know
+	// only the types of Atlas's model: spellings are in the DDL.
 	s.Realm = &atlas.Realm{Schemas: []*atlas.Schema{s}}
+	for _, t := range s.Tables {
+		for _, c := range t.Columns {
+			if c.Type != nil {
+				c.Type.Type = plainType(c.Type.Type)
+			}
+		}
+	}
 	var (
 		hcl []byte
 		err error

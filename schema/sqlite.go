@@ -1,7 +1,11 @@
 package schema
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/mysql"
@@ -33,13 +37,14 @@ func (d *Desired) adaptSQLite() error {
 	s.Attrs = nil
 	indexes := make(map[string]string)
 	for _, t := range s.Tables {
+		// Table options and partitioning are MySQL's: dropped too.
 		t.Attrs = keepAttrs(t.Attrs, func(a atlas.Attr) bool {
 			_, ok := a.(*atlas.Check)
 			return ok
 		})
 		for _, c := range t.Columns {
 			k := objectKey{Kind: "column", Table: t.Name, Name: c.Name}
-			typ, err := sqliteType(c.Type.Type)
+			typ, err := sqliteType(plainType(c.Type.Type))
 			if err != nil {
 				fail(k, "column %q of table %q: %v", c.Name, t.Name, err)
 				continue
@@ -147,4 +152,95 @@ func keepAttrs(attrs []atlas.Attr, keep func(atlas.Attr) bool) []atlas.Attr {
 		}
 	}
 	return out
+}
+
+// CheckSQLite applies a desired schema composed for SQLite to an empty
+// in-memory SQLite database, as an apply to a new tenant would: validate
+// and plans for an SQLite server then fail exactly when an apply would (a
+// MariaDB-spelled default such as current_timestamp(), an expression
+// SQLite cannot parse). The error names the layer file and line of the
+// statement SQLite refused.
+func CheckSQLite(ctx context.Context, d *Desired) error {
+	if d.engine != SQLite {
+		return nil
+	}
+	mem, closeMem, err := memoryDriver(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeMem()
+	p, err := plan(ctx, &env{drv: mem, engine: SQLite}, "main", &Live{engine: SQLite, exists: true, schema: &atlas.Schema{Name: "main"}}, d, nil)
+	if err != nil {
+		return err
+	}
+	for _, st := range p.Statements {
+		if _, err := mem.ExecContext(ctx, st.SQL, st.args...); err != nil {
+			return SourceErrors{{File: st.File, Line: st.Line, Msg: fmt.Sprintf("SQLite refuses %s: %v", firstLine(st.SQL), err)}}
+		}
+	}
+	return nil
+}
+
+// sqlitePrimaryKeyOrder puts the parts of each composite primary key in
+// the key's order: Atlas's SQLite inspection lists them in column order,
+// and a key declared (b, a) over columns a, b was planned again, a table
+// rebuild, on every reconcile. PRAGMA table_info's pk column is each
+// column's position in the key.
+func sqlitePrimaryKeyOrder(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, s *atlas.Schema) error {
+	for _, t := range s.Tables {
+		if t.PrimaryKey == nil || len(t.PrimaryKey.Parts) < 2 {
+			continue
+		}
+		rows, err := db.QueryContext(ctx, "SELECT name, pk FROM pragma_table_info(?)", t.Name)
+		if err != nil {
+			return fmt.Errorf("primary key of %s: %w", t.Name, err)
+		}
+		pos := map[string]int{}
+		for rows.Next() {
+			var name string
+			var pk int
+			if err := rows.Scan(&name, &pk); err != nil {
+				rows.Close()
+				return err
+			}
+			pos[name] = pk
+		}
+		rows.Close()
+		parts := t.PrimaryKey.Parts
+		sort.SliceStable(parts, func(i, j int) bool {
+			pi, pj := parts[i], parts[j]
+			if pi.C == nil || pj.C == nil {
+				return false
+			}
+			return pos[pi.C.Name] < pos[pj.C.Name]
+		})
+		for i, p := range parts {
+			p.SeqNo = i + 1
+		}
+	}
+	return nil
+}
+
+// unwrapLiteralDefaults removes the parentheses around a literal default
+// (DEFAULT (2024), how Atlas writes MariaDB's literal defaults): SQLite
+// stores what it was given, and a default written one way and read the
+// other compared unequal, a table rebuild on every reconcile.
+func unwrapLiteralDefaults(s *atlas.Schema) {
+	for _, t := range s.Tables {
+		for _, c := range t.Columns {
+			x, ok := c.Default.(*atlas.RawExpr)
+			if !ok {
+				continue
+			}
+			v := strings.TrimSpace(x.X)
+			for strings.HasPrefix(v, "(") && strings.HasSuffix(v, ")") && balanced(v[1:len(v)-1]) {
+				v = strings.TrimSpace(v[1 : len(v)-1])
+			}
+			if _, err := strconv.ParseFloat(v, 64); err == nil || len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+				c.Default = &atlas.Literal{V: v}
+			}
+		}
+	}
 }

@@ -29,9 +29,12 @@ type Snapshot struct {
 	Kind string `json:"kind"`
 	// Engine is the engine the HCL is written for ("mysql", "mariadb",
 	// "sqlite"); empty for snapshots recorded before version 2.
-	Engine    string    `json:"engine,omitempty"`
-	Hash      string    `json:"hash"`
-	HCL       string    `json:"hcl,omitempty"`
+	Engine string `json:"engine,omitempty"`
+	Hash   string `json:"hash"`
+	HCL    string `json:"hcl,omitempty"`
+	// DDL is every table as the server showed it (JSON; MySQL and
+	// MariaDB, from schema version 4 on).
+	DDL       string    `json:"ddl,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -41,8 +44,8 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) (int64, error) {
 	if snap.Kind == "" {
 		snap.Kind = SnapshotApplied
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, kind, engine, hash, hcl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Kind, snap.Engine, snap.Hash, snap.HCL, now())
+	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, kind, engine, hash, hcl, ddl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Kind, snap.Engine, snap.Hash, snap.HCL, snap.DDL, now())
 	if err != nil {
 		return 0, fmt.Errorf("record snapshot of %s: %w", snap.Tenant, err)
 	}
@@ -97,8 +100,10 @@ func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapsh
 	var sn Snapshot
 	var run sql.NullInt64
 	var at sql.NullTime
-	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, hcl, created_at FROM snapshots "+where, args...).
-		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &sn.HCL, &at)
+	var ddl sql.NullString
+	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, hcl, ddl, created_at FROM snapshots "+where, args...).
+		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &sn.HCL, &ddl, &at)
+	sn.DDL = ddl.String
 	if errors.Is(err, sql.ErrNoRows) {
 		return sn, false, nil
 	}
