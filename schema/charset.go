@@ -81,7 +81,13 @@ func atLeast(version string, major, minor int) bool {
 }
 
 // readCharsets reads the server's character sets and collations.
-func readCharsets(ctx context.Context, q *sql.DB) (*charsets, error) {
+// rowQuerier is a connection the caller holds (a *sql.Conn), or a pool.
+type rowQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readCharsets(ctx context.Context, q rowQuerier) (*charsets, error) {
 	rows, err := q.QueryContext(ctx, "SELECT COLLATION_NAME, CHARACTER_SET_NAME, IS_DEFAULT FROM information_schema.COLLATIONS")
 	if err != nil {
 		return nil, fmt.Errorf("read collations: %w", err)

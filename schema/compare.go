@@ -85,7 +85,7 @@ func (t *Target) Compare(ctx context.Context, base, live *Live) ([]Difference, e
 		return nil, err
 	}
 	defer done()
-	e, err := t.server.env(ctx, drv)
+	e, err := t.server.env(ctx, drv, t.querier())
 	if err != nil {
 		return nil, err
 	}

@@ -51,20 +51,28 @@ type Server struct {
 	mu   sync.Mutex
 	norm map[*Desired]*normalized
 
-	csOnce sync.Once
-	cs     *charsets
-	csErr  error
+	csMu sync.Mutex
+	cs   *charsets
 }
 
-// env returns the planning environment of the server with driver drv.
-func (s *Server) env(ctx context.Context, drv migrate.Driver) (*env, error) {
+// env returns the planning environment of the server with driver drv. The
+// server's character sets are read once, over q: the connection the caller
+// already holds, so that planning never needs a second connection from a
+// pool that concurrent tenants may have exhausted. A failed read is not
+// kept; the next call reads again.
+func (s *Server) env(ctx context.Context, drv migrate.Driver, q rowQuerier) (*env, error) {
 	e := &env{drv: drv, engine: s.engine}
 	if !isMySQLFamily(s.engine) {
 		return e, nil
 	}
-	s.csOnce.Do(func() { s.cs, s.csErr = readCharsets(ctx, s.db) })
-	if s.csErr != nil {
-		return nil, s.csErr
+	s.csMu.Lock()
+	defer s.csMu.Unlock()
+	if s.cs == nil {
+		cs, err := readCharsets(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		s.cs = cs
 	}
 	e.cs = s.cs
 	return e, nil
@@ -403,7 +411,7 @@ func (t *Target) PlanLeaving(ctx context.Context, live *Live, d *Desired, leave 
 		return nil, err
 	}
 	defer done()
-	e, err := t.server.env(ctx, drv)
+	e, err := t.server.env(ctx, drv, t.querier())
 	if err != nil {
 		return nil, err
 	}
@@ -418,6 +426,15 @@ func (t *Target) PlanLeaving(ctx context.Context, live *Live, d *Desired, leave 
 // driver returns the target's driver, or, for a missing SQLite file opened
 // without a lock, the driver of an empty in-memory database; call done
 // after use.
+// querier is the connection the target holds, or the server's pool when it
+// holds none.
+func (t *Target) querier() rowQuerier {
+	if t.conn != nil {
+		return t.conn
+	}
+	return t.server.db
+}
+
 func (t *Target) driver(ctx context.Context) (drv migrate.Driver, done func(), err error) {
 	if t.drv != nil {
 		return t.drv, func() {}, nil
@@ -558,7 +575,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		}
 	}
 	t := &Target{server: s, database: name, drv: drv, conn: scratch}
-	e, err := s.env(ctx, drv)
+	e, err := s.env(ctx, drv, scratch)
 	if err != nil {
 		return nil, err
 	}
