@@ -2,6 +2,7 @@
 #
 #   make demo   reconcile the example repository on SQLite (no server needed)
 #   make test   all tests, with -race, against the local MariaDB
+#   make test-short  the inner loop: no soak, no long ALTERs, no large schemas
 #   make bench  benchmarks, reported as ratios against a baseline
 #   make soak   two serve replicas, 50 tenants, a push every 30 s for 5 minutes
 
@@ -33,6 +34,16 @@ vet:
 # $(MYSQL_URL); they fail when it is unreachable.
 test: vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The inner loop (under 90 s on 2 cores): the same packages without the
+# race detector, and without the tests that skip themselves in -short mode
+# (the serve soak, the long-ALTER SIGTERM test, the corpus schemas of more
+# than 60 tables). make test and CI run everything.
+test-short:
+	$(GO) test -short -count=1 -timeout 5m ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./reconciler/

@@ -73,6 +73,17 @@ func corpusStatements(t *testing.T, name string) []string {
 }
 
 // loadCorpus applies a corpus schema to a new database db.
+// corpusTables is the number of CREATE TABLE statements of a corpus schema.
+func corpusTables(t *testing.T, name string) int {
+	n := 0
+	for _, st := range corpusStatements(t, name) {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(st)), "CREATE TABLE") {
+			n++
+		}
+	}
+	return n
+}
+
 func loadCorpus(t *testing.T, db *sql.DB, name, database string) {
 	t.Helper()
 	if _, err := db.Exec("CREATE DATABASE " + quoteIdent(database) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
@@ -122,6 +133,9 @@ func TestCorpus(t *testing.T) {
 			// The schemas are independent: their DDL waits on the disk
 			// more than on a core.
 			t.Parallel()
+			if n := corpusTables(t, name); testing.Short() && n > 60 {
+				t.Skipf("%d tables: make test runs the schemas of more than 60 tables, make test-short does not", n)
+			}
 			srv, err := Open(ctx, url, ServerOptions{})
 			if err != nil {
 				t.Fatal(err)

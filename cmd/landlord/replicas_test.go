@@ -28,6 +28,9 @@ type soak struct {
 // restart of the leader halfway: no statement applied twice, every tenant
 // Synced at the end. `make soak` runs the long version (TestSoak).
 func TestServeReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30-second soak: make test runs it, make test-short does not")
+	}
 	runSoak(t, soak{replicas: 2, tenants: 10, duration: 30 * time.Second, pushEvery: 5 * time.Second, poll: 2 * time.Second})
 }
 

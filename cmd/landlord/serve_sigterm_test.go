@@ -36,6 +36,9 @@ const bulkTable = `table "bulk" {
 // recorded complete, exit 0; past it the run is recorded failed, never
 // half, exit 1; a restart converges.
 func TestServeSIGTERMDuringLongApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long ALTER on a bulk table: make test runs it, make test-short does not")
+	}
 	prefix := testenv.Name(t)
 	mysql := testenv.MySQLURL(t)
 	db := testenv.DB(t)
