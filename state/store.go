@@ -64,6 +64,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// DatabaseName returns the name of the database a MySQL or MariaDB dsn of
+// the landlord database names, or "" for SQLite: no tenant may have it.
+func DatabaseName(dsn string) string {
+	if !isMySQL(dsn) {
+		return ""
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return strings.Trim(u.Path, "/")
+}
+
 // OpenReadOnly opens an existing landlord database for reading only: it
 // creates nothing, migrates nothing and writes nothing, so read access to
 // the database (or a copy of its file) is enough. The database must be at
