@@ -193,6 +193,15 @@ func mysqlConfig(rawURL string) (*gomysql.Config, error) {
 			cfg.Params[k] = vs[0]
 		}
 	}
+	for k := range cfg.Params {
+		if strings.EqualFold(k, "sql_mode") {
+			delete(cfg.Params, k)
+		}
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["sql_mode"] = StrictSQLMode
 	if cfg.TLSConfig != "" {
 		// Validate the value the way the driver would.
 		if _, err := gomysql.ParseDSN(cfg.FormatDSN()); err != nil {
@@ -201,6 +210,14 @@ func mysqlConfig(rawURL string) (*gomysql.Config, error) {
 	}
 	return cfg, nil
 }
+
+// StrictSQLMode is the sql_mode of every connection landlord opens to a
+// MySQL or MariaDB server, whatever the server's default or the URL says:
+// a statement that would truncate or convert a value fails instead
+// (STRICT_ALL_TABLES), and string literals and identifiers are quoted the
+// way landlord writes them (neither ANSI_QUOTES nor NO_BACKSLASH_ESCAPES).
+// NO_ZERO_DATE is left out: real schemas keep '0000-00-00' defaults.
+const StrictSQLMode = "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
 
 // Engine returns the server's engine.
 func (s *Server) Engine() Engine { return s.engine }

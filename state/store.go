@@ -193,7 +193,10 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Timeout = 10 * time.Second
-	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	// Strict: no statement of landlord's silently truncates or converts a
+	// value (schema.StrictSQLMode says why these modes).
+	cfg.Params = map[string]string{"time_zone": "'+00:00'",
+		"sql_mode": "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"}
 	if tls := u.Query().Get("tls"); tls != "" {
 		cfg.TLSConfig = tls
 	}
