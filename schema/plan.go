@@ -45,6 +45,10 @@ type Plan struct {
 	Create bool
 	// Statements in the order they must run.
 	Statements []Statement
+
+	// intended are the names the plan's changes may write; a statement
+	// naming any other is refused before it runs (guard.go).
+	intended intended
 }
 
 // Destructive returns the destructive statements of the plan.
@@ -159,7 +163,10 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	if live.engine == SQLite {
 		attr.markRebuilds(changes, left)
 	}
-	p := &Plan{Database: name, Create: !live.exists}
+	p := &Plan{Database: name, Create: !live.exists, intended: intended{name: true}}
+	for _, c := range changes {
+		p.intended.add(c, from, to)
+	}
 	if len(changes) == 0 {
 		return p, nil
 	}

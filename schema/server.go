@@ -481,6 +481,14 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 	if t.db != nil {
 		exec = t.db
 	}
+	// Every statement is parsed back before the first runs: a refused one
+	// leaves the database as it was.
+	if i, err := p.check(t.server.engine); err != nil {
+		if done != nil {
+			done(StatementResult{Index: i, Err: err})
+		}
+		return &ApplyError{Index: i, SQL: p.Statements[i].SQL, Err: err}
+	}
 	for i, st := range p.Statements {
 		start := time.Now()
 		_, err := exec.ExecContext(ctx, st.SQL, st.args...)
@@ -585,6 +593,10 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	}
 	if cleanup != nil {
 		defer cleanup()
+	}
+	if i, err := p.check(s.engine); err != nil {
+		st := p.Statements[i]
+		return nil, fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {
