@@ -42,9 +42,11 @@ func TestCheckStatement(t *testing.T) {
 	}
 }
 
-// A live object whose name would end its quoting (made out of band, not
-// from a layer) is dropped by no statement: the plan's DROP reads back as
-// other names and is refused before anything runs.
+// A live object whose name is no identifier (made out of band, not from a
+// layer) is dropped by no statement: the plan's DROP is refused before
+// anything runs. (A name with a backquote would read back as other names,
+// as TestCheckStatement shows; it is not made on the shared server here,
+// where MariaDB 10.11 once crashed inspecting such a table.)
 func TestApplyRefusesNamesThatDoNotReadBack(t *testing.T) {
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
@@ -61,7 +63,7 @@ func TestApplyRefusesNamesThatDoNotReadBack(t *testing.T) {
 	applyDesired(t, srv, db, d)
 	sqlDB := testenv.DB(t)
 	for _, q := range []string{
-		"CREATE TABLE `" + db + "`.`x``, ``keep` (id int)", // DROP TABLE `x`, `keep`
+		"CREATE TABLE `" + db + "`.`x # y` (id int)",
 		"CREATE TABLE `" + db + "`.`keep` (id int)",
 		"INSERT INTO `" + db + "`.`keep` VALUES (1)",
 	} {
