@@ -151,3 +151,44 @@ func TestLossyChangesAreDestructive(t *testing.T) {
 		})
 	}
 }
+
+// Allowed, a charset narrowing that would turn text into question marks
+// fails instead, whatever sql_mode the server URL asks for: landlord's
+// connections are strict.
+func TestStrictModeKeepsText(t *testing.T) {
+	f := newMariaFixture(t)
+	f.server += "?sql_mode=%27%27"
+	only := Options{Tenants: []string{"nepali-congress"}, AllowDestructive: true}
+	layer := `table "names" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  column "name" {
+    type    = varchar(32)
+    charset = "%s"
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+	testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/names.hcl", strings.Replace(layer, "%s", "utf8mb4", 1))
+	if res := byslug(f.reconcile(only))["nepali-congress"]; res.Error != "" {
+		t.Fatalf("create: %s", res.Error)
+	}
+	db := f.database("nepali-congress")
+	const text = "नेपाली 😀"
+	if _, err := f.db.Exec("INSERT INTO `"+db+"`.`names` VALUES (1, ?)", text); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/names.hcl", strings.Replace(layer, "%s", "latin1", 1))
+	res := byslug(f.reconcile(only))["nepali-congress"]
+	if res.Action != ActionError || !strings.Contains(res.Error, "Incorrect string value") {
+		t.Errorf("action %s, error %q: want the ALTER refused by the server", res.Action, res.Error)
+	}
+	var got string
+	if err := f.db.QueryRow("SELECT name FROM `" + db + "`.`names` WHERE id = 1").Scan(&got); err != nil || got != text {
+		t.Errorf("name %q (%v), want %q kept", got, err, text)
+	}
+}
