@@ -51,11 +51,18 @@ func CheckIdentifier(name string) string {
 // with strconv.Quote on MySQL and MariaDB (read back as written under
 // landlord's sql_mode) and doubles single quotes on SQLite, unless the
 // string looks quoted already: then it is written verbatim. So a literal
-// may hold any printable UTF-8, and may not start and end with the same
-// quote character.
+// may hold any printable UTF-8 of the Basic Multilingual Plane (MySQL and
+// MariaDB store comments and defaults as utf8mb3, and turn the rest into
+// question marks), and may not start and end with the same quote
+// character.
 func checkLiteral(s string) string {
 	if why := printable(s); why != "" {
 		return why
+	}
+	for _, r := range s {
+		if r > 0xFFFF {
+			return fmt.Sprintf("the character %U is beyond what MySQL and MariaDB keep in comments and defaults (utf8mb3)", r)
+		}
 	}
 	switch {
 	case len(s) >= 2 && (s[0] == '\'' || s[0] == '"' || s[0] == '`') && s[len(s)-1] == s[0]:
@@ -397,5 +404,18 @@ func checkDefault(v string, ct *atlas.ColumnType) string {
 		}
 		return ""
 	}
-	return checkLiteral(v)
+	if why := checkLiteral(v); why != "" {
+		return why
+	}
+	binary := false
+	if ct != nil {
+		_, binary = plainType(ct.Type).(*atlas.BinaryType)
+	}
+	// Binary defaults keep MySQL's escapes and are written as hex
+	// (normalizeDefaults). Other defaults are shown by the server with
+	// backslash escapes that would never compare equal.
+	if !binary && strings.ContainsAny(v, "\\\n\t\r") {
+		return "a string default may not hold a backslash, tab or line break"
+	}
+	return ""
 }

@@ -1,8 +1,14 @@
 package schema
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
+
+	atlas "ariga.io/atlas/sql/schema"
+
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // hostileLayers are layer files that try to smuggle SQL into statements,
@@ -33,6 +39,10 @@ var hostileLayers = []struct {
 		"evil.hcl:4:21: set value"},
 	{"comment", "table \"evil\" {\n  schema = schema.tenant\n  comment = \"'x''\"\n  column \"id\" {\n    type = int\n  }\n}\n",
 		"evil.hcl:3:3: comment"},
+	{"comment emoji", "table \"evil\" {\n  schema = schema.tenant\n  comment = \"नेपाली 😀\"\n  column \"id\" {\n    type = int\n  }\n}\n",
+		"evil.hcl:3:3: comment \"नेपाली 😀\": the character U+1F600 is beyond what MySQL and MariaDB keep in comments and defaults (utf8mb3)"},
+	{"default backslash", "table \"evil\" {\n  schema = schema.tenant\n  column \"v\" {\n    type = varchar(10)\n    default = \"a\\\\\"\n  }\n}\n",
+		"evil.hcl:5:5: column \"v\" of table \"evil\": default \"a\\\\\": a string default may not hold a backslash, tab or line break"},
 	{"comment control character", "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n    comment = \"a\\u0000b\"\n  }\n}\n",
 		"evil.hcl:5:5: comment"},
 	{"string default", "table \"evil\" {\n  schema = schema.tenant\n  column \"v\" {\n    type = varchar(10)\n    default = \"'a' , ADD COLUMN `z` int, MODIFY `v` varchar(10) DEFAULT 'b'\"\n  }\n}\n",
@@ -97,3 +107,92 @@ func TestComposeAcceptsOrdinaryNames(t *testing.T) {
 		t.Fatalf("error %v: want only the enum value with a quote refused", err)
 	}
 }
+
+// Literals with quotes, backslashes, newlines and non-ASCII text (in
+// comments; quotes and non-ASCII text in defaults) are written so that the
+// engine reads back what the layer says: applied, the database holds them,
+// and the next plan is empty.
+func TestLiteralsReadBack(t *testing.T) {
+	const value = `it's "quoted" \ back\slash` + "\nनेपाली \\'"
+	const def = `it's "quoted" नेपाली '`
+	hcl := `table "notes" {
+  schema  = schema.tenant
+  comment = ` + strconvQuote(value) + `
+  column "id" {
+    type = int
+  }
+  column "body" {
+    type    = varchar(100)
+    default = ` + strconvQuote(def) + `
+    comment = ` + strconvQuote(value) + `
+  }
+  primary_key {
+    columns = [column.id]
+  }
+}
+`
+	ctx := context.Background()
+	for _, engine := range []string{"mariadb", "sqlite"} {
+		t.Run(engine, func(t *testing.T) {
+			url := "sqlite://" + t.TempDir()
+			if engine == "mariadb" {
+				url = mariaURL(t)
+			}
+			srv, err := Open(ctx, url, ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			d, err := Compose(srv.Engine(), []Layer{layer("basic", "basic.hcl", basicHCL), layer("custom/x", "notes.hcl", hcl)}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := testenv.Name(t) + "db"
+			dropDB(t, srv, db)
+			live := applyDesired(t, srv, db, d)
+			tg, err := srv.Read(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tg.Close()
+			p, err := tg.Plan(ctx, live, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Empty() {
+				t.Errorf("plan after apply: %+v", p.Statements)
+			}
+			notes, ok := live.schema.Table("notes")
+			if !ok {
+				t.Fatal("no table notes")
+			}
+			body, _ := notes.Column("body")
+			var got string
+			switch x := body.Default.(type) {
+			case *atlas.Literal:
+				got = x.V
+			case *atlas.RawExpr:
+				got = x.X
+			}
+			if engine == "mariadb" {
+				var comment atlas.Comment
+				if !hasAttrInto(notes.Attrs, &comment) || comment.Text != value {
+					t.Errorf("table comment %q, want %q", comment.Text, value)
+				}
+				var colComment, colDefault string
+				err := testenv.DB(t).QueryRow("SELECT COLUMN_COMMENT, COLUMN_DEFAULT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'body'", db).Scan(&colComment, &colDefault)
+				if err != nil || colComment != value {
+					t.Errorf("column comment %q (%v), want %q", colComment, err, value)
+				}
+				if want := "'" + strings.ReplaceAll(def, "'", "''") + "'"; colDefault != want {
+					t.Errorf("column default %s, want %s", colDefault, want)
+				}
+			}
+			if engine == "sqlite" && got != "'"+strings.ReplaceAll(def, "'", "''")+"'" {
+				t.Errorf("default %s, want %q", got, def)
+			}
+		})
+	}
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
