@@ -630,9 +630,14 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		t.DriftPolicy = r.Config.Policy.Drift
 	}
 	if m.Policy.Drift != "" {
-		if err := checkDrift(m.Policy.Drift); err != "" {
-			fail(doc.errorf("policy.drift", "%s", err))
-		} else {
+		switch {
+		case checkDrift(m.Policy.Drift) != "":
+			fail(doc.errorf("policy.drift", "%s", checkDrift(m.Policy.Drift)))
+		case m.Policy.Drift == DriftHeal && t.DriftPolicy != DriftHeal && !r.Config.Policy.TenantOverrides:
+			// Heal changes the database without a new revision: looser
+			// than report.
+			fail(doc.errorf("policy.drift", "a tenant manifest may only tighten the policy of landlord.yaml: drift: heal needs policy.tenantOverrides: true in landlord.yaml"))
+		default:
 			t.DriftPolicy = m.Policy.Drift
 		}
 	}

@@ -60,6 +60,10 @@ func TestManifestOnlyTightensPolicy(t *testing.T) {
 		{"loosen with tenantOverrides", "policy:\n  tenantOverrides: true\n", loosen, "", true},
 		{"tighten", "policy:\n  allowDestructive: true\n", "slug: beta\ntemplate: party\nmodules: [social, election]\npolicy:\n  allowDestructive: false\n", "", false},
 		{"same", "policy:\n  allowDestructive: true\n", loosen, "", true},
+		{"heal refused", "", "slug: beta\ntemplate: party\nmodules: [social, election]\npolicy:\n  drift: heal\n",
+			"tenants/beta.yaml:5:10: policy.drift: a tenant manifest may only tighten the policy of landlord.yaml: drift: heal needs policy.tenantOverrides: true", false},
+		{"heal with tenantOverrides", "policy:\n  tenantOverrides: true\n", "slug: beta\ntemplate: party\nmodules: [social, election]\npolicy:\n  drift: heal\n", "", false},
+		{"report tightens heal", "policy:\n  drift: heal\n", "slug: beta\ntemplate: party\nmodules: [social, election]\npolicy:\n  drift: report\n", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := load(t, repoFS(map[string]string{

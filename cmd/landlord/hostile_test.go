@@ -79,6 +79,8 @@ func hostileCases(prefix string) []hostileCase {
 			// The loosened policy would drop a column of the tenant's.
 			"layers/custom/nepali-congress/congress.hcl": "~  column \"elected_from\" {\n    type = varchar(64)\n  }\n~",
 		}, want: congress + ":7:21: policy.allowDestructive: a tenant manifest may only tighten the policy of landlord.yaml"},
+		{name: "manifest heals drift", files: map[string]string{congress: "~domain:~policy:\n  drift: heal\ndomain:"},
+			want: congress + ":7:10: policy.drift: a tenant manifest may only tighten the policy of landlord.yaml: drift: heal needs policy.tenantOverrides: true"},
 	}
 }
 
