@@ -139,7 +139,10 @@ func printable(s string) string {
 	return ""
 }
 
-var wordPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+var (
+	wordPattern   = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+	actionPattern = regexp.MustCompile(`^[A-Za-z_ ]{1,20}$`)
+)
 
 // checkNames checks the labels and the literal attributes of a schema or
 // table block of the layer file path and its nested blocks: every name an
@@ -232,7 +235,7 @@ func checkNames(path string, b *hclsyntax.Block) SourceErrors {
 					expr(a)
 				}
 			case "on_delete":
-				if s, ok := str(a); ok && !regexp.MustCompile(`^[A-Za-z_ ]{1,20}$`).MatchString(s) {
+				if s, ok := str(a); ok && !actionPattern.MatchString(s) {
 					at(a.SrcRange, "%s %q: a referential action such as CASCADE", a.Name, truncate(s))
 				}
 			}
