@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -50,6 +51,8 @@ type Repo struct {
 	// Warnings are problems that stop nothing (a custom layer without a
 	// tenant, a file that is not read).
 	Warnings []string
+
+	reserved []string // LoadOptions.Reserved, lower case
 }
 
 // Tenant is one tenant manifest with everything resolved: defaults applied,
@@ -110,6 +113,43 @@ type LoadOptions struct {
 	Servers map[string]string
 	// LookupEnv expands ${VAR} in landlord.yaml; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Reserved are more database names no tenant may have: the name of
+	// the landlord database when it lives on a MySQL or MariaDB server.
+	Reserved []string
+}
+
+// systemDatabases are the databases of MySQL and MariaDB themselves.
+var systemDatabases = map[string]bool{"mysql": true, "sys": true, "information_schema": true, "performance_schema": true}
+
+// LandlordDatabase is the conventional name of the landlord database on a
+// MySQL or MariaDB server, and ScratchPrefix starts the names of the
+// scratch databases landlord creates and drops while planning: no tenant
+// may have either.
+const (
+	LandlordDatabase = "landlord"
+	ScratchPrefix    = "landlord_dev_"
+)
+
+// ReservedDatabase returns why no tenant may have the database name, or ""
+// when one may: the server's own databases, the landlord database (its
+// conventional name, and those in reserved), landlord's scratch databases,
+// and the names or globs of deny (database.deny in landlord.yaml).
+func ReservedDatabase(name string, reserved, deny []string) string {
+	lower := strings.ToLower(name)
+	switch {
+	case systemDatabases[lower]:
+		return fmt.Sprintf("%s is a database of the server itself", name)
+	case lower == LandlordDatabase || slices.Contains(reserved, lower):
+		return fmt.Sprintf("%s is the landlord database", name)
+	case strings.HasPrefix(lower, ScratchPrefix):
+		return fmt.Sprintf("names starting with %s are landlord's scratch databases", ScratchPrefix)
+	}
+	for _, p := range deny {
+		if ok, _ := path.Match(strings.ToLower(p), lower); ok {
+			return fmt.Sprintf("%s is denied by database.deny (%s) in landlord.yaml", name, p)
+		}
+	}
+	return ""
 }
 
 // Problems returns every error of the repository: Errors first, then those
@@ -154,6 +194,9 @@ func (r *Repo) Tenant(slug string) (*Tenant, bool) {
 // cannot be read.
 func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	r := &Repo{Revision: revision, Templates: map[string]*Template{}, Modules: map[string]*Module{}}
+	for _, name := range opts.Reserved {
+		r.reserved = append(r.reserved, strings.ToLower(name))
+	}
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -286,7 +329,7 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
 		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
 	}
-	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns} {
+	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns, "database.deny": c.Database.Deny} {
 		for i, p := range patterns {
 			if _, err := path.Match(p, ""); err != nil || p == "" {
 				line, col := doc.itemPos(field, i)
@@ -550,6 +593,16 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		fail(doc.errorf("database", "invalid database name %q: 1 to 64 characters, lowercase letters, digits and underscores, starting with a letter", m.Database))
 		t.Database = ""
 	}
+	if t.Database != "" {
+		if why := ReservedDatabase(t.Database, r.reserved, r.Config.Database.Deny); why != "" {
+			field := "database"
+			if m.Database == "" {
+				field = "slug"
+			}
+			fail(doc.errorf(field, "a tenant may not have database %q: %s", t.Database, why))
+			t.Database = ""
+		}
+	}
 	t.Server = m.Server
 	if t.Server == "" {
 		t.Server = r.Config.Defaults.Server
@@ -565,16 +618,26 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		t.AllowDestructive = *p
 	}
 	if p := m.Policy.AllowDestructive; p != nil {
-		t.AllowDestructive = *p
+		switch {
+		case *p && !t.AllowDestructive && !r.Config.Policy.TenantOverrides:
+			fail(doc.errorf("policy.allowDestructive", "a tenant manifest may only tighten the policy of landlord.yaml: allowDestructive: true needs policy.tenantOverrides: true in landlord.yaml"))
+		default:
+			t.AllowDestructive = *p
+		}
 	}
 	t.DriftPolicy = DriftReport
 	if r.Config.Policy.Drift != "" {
 		t.DriftPolicy = r.Config.Policy.Drift
 	}
 	if m.Policy.Drift != "" {
-		if err := checkDrift(m.Policy.Drift); err != "" {
-			fail(doc.errorf("policy.drift", "%s", err))
-		} else {
+		switch {
+		case checkDrift(m.Policy.Drift) != "":
+			fail(doc.errorf("policy.drift", "%s", checkDrift(m.Policy.Drift)))
+		case m.Policy.Drift == DriftHeal && t.DriftPolicy != DriftHeal && !r.Config.Policy.TenantOverrides:
+			// Heal changes the database without a new revision: looser
+			// than report.
+			fail(doc.errorf("policy.drift", "a tenant manifest may only tighten the policy of landlord.yaml: drift: heal needs policy.tenantOverrides: true in landlord.yaml"))
+		default:
 			t.DriftPolicy = m.Policy.Drift
 		}
 	}

@@ -57,11 +57,24 @@ type Defaults struct {
 type Database struct {
 	Charset   string `yaml:"charset"`
 	Collation string `yaml:"collation"`
+	// Deny lists database names (or globs) no tenant may have, on top of
+	// the names landlord always refuses (ReservedDatabase).
+	Deny []string `yaml:"deny"`
 }
 
-// Policy decides what a reconcile may do. It is set in landlord.yaml and may
-// be overridden per tenant.
+// Policy decides what a reconcile may do. It is set in landlord.yaml; a
+// tenant manifest may tighten it, and loosen it only where TenantOverrides
+// is set.
 type Policy struct {
+	AllowDestructive *bool  `yaml:"allowDestructive"`
+	Drift            string `yaml:"drift"`
+	// TenantOverrides lets a tenant manifest loosen the policy
+	// (allowDestructive: true where landlord.yaml says false).
+	TenantOverrides bool `yaml:"tenantOverrides"`
+}
+
+// TenantPolicy is the policy of a tenant manifest.
+type TenantPolicy struct {
 	AllowDestructive *bool  `yaml:"allowDestructive"`
 	Drift            string `yaml:"drift"`
 }
@@ -80,15 +93,15 @@ type Comparison struct {
 
 // tenantManifest is tenants/<slug>.yaml.
 type tenantManifest struct {
-	Slug      string   `yaml:"slug"`
-	Name      string   `yaml:"name"`
-	Template  string   `yaml:"template"`
-	Modules   []string `yaml:"modules"`
-	Server    string   `yaml:"server"`
-	Database  string   `yaml:"database"`
-	Domain    string   `yaml:"domain"`
-	Lifecycle string   `yaml:"lifecycle"`
-	Policy    Policy   `yaml:"policy"`
+	Slug      string       `yaml:"slug"`
+	Name      string       `yaml:"name"`
+	Template  string       `yaml:"template"`
+	Modules   []string     `yaml:"modules"`
+	Server    string       `yaml:"server"`
+	Database  string       `yaml:"database"`
+	Domain    string       `yaml:"domain"`
+	Lifecycle string       `yaml:"lifecycle"`
+	Policy    TenantPolicy `yaml:"policy"`
 }
 
 // Template is layers/templates/<name>/template.yaml with its layer files.

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/landlord/landlord/desired"
@@ -27,7 +28,12 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 			return
 		}
 		status, msg := state.StatementApplied, ""
-		if r.Err != nil {
+		var refused *schema.RefusedError
+		switch {
+		case errors.As(r.Err, &refused):
+			status, msg = state.StatementRefused, redact.Text(r.Err.Error())
+			ru.log.Error("statement refused", "tenant", t.Slug, "run_id", ru.id, "err", redact.Text(refused.Reason))
+		case r.Err != nil:
 			status, msg = state.StatementFailed, redact.Text(r.Err.Error())
 		}
 		if err := ru.store.FinishStatement(ctx, ids[r.Index], status, r.Duration, msg); err != nil {

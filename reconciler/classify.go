@@ -17,7 +17,8 @@ type Class string
 // Classes of failure.
 const (
 	// Stalled: retrying cannot help (a bad manifest or layer, a blocked
-	// destructive change, a statement the server rejects); wait for a new
+	// destructive change, a statement the server rejects or landlord
+	// refuses); wait for a new
 	// revision.
 	Stalled Class = "stalled"
 	// Transient: the network, a lock or a deadlock; retry with backoff.
@@ -31,9 +32,10 @@ func classify(err error) Class {
 		netErr   net.Error
 		manifest *desired.ManifestError
 		source   schema.SourceErrors
+		refused  *schema.RefusedError
 	)
 	switch {
-	case errors.As(err, &manifest), errors.As(err, &source):
+	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused):
 		return Stalled
 	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return Transient

@@ -126,6 +126,7 @@ func TestDestructivePolicyInManifest(t *testing.T) {
   }
 `, "")
 	testenv.Replace(t, f.repo, "tenants/rastriya-swatantra.yaml", "domain:", "policy:\n  allowDestructive: true\ndomain:")
+	testenv.Replace(t, f.repo, "landlord.yaml", "  allowDestructive: false", "  allowDestructive: false\n  tenantOverrides: true")
 	res := byslug(f.reconcile(Options{}))
 	if res["rastriya-swatantra"].Action != ActionUpdate || res["nepali-congress"].Action != ActionBlocked {
 		t.Fatalf("rsp %s, congress %s: want update and blocked", res["rastriya-swatantra"].Action, res["nepali-congress"].Action)

@@ -101,6 +101,7 @@ comparison:
 		t.Fatalf("rebuild under report: %s %q", blocked.Action, blocked.Error)
 	}
 	testenv.Replace(t, f.repo, "tenants/cpn-uml.yaml", "slug: cpn-uml\n", "slug: cpn-uml\npolicy:\n  drift: heal\n  allowDestructive: true\n")
+	testenv.Replace(t, f.repo, "landlord.yaml", "  allowDestructive: false", "  allowDestructive: false\n  tenantOverrides: true")
 
 	// Heal: the drift goes, the ignored objects stay, the rebuild is fine.
 	healed := byslug(f.reconcile(only))["cpn-uml"]

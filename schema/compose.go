@@ -94,6 +94,16 @@ type composition struct {
 	order map[string]int
 	// ext are landlord's own attributes of the tables and columns.
 	ext *extensions
+	// attrs are the attributes of each object's block, for positions.
+	attrs map[objectKey]hclsyntax.Attributes
+}
+
+// attrPos returns where the attribute attr of an object is set.
+func (c *composition) attrPos(k objectKey, attr string) (hcl.Pos, bool) {
+	if a, ok := c.attrs[k][attr]; ok {
+		return a.SrcRange.Start, true
+	}
+	return hcl.Pos{}, false
 }
 
 // objectKey names one schema object: its kind ("table", "column", "index",
@@ -130,6 +140,7 @@ func compose(layers []Layer) (*composition, error) {
 		origins: make(map[objectKey]Origin),
 		order:   make(map[string]int, len(layers)),
 		ext:     newExtensions(),
+		attrs:   make(map[objectKey]hclsyntax.Attributes),
 	}
 	type parsed struct {
 		layer string
@@ -187,6 +198,9 @@ func compose(layers []Layer) (*composition, error) {
 		keep := f.body.Blocks[:0]
 		for _, b := range f.body.Blocks {
 			at := origin(f, b.DefRange())
+			if b.Type == "schema" || b.Type == "table" {
+				errs = append(errs, checkNames(f.path, b)...)
+			}
 			switch b.Type {
 			case "schema":
 				if len(b.Labels) != 1 {
@@ -213,6 +227,7 @@ func compose(layers []Layer) (*composition, error) {
 				if !seen {
 					tables[name] = &defined{block: b, src: f.src, origin: at}
 					c.origins[objectKey{Kind: "table", Table: name}] = at
+					c.attrs[objectKey{Kind: "table", Table: name}] = b.Body.Attributes
 				}
 				var added hclsyntax.Blocks
 				for _, nb := range b.Body.Blocks {
@@ -238,6 +253,7 @@ func compose(layers []Layer) (*composition, error) {
 					}
 					children[key] = &defined{block: nb, src: f.src, origin: nat}
 					c.origins[key] = nat
+					c.attrs[key] = nb.Body.Attributes
 					if seen {
 						added = append(added, nb)
 					}

@@ -65,6 +65,9 @@ func Compose(engine Engine, layers []Layer, opts Options) (*Desired, error) {
 	if err := c.ext.apply(s, d.origin); err != nil {
 		return nil, err
 	}
+	if errs := checkEvaluated(s, d.origin, c.attrPos); len(errs) > 0 {
+		return nil, errs
+	}
 	switch engine {
 	case MySQL, MariaDB:
 		if opts.Charset != "" && !hasAttr[*atlas.Charset](s.Attrs) {

@@ -71,7 +71,16 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 			case mc != nil:
 				mc.Change &^= atlas.ChangeType
 			case differ:
-				extra = append(extra, &atlas.ModifyColumn{From: fc, To: tc, Change: atlas.ChangeType})
+				mc = &atlas.ModifyColumn{From: fc, To: tc, Change: atlas.ChangeType}
+				extra = append(extra, mc)
+			}
+			// ON UPDATE: Atlas's diff does not see it dropped.
+			if onUpdateOf(fc) != onUpdateOf(tc) {
+				if mc == nil {
+					extra = append(extra, &atlas.ModifyColumn{From: fc, To: tc, Change: atlas.ChangeAttr})
+				} else {
+					mc.Change |= atlas.ChangeAttr
+				}
 			}
 		}
 		// CHECK expressions.
@@ -326,6 +335,22 @@ func balanced(s string) bool {
 		}
 	}
 	return depth == 0
+}
+
+// onUpdateOf returns a column's ON UPDATE expression, normalized.
+func onUpdateOf(c *atlas.Column) string {
+	for _, a := range c.Attrs {
+		if u, ok := a.(*mysql.OnUpdate); ok {
+			x := normExpr(strings.ToLower(u.A))
+			for _, synonym := range []string{"localtimestamp", "localtime", "now"} {
+				if rest, ok := strings.CutPrefix(x, synonym); ok && (rest == "" || rest[0] == '(') {
+					x = "current_timestamp" + rest
+				}
+			}
+			return strings.TrimSuffix(x, "()")
+		}
+	}
+	return ""
 }
 
 // prepareRender readies changes for Atlas's MySQL planner and takes out

@@ -45,6 +45,10 @@ type Plan struct {
 	Create bool
 	// Statements in the order they must run.
 	Statements []Statement
+
+	// intended are the names the plan's changes may write; a statement
+	// naming any other is refused before it runs (guard.go).
+	intended intended
 }
 
 // Destructive returns the destructive statements of the plan.
@@ -159,7 +163,10 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	if live.engine == SQLite {
 		attr.markRebuilds(changes, left)
 	}
-	p := &Plan{Database: name, Create: !live.exists}
+	p := &Plan{Database: name, Create: !live.exists, intended: intended{name: true}}
+	for _, c := range changes {
+		p.intended.add(c, from, to)
+	}
 	if len(changes) == 0 {
 		return p, nil
 	}
@@ -425,8 +432,18 @@ func destructiveReasons(c atlas.Change) []string {
 		return []string{fmt.Sprintf("drops foreign key %s", c.F.Symbol)}
 	case *atlas.DropPrimaryKey:
 		return []string{"drops the primary key"}
+	case *atlas.ModifyPrimaryKey:
+		return []string{fmt.Sprintf("changes the primary key from (%s) to (%s): rows may collide or be rekeyed", indexColumns(c.From), indexColumns(c.To))}
+	case *atlas.AddPrimaryKey:
+		return []string{fmt.Sprintf("adds the primary key (%s) to an existing table: duplicate or NULL keys fail or are lost", indexColumns(c.P))}
 	case *atlas.ModifyColumn:
 		var out []string
+		if c.Change.Is(atlas.ChangeNull) && c.From.Type != nil && c.To.Type != nil && c.From.Type.Null && !c.To.Type.Null && c.To.Default == nil {
+			out = append(out, fmt.Sprintf("changes column %s from NULL to NOT NULL without a default: its NULL values have no value to take", c.To.Name))
+		}
+		if hasAttr[*mysql.OnUpdate](c.From.Attrs) && !hasAttr[*mysql.OnUpdate](c.To.Attrs) {
+			out = append(out, fmt.Sprintf("drops ON UPDATE of column %s: rows stop recording their updates", c.To.Name))
+		}
 		if c.Change.Is(atlas.ChangeType) && c.From.Type != nil && c.To.Type != nil {
 			if why := narrowing(c.From.Type.Type, c.To.Type.Type); why != "" {
 				out = append(out, fmt.Sprintf("changes the type of column %s from %s to %s: %s", c.To.Name, typeString(c.From.Type), typeString(c.To.Type), why))
@@ -451,6 +468,23 @@ func destructiveReasons(c atlas.Change) []string {
 	return nil
 }
 
+// indexColumns names the columns (or expressions) of an index.
+func indexColumns(idx *atlas.Index) string {
+	if idx == nil {
+		return ""
+	}
+	var names []string
+	for _, p := range idx.Parts {
+		switch {
+		case p.C != nil:
+			names = append(names, p.C.Name)
+		case p.X != nil:
+			names = append(names, "expression")
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // typeString returns a column type as SQL: the MySQL spelling (landlord's
 // spelled types included), else SQLite's, else the inspected raw type.
 func typeString(ct *atlas.ColumnType) string {
@@ -466,7 +500,10 @@ func typeString(ct *atlas.ColumnType) string {
 	return fmt.Sprintf("%T", ct.Type)
 }
 
-var intRank = map[string]int{"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "integer": 4, "bigint": 5}
+var (
+	intRank  = map[string]int{"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "integer": 4, "bigint": 5}
+	intBytes = map[string]int{"tinyint": 1, "smallint": 2, "mediumint": 3, "int": 4, "integer": 4, "bigint": 8}
+)
 
 // narrowing returns why a change of column type from one type to another
 // can lose values, or "" when every old value fits the new type.
@@ -552,6 +589,40 @@ func narrowing(from, to atlas.Type) string {
 		}
 		if strings.ToLower(t.T) == "float" && strings.ToLower(f.T) != "float" {
 			return "less precision"
+		}
+	case *mysql.SetType:
+		t, ok := to.(*mysql.SetType)
+		if !ok {
+			if s, ok := to.(*atlas.StringType); ok {
+				longest := 0
+				for _, v := range f.Values {
+					longest += len(v) + 1
+				}
+				if stringCapacity(s) >= longest {
+					return ""
+				}
+			}
+			return "a set column changes to another kind of type"
+		}
+		have := make(map[string]bool, len(t.Values))
+		for _, v := range t.Values {
+			have[v] = true
+		}
+		for _, v := range f.Values {
+			if !have[v] {
+				return fmt.Sprintf("value %q is removed", v)
+			}
+		}
+	case *mysql.BitType:
+		t, ok := to.(*mysql.BitType)
+		if !ok {
+			if i, ok := to.(*atlas.IntegerType); ok && (f.Size <= 8*intBytes[strings.ToLower(i.T)] && (i.Unsigned || f.Size < 8*intBytes[strings.ToLower(i.T)])) {
+				return ""
+			}
+			return "a bit column changes to another kind of type"
+		}
+		if t.Size < f.Size {
+			return "fewer bits"
 		}
 	case *atlas.BinaryType:
 		t, ok := to.(*atlas.BinaryType)

@@ -201,6 +201,15 @@ func mysqlConfig(rawURL string) (*gomysql.Config, error) {
 			cfg.Params[k] = vs[0]
 		}
 	}
+	for k := range cfg.Params {
+		if strings.EqualFold(k, "sql_mode") {
+			delete(cfg.Params, k)
+		}
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["sql_mode"] = StrictSQLMode
 	if cfg.TLSConfig != "" {
 		// Validate the value the way the driver would.
 		if _, err := gomysql.ParseDSN(cfg.FormatDSN()); err != nil {
@@ -209,6 +218,14 @@ func mysqlConfig(rawURL string) (*gomysql.Config, error) {
 	}
 	return cfg, nil
 }
+
+// StrictSQLMode is the sql_mode of every connection landlord opens to a
+// MySQL or MariaDB server, whatever the server's default or the URL says:
+// a statement that would truncate or convert a value fails instead
+// (STRICT_ALL_TABLES), and string literals and identifiers are quoted the
+// way landlord writes them (neither ANSI_QUOTES nor NO_BACKSLASH_ESCAPES).
+// NO_ZERO_DATE is left out: real schemas keep '0000-00-00' defaults.
+const StrictSQLMode = "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
 
 // Engine returns the server's engine.
 func (s *Server) Engine() Engine { return s.engine }
@@ -481,6 +498,14 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 	if t.db != nil {
 		exec = t.db
 	}
+	// Every statement is parsed back before the first runs: a refused one
+	// leaves the database as it was.
+	if i, err := p.check(t.server.engine); err != nil {
+		if done != nil {
+			done(StatementResult{Index: i, Err: err})
+		}
+		return &ApplyError{Index: i, SQL: p.Statements[i].SQL, Err: err}
+	}
 	for i, st := range p.Statements {
 		start := time.Now()
 		_, err := exec.ExecContext(ctx, st.SQL, st.args...)
@@ -585,6 +610,10 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	}
 	if cleanup != nil {
 		defer cleanup()
+	}
+	if i, err := p.check(s.engine); err != nil {
+		st := p.Statements[i]
+		return nil, fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {

@@ -173,6 +173,10 @@ func CheckSQLite(ctx context.Context, d *Desired) error {
 	if err != nil {
 		return err
 	}
+	if i, err := p.check(SQLite); err != nil {
+		st := p.Statements[i]
+		return SourceErrors{{File: st.File, Line: st.Line, Msg: fmt.Sprintf("%s: %v", firstLine(st.SQL), err)}}
+	}
 	for _, st := range p.Statements {
 		if _, err := mem.ExecContext(ctx, st.SQL, st.args...); err != nil {
 			return SourceErrors{{File: st.File, Line: st.Line, Msg: fmt.Sprintf("SQLite refuses %s: %v", firstLine(st.SQL), err)}}

@@ -356,6 +356,7 @@ const (
 	StatementFailed  = "failed"
 	StatementSkipped = "skipped" // not run: an earlier statement failed
 	StatementBlocked = "blocked" // not run: the plan is destructive and not allowed
+	StatementRefused = "refused" // not run: it did not parse back to the names its plan intended
 )
 
 // AddStatements records a tenant's planned statements, before any runs,

@@ -64,6 +64,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// DatabaseName returns the name of the database a MySQL or MariaDB dsn of
+// the landlord database names, or "" for SQLite: no tenant may have it.
+func DatabaseName(dsn string) string {
+	if !isMySQL(dsn) {
+		return ""
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return strings.Trim(u.Path, "/")
+}
+
 // OpenReadOnly opens an existing landlord database for reading only: it
 // creates nothing, migrates nothing and writes nothing, so read access to
 // the database (or a copy of its file) is enough. The database must be at
@@ -180,7 +193,10 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Timeout = 10 * time.Second
-	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	// Strict: no statement of landlord's silently truncates or converts a
+	// value (schema.StrictSQLMode says why these modes).
+	cfg.Params = map[string]string{"time_zone": "'+00:00'",
+		"sql_mode": "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"}
 	if tls := u.Query().Get("tls"); tls != "" {
 		cfg.TLSConfig = tls
 	}

@@ -171,3 +171,20 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("open of a newer landlord database: %v", err)
 	}
 }
+
+// The landlord database's connections are strict whatever the server's
+// default: no record is silently truncated.
+func TestStoreStrictSQLMode(t *testing.T) {
+	s, err := Open(context.Background(), stores(t)["mariadb"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mode string
+	if err := s.DB().QueryRow("SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mode, "STRICT_ALL_TABLES") {
+		t.Errorf("sql_mode %q: want STRICT_ALL_TABLES", mode)
+	}
+}

@@ -122,6 +122,7 @@ func TestDrift(t *testing.T) {
 	// Policy heal on the tenant with the dropped index: restored, its
 	// record resolved by that run.
 	testenv.WriteFile(t, c.repo, "tenants/nepali-congress.yaml", readFile(t, filepath.Join(c.repo, "tenants/nepali-congress.yaml"))+"policy:\n  drift: heal\n")
+	testenv.Replace(t, c.repo, "landlord.yaml", "  allowDestructive: false", "  allowDestructive: false\n  tenantOverrides: true")
 	c.decode(c.must(0, "reconcile", "--output", "json"), &rec)
 	if !c.hasIndex("nepali-congress", "members", "members_status_idx") {
 		t.Fatal("policy heal did not restore the index")

@@ -144,6 +144,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 		// the tenant's last run is newer than its snapshot and found another
 		// schema. (Under policy report it would leave the column alone.)
 		testenv.Replace(t, f.dir, "tenants/cpn-uml.yaml", "slug: cpn-uml\n", "slug: cpn-uml\npolicy:\n  drift: heal\n")
+		testenv.Replace(t, f.dir, "landlord.yaml", "  allowDestructive: false", "  allowDestructive: false\n  tenantOverrides: true")
 		db := testenv.DB(t)
 		if _, err := db.Exec("ALTER TABLE `" + f.prefix + "cpn_uml`.`members` ADD COLUMN `nickname` varchar(32) NULL"); err != nil {
 			t.Fatal(err)

@@ -52,7 +52,20 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 	if err != nil {
 		return nil, err
 	}
-	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+	var reserved []string
+	if fl := cmd.Flags().Lookup("state"); fl != nil {
+		reserved = reservedDatabases(fl.Value.String())
+	}
+	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides, Reserved: reserved})
+}
+
+// reservedDatabases returns the database names the landlord database at
+// dsn takes on its server, so that no tenant may have them.
+func reservedDatabases(dsn string) []string {
+	if name := state.DatabaseName(dsn); name != "" {
+		return []string{name}
+	}
+	return nil
 }
 
 // openExisting opens the landlord database for commands that read it: a

@@ -154,6 +154,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	loop, err := daemon.New(daemon.Config{
 		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth},
 		Servers:      overrides,
+		Reserved:     reservedDatabases(f.state),
 		PollInterval: f.pollInterval, Schedule: f.schedule, DriftSchedule: f.driftSchedule,
 		Backoff: f.retryBackoff, Jitter: f.retryJitter, Concurrency: f.concurrency, LockWait: f.lockTimeout,
 		Grace: f.grace, LeaseTTL: f.leaseTTL, Replica: f.replica,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 type validateFlags struct {
 	repoFlags
 	output string
+	state  string // only its database name is read: no tenant may have it
 }
 
 func newValidate(g *globals) *cobra.Command {
@@ -51,6 +53,7 @@ Exit codes: 0 valid; 1 errors found, or the repository cannot be read.`,
 	}
 	f.repoFlags.register(cmd)
 	outputFlag(cmd, &f.output, "text", "json")
+	cmd.Flags().StringVar(&f.state, "state", os.Getenv("LANDLORD_STATE"), "landlord database (env LANDLORD_STATE): not opened; a tenant may not have its database name")
 	return cmd
 }
 

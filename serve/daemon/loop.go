@@ -24,6 +24,9 @@ type Config struct {
 	Source desired.Source
 	// Servers overrides server URLs by name (--server NAME=URL).
 	Servers map[string]string
+	// Reserved are database names no tenant may have besides those
+	// landlord always refuses: the landlord database's.
+	Reserved []string
 	// PollInterval between fetches of the repository; default 1m. Each
 	// wait is jittered by ±10%.
 	PollInterval time.Duration

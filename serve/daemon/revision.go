@@ -90,7 +90,7 @@ func (l *Loop) update(ctx context.Context) (repo *desired.Repo, changed []string
 // load reads and validates a checkout; problems make the revision
 // rejected.
 func (l *Loop) load(co *desired.Checkout) (*desired.Repo, []string) {
-	repo, err := desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: l.cfg.Servers})
+	repo, err := desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: l.cfg.Servers, Reserved: l.cfg.Reserved})
 	if err != nil {
 		return nil, []string{redact.Text(err.Error())}
 	}
