@@ -148,6 +148,10 @@ func compose(layers []Layer) (*composition, error) {
 				errs = append(errs, &SourceError{File: f.Path, Msg: "file is part of the composition twice"})
 				continue
 			}
+			if e := CheckLimits(f); e != nil {
+				errs = append(errs, e)
+				continue
+			}
 			hf, diags := c.parser.ParseHCL(f.Data, f.Path)
 			errs = append(errs, diagErrors(diags)...)
 			if diags.HasErrors() {
@@ -351,6 +355,9 @@ func evalError(err error, layers []Layer) error {
 // errors, the same ones Compose reports for it. It lets a caller find every
 // syntax error of a repository, also in files no valid composition uses.
 func CheckSyntax(f File) SourceErrors {
+	if e := CheckLimits(f); e != nil {
+		return SourceErrors{e}
+	}
 	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
 	return diagErrors(diags)
 }
