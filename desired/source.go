@@ -20,6 +20,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -96,14 +97,14 @@ func Open(ctx context.Context, src Source) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Checkout{FS: os.DirFS(dir), Revision: rev, Dir: dir}, nil
+	return &Checkout{FS: rootFS(dir), Revision: rev, Dir: dir}, nil
 }
 
 // dirRevision is the commit of a clean git work tree holding dir, or a
 // content hash: "sha256:<hex>" outside git, "<commit>+dirty.<hex>" with
 // uncommitted changes under dir.
 func dirRevision(dir string) (string, error) {
-	content, err := contentHash(os.DirFS(dir))
+	content, err := contentHash(rootFS(dir))
 	if err != nil {
 		return "", err
 	}
@@ -172,12 +173,23 @@ func contentHash(fsys fs.FS) (string, error) {
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
+		// Load refuses what cannot be read or is too large; the hash only
+		// needs to change when the file does, in bounded memory.
+		f, err := fsys.Open(p)
+		if errors.Is(err, ErrOutsideRepository) {
+			fmt.Fprintf(h, "%s\x00outside\x00", p)
+			continue
+		}
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
-		h.Write(data)
+		fmt.Fprintf(h, "%s\x00", p)
+		_, err = io.Copy(h, io.LimitReader(f, MaxLayerFileSize+1))
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -236,28 +248,73 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 }
 
 // treeFS reads a git tree as an fs.FS. The repository's manifests and layer
-// files are small, so the tree is read into memory once.
+// files are small, so the tree is read into memory once; of a file larger
+// than Load reads, only as much as tells Load so. A symlink is a git object
+// too: one to a file of the tree reads that file, one that leaves the tree
+// is ErrOutsideRepository, as it is for a directory on disk.
 func treeFS(tree *object.Tree) fs.FS {
-	m := fstest.MapFS{}
+	g := gitFS{MapFS: fstest.MapFS{}, outside: map[string]bool{}}
 	tree.Files().ForEach(func(f *object.File) error {
 		switch path.Ext(f.Name) {
 		case ".yaml", ".hcl":
 		default:
 			return nil
 		}
-		r, err := f.Reader()
+		blob := f
+		if f.Mode == filemode.Symlink {
+			target, err := readBlob(f, 4096)
+			if err != nil {
+				return err
+			}
+			resolved := path.Join(path.Dir(f.Name), string(target))
+			if path.IsAbs(string(target)) || !fs.ValidPath(resolved) {
+				g.outside[f.Name] = true
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
+			}
+			if blob, err = tree.File(resolved); err != nil {
+				return nil // a dangling link: no file
+			}
+		}
+		data, err := readBlob(blob, MaxLayerFileSize+1)
 		if err != nil {
 			return err
 		}
-		defer r.Close()
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		m[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
+		g.MapFS[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
 		return nil
 	})
-	return m
+	return g
+}
+
+func readBlob(f *object.File, limit int64) ([]byte, error) {
+	r, err := f.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, limit))
+}
+
+// gitFS is a git tree read into memory, with the symlinks that leave it.
+type gitFS struct {
+	fstest.MapFS
+	outside map[string]bool
+}
+
+// Open opens name; a symlink out of the tree is ErrOutsideRepository.
+func (g gitFS) Open(name string) (fs.File, error) {
+	if g.outside[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	}
+	return g.MapFS.Open(name)
+}
+
+// ReadFile reads name as Open does.
+func (g gitFS) ReadFile(name string) ([]byte, error) {
+	if g.outside[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	}
+	return g.MapFS.ReadFile(name)
 }
 
 func openRemote(ctx context.Context, src Source) (*Checkout, error) {
