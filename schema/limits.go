@@ -18,6 +18,13 @@ const MaxFileSize = 512 << 10
 // every command that parses it. Real schemas nest 4 or 5 levels deep.
 const MaxNesting = 64
 
+// MaxChain bounds the operators, traversals, indexes, splats and calls of
+// one expression. The parser recurses into a chain of splats, and the
+// evaluator into a chain of binary operators, one frame each: a file of
+// a[*][*][*]… overflows the stack as surely as one of parentheses. Real
+// expressions (column.id, sql("…"), [column.a, column.b]) have a few.
+const MaxChain = 256
+
 // CheckLimits checks a layer file against MaxFileSize and MaxNesting
 // without parsing it, in constant memory and without recursion. Every
 // function of this package that parses HCL calls it first.
@@ -36,6 +43,7 @@ func checkNesting(f File) *SourceError {
 	type level struct {
 		kind    byte // '(', '[', '{' (also ${ and %{), '"', 'H' (heredoc)
 		pending int  // unary operators and conditionals since the last separator
+		chain   int  // operators, traversals, indexes and calls since the last separator
 		heredoc []byte
 	}
 	var (
@@ -62,7 +70,7 @@ func checkNesting(f File) *SourceError {
 	reset := func() {
 		top := &stack[len(stack)-1]
 		total -= top.pending
-		top.pending = 0
+		top.pending, top.chain = 0, 0
 	}
 	lineStart := true
 	for i := 0; i < len(src); i++ {
@@ -76,6 +84,7 @@ func checkNesting(f File) *SourceError {
 			case c == '\\' && i+1 < len(src):
 				i++
 			case (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{':
+				top.chain++ // each part of a template is one more to evaluate
 				push('{')
 				i++
 				if c == '%' {
@@ -98,6 +107,7 @@ func checkNesting(f File) *SourceError {
 				}
 			}
 			if (c == '$' || c == '%') && i+1 < len(src) && src[i+1] == '{' {
+				top.chain++ // each part of a template is one more to evaluate
 				push('{')
 				i++
 				if c == '%' {
@@ -124,9 +134,13 @@ func checkNesting(f File) *SourceError {
 					i = min(end, len(src)) - 1
 					continue
 				}
+				top.chain++
 			case '"':
 				push('"')
-			case '(', '[', '{':
+			case '(', '[':
+				top.chain++
+				push(c)
+			case '{':
 				push(c)
 			case ')', ']', '}':
 				pop()
@@ -135,10 +149,14 @@ func checkNesting(f File) *SourceError {
 					push('H')
 					stack[len(stack)-1].heredoc = name
 					i += n - 1
+				} else {
+					top.chain++
 				}
 			case '!', '-', '?':
 				top.pending++
 				total++
+			case '.', '+', '*', '%', '&', '|', '>', '=':
+				top.chain++
 			case ',':
 				reset()
 			case '\n':
@@ -155,6 +173,11 @@ func checkNesting(f File) *SourceError {
 		if total+directives > MaxNesting {
 			col-- // at the character just read
 			return tooDeep()
+		}
+		if top := stack[len(stack)-1]; top.chain > MaxChain {
+			col--
+			return &SourceError{File: f.Path, Line: line, Column: col,
+				Msg: fmt.Sprintf("an expression of more than %d operators, traversals, indexes and calls: a schema does not need this", MaxChain)}
 		}
 	}
 	return nil

@@ -29,6 +29,13 @@ func TestLimitsRefuseBeforeParsing(t *testing.T) {
 		{"interpolations", "x = " + strings.Repeat(`"${`, deep), "nested more than", 1},
 		{"template directives", "x = \"" + strings.Repeat("%{if true}", deep/10) + "\"", "nested more than", 1},
 		{"heredocs", "x = " + strings.Repeat("<<EOT\n${", deep/10), "nested more than", MaxNesting/2 + 1},
+		{"splats", "x = a" + strings.Repeat("[*]", deep), "an expression of more than", 1},
+		{"attribute splats", "x = a" + strings.Repeat(".*", deep), "an expression of more than", 1},
+		{"binary operators", "x = 1" + strings.Repeat("+1", deep), "an expression of more than", 1},
+		{"string concatenation", "x = \"a\"" + strings.Repeat("+\"a\"", deep), "an expression of more than", 1},
+		{"interpolations in a string", "x = \"" + strings.Repeat("${1}", deep) + "\"", "an expression of more than", 1},
+		{"interpolations in a heredoc", "x = <<EOT\n" + strings.Repeat("${1}", deep) + "\nEOT\n", "an expression of more than", 2},
+		{"calls", "x = f" + strings.Repeat("(1)", deep), "an expression of more than", 1},
 		{"size", "# " + strings.Repeat("x", MaxFileSize), "a layer file may hold at most", 1},
 	}
 	for _, tc := range cases {
