@@ -37,20 +37,30 @@ const (
 	MaxNameLength = 200
 	// MaxDomainLength is the longest DNS name.
 	MaxDomainLength = 253
+	// MaxRepositorySize bounds the manifests and layer files of one
+	// revision together, as Load keeps them all in memory.
+	MaxRepositorySize = 64 << 20
 )
 
 // ErrOutsideRepository is the error of a file that is a symlink to a place
 // outside the repository's directory.
 var ErrOutsideRepository = errors.New("a symlink to a file outside the repository: landlord reads the repository's own files only")
 
-// readFile reads file from fsys, at most limit bytes. A larger file, or a
-// symlink out of the repository, is a ManifestError; any other failure to
-// read is an error.
-func readFile(fsys fs.FS, file string, limit int64) ([]byte, *ManifestError, error) {
+// ErrRepositoryTooLarge is the error of a file read after the repository's
+// files reached MaxRepositorySize.
+var ErrRepositoryTooLarge = fmt.Errorf("the repository's manifests and layer files hold more than %d bytes together: landlord reads no more of them", MaxRepositorySize)
+
+// readFile reads file from fsys, at most limit bytes, and counts them
+// against MaxRepositorySize. A larger file, one past the repository's
+// bound, or a symlink out of the repository, is a ManifestError; any other
+// failure to read is an error.
+func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *ManifestError, error) {
 	f, err := fsys.Open(file)
 	if err != nil {
-		if errors.Is(err, ErrOutsideRepository) {
-			return nil, &ManifestError{File: file, Msg: ErrOutsideRepository.Error()}, nil
+		for _, known := range []error{ErrOutsideRepository, ErrRepositoryTooLarge} {
+			if errors.Is(err, known) {
+				return nil, &ManifestError{File: file, Msg: known.Error()}, nil
+			}
 		}
 		return nil, nil, err
 	}
@@ -62,6 +72,9 @@ func readFile(fsys fs.FS, file string, limit int64) ([]byte, *ManifestError, err
 	if int64(len(data)) > limit {
 		return nil, &ManifestError{File: file, Line: 1, Column: 1,
 			Msg: fmt.Sprintf("the file is larger than %d bytes, the most landlord reads of it", limit)}, nil
+	}
+	if r.read += int64(len(data)); r.read > MaxRepositorySize {
+		return nil, &ManifestError{File: file, Msg: ErrRepositoryTooLarge.Error()}, nil
 	}
 	return data, nil, nil
 }

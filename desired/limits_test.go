@@ -2,10 +2,12 @@ package desired
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestLoadLimits: a hostile manifest or layer file is an error at its file
@@ -167,4 +169,27 @@ func TestLocalRepositoryConfined(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRepositoryBounded: the files of one revision together are bounded;
+// what is past the bound is an error on the file where it was passed.
+func TestRepositoryBounded(t *testing.T) {
+	fsys := repoFS(nil)
+	comment := []byte("# " + strings.Repeat("x", MaxLayerFileSize-3) + "\n")
+	n := MaxRepositorySize/len(comment) + 2
+	for i := range n {
+		fsys[fmt.Sprintf("layers/custom/acme/f%03d.hcl", i)] = &fstest.MapFile{Data: comment}
+	}
+	r := load(t, fsys, LoadOptions{})
+	acme, _ := r.Tenant("acme")
+	var found bool
+	for _, e := range acme.Errors {
+		found = found || strings.Contains(e.Msg, "landlord reads no more of them")
+	}
+	if !found {
+		t.Fatalf("%d files of %d bytes: no error on acme; got %v", n, len(comment), r.Problems())
+	}
+	if beta, _ := r.Tenant("beta"); !beta.Valid() {
+		t.Errorf("beta: %v", beta.Errors)
+	}
 }

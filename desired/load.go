@@ -51,6 +51,9 @@ type Repo struct {
 	// Warnings are problems that stop nothing (a custom layer without a
 	// tenant, a file that is not read).
 	Warnings []string
+
+	// read counts the bytes read, against MaxRepositorySize.
+	read int64
 }
 
 // Tenant is one tenant manifest with everything resolved: defaults applied,
@@ -161,7 +164,7 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	if err := r.loadConfig(fsys, opts); err != nil {
 		return nil, err
 	}
-	basic, errs, err := hclFiles(fsys, "layers/basic")
+	basic, errs, err := r.hclFiles(fsys, "layers/basic")
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +190,7 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 
 func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	const file = "landlord.yaml"
-	data, merr, err := readFile(fsys, file, MaxManifestSize)
+	data, merr, err := r.readFile(fsys, file, MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Errors = append(r.Errors, &ManifestError{File: file, Msg: "not found: the repository root must hold landlord.yaml"})
 		return nil
@@ -336,13 +339,13 @@ func (r *Repo) loadTemplates(fsys fs.FS) error {
 		dir := "layers/templates/" + name
 		t := &Template{Name: name, File: dir + "/template.yaml"}
 		r.Templates[name] = t
-		files, errs, err := hclFiles(fsys, dir)
+		files, errs, err := r.hclFiles(fsys, dir)
 		if err != nil {
 			return err
 		}
 		t.Files = files
 		t.Errors = append(t.Errors, errs...)
-		data, merr, err := readFile(fsys, t.File, MaxManifestSize)
+		data, merr, err := r.readFile(fsys, t.File, MaxManifestSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			t.Errors = append(t.Errors, &ManifestError{File: t.File, Msg: "not found: every template directory needs a template.yaml"})
 			continue
@@ -380,13 +383,13 @@ func (r *Repo) loadModules(fsys fs.FS) error {
 		dir := "layers/modules/" + name
 		m := &Module{Name: name, File: dir + "/module.yaml"}
 		r.Modules[name] = m
-		files, errs, err := hclFiles(fsys, dir)
+		files, errs, err := r.hclFiles(fsys, dir)
 		if err != nil {
 			return err
 		}
 		m.Files = files
 		m.Errors = append(m.Errors, errs...)
-		data, merr, err := readFile(fsys, m.File, MaxManifestSize)
+		data, merr, err := r.readFile(fsys, m.File, MaxManifestSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			m.Errors = append(m.Errors, &ManifestError{File: m.File, Msg: "not found: every module directory needs a module.yaml"})
 			continue
@@ -490,7 +493,7 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		default:
 			continue
 		}
-		data, merr, err := readFile(fsys, file, MaxManifestSize)
+		data, merr, err := r.readFile(fsys, file, MaxManifestSize)
 		if err != nil {
 			return err
 		}
@@ -687,7 +690,7 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 	}
 	for _, c := range customs {
 		var errs ManifestErrors
-		if r.Custom[c], errs, err = hclFiles(fsys, "layers/custom/"+c); err != nil {
+		if r.Custom[c], errs, err = r.hclFiles(fsys, "layers/custom/"+c); err != nil {
 			return err
 		}
 		customErrors[c] = append(customErrors[c], errs...)
@@ -747,7 +750,7 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 // hclFiles reads the .hcl files of dir, sorted by name. A missing directory
 // has none. A file over MaxLayerFileSize, or a symlink out of the
 // repository, is left out and returned as a ManifestError.
-func hclFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
+func (r *Repo) hclFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -764,7 +767,7 @@ func hclFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
 			continue
 		}
 		p := dir + "/" + e.Name()
-		data, merr, err := readFile(fsys, p, MaxLayerFileSize)
+		data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
 		if err != nil {
 			return nil, nil, err
 		}

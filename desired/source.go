@@ -176,8 +176,8 @@ func contentHash(fsys fs.FS) (string, error) {
 		// Load refuses what cannot be read or is too large; the hash only
 		// needs to change when the file does, in bounded memory.
 		f, err := fsys.Open(p)
-		if errors.Is(err, ErrOutsideRepository) {
-			fmt.Fprintf(h, "%s\x00outside\x00", p)
+		if errors.Is(err, ErrOutsideRepository) || errors.Is(err, ErrRepositoryTooLarge) {
+			fmt.Fprintf(h, "%s\x00refused\x00", p)
 			continue
 		}
 		if err != nil {
@@ -253,7 +253,8 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 // too: one to a file of the tree reads that file, one that leaves the tree
 // is ErrOutsideRepository, as it is for a directory on disk.
 func treeFS(tree *object.Tree) fs.FS {
-	g := gitFS{MapFS: fstest.MapFS{}, outside: map[string]bool{}}
+	g := gitFS{MapFS: fstest.MapFS{}, outside: map[string]bool{}, over: map[string]bool{}}
+	var read int64
 	tree.Files().ForEach(func(f *object.File) error {
 		switch path.Ext(f.Name) {
 		case ".yaml", ".hcl":
@@ -276,10 +277,17 @@ func treeFS(tree *object.Tree) fs.FS {
 				return nil // a dangling link: no file
 			}
 		}
+		if read > MaxRepositorySize {
+			// Listed, not read: Load reports it.
+			g.over[f.Name] = true
+			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+			return nil
+		}
 		data, err := readBlob(blob, MaxLayerFileSize+1)
 		if err != nil {
 			return err
 		}
+		read += int64(len(data))
 		g.MapFS[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
 		return nil
 	})
@@ -295,26 +303,38 @@ func readBlob(f *object.File, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, limit))
 }
 
-// gitFS is a git tree read into memory, with the symlinks that leave it.
+// gitFS is a git tree read into memory, with the symlinks that leave it
+// and the files past MaxRepositorySize.
 type gitFS struct {
 	fstest.MapFS
-	outside map[string]bool
+	outside, over map[string]bool
 }
 
-// Open opens name; a symlink out of the tree is ErrOutsideRepository.
+// Open opens name; a symlink out of the tree is ErrOutsideRepository, a
+// file past the repository's bound ErrRepositoryTooLarge.
 func (g gitFS) Open(name string) (fs.File, error) {
-	if g.outside[name] {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	if err := g.refused(name); err != nil {
+		return nil, err
 	}
 	return g.MapFS.Open(name)
 }
 
 // ReadFile reads name as Open does.
 func (g gitFS) ReadFile(name string) ([]byte, error) {
-	if g.outside[name] {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	if err := g.refused(name); err != nil {
+		return nil, err
 	}
 	return g.MapFS.ReadFile(name)
+}
+
+func (g gitFS) refused(name string) error {
+	switch {
+	case g.outside[name]:
+		return &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	case g.over[name]:
+		return &fs.PathError{Op: "open", Path: name, Err: ErrRepositoryTooLarge}
+	}
+	return nil
 }
 
 func openRemote(ctx context.Context, src Source) (*Checkout, error) {
