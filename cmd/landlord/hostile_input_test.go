@@ -137,3 +137,34 @@ func writeFile(t *testing.T, dir, rel, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestDriftExportWritesInsideTheRepository: drift export --write appends to
+// the tenant's custom layer inside the repository; where that file is a
+// symlink out of the repository, it refuses and writes nothing outside.
+func TestDriftExportWritesInsideTheRepository(t *testing.T) {
+	c := newCLI(t)
+	c.must(0, "reconcile")
+	c.exec("CREATE TABLE `" + c.database("cpn-uml") + "`.`adopted` (id int NOT NULL PRIMARY KEY)")
+	c.run(append([]string{"drift"}, c.repoArgs()...)...) // records the drift; exits 2 on finding it
+
+	outside := filepath.Join(t.TempDir(), "outside.hcl")
+	writeFile(t, filepath.Dir(outside), "outside.hcl", "# not landlord's\n")
+	custom := filepath.Join(c.repo, "layers/custom/cpn-uml")
+	if err := os.MkdirAll(custom, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(custom, "drift.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := c.run(append([]string{"drift", "export", "cpn-uml", "--write"}, c.repoArgs()...)...)
+	if data, _ := os.ReadFile(outside); code == 0 || string(data) != "# not landlord's\n" {
+		t.Fatalf("export --write through a symlink out: exit %d, outside file now %q\n%s", code, data, errOut)
+	}
+
+	os.Remove(filepath.Join(custom, "drift.hcl"))
+	c.must(0, "drift", "export", "cpn-uml", "--write")
+	data, err := os.ReadFile(filepath.Join(custom, "drift.hcl"))
+	if err != nil || !strings.Contains(string(data), `table "adopted"`) {
+		t.Fatalf("export --write: %v\n%s", err, data)
+	}
+}
