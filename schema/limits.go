@@ -25,9 +25,9 @@ const MaxNesting = 64
 // expressions (column.id, sql("…"), [column.a, column.b]) have a few.
 const MaxChain = 256
 
-// CheckLimits checks a layer file against MaxFileSize and MaxNesting
-// without parsing it, in constant memory and without recursion. Every
-// function of this package that parses HCL calls it first.
+// CheckLimits checks a layer file against MaxFileSize, MaxNesting and
+// MaxChain without parsing it, in constant memory and without recursion.
+// Every function of this package that parses HCL calls it first.
 func CheckLimits(f File) *SourceError {
 	if len(f.Data) > MaxFileSize {
 		return &SourceError{File: f.Path, Line: 1, Column: 1,
@@ -37,8 +37,10 @@ func CheckLimits(f File) *SourceError {
 }
 
 // checkNesting reports the first place where f nests deeper than
-// MaxNesting. It scans the bytes itself, in constant memory: HCL's own
-// scanner keeps every token of the file, some hundreds of bytes each.
+// MaxNesting or chains more than MaxChain in one expression. It scans the
+// bytes itself, in constant memory: HCL's own scanner keeps every token of
+// the file, some hundreds of bytes each. It over-counts rather than
+// under-counts (a "-" is counted as a unary operator either way).
 func checkNesting(f File) *SourceError {
 	type level struct {
 		kind    byte // '(', '[', '{' (also ${ and %{), '"', 'H' (heredoc)
