@@ -73,8 +73,11 @@ type Server struct {
 	metrics *metrics.Set
 	log     *slog.Logger
 	routes  []route
-	// public holds a slot per request without a token in progress.
-	public chan struct{}
+	// public and probes hold a slot per request without a token in
+	// progress: probes for /healthz and /readyz, so that a flood of
+	// webhooks never makes a healthy replica look unready; public for the
+	// rest.
+	public, probes chan struct{}
 	// deliveries are the GitHub delivery ids seen.
 	githubDeliveries *seenSet
 }
@@ -98,7 +101,8 @@ func New(opts Options, loop Loop, store *state.Store, m *metrics.Set, log *slog.
 		opts.MaxPublic = DefaultMaxPublic
 	}
 	s := &Server{opts: opts, loop: loop, store: store, metrics: m, log: log,
-		public: make(chan struct{}, opts.MaxPublic), githubDeliveries: newSeenSet(deliveriesKept)}
+		public: make(chan struct{}, opts.MaxPublic), probes: make(chan struct{}, opts.MaxPublic),
+		githubDeliveries: newSeenSet(deliveriesKept)}
 	s.routes = []route{
 		{"GET", "/healthz", 0, s.healthz},
 		{"GET", "/readyz", 0, s.readyz},
@@ -138,9 +142,13 @@ func (s *Server) authorize(rt route) http.Handler {
 		if rt.scope == 0 {
 			// Anyone can call these: bound how many run at once, so that
 			// a flood costs a bounded amount of memory.
+			pool := s.public
+			if rt.path == "/healthz" || rt.path == "/readyz" {
+				pool = s.probes
+			}
 			select {
-			case s.public <- struct{}{}:
-				defer func() { <-s.public }()
+			case pool <- struct{}{}:
+				defer func() { <-pool }()
 			default:
 				w.Header().Set("Retry-After", "1")
 				writeError(w, http.StatusServiceUnavailable, "too many requests without a token at once; retry")
