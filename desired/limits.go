@@ -62,6 +62,12 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 				return nil, &ManifestError{File: file, Msg: known.Error()}, nil
 			}
 		}
+		// A symlink loop, a directory named like a file, a file landlord
+		// may not read: a problem of that file, not of the whole load.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &ManifestError{File: file, Msg: "cannot be read: " + pe.Err.Error()}, nil
+		}
 		return nil, nil, err
 	}
 	defer f.Close()
@@ -77,6 +83,12 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 		return nil, &ManifestError{File: file, Msg: ErrRepositoryTooLarge.Error()}, nil
 	}
 	return data, nil, nil
+}
+
+// danglingLink is the error of a file that a directory lists but that
+// cannot be opened: a symlink to nothing.
+func danglingLink(file string) *ManifestError {
+	return &ManifestError{File: file, Msg: "listed but cannot be opened: a symlink to a file that does not exist"}
 }
 
 // rootFS reads a directory confined to it, as os.Root does: a symlink may

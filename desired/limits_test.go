@@ -97,6 +97,9 @@ func TestLocalRepositoryConfined(t *testing.T) {
 	link("../../../../secret.hcl", "layers/modules/election/leak.hcl")         // relative, out
 	link(dir, "layers/modules/outside")                                        // a directory out
 	link("../../basic/schema.hcl", "layers/templates/party/shared_schema.hcl") // inside: followed
+	link("loop_b.hcl", "layers/modules/social/loop_a.hcl")                     // a loop
+	link("loop_a.hcl", "layers/modules/social/loop_b.hcl")
+	link("missing.yaml", "tenants/ghost.yaml") // to nothing
 
 	check := func(t *testing.T, co *Checkout) {
 		t.Helper()
@@ -104,17 +107,20 @@ func TestLocalRepositoryConfined(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]bool{"layers/custom/acme/leak.hcl": false, "layers/modules/election/leak.hcl": false, "layers/modules/outside": false}
+		want := map[string]string{"layers/custom/acme/leak.hcl": "outside the repository", "layers/modules/election/leak.hcl": "outside the repository",
+			"layers/modules/outside": "outside the repository", "layers/modules/social/loop_a.hcl": "too many levels of symbolic links",
+			"tenants/ghost.yaml": "does not exist"}
+		found := map[string]bool{}
 		for _, e := range r.Problems() {
 			if strings.Contains(e.Error(), "CONFIDENTIAL") {
 				t.Errorf("the content of a file outside the repository reached an error: %v", e)
 			}
-			if _, ok := want[e.File]; ok && strings.Contains(e.Msg, "outside the repository") {
-				want[e.File] = true
+			if msg, ok := want[e.File]; ok && strings.Contains(e.Msg, msg) {
+				found[e.File] = true
 			}
 		}
-		for file, ok := range want {
-			if !ok {
+		for file := range want {
+			if !found[file] {
 				t.Errorf("no error for the symlink %s; got:\n%v", file, r.Problems())
 			}
 		}
@@ -154,10 +160,12 @@ func TestLocalRepositoryConfined(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, file := range []string{"layers/custom/acme/leak.hcl", "layers/modules/election/leak.hcl"} {
+		for file, msg := range map[string]string{"layers/custom/acme/leak.hcl": "outside the repository",
+			"layers/modules/election/leak.hcl": "outside the repository", "layers/modules/social/loop_a.hcl": "too many levels of symbolic links",
+			"tenants/ghost.yaml": "does not exist"} {
 			var ok bool
 			for _, e := range r.Problems() {
-				ok = ok || (e.File == file && strings.Contains(e.Msg, "outside the repository"))
+				ok = ok || (e.File == file && strings.Contains(e.Msg, msg))
 			}
 			if !ok {
 				t.Errorf("no error for the symlink %s in git; got:\n%v", file, r.Problems())

@@ -494,6 +494,9 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 			continue
 		}
 		data, merr, err := r.readFile(fsys, file, MaxManifestSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			merr, err = danglingLink(file), nil
+		}
 		if err != nil {
 			return err
 		}
@@ -768,6 +771,9 @@ func (r *Repo) hclFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) 
 		}
 		p := dir + "/" + e.Name()
 		data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			merr, err = danglingLink(p), nil
+		}
 		if err != nil {
 			return nil, nil, err
 		}

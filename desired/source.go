@@ -176,12 +176,11 @@ func contentHash(fsys fs.FS) (string, error) {
 		// Load refuses what cannot be read or is too large; the hash only
 		// needs to change when the file does, in bounded memory.
 		f, err := fsys.Open(p)
-		if errors.Is(err, ErrOutsideRepository) || errors.Is(err, ErrRepositoryTooLarge) {
-			fmt.Fprintf(h, "%s\x00refused\x00", p)
-			continue
-		}
 		if err != nil {
-			return "", err
+			// Load reports why (a symlink out or in a loop, the bound of
+			// the repository); the hash only has to change with it.
+			fmt.Fprintf(h, "%s\x00unreadable\x00%v\x00", p, err)
+			continue
 		}
 		fmt.Fprintf(h, "%s\x00", p)
 		_, err = io.Copy(h, io.LimitReader(f, MaxLayerFileSize+1))
@@ -253,7 +252,7 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 // too: one to a file of the tree reads that file, one that leaves the tree
 // is ErrOutsideRepository, as it is for a directory on disk.
 func treeFS(tree *object.Tree) fs.FS {
-	g := gitFS{MapFS: fstest.MapFS{}, outside: map[string]bool{}, over: map[string]bool{}}
+	g := gitFS{MapFS: fstest.MapFS{}, refuse: map[string]error{}}
 	var read int64
 	tree.Files().ForEach(func(f *object.File) error {
 		switch path.Ext(f.Name) {
@@ -262,24 +261,33 @@ func treeFS(tree *object.Tree) fs.FS {
 			return nil
 		}
 		blob := f
-		if f.Mode == filemode.Symlink {
-			target, err := readBlob(f, 4096)
+		// Follow symlinks inside the tree, as the file system would, a
+		// few hops at most.
+		for hops := 0; blob.Mode == filemode.Symlink; hops++ {
+			target, err := readBlob(blob, 4096)
 			if err != nil {
 				return err
 			}
-			resolved := path.Join(path.Dir(f.Name), string(target))
+			resolved := path.Join(path.Dir(blob.Name), string(target))
 			if path.IsAbs(string(target)) || !fs.ValidPath(resolved) {
-				g.outside[f.Name] = true
+				g.refuse[f.Name] = ErrOutsideRepository
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
+			}
+			if hops == 8 {
+				g.refuse[f.Name] = syscall.ELOOP
 				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
 				return nil
 			}
 			if blob, err = tree.File(resolved); err != nil {
-				return nil // a dangling link: no file
+				g.refuse[f.Name] = fs.ErrNotExist
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
 			}
 		}
 		if read > MaxRepositorySize {
 			// Listed, not read: Load reports it.
-			g.over[f.Name] = true
+			g.refuse[f.Name] = ErrRepositoryTooLarge
 			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
 			return nil
 		}
@@ -303,38 +311,28 @@ func readBlob(f *object.File, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, limit))
 }
 
-// gitFS is a git tree read into memory, with the symlinks that leave it
-// and the files past MaxRepositorySize.
+// gitFS is a git tree read into memory, with the files it refuses to
+// open: symlinks that leave the tree, loop or point to nothing, and files
+// past MaxRepositorySize.
 type gitFS struct {
 	fstest.MapFS
-	outside, over map[string]bool
+	refuse map[string]error
 }
 
-// Open opens name; a symlink out of the tree is ErrOutsideRepository, a
-// file past the repository's bound ErrRepositoryTooLarge.
+// Open opens name, or returns why it is refused.
 func (g gitFS) Open(name string) (fs.File, error) {
-	if err := g.refused(name); err != nil {
-		return nil, err
+	if err := g.refuse[name]; err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return g.MapFS.Open(name)
 }
 
 // ReadFile reads name as Open does.
 func (g gitFS) ReadFile(name string) ([]byte, error) {
-	if err := g.refused(name); err != nil {
-		return nil, err
+	if err := g.refuse[name]; err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return g.MapFS.ReadFile(name)
-}
-
-func (g gitFS) refused(name string) error {
-	switch {
-	case g.outside[name]:
-		return &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
-	case g.over[name]:
-		return &fs.PathError{Op: "open", Path: name, Err: ErrRepositoryTooLarge}
-	}
-	return nil
 }
 
 func openRemote(ctx context.Context, src Source) (*Checkout, error) {
