@@ -5,13 +5,14 @@
 #   make test-short  the inner loop: no soak, no long ALTERs, no large schemas
 #   make bench  benchmarks, reported as ratios against a baseline
 #   make soak   two serve replicas, 50 tenants, a push every 30 s for 5 minutes
+#   make fuzz   each fuzz target for FUZZTIME (10s) on hostile input
 
 GO        ?= go
 BIN       := bin/landlord
 DEMO_DIR  := examples/platform
 MYSQL_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: all build demo test test-short vet fmt bench soak clean
+.PHONY: all build demo test test-short vet fmt bench soak fuzz clean
 
 all: build
 
@@ -54,6 +55,19 @@ bench: build
 # (TestServeReplicas).
 soak:
 	$(GO) test -tags soak -count=1 -v -run '^TestSoak$$' -timeout 20m ./cmd/landlord/
+
+# Each fuzz target for FUZZTIME from its seed corpus (testdata/fuzz and the
+# seeds in the code); make test runs the seed corpus alone. A failing
+# input is written to the package's testdata/fuzz. New inputs are not
+# minimized: in a run this short, minimizing them takes most of the time.
+FUZZTIME    ?= 10s
+FUZZTARGETS := FuzzLoadManifest:./desired/ FuzzCheckLimits:./schema/ FuzzCompose:./schema/ FuzzValidate:./reconciler/
+
+fuzz:
+	@set -e; for t in $(FUZZTARGETS); do \
+		echo "== $${t%%:*} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 0 "$${t#*:}"; \
+	done
 
 clean:
 	rm -rf bin $(DEMO_DIR)/.landlord

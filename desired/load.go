@@ -30,6 +30,7 @@ var (
 	slugPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 	databasePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	domainPattern   = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$`)
 )
 
 // Repo is one revision of the desired-state repository, parsed and
@@ -53,6 +54,8 @@ type Repo struct {
 	Warnings []string
 
 	reserved []string // LoadOptions.Reserved, lower case
+	// read counts the bytes read, against MaxRepositorySize.
+	read int64
 }
 
 // Tenant is one tenant manifest with everything resolved: defaults applied,
@@ -203,10 +206,11 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	if err := r.loadConfig(fsys, opts); err != nil {
 		return nil, err
 	}
-	basic, err := hclFiles(fsys, "layers/basic")
+	basic, errs, err := r.hclFiles(fsys, "layers/basic")
 	if err != nil {
 		return nil, err
 	}
+	r.Errors = append(r.Errors, errs...)
 	if len(basic) == 0 {
 		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
 	}
@@ -228,13 +232,17 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 
 func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	const file = "landlord.yaml"
-	data, err := fs.ReadFile(fsys, file)
+	data, merr, err := r.readFile(fsys, file, MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Errors = append(r.Errors, &ManifestError{File: file, Msg: "not found: the repository root must hold landlord.yaml"})
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if merr != nil {
+		r.Errors = append(r.Errors, merr)
+		return nil
 	}
 	doc, errs := decode(file, data, &r.Config)
 	r.Errors = append(r.Errors, errs...)
@@ -361,26 +369,35 @@ func hasLiteralPassword(raw string) bool {
 }
 
 func (r *Repo) loadTemplates(fsys fs.FS) error {
-	dirs, err := subdirs(fsys, "layers/templates")
+	dirs, outside, err := subdirs(fsys, "layers/templates")
 	if err != nil {
 		return err
+	}
+	for _, name := range outside {
+		dir := "layers/templates/" + name
+		r.Templates[name] = &Template{Name: name, File: dir + "/template.yaml", Errors: []*ManifestError{{File: dir, Msg: ErrOutsideRepository.Error()}}}
 	}
 	for _, name := range dirs {
 		dir := "layers/templates/" + name
 		t := &Template{Name: name, File: dir + "/template.yaml"}
 		r.Templates[name] = t
-		files, err := hclFiles(fsys, dir)
+		files, errs, err := r.hclFiles(fsys, dir)
 		if err != nil {
 			return err
 		}
 		t.Files = files
-		data, err := fs.ReadFile(fsys, t.File)
+		t.Errors = append(t.Errors, errs...)
+		data, merr, err := r.readFile(fsys, t.File, MaxManifestSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			t.Errors = append(t.Errors, &ManifestError{File: t.File, Msg: "not found: every template directory needs a template.yaml"})
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if merr != nil {
+			t.Errors = append(t.Errors, merr)
+			continue
 		}
 		doc, errs := decode(t.File, data, t)
 		t.Errors = append(t.Errors, errs...)
@@ -395,27 +412,36 @@ func (r *Repo) loadTemplates(fsys fs.FS) error {
 }
 
 func (r *Repo) loadModules(fsys fs.FS) error {
-	dirs, err := subdirs(fsys, "layers/modules")
+	dirs, outside, err := subdirs(fsys, "layers/modules")
 	if err != nil {
 		return err
+	}
+	for _, name := range outside {
+		dir := "layers/modules/" + name
+		r.Modules[name] = &Module{Name: name, File: dir + "/module.yaml", Errors: []*ManifestError{{File: dir, Msg: ErrOutsideRepository.Error()}}}
 	}
 	docs := map[string]*document{}
 	for _, name := range dirs {
 		dir := "layers/modules/" + name
 		m := &Module{Name: name, File: dir + "/module.yaml"}
 		r.Modules[name] = m
-		files, err := hclFiles(fsys, dir)
+		files, errs, err := r.hclFiles(fsys, dir)
 		if err != nil {
 			return err
 		}
 		m.Files = files
-		data, err := fs.ReadFile(fsys, m.File)
+		m.Errors = append(m.Errors, errs...)
+		data, merr, err := r.readFile(fsys, m.File, MaxManifestSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			m.Errors = append(m.Errors, &ManifestError{File: m.File, Msg: "not found: every module directory needs a module.yaml"})
 			continue
 		}
 		if err != nil {
 			return err
+		}
+		if merr != nil {
+			m.Errors = append(m.Errors, merr)
+			continue
 		}
 		doc, errs := decode(m.File, data, m)
 		m.Errors = append(m.Errors, errs...)
@@ -509,12 +535,23 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		default:
 			continue
 		}
-		data, err := fs.ReadFile(fsys, file)
+		data, merr, err := r.readFile(fsys, file, MaxManifestSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			merr, err = danglingLink(file), nil
+		}
 		if err != nil {
 			return err
 		}
-		var m tenantManifest
-		doc, errs := decode(file, data, &m)
+		var (
+			m    tenantManifest
+			doc  *document
+			errs ManifestErrors
+		)
+		if merr != nil {
+			errs = ManifestErrors{merr}
+		} else {
+			doc, errs = decode(file, data, &m)
+		}
 		stem := strings.TrimSuffix(e.Name(), ".yaml")
 		t := &Tenant{File: file, Errors: errs, Slug: m.Slug}
 		if t.Slug == "" {
@@ -573,10 +610,16 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		fail(doc.errorf("slug", "slug %q does not match the file name: rename the file tenants/%s.yaml", m.Slug, m.Slug))
 	}
 	t.Name = m.Name
+	if msg := checkText(m.Name, MaxNameLength); msg != "" {
+		fail(doc.errorf("name", "%s", msg))
+	}
 	if t.Name == "" {
 		t.Name = m.Slug
 	}
 	t.Domain = m.Domain
+	if m.Domain != "" && (len(m.Domain) > MaxDomainLength || !domainPattern.MatchString(m.Domain)) {
+		fail(doc.errorf("domain", "invalid domain: a DNS name of at most %d characters, labels of letters, digits and dashes separated by dots", MaxDomainLength))
+	}
 	t.Lifecycle = m.Lifecycle
 	switch t.Lifecycle {
 	case "":
@@ -701,23 +744,33 @@ func didYouMean[V any](name string, known map[string]V) string {
 // resolveLayers sets each valid tenant's layers: basic, template, modules in
 // dependency order (ties keep the manifest's order), custom.
 func (r *Repo) resolveLayers(fsys fs.FS) error {
-	customs, err := subdirs(fsys, "layers/custom")
+	customs, outside, err := subdirs(fsys, "layers/custom")
 	if err != nil {
 		return err
 	}
 	r.Custom = make(map[string][]File, len(customs))
+	customErrors := map[string]ManifestErrors{}
+	for _, c := range outside {
+		customErrors[c] = ManifestErrors{{File: "layers/custom/" + c, Msg: ErrOutsideRepository.Error()}}
+	}
 	for _, c := range customs {
-		if r.Custom[c], err = hclFiles(fsys, "layers/custom/"+c); err != nil {
+		var errs ManifestErrors
+		if r.Custom[c], errs, err = r.hclFiles(fsys, "layers/custom/"+c); err != nil {
 			return err
 		}
+		customErrors[c] = append(customErrors[c], errs...)
 	}
 	tenants := map[string]bool{}
 	for _, t := range r.Tenants {
 		tenants[t.Slug] = true
+		t.Errors = append(t.Errors, customErrors[t.Slug]...)
 	}
-	for _, c := range customs {
+	for _, c := range append(customs, outside...) {
 		if !tenants[c] {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("layers/custom/%s: no tenant %q: the layer is not used", c, c))
+			for _, e := range customErrors[c] {
+				r.Warnings = append(r.Warnings, e.Error())
+			}
 		}
 	}
 	for _, t := range r.Tenants {
@@ -760,45 +813,67 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 }
 
 // hclFiles reads the .hcl files of dir, sorted by name. A missing directory
-// has none.
-func hclFiles(fsys fs.FS, dir string) ([]File, error) {
+// has none. A file over MaxLayerFileSize, or a symlink out of the
+// repository, is left out and returned as a ManifestError.
+func (r *Repo) hclFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var files []File
+	var (
+		files []File
+		errs  ManifestErrors
+	)
 	for _, e := range entries {
 		if e.IsDir() || path.Ext(e.Name()) != ".hcl" {
 			continue
 		}
 		p := dir + "/" + e.Name()
-		data, err := fs.ReadFile(fsys, p)
+		data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			merr, err = danglingLink(p), nil
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if merr != nil {
+			errs = append(errs, merr)
+			continue
 		}
 		files = append(files, File{Path: p, Data: data})
 	}
-	return files, nil
+	return files, errs, nil
 }
 
-func subdirs(fsys fs.FS, dir string) ([]string, error) {
+// subdirs returns the directories in dir, and apart the symlinks in dir
+// that lead out of the repository.
+func subdirs(fsys fs.FS, dir string) (names, outside []string, err error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var names []string
 	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 {
+			st, err := fs.Stat(fsys, dir+"/"+e.Name())
+			switch {
+			case errors.Is(err, ErrOutsideRepository):
+				outside = append(outside, e.Name())
+			case err == nil && st.IsDir():
+				names = append(names, e.Name())
+			}
+			continue
+		}
 		if e.IsDir() {
 			names = append(names, e.Name())
 		}
 	}
-	return names, nil
+	return names, outside, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -210,6 +210,10 @@ func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 	} else {
 		doc.root = &root
 	}
+	if err := checkShape(file, doc.root); err != nil {
+		doc.root = nil
+		return doc, ManifestErrors{err}
+	}
 	if doc.root.Kind != yaml.MappingNode {
 		return doc, ManifestErrors{{File: file, Line: doc.root.Line, Column: doc.root.Column, Msg: "the manifest must be a mapping of fields"}}
 	}

@@ -20,6 +20,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -96,14 +97,14 @@ func Open(ctx context.Context, src Source) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Checkout{FS: os.DirFS(dir), Revision: rev, Dir: dir}, nil
+	return &Checkout{FS: rootFS(dir), Revision: rev, Dir: dir}, nil
 }
 
 // dirRevision is the commit of a clean git work tree holding dir, or a
 // content hash: "sha256:<hex>" outside git, "<commit>+dirty.<hex>" with
 // uncommitted changes under dir.
 func dirRevision(dir string) (string, error) {
-	content, err := contentHash(os.DirFS(dir))
+	content, err := contentHash(rootFS(dir))
 	if err != nil {
 		return "", err
 	}
@@ -172,12 +173,22 @@ func contentHash(fsys fs.FS) (string, error) {
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
+		// Load refuses what cannot be read or is too large; the hash only
+		// needs to change when the file does, in bounded memory.
+		f, err := fsys.Open(p)
+		if err != nil {
+			// Load reports why (a symlink out or in a loop, the bound of
+			// the repository); the hash only has to change with it.
+			fmt.Fprintf(h, "%s\x00unreadable\x00%v\x00", p, err)
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00", p)
+		_, err = io.Copy(h, io.LimitReader(f, MaxLayerFileSize+1))
+		f.Close()
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
-		h.Write(data)
+		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -236,28 +247,92 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 }
 
 // treeFS reads a git tree as an fs.FS. The repository's manifests and layer
-// files are small, so the tree is read into memory once.
+// files are small, so the tree is read into memory once; of a file larger
+// than Load reads, only as much as tells Load so. A symlink is a git object
+// too: one to a file of the tree reads that file, one that leaves the tree
+// is ErrOutsideRepository, as it is for a directory on disk.
 func treeFS(tree *object.Tree) fs.FS {
-	m := fstest.MapFS{}
+	g := gitFS{MapFS: fstest.MapFS{}, refuse: map[string]error{}}
+	var read int64
 	tree.Files().ForEach(func(f *object.File) error {
 		switch path.Ext(f.Name) {
 		case ".yaml", ".hcl":
 		default:
 			return nil
 		}
-		r, err := f.Reader()
+		blob := f
+		// Follow symlinks inside the tree, as the file system would, a
+		// few hops at most.
+		for hops := 0; blob.Mode == filemode.Symlink; hops++ {
+			target, err := readBlob(blob, 4096)
+			if err != nil {
+				return err
+			}
+			resolved := path.Join(path.Dir(blob.Name), string(target))
+			if path.IsAbs(string(target)) || !fs.ValidPath(resolved) {
+				g.refuse[f.Name] = ErrOutsideRepository
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
+			}
+			if hops == 8 {
+				g.refuse[f.Name] = syscall.ELOOP
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
+			}
+			if blob, err = tree.File(resolved); err != nil {
+				g.refuse[f.Name] = fs.ErrNotExist
+				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+				return nil
+			}
+		}
+		if read > MaxRepositorySize {
+			// Listed, not read: Load reports it.
+			g.refuse[f.Name] = ErrRepositoryTooLarge
+			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
+			return nil
+		}
+		data, err := readBlob(blob, MaxLayerFileSize+1)
 		if err != nil {
 			return err
 		}
-		defer r.Close()
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		m[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
+		read += int64(len(data))
+		g.MapFS[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
 		return nil
 	})
-	return m
+	return g
+}
+
+func readBlob(f *object.File, limit int64) ([]byte, error) {
+	r, err := f.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, limit))
+}
+
+// gitFS is a git tree read into memory, with the files it refuses to
+// open: symlinks that leave the tree, loop or point to nothing, and files
+// past MaxRepositorySize.
+type gitFS struct {
+	fstest.MapFS
+	refuse map[string]error
+}
+
+// Open opens name, or returns why it is refused.
+func (g gitFS) Open(name string) (fs.File, error) {
+	if err := g.refuse[name]; err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return g.MapFS.Open(name)
+}
+
+// ReadFile reads name as Open does.
+func (g gitFS) ReadFile(name string) ([]byte, error) {
+	if err := g.refuse[name]; err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return g.MapFS.ReadFile(name)
 }
 
 func openRemote(ctx context.Context, src Source) (*Checkout, error) {

@@ -124,6 +124,11 @@ func Validate(repo *desired.Repo) *Validation {
 			owners[e] = users(func(t *desired.Tenant) bool { return slices.Contains(t.Modules, name) })
 		}
 	}
+	// An error of landlord.yaml or the basic layer keeps every tenant from
+	// reconciling.
+	for _, e := range repo.Errors {
+		owners[e] = users(func(*desired.Tenant) bool { return true })
+	}
 	for _, e := range repo.Problems() {
 		if e.Cause != nil {
 			continue

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -157,6 +159,10 @@ func compose(layers []Layer) (*composition, error) {
 		for _, f := range l.Files {
 			if _, dup := c.parser.Files()[f.Path]; dup {
 				errs = append(errs, &SourceError{File: f.Path, Msg: "file is part of the composition twice"})
+				continue
+			}
+			if e := CheckLimits(f); e != nil {
+				errs = append(errs, e)
 				continue
 			}
 			hf, diags := c.parser.ParseHCL(f.Data, f.Path)
@@ -356,17 +362,42 @@ func evalError(err error, layers []Layer) error {
 			return errs
 		}
 	}
+	// Atlas writes some errors as text that starts with the source range
+	// ("file:2,1-14: invalid reference used in schema"): keep the position.
+	msg := err.Error()
 	var names []string
 	for _, l := range layers {
 		names = append(names, l.Name)
+		for _, f := range l.Files {
+			i := strings.Index(msg, f.Path+":")
+			if i < 0 {
+				continue
+			}
+			if m := rangePrefix.FindStringSubmatch(msg[i+len(f.Path):]); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				col, _ := strconv.Atoi(m[2])
+				rest := strings.TrimSpace(msg[i+len(f.Path)+len(m[0]):])
+				if prefix := strings.TrimSuffix(strings.TrimSpace(msg[:i]), ":"); prefix != "" {
+					rest = prefix + ": " + rest
+				}
+				return SourceErrors{{File: f.Path, Line: line, Column: col, Msg: rest}}
+			}
+		}
 	}
 	return SourceErrors{{Msg: fmt.Sprintf("evaluate layers %s: %v", strings.Join(names, ", "), err)}}
 }
+
+// rangePrefix matches the position of an hcl.Range printed after its file
+// name: ":2,1-14: " or ":2,1-3,5: ".
+var rangePrefix = regexp.MustCompile(`^:(\d+),(\d+)-(?:\d+,)?\d+:? ?`)
 
 // CheckSyntax parses one layer file on its own and returns its syntax
 // errors, the same ones Compose reports for it. It lets a caller find every
 // syntax error of a repository, also in files no valid composition uses.
 func CheckSyntax(f File) SourceErrors {
+	if e := CheckLimits(f); e != nil {
+		return SourceErrors{e}
+	}
 	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
 	return diagErrors(diags)
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -315,5 +316,20 @@ func TestNarrowing(t *testing.T) {
 		if got := narrowing(tc.from, tc.to) != ""; got != tc.lossy {
 			t.Errorf("%T%+v → %T%+v: lossy %v, want %v", tc.from, tc.from, tc.to, tc.to, got, tc.lossy)
 		}
+	}
+}
+
+// TestComposeErrorKeepsPosition: an error Atlas returns as text that starts
+// with a source range is still an error at file:line:col (found by
+// FuzzValidate).
+func TestComposeErrorKeepsPosition(t *testing.T) {
+	_, err := Compose(MariaDB, []Layer{
+		layer("basic", "basic.hcl", basicHCL),
+		layer("custom/acme", "custom.hcl", "table \"t\" {\nschema=schema\n}\n"),
+	}, Options{})
+	var es SourceErrors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].File != "custom.hcl" || es[0].Line != 2 || es[0].Column != 1 ||
+		!strings.Contains(es[0].Msg, "invalid reference") {
+		t.Fatalf("got %#v (%v), want one error at custom.hcl:2:1", es, err)
 	}
 }

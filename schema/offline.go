@@ -145,6 +145,9 @@ func LiveFromSnapshot(engine Engine, hcl, ddl []byte) (*Live, error) {
 }
 
 func liveFromHCL(engine Engine, hcl []byte) (*Live, error) {
+	if e := checkNesting(File{Path: "snapshot.hcl", Data: hcl}); e != nil {
+		return nil, fmt.Errorf("read snapshot: %w", e)
+	}
 	p := hclparse.NewParser()
 	if _, diags := p.ParseHCL(hcl, "snapshot.hcl"); diags.HasErrors() {
 		return nil, fmt.Errorf("read snapshot: %w", diags)

@@ -195,19 +195,26 @@ Without --write the HCL goes to stdout.`,
 			if desired.IsRemote(f.repo) {
 				return errors.New("--write needs --repo to be a local directory")
 			}
-			p := filepath.Join(f.repo, filepath.FromSlash(ex.Path))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			// Written inside the repository only, as it is read: a symlink
+			// out of it is an error, not a place to write.
+			root, err := os.OpenRoot(f.repo)
+			if err != nil {
+				return err
+			}
+			defer root.Close()
+			p := filepath.FromSlash(ex.Path)
+			if err := root.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				return err
 			}
 			data := ex.HCL
-			if old, err := os.ReadFile(p); err == nil {
+			if old, err := root.ReadFile(p); err == nil {
 				// An earlier export is already there: the new objects go
 				// after it (a layer may extend a table more than once).
 				data = append(append(old, '\n'), ex.HCL...)
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			if err := os.WriteFile(p, data, 0o644); err != nil {
+			if err := root.WriteFile(p, data, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "wrote %s: %d object(s); commit it to adopt the drift\n", ex.Path, len(ex.Exported))

@@ -39,6 +39,10 @@ type serveFlags struct {
 	tokensFile    string
 	notify        []string
 	notifyBackoff []time.Duration
+	hookMaxBody   int64
+	maxPublic     int
+	readTimeout   time.Duration
+	writeTimeout  time.Duration
 
 	// notifications from the config file.
 	webhooks []notify.Webhook
@@ -95,6 +99,10 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 	fl.StringVar(&f.tokensFile, "tokens-file", "", "API tokens, one per line: \"read|operate [NAME:]TOKEN\"")
 	fl.StringArrayVar(&f.notify, "notify", nil, "webhook URL receiving events, signed with LANDLORD_NOTIFY_SECRET (repeatable)")
 	fl.DurationSliceVar(&f.notifyBackoff, "notify-backoff", []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}, "waits before each retry of a notification")
+	fl.Int64Var(&f.hookMaxBody, "webhook-max-body", api.DefaultMaxHookBody, "largest webhook body read, in bytes; a larger one is refused with 413")
+	fl.IntVar(&f.maxPublic, "http-max-public", api.DefaultMaxPublic, "requests without a token (webhooks, health, metrics) handled at once; more are answered 503")
+	fl.DurationVar(&f.readTimeout, "http-read-timeout", 30*time.Second, "time a client has to send a whole request, body included")
+	fl.DurationVar(&f.writeTimeout, "http-write-timeout", 2*time.Minute, "time a response may take (reconcile and repair calls excepted)")
 	return cmd
 }
 
@@ -162,7 +170,8 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Options{Tokens: tokens, GitHubSecret: githubSecret, WebhookToken: hookToken, Branch: f.ref}, loop, store, m, log)
+	srv := api.New(api.Options{Tokens: tokens, GitHubSecret: githubSecret, WebhookToken: hookToken, Branch: f.ref,
+		MaxHookBody: f.hookMaxBody, MaxPublic: f.maxPublic}, loop, store, m, log)
 	if tokens.Len() == 0 {
 		log.Warn("no API tokens: every /api/v1 call but the OpenAPI document answers 401 (set LANDLORD_TOKENS_READ, LANDLORD_TOKENS_OPERATE or --tokens-file)")
 	}
@@ -180,7 +189,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 		httpErr error
 	)
 	wg.Go(func() {
-		httpErr = api.Serve(httpCtx, ln, srv.Handler())
+		httpErr = api.Serve(httpCtx, ln, srv.Handler(), api.Timeouts{Read: f.readTimeout, Write: f.writeTimeout})
 		stopLoop() // a server that stopped on its own stops serve
 	})
 	loopErr := loop.Run(loopCtx)

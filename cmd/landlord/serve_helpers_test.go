@@ -58,7 +58,13 @@ type proc struct {
 // (or exits).
 func startServe(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	return startServeBinary(t, os.Args[0], name, env, args...)
+}
+
+// startServeBinary is startServe running the binary bin.
+func startServeBinary(t *testing.T, bin, name string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "LANDLORD_TEST_MAIN=1"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -13,16 +13,22 @@ import (
 // Mask replaces a secret in output.
 const Mask = "xxxxx"
 
-// URL returns rawURL with any password replaced by Mask. It accepts URLs
-// (mysql://user:pass@host/) and go-sql-driver DSNs (user:pass@tcp(host)/).
-// Text it cannot parse is masked from the first '@' backwards, so a secret
-// never leaks through a parse failure.
+// URL returns rawURL with any password replaced by Mask, and on http(s)
+// URLs the user name too: git hosts take a token as the user name
+// (https://TOKEN@host/repo). It accepts URLs (mysql://user:pass@host/) and
+// go-sql-driver DSNs (user:pass@tcp(host)/). Text it cannot parse is masked
+// from the first '@' backwards, so a secret never leaks through a parse
+// failure.
 func URL(rawURL string) string {
 	if u, err := url.Parse(rawURL); err == nil && u.Scheme != "" && u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), Mask)
 			// url.URL escapes the mask's characters away from nothing; keep it readable.
 			return strings.Replace(u.String(), url.QueryEscape(Mask), Mask, 1)
+		}
+		if s := strings.ToLower(u.Scheme); s == "http" || s == "https" {
+			u.User = url.User(Mask)
+			return u.String()
 		}
 		return rawURL
 	}
@@ -45,12 +51,32 @@ func URL(rawURL string) string {
 }
 
 // dsnPassword matches "user:password@" at the start of a DSN or after "//".
-var dsnPassword = regexp.MustCompile(`((?:^|//)[^:/@\s]*):[^@\s]*@`)
+var dsnPassword = regexp.MustCompile(`((?:^|//)[^:/@\s]*):(?:[^/@\s][^@\s]*)?@`)
 
-// Text masks every URL or DSN password found in s, for error messages that
-// may quote a connection string.
+// httpUser matches the user name of an http(s) URL: "https://TOKEN@".
+var httpUser = regexp.MustCompile(`(?i)(https?://)[^:/@\s]+@`)
+
+// Text masks every URL or DSN password found in s, and the user name of
+// every http(s) URL, for error messages that may quote a connection string
+// or a repository's URL.
 func Text(s string) string {
-	return dsnPassword.ReplaceAllString(s, "${1}:"+Mask+"@")
+	s = dsnPassword.ReplaceAllString(s, "${1}:"+Mask+"@")
+	return httpUser.ReplaceAllString(s, "${1}"+Mask+"@")
+}
+
+// Attr is a slog.HandlerOptions.ReplaceAttr that runs Text over every
+// string and error a log line holds: the last guard, after every call site
+// has redacted what it logs.
+func Attr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case string:
+		if r := Text(v); r != v {
+			a.Value = slog.StringValue(r)
+		}
+	case error:
+		a.Value = slog.StringValue(Text(v.Error()))
+	}
+	return a
 }
 
 // Secret is a string that never prints: its String, its log value and its

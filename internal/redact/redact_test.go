@@ -2,6 +2,8 @@ package redact
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -13,6 +15,10 @@ func TestURL(t *testing.T) {
 		{"mysql://app:p%40ss@db:3306/?tls=true", "mysql://app:xxxxx@db:3306/?tls=true"},
 		{"app:p@ss:word@tcp(db:3306)/x", "app:xxxxx@tcp(db:3306)/x"},
 		{"sqlite://.landlord/tenants", "sqlite://.landlord/tenants"},
+		{"https://ghp_T0KEN@github.com/org/repo.git", "https://xxxxx@github.com/org/repo.git"},
+		{"https://x-access-token:ghp_T0KEN@github.com/org/repo.git", "https://x-access-token:xxxxx@github.com/org/repo.git"},
+		{"ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"},
+		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
 	} {
 		if got := URL(tc.in); got != tc.want {
 			t.Errorf("URL(%q) = %q, want %q", tc.in, got, tc.want)
@@ -21,9 +27,27 @@ func TestURL(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
-	got := Text(`open mysql://root:hunter2@db:3306/: connection refused`)
-	if strings.Contains(got, "hunter2") {
-		t.Fatalf("Text kept the password: %s", got)
+	for _, in := range []string{
+		`open mysql://root:hunter2@db:3306/: connection refused`,
+		`clone https://hunter2@github.com/org/repo.git: authentication required`,
+		`fetch "HTTPS://x:hunter2@github.com/org/repo.git": 403`,
+	} {
+		if got := Text(in); strings.Contains(got, "hunter2") || !strings.Contains(got, Mask) {
+			t.Errorf("Text(%q) = %q", in, got)
+		}
+	}
+	if got := Text("ssh://git@github.com/org/repo.git"); got != "ssh://git@github.com/org/repo.git" {
+		t.Errorf("Text masked an ssh user: %s", got)
+	}
+}
+
+func TestAttr(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewJSONHandler(&b, &slog.HandlerOptions{ReplaceAttr: Attr}))
+	log.Info("serve started", "repo", "https://hunter2@github.com/org/repo.git",
+		"err", errors.New("dial mysql://root:hunter2@db/"), slog.Group("g", "url", "https://u:hunter2@h/"))
+	if strings.Contains(b.String(), "hunter2") {
+		t.Fatalf("a log line kept a secret: %s", b.String())
 	}
 }
 

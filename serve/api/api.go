@@ -44,7 +44,26 @@ type Options struct {
 	WebhookToken redact.Secret
 	// Branch: GitHub pushes to other branches are ignored. Empty: all.
 	Branch string
+	// MaxHookBody bounds the body of a webhook request; 0 means
+	// DefaultMaxHookBody. A larger body is refused before it is read.
+	MaxHookBody int64
+	// MaxPublic bounds the requests without a token (webhooks, health,
+	// metrics) handled at once; 0 means DefaultMaxPublic. Requests over
+	// the bound are answered 503 at once.
+	MaxPublic int
 }
+
+// Defaults of Options.
+const (
+	// DefaultMaxHookBody: GitHub caps push payloads at 25 MB, but a push
+	// of a few commits is a few kilobytes, and landlord reads only its ref.
+	DefaultMaxHookBody = 1 << 20
+	// DefaultMaxPublic requests without a token at once.
+	DefaultMaxPublic = 16
+	// deliveriesKept is how many GitHub delivery ids are remembered to
+	// answer a replayed delivery without a second fetch.
+	deliveriesKept = 4096
+)
 
 // Server serves the API.
 type Server struct {
@@ -54,6 +73,13 @@ type Server struct {
 	metrics *metrics.Set
 	log     *slog.Logger
 	routes  []route
+	// public and probes hold a slot per request without a token in
+	// progress: probes for /healthz and /readyz, so that a flood of
+	// webhooks never makes a healthy replica look unready; public for the
+	// rest.
+	public, probes chan struct{}
+	// deliveries are the GitHub delivery ids seen.
+	githubDeliveries *seenSet
 }
 
 // route is one endpoint; scope 0 is public.
@@ -68,7 +94,15 @@ func New(opts Options, loop Loop, store *state.Store, m *metrics.Set, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, loop: loop, store: store, metrics: m, log: log}
+	if opts.MaxHookBody <= 0 {
+		opts.MaxHookBody = DefaultMaxHookBody
+	}
+	if opts.MaxPublic <= 0 {
+		opts.MaxPublic = DefaultMaxPublic
+	}
+	s := &Server{opts: opts, loop: loop, store: store, metrics: m, log: log,
+		public: make(chan struct{}, opts.MaxPublic), probes: make(chan struct{}, opts.MaxPublic),
+		githubDeliveries: newSeenSet(deliveriesKept)}
 	s.routes = []route{
 		{"GET", "/healthz", 0, s.healthz},
 		{"GET", "/readyz", 0, s.readyz},
@@ -106,6 +140,20 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) authorize(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rt.scope == 0 {
+			// Anyone can call these: bound how many run at once, so that
+			// a flood costs a bounded amount of memory.
+			pool := s.public
+			if rt.path == "/healthz" || rt.path == "/readyz" {
+				pool = s.probes
+			}
+			select {
+			case pool <- struct{}{}:
+				defer func() { <-pool }()
+			default:
+				w.Header().Set("Retry-After", "1")
+				writeError(w, http.StatusServiceUnavailable, "too many requests without a token at once; retry")
+				return
+			}
 			rt.handle(w, r, Token{})
 			return
 		}
@@ -233,10 +281,40 @@ func (s *Server) openapi(w http.ResponseWriter, _ *http.Request, _ Token) {
 	w.Write(openAPI)
 }
 
+// Timeouts bound how long a client may take; a zero field takes its
+// default.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers (default 10s).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included (default 30s):
+	// a client trickling its body is cut off then.
+	Read time.Duration
+	// Write bounds writing a response (default 2m). Calls that run a
+	// reconcile lift it for themselves.
+	Write time.Duration
+	// Idle bounds a kept-alive connection between requests (default 2m).
+	Idle time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&t.ReadHeader, 10*time.Second)
+	def(&t.Read, 30*time.Second)
+	def(&t.Write, 2*time.Minute)
+	def(&t.Idle, 2*time.Minute)
+	return t
+}
+
 // Serve serves h on ln until ctx ends, then shuts down, giving requests in
 // flight up to five seconds.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, timeouts Timeouts) error {
+	t := timeouts.withDefaults()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle,
+		MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -44,6 +46,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, Options{})
+}
+
+// newEnvWith is newEnv with the limits of opts.
+func newEnvWith(t *testing.T, opts Options) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := state.Open(context.Background(), filepath.Join(dir, "landlord.db"))
 	if err != nil {
@@ -66,7 +74,8 @@ func newEnv(t *testing.T) *env {
 	if err := tokens.Add("ci:"+operateToken, ScopeOperate, "operate"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Options{Tokens: tokens, GitHubSecret: hookSecret, WebhookToken: hookToken, Branch: "main"}, loop, st, m, nil).Handler())
+	opts.Tokens, opts.GitHubSecret, opts.WebhookToken, opts.Branch = tokens, hookSecret, hookToken, "main"
+	srv := httptest.NewServer(New(opts, loop, st, m, nil).Handler())
 	t.Cleanup(srv.Close)
 	e := &env{t: t, url: srv.URL, store: st, m: m, loop: loop}
 	e.start = func() {
@@ -205,6 +214,7 @@ func TestAuthAndActor(t *testing.T) {
 
 func TestWebhooks(t *testing.T) {
 	e := newEnv(t)
+	big := `{"ref": "refs/heads/main", "padding": "` + strings.Repeat("x", DefaultMaxHookBody) + `"}`
 	triggers := func(source string) float64 { return testutil.ToFloat64(e.m.Triggers.WithLabelValues(source)) }
 	push := `{"ref": "refs/heads/main", "after": "abc"}`
 	sign := func(body string) map[string]string {
@@ -227,6 +237,11 @@ func TestWebhooks(t *testing.T) {
 		{"generic bad token", "/hooks/generic", "generic-hook-tokeN", nil, "", 401, false},
 		{"generic bearer", "/hooks/generic", hookToken, nil, "", 202, true},
 		{"generic header", "/hooks/generic", "", map[string]string{"X-Landlord-Token": hookToken}, "", 202, true},
+		{"github delivery", "/hooks/github", "", withDelivery(sign(push), "d-1"), push, 202, true},
+		{"github delivery replayed", "/hooks/github", "", withDelivery(sign(push), "d-1"), push, 200, false},
+		{"github next delivery", "/hooks/github", "", withDelivery(sign(push), "d-2"), push, 202, true},
+		{"github body over the bound", "/hooks/github", "", sign(big), big, 413, false},
+		{"generic body over the bound", "/hooks/generic", hookToken, nil, big, 413, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			source := strings.TrimPrefix(c.path, "/hooks/")
@@ -316,5 +331,102 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(served)
 	if diff := cmp.Diff(documented, served); diff != "" || doc.OpenAPI != "3.1.0" {
 		t.Errorf("documented (-) vs served (+) routes:\n%s", diff)
+	}
+}
+
+func withDelivery(h map[string]string, id string) map[string]string {
+	h["X-GitHub-Delivery"] = id
+	return h
+}
+
+// TestPublicRequestsBounded: requests without a token beyond the bound are
+// answered 503 at once, and the slots come back when requests end.
+func TestPublicRequestsBounded(t *testing.T) {
+	e := newEnvWith(t, Options{MaxPublic: 2})
+	// Two unsigned posts whose bodies never end hold both slots.
+	var held []*io.PipeWriter
+	done := make(chan struct{}, 2)
+	for range 2 {
+		pr, pw := io.Pipe()
+		held = append(held, pw)
+		req, _ := http.NewRequest("POST", e.url+"/hooks/github", pr)
+		go func() {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			done <- struct{}{}
+		}()
+		pw.Write([]byte("{"))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.call("GET", "/metrics", "", nil, "", nil) != 503 {
+		if time.Now().After(deadline) {
+			t.Fatal("a third request without a token was served while two held their slots")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Probes have their own slots: a flood of webhooks does not make the
+	// replica look unhealthy.
+	if code := e.call("GET", "/healthz", "", nil, "", nil); code != 200 {
+		t.Errorf("/healthz during the flood: %d, want 200", code)
+	}
+	// A request with a token is not bounded by it.
+	if code := e.call("GET", "/api/v1/tenants", readToken, nil, "", nil); code == 503 {
+		t.Errorf("an authenticated call was refused with the public requests")
+	}
+	for _, pw := range held {
+		pw.Close()
+	}
+	<-done
+	<-done
+	if code := e.call("GET", "/metrics", "", nil, "", nil); code != 200 {
+		t.Errorf("after the held requests ended: %d, want 200", code)
+	}
+}
+
+// TestSlowBodyCut: a client trickling its body is cut off when the read
+// timeout passes, not held forever.
+func TestSlowBodyCut(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Options{GitHubSecret: hookSecret}, e.loop, e.store, e.m, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, srv.Handler(), Timeouts{Read: 500 * time.Millisecond}) }()
+	t.Cleanup(func() { cancel(); <-served })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	fmt.Fprintf(conn, "POST /hooks/github HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nX-GitHub-Event: push\r\n\r\n")
+	closed := make(chan time.Duration, 1)
+	go func() {
+		io.Copy(io.Discard, conn) // until the server closes the connection
+		closed <- time.Since(start)
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case took := <-closed:
+			t.Logf("figure: a body trickled at 10 bytes a second cut after %s (read timeout 500ms)", took.Round(time.Millisecond))
+			if took > 5*time.Second {
+				t.Errorf("cut after %s", took)
+			}
+			return
+		case <-tick.C:
+			if _, err := conn.Write([]byte("x")); err != nil {
+				continue
+			}
+			if i > 100 {
+				t.Fatal("the server still reads the trickled body after 10 s")
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/daemon"
@@ -247,6 +248,13 @@ func (s *Server) repair(w http.ResponseWriter, r *http.Request, tok Token) {
 }
 
 func (s *Server) runRequest(w http.ResponseWriter, r *http.Request, req daemon.Request) {
+	// A reconcile takes as long as it takes (each statement has its own
+	// deadline); the server's timeouts are for everything else. The read
+	// deadline goes too: the server reads on in the background to see the
+	// client leave, and a timeout there would cancel the run.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
 	res, err := s.loop.Reconcile(r.Context(), req)
 	var unknown *daemon.UnknownTenantError
 	switch {

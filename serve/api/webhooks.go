@@ -4,19 +4,22 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/landlord/landlord/internal/signature"
 )
 
-// maxHookBody is GitHub's limit on a webhook payload.
-const maxHookBody = 25 << 20
-
 // githubHook takes GitHub's push events: the signature (X-Hub-Signature-256,
 // HMAC-SHA256 of the body under the shared secret) is checked before
 // anything else, and a push to the followed branch wakes the loop for a
-// fetch at once. A ping is answered; other events are ignored.
+// fetch at once. A ping is answered; other events are ignored. The body is
+// read through http.MaxBytesReader, at most Options.MaxHookBody bytes; a
+// delivery (X-GitHub-Delivery) seen before is answered 200 and triggers
+// nothing, as GitHub redelivers and anyone may replay a signed request.
 func (s *Server) githubHook(w http.ResponseWriter, r *http.Request, _ Token) {
 	const hook = "github"
 	if s.opts.GitHubSecret == "" {
@@ -24,10 +27,8 @@ func (s *Server) githubHook(w http.ResponseWriter, r *http.Request, _ Token) {
 		writeError(w, http.StatusNotFound, "the github webhook is off: set LANDLORD_GITHUB_WEBHOOK_SECRET")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxHookBody+1))
-	if err != nil || len(body) > maxHookBody {
-		s.hookOutcome(hook, "invalid")
-		writeError(w, http.StatusBadRequest, "unreadable or oversized body")
+	body, ok := s.readHookBody(w, r, hook)
+	if !ok {
 		return
 	}
 	if !signature.Valid([]byte(s.opts.GitHubSecret.Reveal()), body, r.Header.Get("X-Hub-Signature-256")) {
@@ -60,9 +61,40 @@ func (s *Server) githubHook(w http.ResponseWriter, r *http.Request, _ Token) {
 		writeJSON(w, http.StatusOK, map[string]any{"triggered": false, "reason": "push to " + push.Ref + ", not refs/heads/" + s.opts.Branch})
 		return
 	}
+	if id := r.Header.Get("X-GitHub-Delivery"); id != "" && !s.githubDeliveries.add(id) {
+		s.hookOutcome(hook, "replayed")
+		writeJSON(w, http.StatusOK, map[string]any{"triggered": false, "reason": "delivery seen before"})
+		return
+	}
 	s.hookOutcome(hook, "accepted")
 	s.loop.Wake(r.Context(), hook)
 	writeJSON(w, http.StatusAccepted, map[string]any{"triggered": true})
+}
+
+// readHookBody reads a webhook's body, at most Options.MaxHookBody bytes: a
+// larger one is refused with 413 as soon as the bound is passed (or from
+// its Content-Length alone), so a flood of large bodies costs no more
+// memory than the bound times the requests allowed at once.
+func (s *Server) readHookBody(w http.ResponseWriter, r *http.Request, hook string) ([]byte, bool) {
+	tooLarge := func() ([]byte, bool) {
+		s.hookOutcome(hook, "too_large")
+		writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(s.opts.MaxHookBody, 10)+" bytes")
+		return nil, false
+	}
+	if r.ContentLength > s.opts.MaxHookBody {
+		return tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxHookBody))
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		return tooLarge()
+	case err != nil:
+		s.hookOutcome(hook, "invalid")
+		writeError(w, http.StatusBadRequest, "unreadable body")
+		return nil, false
+	}
+	return body, true
 }
 
 // genericHook wakes the loop for a fetch, for any CI or chat tool: the
@@ -86,7 +118,9 @@ func (s *Server) genericHook(w http.ResponseWriter, r *http.Request, _ Token) {
 		writeError(w, http.StatusUnauthorized, "bad or missing webhook token")
 		return
 	}
-	io.Copy(io.Discard, io.LimitReader(r.Body, maxHookBody))
+	if _, ok := s.readHookBody(w, r, hook); !ok {
+		return
+	}
 	s.hookOutcome(hook, "accepted")
 	s.loop.Wake(r.Context(), hook)
 	writeJSON(w, http.StatusAccepted, map[string]any{"triggered": true})
@@ -96,4 +130,36 @@ func (s *Server) hookOutcome(hook, outcome string) {
 	if s.metrics != nil {
 		s.metrics.WebhookRequests.WithLabelValues(hook, outcome).Inc()
 	}
+}
+
+// seenSet remembers the last n ids added, in bounded memory.
+type seenSet struct {
+	mu   sync.Mutex
+	ids  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newSeenSet(n int) *seenSet {
+	return &seenSet{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// add records id and reports whether it is new. The oldest id is forgotten
+// when the set is full.
+func (s *seenSet) add(id string) bool {
+	if len(id) > 128 {
+		id = id[:128] // GitHub's ids are UUIDs; anything longer is cut, not kept
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	if old := s.ring[s.next]; old != "" {
+		delete(s.ids, old)
+	}
+	s.ring[s.next] = id
+	s.ids[id] = struct{}{}
+	s.next = (s.next + 1) % len(s.ring)
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/metrics"
 	"github.com/landlord/landlord/serve/notify"
@@ -195,7 +196,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	}
 	wg.Go(func() { l.keepLease(bg) })
 
-	l.log.Info("serve started", "repo", l.cfg.Source.Repo, "poll_interval", l.cfg.PollInterval.String(),
+	l.log.Info("serve started", "repo", redact.URL(l.cfg.Source.Repo), "poll_interval", l.cfg.PollInterval.String(),
 		"schedule", l.cfg.Schedule, "drift_schedule", l.cfg.DriftSchedule, "leader", l.isLeader())
 	l.metrics.Triggers.WithLabelValues("start").Inc()
 	// At start, the leader reconciles every tenant: what happened while no

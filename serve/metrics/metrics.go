@@ -69,7 +69,7 @@ func New(src Sources) *Set {
 	s.GitFetches = f.counterVec("landlord_git_fetches_total", "Fetches of the desired-state repository, by result.", "result")
 	s.GitFetchErrors = f.counter("landlord_git_fetch_errors_total", "Failed fetches of the desired-state repository.")
 	s.Triggers = f.counterVec("landlord_triggers_total", "What woke the loop, by source: poll, schedule, github, generic, api, retry, leader, start.", "source")
-	s.WebhookRequests = f.counterVec("landlord_webhook_requests_total", "Webhook calls, by hook and outcome (accepted, ignored, unauthorized, invalid).", "hook", "outcome")
+	s.WebhookRequests = f.counterVec("landlord_webhook_requests_total", "Webhook calls, by hook and outcome (accepted, ignored, unauthorized, invalid, too_large, replayed, disabled).", "hook", "outcome")
 	s.Notifications = f.counterVec("landlord_notifications_total", "Notification delivery attempts, by event and status (delivered, failed, abandoned, dropped).", "event", "status")
 	s.HTTPDuration = f.histogram("landlord_http_request_duration_seconds", "Duration of HTTP requests, by route and status code.",
 		prometheus.DefBuckets, "route", "code")

@@ -1,0 +1,192 @@
+package desired
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits on what a repository may hold. The repository is not trusted: a
+// pull request may hold anything, and none of it may exhaust memory or
+// crash landlord. Each limit passed is a ManifestError at the file (and
+// line) where it was passed.
+const (
+	// MaxManifestSize bounds landlord.yaml and every template, module and
+	// tenant manifest.
+	MaxManifestSize = 256 << 10
+	// MaxLayerFileSize bounds one layer (.hcl) file; schema refuses larger
+	// ones too, and nests them at most schema.MaxNesting deep.
+	MaxLayerFileSize = 512 << 10
+	// MaxYAMLDepth bounds the nesting of a manifest's mappings and lists.
+	MaxYAMLDepth = 16
+	// MaxYAMLNodes bounds the nodes of a manifest with every alias
+	// expanded, so that a few lines of anchors cannot stand for millions
+	// of values.
+	MaxYAMLNodes = 20_000
+	// MaxValueLength bounds any one value of a manifest, in bytes.
+	MaxValueLength = 4096
+	// MaxNameLength bounds a tenant's display name, in characters.
+	MaxNameLength = 200
+	// MaxDomainLength is the longest DNS name.
+	MaxDomainLength = 253
+	// MaxRepositorySize bounds the manifests and layer files of one
+	// revision together, as Load keeps them all in memory.
+	MaxRepositorySize = 64 << 20
+)
+
+// ErrOutsideRepository is the error of a file that is a symlink to a place
+// outside the repository's directory.
+var ErrOutsideRepository = errors.New("a symlink to a file outside the repository: landlord reads the repository's own files only")
+
+// ErrRepositoryTooLarge is the error of a file read after the repository's
+// files reached MaxRepositorySize.
+var ErrRepositoryTooLarge = fmt.Errorf("the repository's manifests and layer files hold more than %d bytes together: landlord reads no more of them", MaxRepositorySize)
+
+// readFile reads file from fsys, at most limit bytes, and counts them
+// against MaxRepositorySize. A larger file, one past the repository's
+// bound, or a symlink out of the repository, is a ManifestError; any other
+// failure to read is an error.
+func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *ManifestError, error) {
+	f, err := fsys.Open(file)
+	if err != nil {
+		for _, known := range []error{ErrOutsideRepository, ErrRepositoryTooLarge} {
+			if errors.Is(err, known) {
+				return nil, &ManifestError{File: file, Msg: known.Error()}, nil
+			}
+		}
+		// A symlink loop, a directory named like a file, a file landlord
+		// may not read: a problem of that file, not of the whole load.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &ManifestError{File: file, Msg: "cannot be read: " + pe.Err.Error()}, nil
+		}
+		return nil, nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &ManifestError{File: file, Line: 1, Column: 1,
+			Msg: fmt.Sprintf("the file is larger than %d bytes, the most landlord reads of it", limit)}, nil
+	}
+	if r.read += int64(len(data)); r.read > MaxRepositorySize {
+		return nil, &ManifestError{File: file, Msg: ErrRepositoryTooLarge.Error()}, nil
+	}
+	return data, nil, nil
+}
+
+// danglingLink is the error of a file that a directory lists but that
+// cannot be opened: a symlink to nothing.
+func danglingLink(file string) *ManifestError {
+	return &ManifestError{File: file, Msg: "listed but cannot be opened: a symlink to a file that does not exist"}
+}
+
+// rootFS reads a directory confined to it, as os.Root does: a symlink may
+// point anywhere inside the directory, never out of it. Each call opens the
+// root afresh, so the FS holds no file descriptor between calls.
+type rootFS string
+
+// Open opens name inside the directory; a symlink that leaves it is an
+// error wrapping ErrOutsideRepository.
+func (dir rootFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	f, err := os.OpenInRoot(string(dir), name)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) && dir.escapes(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
+	}
+	// os.Root's errors name the path inside the root; keep them so.
+	return nil, err
+}
+
+// escapes reports whether name resolves to a place outside the directory.
+func (dir rootFS) escapes(name string) bool {
+	root, err := filepath.EvalSymlinks(string(dir))
+	if err != nil {
+		return false
+	}
+	target, err := filepath.EvalSymlinks(filepath.Join(string(dir), filepath.FromSlash(name)))
+	if err != nil {
+		// A dangling link: where it points decides.
+		target, err = filepath.Abs(filepath.Join(string(dir), filepath.FromSlash(name)))
+		if err != nil {
+			return true
+		}
+		if link, lerr := os.Readlink(target); lerr == nil {
+			if !filepath.IsAbs(link) {
+				link = filepath.Join(filepath.Dir(target), link)
+			}
+			target = link
+		}
+	}
+	rel, err := filepath.Rel(root, target)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
+}
+
+// checkShape reports a manifest whose node tree nests deeper than
+// MaxYAMLDepth, expands its aliases into more than MaxYAMLNodes nodes, or
+// holds a value longer than MaxValueLength.
+func checkShape(file string, root *yaml.Node) *ManifestError {
+	sizes := map[*yaml.Node]int{}
+	var walk func(n *yaml.Node, depth int) (int, *ManifestError)
+	walk = func(n *yaml.Node, depth int) (int, *ManifestError) {
+		if depth > MaxYAMLDepth {
+			return 0, &ManifestError{File: file, Line: n.Line, Column: n.Column,
+				Msg: fmt.Sprintf("nested more than %d levels deep: a manifest does not need this", MaxYAMLDepth)}
+		}
+		if s, ok := sizes[n]; ok {
+			return s, nil
+		}
+		if len(n.Value) > MaxValueLength {
+			return 0, &ManifestError{File: file, Line: n.Line, Column: n.Column,
+				Msg: fmt.Sprintf("a value of %d bytes: at most %d", len(n.Value), MaxValueLength)}
+		}
+		size := 1
+		children := n.Content
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			children = []*yaml.Node{n.Alias}
+		}
+		for _, c := range children {
+			s, err := walk(c, depth+1)
+			if err != nil {
+				return 0, err
+			}
+			if size += s; size > MaxYAMLNodes {
+				return 0, &ManifestError{File: file, Line: n.Line, Column: n.Column,
+					Msg: fmt.Sprintf("more than %d values once its aliases are expanded", MaxYAMLNodes)}
+			}
+		}
+		sizes[n] = size
+		return size, nil
+	}
+	_, err := walk(root, 0)
+	return err
+}
+
+// checkText reports a display text that is too long or holds control
+// characters.
+func checkText(s string, max int) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "not valid UTF-8"
+	case utf8.RuneCountInString(s) > max:
+		return fmt.Sprintf("%d characters: at most %d", utf8.RuneCountInString(s), max)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "holds a control character"
+	}
+	return ""
+}
