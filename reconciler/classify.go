@@ -33,8 +33,10 @@ func classify(err error) Class {
 		source   schema.SourceErrors
 	)
 	switch {
-	case errors.As(err, &manifest), errors.As(err, &source):
+	case errors.As(err, &manifest), errors.As(err, &source), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
+	case errors.Is(err, schema.ErrStalled):
+		return Transient
 	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return Transient
 	case errors.Is(err, gomysql.ErrInvalidConn), errors.As(err, &netErr):

@@ -170,6 +170,7 @@ func (r *Reconciler) Drift(ctx context.Context, repo *desired.Repo, opts DriftOp
 		return nil, err
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, opts: Options{LockWait: opts.LockWait}, desired: map[string]*desiredEntry{}}
+	defer ru.forgetDesired()
 	res := &DriftResult{Revision: repo.Revision}
 	res.Tenants = each(ctx, repo, opts.Concurrency, tenants, ru.checkDrift, func(t *desired.Tenant) TenantDrift {
 		return TenantDrift{Slug: t.Slug, Server: t.Server, Database: t.Database, Status: DriftError, Error: "not checked: interrupted"}
@@ -350,6 +351,7 @@ func (r *Reconciler) ExportDrift(ctx context.Context, repo *desired.Repo, slug s
 		lockWait = 30 * time.Second
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, opts: Options{LockWait: lockWait}, desired: map[string]*desiredEntry{}}
+	defer ru.forgetDesired()
 	sc, err := ru.scanDrift(ctx, t, true)
 	if err != nil {
 		return nil, err

@@ -128,6 +128,7 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 	ru.desired, ru.records = map[string]*desiredEntry{}, map[string]state.Tenant{}
 	ru.offline = map[schema.Engine]*offlineEntry{}
 	defer ru.closeOffline()
+	defer ru.forgetDesired()
 	res := &Result{Revision: ru.revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {

@@ -44,8 +44,9 @@ func URL(rawURL string) string {
 	return user + ":" + Mask + rawURL[at:]
 }
 
-// dsnPassword matches "user:password@" at the start of a DSN or after "//".
-var dsnPassword = regexp.MustCompile(`((?:^|//)[^:/@\s]*):[^@\s]*@`)
+// dsnPassword matches "user:password@" at the start of a DSN, after "//"
+// or after a space (a DSN quoted in a message).
+var dsnPassword = regexp.MustCompile(`((?:^|//|\s)[^:/@\s]*):[^@\s]*@`)
 
 // Text masks every URL or DSN password found in s, for error messages that
 // may quote a connection string.
@@ -67,3 +68,22 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(Mask), nil }
 
 // Reveal returns the secret itself, for the one place that needs it.
 func (s Secret) Reveal() string { return string(s) }
+
+// Error returns err with every password in its message masked, keeping the
+// error itself as the cause (Unwrap), so that errors.Is and errors.As still
+// see what happened: a redacted error is classified as the original. Nil
+// stays nil.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redacted{msg: Text(err.Error()), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }

@@ -2,6 +2,8 @@ package redact
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -35,5 +37,24 @@ func TestSecret(t *testing.T) {
 	}
 	if strings.Contains(string(b), "tok-123") || s.String() != Mask || s.Reveal() != "tok-123" {
 		t.Fatalf("secret leaked or lost: %s %s", b, s)
+	}
+}
+
+type causeError struct{ n int }
+
+func (e *causeError) Error() string { return "connect app:hunter2@tcp(db:3306)/: denied" }
+
+func TestErrorKeepsCause(t *testing.T) {
+	cause := &causeError{n: 1045}
+	err := Error(fmt.Errorf("open: %w", cause))
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Error() = %q, holds the password", err)
+	}
+	var got *causeError
+	if !errors.As(err, &got) || got.n != 1045 {
+		t.Errorf("errors.As lost the cause of %q", err)
+	}
+	if Error(nil) != nil {
+		t.Error("Error(nil) != nil")
 	}
 }
