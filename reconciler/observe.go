@@ -30,6 +30,7 @@ type observation struct {
 func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult) (*observation, error) {
 	srv, err := ru.server(ctx, ru.repo, t.Server)
 	if err != nil {
+		tr.Unreachable = classify(err) == Transient
 		return nil, err
 	}
 	d, err := ru.desiredFor(srv.Engine(), t)

@@ -48,7 +48,16 @@ type Options struct {
 	Against string
 	// Snapshots is read by plans AgainstState.
 	Snapshots SnapshotSource
+	// AbortAfter bounds an apply in flight once ctx ends: its statement
+	// is cancelled (and killed on the server) this long after, recorded
+	// as failed, and the tenant fails. Zero: an apply in flight runs to
+	// its end (serve, which has its grace period).
+	AbortAfter time.Duration
 }
+
+// ErrAborted is why an apply in flight stopped: the reconcile was
+// interrupted and Options.AbortAfter ended.
+var ErrAborted = errors.New("aborted: the reconcile was interrupted")
 
 // What a plan starts from.
 const (
@@ -421,16 +430,44 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		ru.recordBlocked(ctx, t, obs, dec, tr)
 		return nil
 	case tr.Action != ActionNoop:
-		// The apply runs to its end even when the reconcile is interrupted:
-		// a half-applied plan is worse than a late exit. So does what
-		// follows it.
-		ctx = context.WithoutCancel(ctx)
-		if err := ru.act(ctx, t, obs.target, dec.plan, tr); err != nil {
+		// The apply runs to its end even when the reconcile is interrupted
+		// (a half-applied plan is worse than a late exit), unless
+		// AbortAfter bounds it. So does what follows it.
+		actx, stop := ru.applyContext(ctx)
+		defer stop()
+		if err := ru.act(actx, t, obs.target, dec.plan, tr); err != nil {
 			return err
 		}
+		ctx = context.WithoutCancel(ctx)
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
 	}
 	return ru.recordApplied(ctx, t, obs, dec, tr)
+}
+
+// applyContext is the context of an apply: not cancelled with ctx, but
+// AbortAfter after ctx ends when that is set. Call stop after the apply.
+func (ru *run) applyContext(ctx context.Context) (actx context.Context, stop func()) {
+	actx = context.WithoutCancel(ctx)
+	if ru.opts.AbortAfter <= 0 {
+		return actx, func() {}
+	}
+	actx, cancel := context.WithCancelCause(actx)
+	var timer *time.Timer
+	var mu sync.Mutex
+	unwatch := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(ru.opts.AbortAfter, func() { cancel(ErrAborted) })
+	})
+	return actx, func() {
+		unwatch()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
 }

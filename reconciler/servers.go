@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/schema"
 )
 
@@ -172,4 +174,42 @@ func serverOptions(def *desired.Server) schema.ServerOptions {
 		StatementTimeout: def.Timeouts.Statement,
 		StallTimeout:     def.Timeouts.Stall,
 	}
+}
+
+// ServerHealth is whether a server of the repository answers.
+type ServerHealth struct {
+	Name string `json:"name"`
+	Up   bool   `json:"up"`
+	// Error is why it is down (no secret in it).
+	Error string `json:"error,omitempty"`
+	// CheckedAt is when it was checked.
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// Probe checks every server of repo: connected (dialled again after its
+// backoff when it was down) and answering within its stall timeout.
+func (r *Reconciler) Probe(ctx context.Context, repo *desired.Repo) []ServerHealth {
+	names := make([]string, 0, len(repo.Config.Servers))
+	for name := range repo.Config.Servers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]ServerHealth, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			h := ServerHealth{Name: name, Up: true}
+			srv, err := r.server(ctx, repo, name)
+			if err == nil {
+				err = srv.Ping(ctx)
+			}
+			if err != nil {
+				h.Up, h.Error = false, redact.Text(err.Error())
+			}
+			h.CheckedAt = time.Now()
+			out[i] = h
+		})
+	}
+	wg.Wait()
+	return out
 }

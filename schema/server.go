@@ -853,3 +853,21 @@ func (s *Server) Exists(ctx context.Context, database string) (bool, error) {
 	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&n)
 	return n > 0, err
 }
+
+// Ping checks that the server answers: a round trip within the stall
+// timeout on MySQL and MariaDB, the directory on SQLite (a missing one is
+// created by the first tenant).
+func (s *Server) Ping(ctx context.Context) error {
+	if s.engine == SQLite {
+		if _, err := os.Stat(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.StallTimeout)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return redact.Error(s.stallCause(ctx, err))
+	}
+	return nil
+}

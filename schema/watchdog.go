@@ -45,7 +45,7 @@ func (c handshakeConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	defer cancel()
 	conn, err := c.Connector.Connect(hctx)
 	if err != nil && hctx.Err() != nil && ctx.Err() == nil {
-		return nil, fmt.Errorf("connect: no handshake within %s: %w", c.timeout, ErrStalled)
+		return nil, fmt.Errorf("no handshake within %s: %w", c.timeout, ErrStalled)
 	}
 	return conn, err
 }

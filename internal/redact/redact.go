@@ -45,8 +45,9 @@ func URL(rawURL string) string {
 }
 
 // dsnPassword matches "user:password@" at the start of a DSN, after "//"
-// or after a space (a DSN quoted in a message).
-var dsnPassword = regexp.MustCompile(`((?:^|//|\s)[^:/@\s]*):[^@\s]*@`)
+// or after a space (a DSN quoted in a message); the password does not
+// start with '/', so that "mysql://user:pass@" is masked after its "//".
+var dsnPassword = regexp.MustCompile(`((?:^|//|\s)[^:/@\s]*):(?:[^/@\s][^@\s]*)?@`)
 
 // Text masks every URL or DSN password found in s, for error messages that
 // may quote a connection string.

@@ -58,3 +58,15 @@ func TestErrorKeepsCause(t *testing.T) {
 		t.Error("Error(nil) != nil")
 	}
 }
+
+func TestTextInMessage(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"connect mysql://app:s3cret@db:3306/: refused", "connect mysql://app:xxxxx@db:3306/: refused"},
+		{"dsn app:s3cret@tcp(db:3306)/x failed", "dsn app:xxxxx@tcp(db:3306)/x failed"},
+		{"at 12:30 on host", "at 12:30 on host"},
+	} {
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

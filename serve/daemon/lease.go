@@ -33,16 +33,24 @@ func (l *Loop) keepLease(ctx context.Context) {
 // With SQLite the process holds the file's claim, so it is the only serve
 // and leads whatever the lease rows say (a dead predecessor's lease may not
 // have expired yet).
+//
+// Each renewal has a third of the lease's lifetime: renewed every third,
+// a leader that cannot renew steps down within two thirds of its lifetime,
+// before the lease can lapse and another replica take it.
 func (l *Loop) renew(ctx context.Context) {
 	ttl := l.cfg.LeaseTTL
-	if _, _, err := l.store.AcquireLease(ctx, replicaLease(l.cfg.Replica), l.cfg.Replica, ttl); err != nil && ctx.Err() == nil {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, ttl/3)
+	defer cancel()
+	if _, _, err := l.store.AcquireLease(ctx, replicaLease(l.cfg.Replica), l.cfg.Replica, ttl); err != nil && parent.Err() == nil {
 		l.log.Warn("renew heartbeat", "err", err)
 	}
 	lease, held, err := l.store.AcquireLease(ctx, leaderLease, l.cfg.Replica, ttl)
 	if err != nil {
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			return
 		}
+		held = false
 		l.log.Warn("renew leader lease", "err", err)
 	}
 	if l.store.Dialect() == state.SQLite {
