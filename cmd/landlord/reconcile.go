@@ -20,10 +20,11 @@ import (
 
 // repoFlags locate the desired-state repository.
 type repoFlags struct {
-	repo     string
-	ref      string
-	cacheDir string
-	servers  []string
+	repo       string
+	ref        string
+	cacheDir   string
+	servers    []string
+	gitTimeout time.Duration
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.ref, "ref", os.Getenv("LANDLORD_REF"), "branch, tag or commit to read (env LANDLORD_REF; default: the files on disk, or the remote's default branch)")
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", os.Getenv("LANDLORD_CACHE_DIR"), "where remote repositories are cloned (env LANDLORD_CACHE_DIR; default: the user cache directory)")
 	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
+	cmd.Flags().DurationVar(&f.gitTimeout, "git-timeout", desired.DefaultGitTimeout, "bound of each clone, fetch and listing of a remote repository")
 }
 
 // load checks out and loads the repository at --ref.
@@ -46,7 +48,7 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 		return nil, err
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
-		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
+		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir, Timeout: f.gitTimeout,
 		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {

@@ -156,7 +156,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity})
 	notifier := notify.New(notify.Options{Webhooks: webhooks, Backoff: f.notifyBackoff, Replica: f.replica}, store, m, log)
 	loop, err := daemon.New(daemon.Config{
-		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth},
+		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth, Timeout: f.gitTimeout},
 		Servers:      overrides,
 		PollInterval: f.pollInterval, Schedule: f.schedule, DriftSchedule: f.driftSchedule,
 		Backoff: f.retryBackoff, Jitter: f.retryJitter, Concurrency: f.concurrency, LockWait: f.lockTimeout,
