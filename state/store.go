@@ -180,6 +180,9 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Timeout = 10 * time.Second
+	// Statements of the landlord database are short: a dead connection
+	// fails within minutes, not never.
+	cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Minute, time.Minute
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
 	if tls := u.Query().Get("tls"); tls != "" {
 		cfg.TLSConfig = tls

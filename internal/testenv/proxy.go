@@ -164,6 +164,8 @@ func (p *Proxy) pipe(src, dst net.Conn, up bool) {
 						stall, p.stallAfter = true, 0
 					}
 				}
+			}
+			if up {
 				p.sent += int64(len(chunk))
 			}
 			latency := p.latency
@@ -207,4 +209,12 @@ func (p *Proxy) wait() bool {
 		}
 		<-wake
 	}
+}
+
+// Sent is how many bytes went from clients to the server since the proxy
+// started or the last CutAfter or StallAfter.
+func (p *Proxy) Sent() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent
 }
