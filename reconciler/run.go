@@ -141,6 +141,8 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 	res := &Result{Revision: ru.revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {
+		stop := r.beat(ctx)
+		defer stop()
 		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, ru.revision); err != nil {
 			return nil, err
 		}
@@ -469,5 +471,73 @@ func (ru *run) applyContext(ctx context.Context) (actx context.Context, stop fun
 		}
 		mu.Unlock()
 		cancel(nil)
+	}
+}
+
+// ledger is what a landlord database offers beyond Store to keep the
+// record of runs true: a heartbeat of this process while it records runs,
+// and closing the runs of processes that are gone (*state.Store).
+type ledger interface {
+	Heartbeat(ctx context.Context) error
+	EndHeartbeat(ctx context.Context) error
+	CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64, error)
+}
+
+// beat closes the runs that dead processes left running, then keeps this
+// process's heartbeat while its run goes on; stop ends it.
+func (r *Reconciler) beat(ctx context.Context) (stop func()) {
+	lg, ok := r.store.(ledger)
+	if !ok {
+		return func() {}
+	}
+	wctx := context.WithoutCancel(ctx)
+	beatOnce := func() {
+		bctx, cancel := context.WithTimeout(wctx, state.OwnerTTL/3)
+		defer cancel()
+		if err := lg.Heartbeat(bctx); err != nil {
+			r.log.Warn("heartbeat", "err", err)
+		}
+	}
+	beatOnce()
+	closed, err := lg.CloseAbandonedRuns(ctx)
+	if err != nil {
+		r.log.Warn("close abandoned runs", "err", err)
+	}
+	for _, id := range closed {
+		r.log.Warn("run of a process that is gone closed as abandoned", "run_id", id)
+	}
+	r.beatMu.Lock()
+	r.beating++
+	first := r.beating == 1
+	if first {
+		var bctx context.Context
+		bctx, r.beatStop = context.WithCancel(wctx)
+		r.beatDone = make(chan struct{})
+		done := r.beatDone
+		go func() {
+			defer close(done)
+			tick := time.NewTicker(state.OwnerTTL / 3)
+			defer tick.Stop()
+			for {
+				select {
+				case <-bctx.Done():
+					return
+				case <-tick.C:
+					beatOnce()
+				}
+			}
+		}()
+	}
+	r.beatMu.Unlock()
+	return func() {
+		r.beatMu.Lock()
+		defer r.beatMu.Unlock()
+		if r.beating--; r.beating == 0 {
+			r.beatStop()
+			<-r.beatDone
+			ectx, cancel := context.WithTimeout(wctx, 5*time.Second)
+			defer cancel()
+			lg.EndHeartbeat(ectx)
+		}
 	}
 }

@@ -24,6 +24,12 @@ type Reconciler struct {
 	mu        sync.Mutex
 	servers   map[string]*serverConn
 	overrides map[string]string
+
+	// The heartbeat of this process while runs are recorded (beat).
+	beatMu   sync.Mutex
+	beating  int
+	beatStop context.CancelFunc
+	beatDone chan struct{}
 }
 
 // serverConn is one server's connection: open, or the last failure to

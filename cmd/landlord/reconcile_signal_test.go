@@ -99,6 +99,67 @@ func TestReconcileSIGTERMAbortsStatement(t *testing.T) {
 	}
 }
 
+// kill -9 of reconcile during an ALTER: the next reconcile closes the run
+// as abandoned (its statement unknown), re-plans from the live schema and
+// finishes; no run is left running.
+func TestReconcileKilledRunClosedByNext(t *testing.T) {
+	c := newCLI(t)
+	c.must(0, "reconcile")
+	testenv.Replace(t, c.repo, "layers/modules/election/election.hcl", `  column "nominated_on" {`, `  column "manifesto_url" {
+    type = varchar(255)
+    null = true
+  }
+  column "nominated_on" {`)
+	ctx := context.Background()
+	holder, err := c.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	holder.ExecContext(ctx, "BEGIN")
+	if _, err := holder.ExecContext(ctx, "SELECT COUNT(*) FROM `"+c.database("cpn-uml")+"`.candidates"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], append([]string{"reconcile", "--tenant", "cpn-uml"}, c.repoArgs()...)...)
+	cmd.Env = append(os.Environ(), "LANDLORD_TEST_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitAlter(t, c.db, c.database("cpn-uml"), true)
+	cmd.Process.Kill()
+	cmd.Wait()
+	holder.ExecContext(ctx, "ROLLBACK") // the ALTER, still on the server, now runs
+
+	c.must(0, "reconcile")
+	st, err := state.Open(ctx, c.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := runs[1]
+	if killed.Outcome != state.RunFailed || !strings.Contains(killed.Error, "abandoned") {
+		t.Errorf("the killed run: %+v, want failed as abandoned", killed)
+	}
+	sts, _ := st.Statements(ctx, killed.ID, "cpn-uml")
+	if len(sts) != 1 || sts[0].Status != state.StatementUnknown {
+		t.Errorf("statements of the killed run: %+v, want one unknown", sts)
+	}
+	for _, r := range runs {
+		if r.Outcome == state.RunRunning {
+			t.Errorf("run %d left running", r.ID)
+		}
+	}
+	var n int
+	c.db.QueryRow("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'candidates' AND COLUMN_NAME = 'manifesto_url'", c.database("cpn-uml")).Scan(&n)
+	if n != 1 {
+		t.Error("the column is not there after the rerun")
+	}
+}
+
 // waitAlter waits until an ALTER TABLE of database runs on the server
 // (running) or no longer does.
 func waitAlter(t *testing.T, db *sql.DB, database string, running bool) {

@@ -89,31 +89,15 @@ func (l *Loop) renew(ctx context.Context) {
 	}
 }
 
-// closeOrphans closes the runs that a replica which stopped heartbeating
-// left running: it crashed or was killed during them.
+// closeOrphans closes the runs that a process which stopped heartbeating
+// left running (a replica or a CLI run that crashed or was killed).
 func (l *Loop) closeOrphans(ctx context.Context) {
-	running, err := l.store.RunningRuns(ctx)
-	if err != nil || len(running) == 0 {
-		return
-	}
-	live, err := l.store.Leases(ctx, replicaLease(""))
+	closed, err := l.store.CloseAbandonedRuns(ctx, l.cfg.Replica)
 	if err != nil {
-		return
+		l.log.Error("close abandoned runs", "err", err)
 	}
-	alive := map[string]bool{l.cfg.Replica: true}
-	for _, le := range live {
-		alive[le.Owner] = true
-	}
-	for _, r := range running {
-		if alive[r.Replica] {
-			continue
-		}
-		reason := "abandoned: replica " + r.Replica + " stopped during the run; the next reconcile re-plans from the live schema"
-		if err := l.store.AbandonRun(ctx, r.ID, reason); err != nil {
-			l.log.Error("close abandoned run", "run_id", r.ID, "err", err)
-			continue
-		}
-		l.log.Warn("run of a stopped replica closed as failed", "run_id", r.ID, "run_replica", r.Replica)
+	for _, id := range closed {
+		l.log.Warn("run of a stopped process closed as abandoned", "run_id", id)
 	}
 }
 
