@@ -358,7 +358,7 @@ func (s *Server) target(ctx context.Context, database string, lock bool, wait ti
 				// The lock goes with the connection: close it even when the
 				// context of the run is gone, and never wait long on a
 				// connection that may be dead.
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.StallTimeout)
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.killTimeout())
 				defer cancel()
 				_, err := conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", name)
 				w.close()
@@ -691,7 +691,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		cleanup = func() {
 			// A scratch database left behind (the connection died) is
 			// collected later by its name: CollectScratch.
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.StallTimeout)
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.killTimeout())
 			defer cancel()
 			w.ExecContext(dctx, "DROP DATABASE IF EXISTS `"+name+"`")
 		}

@@ -208,12 +208,16 @@ func (w *watchedConn) probe(timeout time.Duration) (command string, seconds int6
 	return command, seconds, err
 }
 
+// killTimeout bounds a KILL sent over the watchdog's pool: a caller that
+// gave up waits no longer than this for it.
+func (s *Server) killTimeout() time.Duration { return min(s.opts.StallTimeout, 3*time.Second) }
+
 // kill stops the connection's statement on the server.
 func (w *watchedConn) kill() {
 	if w.id == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.srv.opts.StallTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.srv.killTimeout())
 	defer cancel()
 	w.srv.watchDB.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", w.id))
 }
@@ -223,7 +227,7 @@ func (s *Server) killConn(id int64) {
 	if id == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StallTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.killTimeout())
 	defer cancel()
 	s.watchDB.ExecContext(ctx, fmt.Sprintf("KILL %d", id))
 }

@@ -179,3 +179,59 @@ func waitAlter(t *testing.T, db *sql.DB, database string, running bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// SIGTERM during an ALTER while the tenant server stalls (a proxy that
+// stops forwarding): landlord exits non-zero within 10 s, with the default
+// --abort-after.
+func TestReconcileSIGTERMWhileStalled(t *testing.T) {
+	c := newCLI(t)
+	addr := strings.TrimSuffix(c.server[strings.LastIndex(c.server, "@")+1:], "/")
+	p := testenv.NewProxy(t, addr)
+	c.server = strings.Replace(c.server, addr, p.Addr(), 1)
+	c.must(0, "reconcile")
+	testenv.Replace(t, c.repo, "layers/modules/election/election.hcl", `  column "nominated_on" {`, `  column "manifesto_url" {
+    type = varchar(255)
+    null = true
+  }
+  column "nominated_on" {`)
+	// The ALTER waits for a metadata lock; then the server stalls.
+	ctx := context.Background()
+	holder, err := c.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	holder.ExecContext(ctx, "BEGIN")
+	if _, err := holder.ExecContext(ctx, "SELECT COUNT(*) FROM `"+c.database("cpn-uml")+"`.candidates"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "ROLLBACK")
+	cmd := exec.Command(os.Args[0], append([]string{"reconcile", "--tenant", "cpn-uml"}, c.repoArgs()...)...)
+	cmd.Env = append(os.Environ(), "LANDLORD_TEST_MAIN=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	waitAlter(t, c.db, c.database("cpn-uml"), true)
+	p.Stall()
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Errorf("exit %v after SIGTERM, want non-zero\n%s", err, out.String())
+		}
+		t.Logf("exit %v %s after SIGTERM with the server stalled", err, time.Since(start).Round(time.Millisecond))
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("exited %s after SIGTERM, want within 10 s", took)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("no exit 30 s after SIGTERM with the server stalled\n%s", out.String())
+	}
+	p.Resume()
+}
