@@ -298,11 +298,28 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 	if sc.diffs, err = target.Compare(ctx, base.Without(ignore), sc.live); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	if undeclared {
-		vs, err := target.Compare(ctx, schema.LiveFrom(srv.Engine(), d), sc.live)
-		if err != nil {
-			return nil, fmt.Errorf("drift: %w", err)
+	if len(sc.diffs) == 0 && !undeclared {
+		return sc, nil
+	}
+	vs, err := target.Compare(ctx, schema.LiveFrom(srv.Engine(), d), sc.live)
+	if err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	// An object that differs from the baseline but is as git wants it
+	// was changed by git: a run that applied it and died before recording
+	// it (its next reconcile records it). It is not drift.
+	differs := map[schema.Object]bool{}
+	for _, df := range vs {
+		differs[df.Object] = true
+	}
+	kept := sc.diffs[:0]
+	for _, df := range sc.diffs {
+		if differs[df.Object] {
+			kept = append(kept, df)
 		}
+	}
+	sc.diffs = kept
+	if undeclared {
 		sc.undeclared = map[schema.Object]bool{}
 		for _, df := range vs {
 			if df.Change == schema.Added {

@@ -135,3 +135,32 @@ func TestStalledServerOthersGoOn(t *testing.T) {
 	}
 	t.Logf("reconcile with one stalled server (stallTimeout 1s, connectTimeout 2s) took %s; cpn-uml: %s", took.Round(time.Millisecond), got["cpn-uml"].Error)
 }
+
+// A change of git that a run applied and did not record (it was killed
+// after the statement) is not drift; a change by hand beside it is.
+func TestUnrecordedGitChangeIsNotDrift(t *testing.T) {
+	ctx := context.Background()
+	f := newMariaFixture(t)
+	f.reconcile(Options{})
+	addElectionColumn(t, f.repo)
+	db := f.database("cpn-uml")
+	for _, q := range []string{
+		"ALTER TABLE `" + db + "`.candidates ADD COLUMN manifesto_url varchar(255) NULL", // git's change, as the dead run applied it
+		"ALTER TABLE `" + db + "`.candidates ADD COLUMN nickname varchar(40) NULL",       // by hand
+	} {
+		if _, err := f.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := f.rec.Drift(ctx, f.load(), DriftOptions{Tenants: []string{"cpn-uml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range res.Tenants[0].Drift {
+		got = append(got, d.Table+"."+d.Name)
+	}
+	if len(got) != 1 || got[0] != "candidates.nickname" {
+		t.Errorf("drift %v, want only candidates.nickname", got)
+	}
+}
