@@ -164,3 +164,39 @@ func TestUnrecordedGitChangeIsNotDrift(t *testing.T) {
 		t.Errorf("drift %v, want only candidates.nickname", got)
 	}
 }
+
+// The server killed during a reconcile and started again: the same
+// Reconciler (serve's) converges on the next run, nothing applied twice.
+func TestServerKilledDuringReconcile(t *testing.T) {
+	m := testenv.StartMariaDB(t)
+	f := &fixture{t: t, server: m.URL()}
+	f.repo = testenv.CopyExample(t, "")
+	f.open(filepath.Join(t.TempDir(), "landlord.db"))
+	done := make(chan *Result, 1)
+	go func() {
+		res, err := f.rec.Reconcile(context.Background(), f.load(), Options{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	time.Sleep(700 * time.Millisecond)
+	m.Kill()
+	first := <-done
+	m.Start()
+	up := time.Now()
+	for {
+		res := f.reconcile(Options{})
+		if !res.Failed() {
+			t.Logf("converged %s after the restart; the killed run: %+v", time.Since(up).Round(time.Millisecond), first.Counts)
+			break
+		}
+		if time.Since(up) > 30*time.Second {
+			t.Fatalf("still failing 30s after the restart: %+v", res.Tenants)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if res := f.reconcile(Options{Plan: true}); res.Changed() {
+		t.Errorf("a plan after convergence has changes: %+v", res.Counts)
+	}
+}
