@@ -154,15 +154,20 @@ func (r *Reconciler) collect(ctx context.Context, name string, sc *serverConn) {
 // forget drops what the open servers keep for the desired schemas of ds.
 func (r *Reconciler) forget(ds []*schema.Desired) {
 	r.mu.Lock()
-	var open []*schema.Server
+	scs := make([]*serverConn, 0, len(r.servers))
 	for _, sc := range r.servers {
+		scs = append(scs, sc)
+	}
+	r.mu.Unlock()
+	// sc.mu may be held for a dial: never wait for it under r.mu.
+	var open []*schema.Server
+	for _, sc := range scs {
 		sc.mu.Lock()
 		if sc.srv != nil {
 			open = append(open, sc.srv)
 		}
 		sc.mu.Unlock()
 	}
-	r.mu.Unlock()
 	for _, srv := range open {
 		for _, d := range ds {
 			srv.Forget(d)
