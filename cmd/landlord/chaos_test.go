@@ -29,7 +29,7 @@ type chaos struct {
 func TestChaosKill9(t *testing.T) {
 	c := chaos{tenants: 8, kills: 3, maxDelay: 2 * time.Second}
 	if os.Getenv("LANDLORD_CHAOS") == "full" {
-		c = chaos{tenants: 200, kills: 20, maxDelay: 20 * time.Second}
+		c = chaos{tenants: 200, kills: 20, maxDelay: 12 * time.Second}
 	}
 	runChaos(t, c)
 }
