@@ -189,6 +189,13 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		if strings.Contains(strings.ToLower(s.version), "mariadb") {
 			s.engine = MariaDB
 		}
+		// The charsets now, while no connection of the pool is held: a
+		// plan that needs them later holds one already, and a small pool
+		// would wait for itself.
+		if s.cs, err = readCharsets(vctx, s.db); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
+		}
 		return s, nil
 	}
 	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)

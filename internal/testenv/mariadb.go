@@ -29,12 +29,6 @@ type MariaDB struct {
 	logPath string
 }
 
-var (
-	seedOnce sync.Once
-	seedDir  string
-	seedErr  error
-)
-
 // StartMariaDB initializes a data directory, starts mariadbd on a free port
 // and waits until it answers. The server is stopped after the test. The test
 // fails (it is not skipped) when mariadbd or mariadb-install-db is missing,
@@ -73,24 +67,14 @@ func NewMariaDB(t testing.TB) *MariaDB {
 	return m
 }
 
-// installDataDir copies a data directory initialized once per test binary
-// (mariadb-install-db takes seconds) to data.
+// installDataDir initializes a data directory (a few seconds).
 func installDataDir(data string) error {
-	seedOnce.Do(func() {
-		seedDir, seedErr = os.MkdirTemp("", "landlord-mariadb-seed-")
-		if seedErr != nil {
-			return
-		}
-		out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+filepath.Join(seedDir, "data"),
-			"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve").CombinedOutput()
-		if err != nil {
-			seedErr = fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
-		}
-	})
-	if seedErr != nil {
-		return seedErr
+	out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data,
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
 	}
-	return exec.Command("cp", "-a", filepath.Join(seedDir, "data"), data).Run()
+	return nil
 }
 
 // FreePort returns a TCP port of the loopback that is free now.
