@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/landlord/landlord/internal/testenv"
 )
 
@@ -30,6 +32,9 @@ func TestServeRecoversServerDownAtStart(t *testing.T) {
 		s := l.Status().Servers
 		return len(s) == 1 && !s[0].Up && s[0].Error != ""
 	})
+	if up := testutil.ToFloat64(l.metrics.ServerUp.WithLabelValues("primary")); up != 0 {
+		t.Errorf("landlord_server_up{server=primary} = %v with the server down", up)
+	}
 	m.Start()
 	up := time.Now()
 	eventually(t, "Synced", func() bool { return f.synced(f.store, rev) })
@@ -40,7 +45,7 @@ func TestServeRecoversServerDownAtStart(t *testing.T) {
 	t.Logf("every tenant Synced %s after the server came up (probe every %s)", took.Round(time.Millisecond), cfg.ProbeInterval)
 	eventually(t, "the server reported up", func() bool {
 		s := l.Status().Servers
-		return len(s) == 1 && s[0].Up
+		return len(s) == 1 && s[0].Up && testutil.ToFloat64(l.metrics.ServerUp.WithLabelValues("primary")) == 1
 	})
 }
 
