@@ -49,7 +49,7 @@ soak:
 # then rerun: every tenant converges, no statement is applied twice, no run
 # is left running, no scratch database is left; the heap of 500 no-op runs
 # of one Reconciler. make test runs short forms (TestChaosKill9 with 8
-# tenants, TestHeapBoundedOverRuns with 25 runs).
+# tenants, TestHeapBoundedOverRuns with 20 runs).
 chaos:
 	LANDLORD_CHAOS=full $(GO) test -count=1 -v -run '^TestChaosKill9$$' -timeout 60m ./cmd/landlord/
 	LANDLORD_HEAP_RUNS=500 $(GO) test -count=1 -v -run '^TestHeapBoundedOverRuns$$' -timeout 60m ./reconciler/
