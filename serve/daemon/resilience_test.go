@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/state"
 )
 
 // serve started while its tenant server is down syncs every tenant soon
@@ -77,4 +78,30 @@ func TestStuckLoopNotReady(t *testing.T) {
 	}
 	p.Resume()
 	eventually(t, "ready once the server answers", func() bool { return l.Ready() == nil })
+}
+
+// A leader whose landlord database stops answering steps down before its
+// lease can lapse (renewals have a third of the TTL each).
+func TestLeaderStepsDownBeforeLeaseLapses(t *testing.T) {
+	f := newFixture(t, true)
+	addr := strings.TrimSuffix(f.mysql[strings.LastIndex(f.mysql, "@")+1:], "/")
+	p := testenv.NewProxy(t, addr)
+	st, err := state.Open(context.Background(), strings.Replace(f.stateDSN, addr, p.Addr(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f.git.Commit(t, "start")
+	cfg := f.config("a") // LeaseTTL 3s
+	l := f.start(cfg, st)
+	eventually(t, "leader", func() bool { return l.Status().Leader })
+	p.Stall()
+	stalled := time.Now()
+	eventually(t, "stepped down", func() bool { return !l.Status().Leader })
+	took := time.Since(stalled)
+	p.Resume()
+	t.Logf("the leader stepped down %s after its landlord database stalled (lease TTL %s)", took.Round(time.Millisecond), cfg.LeaseTTL)
+	if took >= cfg.LeaseTTL {
+		t.Errorf("stepped down after %s: the lease (%s) could lapse first", took, cfg.LeaseTTL)
+	}
 }
