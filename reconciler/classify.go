@@ -57,3 +57,11 @@ func classify(err error) Class {
 	}
 	return Transient
 }
+
+// unreachable reports whether err says the server could not be reached (a
+// dial refused or timed out, a stalled connection), rather than something
+// of the tenant: the tenant waits for its server.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, schema.ErrStalled)
+}

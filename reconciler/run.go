@@ -398,6 +398,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
+		tr.Unreachable = tr.Unreachable || tr.Class == Transient && unreachable(err)
 		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
 			// Cancelled while observing or planning (serve shutting down):
 			// nothing happened to the tenant, so its status is not news.

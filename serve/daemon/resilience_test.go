@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +106,50 @@ func TestLeaderStepsDownBeforeLeaseLapses(t *testing.T) {
 	if took >= cfg.LeaseTTL {
 		t.Errorf("stepped down after %s: the lease (%s) could lapse first", took, cfg.LeaseTTL)
 	}
+}
+
+// The tenant server killed while serve runs, a commit pushed while it is
+// down, the server started again: the tenants converge soon after, without
+// a restart and although the retry backoff is long.
+func TestServeServerRestarted(t *testing.T) {
+	f := newFixture(t, false)
+	m := testenv.StartMariaDB(t)
+	rev := strings.TrimSpace(f.git.Commit(t, "start"))
+	cfg := f.config("a")
+	cfg.Servers = map[string]string{"primary": m.URL()}
+	cfg.Backoff = []time.Duration{time.Hour}
+	cfg.ProbeInterval = 500 * time.Millisecond
+	l := f.start(cfg, f.store)
+	eventually(t, "Synced", func() bool { return f.synced(f.store, rev) })
+	m.Kill()
+	f.write("layers/modules/election/election.hcl", strings.Replace(readFile(t, f.git.Work, "layers/modules/election/election.hcl"), `  column "nominated_on" {`, `  column "manifesto_url" {
+    type = varchar(255)
+    null = true
+  }
+  column "nominated_on" {`, 1))
+	rev2 := strings.TrimSpace(f.git.Commit(t, "a column while the server is down"))
+	l.Wake(context.Background(), "test")
+	eventually(t, "the run with the server down failed", func() bool {
+		runs := f.runs(f.store)
+		r := runs[len(runs)-1]
+		return r.Revision == rev2 && r.FinishedAt != nil && r.Counts.Failed > 0
+	})
+	m.Start()
+	up := time.Now()
+	eventually(t, "Synced at the new revision", func() bool {
+		return f.synced(f.store, rev2, "cpn-uml", "nepali-congress")
+	})
+	t.Logf("Synced %s after the server came back", time.Since(up).Round(time.Millisecond))
+	if took := time.Since(up); took > 30*time.Second {
+		t.Errorf("Synced %s after the server came back, want within 30 s", took)
+	}
+}
+
+func readFile(t *testing.T, dir, rel string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
