@@ -35,7 +35,6 @@ type MariaDB struct {
 // unless LANDLORD_SKIP_MYSQL=1 on a developer machine.
 func StartMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
-	MySQLURL(t) // the same skip rules as the shared server
 	m := NewMariaDB(t)
 	m.Start()
 	return m
@@ -45,6 +44,7 @@ func StartMariaDB(t testing.TB) *MariaDB {
 // its URL is known while it is down.
 func NewMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
+	MySQLURL(t) // the same skip rules as the shared server
 	if _, err := exec.LookPath("mariadbd"); err != nil {
 		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
 			t.Fatal("mariadbd is required for this test (apt-get install mariadb-server)")
