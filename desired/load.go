@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Lifecycles of a tenant.
@@ -307,6 +308,27 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 		if s.Concurrency < 0 {
 			r.Errors = append(r.Errors, doc.errorf(field+".concurrency", "must be positive"))
+		}
+		for _, d := range []struct {
+			key string
+			in  string
+			out *time.Duration
+		}{
+			{"connectTimeout", s.ConnectTimeout, &s.Timeouts.Connect},
+			{"readTimeout", s.ReadTimeout, &s.Timeouts.Read},
+			{"writeTimeout", s.WriteTimeout, &s.Timeouts.Write},
+			{"statementTimeout", s.StatementTimeout, &s.Timeouts.Statement},
+			{"stallTimeout", s.StallTimeout, &s.Timeouts.Stall},
+		} {
+			if d.in == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.in)
+			if err != nil || v <= 0 {
+				r.Errors = append(r.Errors, doc.errorf(field+"."+d.key, "want a positive duration such as 30s or 1h, got %q", d.in))
+				continue
+			}
+			*d.out = v
 		}
 	}
 	if c.Defaults.Server == "" && len(c.Servers) == 1 {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -38,6 +39,16 @@ type Server struct {
 	MaxConnections int `yaml:"maxConnections"`
 	// Concurrency bounds the tenants reconciled at once on the server.
 	Concurrency int `yaml:"concurrency"`
+	// The connection timeouts of a MySQL or MariaDB server, as Go
+	// durations ("30s", "2h"); empty means landlord's default. The
+	// server URL's query parameters of the same names take precedence.
+	ConnectTimeout   string `yaml:"connectTimeout"`
+	ReadTimeout      string `yaml:"readTimeout"`
+	WriteTimeout     string `yaml:"writeTimeout"`
+	StatementTimeout string `yaml:"statementTimeout"`
+	StallTimeout     string `yaml:"stallTimeout"`
+	// Timeouts holds the durations above, parsed (zero: not set).
+	Timeouts Timeouts `yaml:"-"`
 
 	// URLError is set when the URL could not be expanded (a variable is
 	// not set); tenants on the server fail with it.
@@ -46,6 +57,11 @@ type Server struct {
 	Line, Column int `yaml:"-"`
 
 	overridden bool
+}
+
+// Timeouts are the parsed connection timeouts of a server.
+type Timeouts struct {
+	Connect, Read, Write, Statement, Stall time.Duration
 }
 
 // Defaults apply to tenants that leave a field out.

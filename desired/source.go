@@ -42,7 +42,13 @@ type Source struct {
 	CacheDir string
 	// Auth for remote repositories.
 	Auth Auth
+	// Timeout bounds each clone, fetch and listing of a remote
+	// repository; zero means DefaultGitTimeout.
+	Timeout time.Duration
 }
+
+// DefaultGitTimeout bounds a clone, fetch or listing of a remote.
+const DefaultGitTimeout = 2 * time.Minute
 
 // Auth holds git credentials. They never print.
 type Auth struct {
@@ -359,6 +365,20 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
+	timeout := src.Timeout
+	if timeout <= 0 {
+		timeout = DefaultGitTimeout
+	}
+	// The network has the timeout; waiting for the cache's lock above
+	// does not count.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	gitErr := func(err error) error {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fmt.Errorf("no answer within %s (%w)", timeout, context.DeadlineExceeded)
+		}
+		return redact.Error(err)
+	}
 	gitDir := filepath.Join(dir, "repo.git")
 	repo, err := git.PlainOpen(gitDir)
 	switch {
@@ -366,7 +386,7 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 		repo, err = git.PlainCloneContext(ctx, gitDir, true, &git.CloneOptions{URL: src.Repo, Auth: auth, Tags: git.AllTags})
 		if err != nil {
 			os.RemoveAll(gitDir)
-			return nil, fmt.Errorf("clone %s: %s", redact.URL(src.Repo), redact.Text(err.Error()))
+			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: gitErr(err)}
 		}
 		// A bare clone maps branches to refs/heads; fetch them as remote
 		// branches as well so that later fetches update them.
@@ -380,7 +400,7 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 			Prune:      true,
 		})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: errors.New(redact.Text(err.Error()))}
+			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: gitErr(err)}
 		}
 	default:
 		return nil, fmt.Errorf("open cache %s: %w", gitDir, err)
@@ -390,6 +410,9 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 	if ref == "" {
 		head, err := remoteHead(ctx, repo, auth)
 		if err != nil {
+			if ctx.Err() == context.DeadlineExceeded {
+				return nil, &FetchError{Repo: redact.URL(src.Repo), Err: gitErr(err)}
+			}
 			return nil, err
 		}
 		hash = head
@@ -420,7 +443,7 @@ func remoteHead(ctx context.Context, repo *git.Repository, auth transport.AuthMe
 	}
 	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
 	if err != nil {
-		return plumbing.ZeroHash, &FetchError{Repo: redact.URL(remote.Config().URLs[0]), Err: errors.New(redact.Text(err.Error()))}
+		return plumbing.ZeroHash, &FetchError{Repo: redact.URL(remote.Config().URLs[0]), Err: redact.Error(err)}
 	}
 	var target plumbing.ReferenceName
 	for _, r := range refs {

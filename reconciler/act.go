@@ -35,15 +35,22 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 			ru.log.Error("statement refused", "tenant", t.Slug, "run_id", ru.id, "err", redact.Text(refused.Reason))
 		case r.Err != nil:
 			status, msg = state.StatementFailed, redact.Text(r.Err.Error())
+			if cause := context.Cause(ctx); errors.Is(cause, ErrAborted) {
+				msg = "aborted on interrupt, killed on the server: " + msg
+			}
 		}
-		if err := ru.store.FinishStatement(ctx, ids[r.Index], status, r.Duration, msg); err != nil {
+		// Record even when the apply was aborted.
+		if err := ru.store.FinishStatement(context.WithoutCancel(ctx), ids[r.Index], status, r.Duration, msg); err != nil {
 			ru.log.Error("record statement", "tenant", t.Slug, "run_id", ru.id, "err", err)
 		}
 	})
 	if ids != nil {
-		ru.store.SetStatementsStatus(ctx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
+		ru.store.SetStatementsStatus(context.WithoutCancel(ctx), ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
 	}
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrAborted) {
+			return fmt.Errorf("apply: %w (%v)", cause, err)
+		}
 		return fmt.Errorf("apply: %w", err)
 	}
 	return nil

@@ -35,8 +35,10 @@ func classify(err error) Class {
 		refused  *schema.RefusedError
 	)
 	switch {
-	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused):
+	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
+	case errors.Is(err, schema.ErrStalled):
+		return Transient
 	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return Transient
 	case errors.Is(err, gomysql.ErrInvalidConn), errors.As(err, &netErr):
@@ -56,4 +58,12 @@ func classify(err error) Class {
 		return Stalled
 	}
 	return Transient
+}
+
+// unreachable reports whether err says the server could not be reached (a
+// dial refused or timed out, a stalled connection), rather than something
+// of the tenant: the tenant waits for its server.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, schema.ErrStalled)
 }

@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"path"
@@ -155,6 +157,48 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 	})
 	return e.d, e.err
 }
+
+// forgetDesired drops what the servers keep for the run's desired schemas:
+// the next run composes its own, so nothing a run computed outlives it.
+func (ru *run) forgetDesired() {
+	ru.mu.Lock()
+	var ds []*schema.Desired
+	for _, e := range ru.desired {
+		if e.d != nil {
+			ds = append(ds, e.d)
+		}
+	}
+	ru.mu.Unlock()
+	ru.forget(ds)
+}
+
+// desiredHash is srv.DesiredHash, tried again after a transient failure
+// (a dropped connection while the scratch database is built), so that
+// one blip does not fail every tenant of the layer set.
+func (ru *run) desiredHash(ctx context.Context, srv *schema.Server, d *schema.Desired) (string, error) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		var h string
+		if h, err = srv.DesiredHash(ctx, d); err == nil {
+			return h, nil
+		}
+		if attempt == desiredAttempts-1 || classify(err) != Transient || ctx.Err() != nil {
+			return "", err
+		}
+		ru.log.Info("desired schema failed, trying again", "server", srv, "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(time.Duration(attempt+1) * desiredRetryDelay):
+		}
+	}
+}
+
+// desiredAttempts and desiredRetryDelay bound the tries of desiredHash.
+var (
+	desiredAttempts   = 3
+	desiredRetryDelay = 500 * time.Millisecond
+)
 
 // compose returns the desired schema of t's layers for engine.
 func compose(repo *desired.Repo, engine schema.Engine, t *desired.Tenant) (*schema.Desired, error) {

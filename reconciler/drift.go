@@ -170,6 +170,7 @@ func (r *Reconciler) Drift(ctx context.Context, repo *desired.Repo, opts DriftOp
 		return nil, err
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, opts: Options{LockWait: opts.LockWait}, desired: map[string]*desiredEntry{}}
+	defer ru.forgetDesired()
 	res := &DriftResult{Revision: repo.Revision}
 	res.Tenants = each(ctx, repo, opts.Concurrency, tenants, ru.checkDrift, func(t *desired.Tenant) TenantDrift {
 		return TenantDrift{Slug: t.Slug, Server: t.Server, Database: t.Database, Status: DriftError, Error: "not checked: interrupted"}
@@ -297,11 +298,28 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 	if sc.diffs, err = target.Compare(ctx, base.Without(ignore), sc.live); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	if undeclared {
-		vs, err := target.Compare(ctx, schema.LiveFrom(srv.Engine(), d), sc.live)
-		if err != nil {
-			return nil, fmt.Errorf("drift: %w", err)
+	if len(sc.diffs) == 0 && !undeclared {
+		return sc, nil
+	}
+	vs, err := target.Compare(ctx, schema.LiveFrom(srv.Engine(), d), sc.live)
+	if err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	// An object that differs from the baseline but is as git wants it
+	// was changed by git: a run that applied it and died before recording
+	// it (its next reconcile records it). It is not drift.
+	differs := map[schema.Object]bool{}
+	for _, df := range vs {
+		differs[df.Object] = true
+	}
+	kept := sc.diffs[:0]
+	for _, df := range sc.diffs {
+		if differs[df.Object] {
+			kept = append(kept, df)
 		}
+	}
+	sc.diffs = kept
+	if undeclared {
 		sc.undeclared = map[schema.Object]bool{}
 		for _, df := range vs {
 			if df.Change == schema.Added {
@@ -350,6 +368,7 @@ func (r *Reconciler) ExportDrift(ctx context.Context, repo *desired.Repo, slug s
 		lockWait = 30 * time.Second
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, opts: Options{LockWait: lockWait}, desired: map[string]*desiredEntry{}}
+	defer ru.forgetDesired()
 	sc, err := ru.scanDrift(ctx, t, true)
 	if err != nil {
 		return nil, err

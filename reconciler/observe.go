@@ -30,6 +30,7 @@ type observation struct {
 func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult) (*observation, error) {
 	srv, err := ru.server(ctx, ru.repo, t.Server)
 	if err != nil {
+		tr.Unreachable = classify(err) == Transient
 		return nil, err
 	}
 	d, err := ru.desiredFor(srv.Engine(), t)
@@ -41,13 +42,13 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 		// On SQLite the desired hash is an apply to an in-memory database,
 		// cached per desired schema: a plan fails where an apply would.
 		if srv.Engine() == schema.SQLite {
-			if _, err := srv.DesiredHash(ctx, d); err != nil {
+			if _, err := ru.desiredHash(ctx, srv, d); err != nil {
 				return nil, fmt.Errorf("desired schema: %w", err)
 			}
 		}
 		obs.target, err = srv.Read(ctx, t.Database)
 	} else {
-		if tr.DesiredHash, err = srv.DesiredHash(ctx, d); err != nil {
+		if tr.DesiredHash, err = ru.desiredHash(ctx, srv, d); err != nil {
 			return nil, fmt.Errorf("desired schema: %w", err)
 		}
 		obs.target, err = srv.Lock(ctx, t.Database, ru.opts.LockWait)

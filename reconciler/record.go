@@ -204,7 +204,11 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 		rec.Sync, rec.Health = state.Synced, state.Healthy
 		rec.LastAppliedRevision = ru.revision
 		rec.LastSyncedAt = &now
-		if tr.Action == ActionCreate && rec.DatabaseCreatedAt == nil {
+		// A creation that spanned runs (the first was killed after
+		// CREATE DATABASE, or after its last statement) is an update or
+		// a no-op in the next: the database exists from then on, as far
+		// as landlord knows.
+		if rec.DatabaseCreatedAt == nil {
 			rec.DatabaseCreatedAt = &now
 		}
 		if ru.mode == modeRollback && ru.pin != nil {

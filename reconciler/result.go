@@ -78,6 +78,9 @@ type TenantResult struct {
 	Duration    time.Duration `json:"-"`
 	// Class of the error, for retries (serve).
 	Class Class `json:"-"`
+	// Unreachable: the tenant failed because its server could not be
+	// reached; it waits for the server rather than a retry backoff.
+	Unreachable bool `json:"-"`
 
 	// interrupted: the reconcile was cancelled before it changed anything;
 	// the tenant's recorded status stays as it was. acting: the apply began.

@@ -48,7 +48,16 @@ type Options struct {
 	Against string
 	// Snapshots is read by plans AgainstState.
 	Snapshots SnapshotSource
+	// AbortAfter bounds an apply in flight once ctx ends: its statement
+	// is cancelled (and killed on the server) this long after, recorded
+	// as failed, and the tenant fails. Zero: an apply in flight runs to
+	// its end (serve, which has its grace period).
+	AbortAfter time.Duration
 }
+
+// ErrAborted is why an apply in flight stopped: the reconcile was
+// interrupted and Options.AbortAfter ended.
+var ErrAborted = errors.New("aborted: the reconcile was interrupted")
 
 // What a plan starts from.
 const (
@@ -128,9 +137,12 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 	ru.desired, ru.records = map[string]*desiredEntry{}, map[string]state.Tenant{}
 	ru.offline = map[schema.Engine]*offlineEntry{}
 	defer ru.closeOffline()
+	defer ru.forgetDesired()
 	res := &Result{Revision: ru.revision, Plan: opts.Plan, Against: opts.Against, Warnings: repo.Warnings}
 	record := r.store != nil && !opts.Plan
 	if record {
+		stop := r.beat(ctx)
+		defer stop()
 		if ru.id, err = r.store.StartRun(ctx, opts.Trigger, opts.Actor, ru.revision); err != nil {
 			return nil, err
 		}
@@ -386,6 +398,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		tr.Action = ActionError
 		tr.Error = err.Error()
 		tr.Class = classify(err)
+		tr.Unreachable = tr.Unreachable || tr.Class == Transient && unreachable(err)
 		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
 			// Cancelled while observing or planning (serve shutting down):
 			// nothing happened to the tenant, so its status is not news.
@@ -420,16 +433,112 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		ru.recordBlocked(ctx, t, obs, dec, tr)
 		return nil
 	case tr.Action != ActionNoop:
-		// The apply runs to its end even when the reconcile is interrupted:
-		// a half-applied plan is worse than a late exit. So does what
-		// follows it.
-		ctx = context.WithoutCancel(ctx)
-		if err := ru.act(ctx, t, obs.target, dec.plan, tr); err != nil {
+		// The apply runs to its end even when the reconcile is interrupted
+		// (a half-applied plan is worse than a late exit), unless
+		// AbortAfter bounds it. So does what follows it.
+		actx, stop := ru.applyContext(ctx)
+		defer stop()
+		if err := ru.act(actx, t, obs.target, dec.plan, tr); err != nil {
 			return err
 		}
+		ctx = context.WithoutCancel(ctx)
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
 	}
 	return ru.recordApplied(ctx, t, obs, dec, tr)
+}
+
+// applyContext is the context of an apply: not cancelled with ctx, but
+// AbortAfter after ctx ends when that is set. Call stop after the apply.
+func (ru *run) applyContext(ctx context.Context) (actx context.Context, stop func()) {
+	actx = context.WithoutCancel(ctx)
+	if ru.opts.AbortAfter <= 0 {
+		return actx, func() {}
+	}
+	actx, cancel := context.WithCancelCause(actx)
+	var timer *time.Timer
+	var mu sync.Mutex
+	unwatch := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(ru.opts.AbortAfter, func() { cancel(ErrAborted) })
+	})
+	return actx, func() {
+		unwatch()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// ledger is what a landlord database offers beyond Store to keep the
+// record of runs true: a heartbeat of this process while it records runs,
+// and closing the runs of processes that are gone (*state.Store).
+type ledger interface {
+	Heartbeat(ctx context.Context) error
+	EndHeartbeat(ctx context.Context) error
+	CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64, error)
+}
+
+// beat closes the runs that dead processes left running, then keeps this
+// process's heartbeat while its run goes on; stop ends it.
+func (r *Reconciler) beat(ctx context.Context) (stop func()) {
+	lg, ok := r.store.(ledger)
+	if !ok {
+		return func() {}
+	}
+	wctx := context.WithoutCancel(ctx)
+	beatOnce := func() {
+		bctx, cancel := context.WithTimeout(wctx, state.OwnerTTL/3)
+		defer cancel()
+		if err := lg.Heartbeat(bctx); err != nil {
+			r.log.Warn("heartbeat", "err", err)
+		}
+	}
+	beatOnce()
+	closed, err := lg.CloseAbandonedRuns(ctx)
+	if err != nil {
+		r.log.Warn("close abandoned runs", "err", err)
+	}
+	for _, id := range closed {
+		r.log.Warn("run of a process that is gone closed as abandoned", "run_id", id)
+	}
+	r.beatMu.Lock()
+	r.beating++
+	first := r.beating == 1
+	if first {
+		var bctx context.Context
+		bctx, r.beatStop = context.WithCancel(wctx)
+		r.beatDone = make(chan struct{})
+		done := r.beatDone
+		go func() {
+			defer close(done)
+			tick := time.NewTicker(state.OwnerTTL / 3)
+			defer tick.Stop()
+			for {
+				select {
+				case <-bctx.Done():
+					return
+				case <-tick.C:
+					beatOnce()
+				}
+			}
+		}()
+	}
+	r.beatMu.Unlock()
+	return func() {
+		r.beatMu.Lock()
+		defer r.beatMu.Unlock()
+		if r.beating--; r.beating == 0 {
+			r.beatStop()
+			<-r.beatDone
+			ectx, cancel := context.WithTimeout(wctx, 5*time.Second)
+			defer cancel()
+			lg.EndHeartbeat(ectx)
+		}
+	}
 }

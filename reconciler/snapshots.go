@@ -33,6 +33,7 @@ func (r *Reconciler) Snapshot(ctx context.Context, repo *desired.Repo, slug stri
 		lockWait = 30 * time.Second
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, desired: map[string]*desiredEntry{}}
+	defer ru.forgetDesired()
 	srv, err := ru.server(ctx, repo, t.Server)
 	if err != nil {
 		return state.Snapshot{}, err

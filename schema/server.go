@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -37,6 +36,47 @@ type ServerOptions struct {
 	// MaxConnections bounds the server's connection pool, whatever the
 	// number of tenants (MySQL and MariaDB). Zero means 10.
 	MaxConnections int
+
+	// The timeouts of MySQL and MariaDB connections; zero means the
+	// default. The server URL's query parameters of the same names
+	// (connectTimeout, readTimeout, writeTimeout, statementTimeout,
+	// stallTimeout, as Go durations) take precedence.
+	//
+	// ConnectTimeout bounds a new connection's dial and handshake
+	// (DefaultConnectTimeout).
+	ConnectTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound one read or write on a
+	// connection: the last resort against a dead connection (defaults:
+	// the statement timeout plus five minutes, DefaultWriteTimeout).
+	ReadTimeout, WriteTimeout time.Duration
+	// StatementTimeout is how long one statement may run before it is
+	// killed on the server (DefaultStatementTimeout).
+	StatementTimeout time.Duration
+	// StallTimeout is how long a statement may wait without the server
+	// confirming, over a second connection, that it still runs it
+	// (DefaultStallTimeout); a stalled connection fails within about
+	// this time.
+	StallTimeout time.Duration
+}
+
+// withDefaults fills the zero timeouts.
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = DefaultStatementTimeout
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = o.StatementTimeout + readTimeoutMargin
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = DefaultStallTimeout
+	}
+	return o
 }
 
 // Server is one database server holding tenant databases: a MySQL or
@@ -46,14 +86,24 @@ type Server struct {
 	url     string // redacted
 	version string
 	db      *sql.DB // MySQL and MariaDB
-	dir     string  // SQLite
+	// watchDB is the watchdog's own small pool, so that a probe never
+	// waits for a connection that busy tenants hold.
+	watchDB *sql.DB
+	dir     string // SQLite
+	opts    ServerOptions
 
 	mu   sync.Mutex
 	norm map[*Desired]*normalized
+	// normOrder is the order norm's entries came in, oldest first: the
+	// cache keeps at most maxNormalized of them.
+	normOrder []*Desired
 
 	csMu sync.Mutex
 	cs   *charsets
 }
+
+// maxNormalized bounds the desired schemas a server keeps normalized.
+const maxNormalized = 256
 
 // env returns the planning environment of the server with driver drv. The
 // server's character sets are read once, over q: the connection the caller
@@ -79,10 +129,10 @@ func (s *Server) env(ctx context.Context, drv migrate.Driver, q rowQuerier) (*en
 }
 
 type normalized struct {
-	once sync.Once
+	mu   sync.Mutex
+	done bool
 	live *Live
 	hash string
-	err  error
 }
 
 // LogValue implements slog.LogValuer: a server logs without its credentials.
@@ -92,7 +142,8 @@ func (s *Server) LogValue() slog.Value {
 
 // Open connects to the server at rawURL: mysql://user:pass@host:port/ (also
 // mariadb://) or sqlite://DIR (one file per tenant database in DIR). Errors
-// never carry the password.
+// never carry the password; they keep their cause (errors.As finds the
+// driver's error).
 func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, error) {
 	s := &Server{url: redact.URL(rawURL), norm: make(map[*Desired]*normalized)}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
@@ -107,15 +158,19 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		s.engine, s.dir, s.version = SQLite, filepath.Clean(rest), "sqlite"
 		return s, nil
 	case "mysql", "mariadb":
-		cfg, err := mysqlConfig(rawURL)
+		cfg, err := mysqlConfig(rawURL, &opts)
 		if err != nil {
-			return nil, fmt.Errorf("server url %q: %s", s.url, redact.Text(err.Error()))
+			return nil, fmt.Errorf("server url %q: %w", s.url, redact.Error(err))
 		}
+		s.opts = opts.withDefaults()
+		cfg.Timeout = s.opts.ConnectTimeout
+		cfg.ReadTimeout, cfg.WriteTimeout = s.opts.ReadTimeout, s.opts.WriteTimeout
 		connector, err := gomysql.NewConnector(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("server url %q: %s", s.url, redact.Text(err.Error()))
+			return nil, fmt.Errorf("server url %q: %w", s.url, redact.Error(err))
 		}
-		s.db = sql.OpenDB(connector)
+		hc := handshakeConnector{Connector: connector, timeout: s.opts.ConnectTimeout}
+		s.db = sql.OpenDB(hc)
 		n := opts.MaxConnections
 		if n <= 0 {
 			n = 10
@@ -123,13 +178,26 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		s.db.SetMaxOpenConns(n)
 		s.db.SetMaxIdleConns(n)
 		s.db.SetConnMaxIdleTime(time.Minute)
-		if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.version); err != nil {
-			s.db.Close()
-			return nil, fmt.Errorf("connect %s: %s", s.url, redact.Text(err.Error()))
+		s.watchDB = sql.OpenDB(hc)
+		s.watchDB.SetMaxOpenConns(2)
+		s.watchDB.SetMaxIdleConns(1)
+		s.watchDB.SetConnMaxIdleTime(time.Minute)
+		vctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout+s.opts.StallTimeout)
+		defer cancel()
+		if err := s.db.QueryRowContext(vctx, "SELECT VERSION()").Scan(&s.version); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
 		}
 		s.engine = MySQL
 		if strings.Contains(strings.ToLower(s.version), "mariadb") {
 			s.engine = MariaDB
+		}
+		// The charsets now, while no connection of the pool is held: a
+		// plan that needs them later holds one already, and a small pool
+		// would wait for itself.
+		if s.cs, err = readCharsets(vctx, s.db); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
 		}
 		return s, nil
 	}
@@ -154,7 +222,9 @@ func EngineOf(rawURL string) (Engine, error) {
 	return "", fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", redact.URL(rawURL), scheme)
 }
 
-func mysqlConfig(rawURL string) (*gomysql.Config, error) {
+// mysqlConfig reads a server URL into the driver's configuration; the
+// URL's timeouts go to opts.
+func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Error quotes the URL; keep only the reason.
@@ -183,17 +253,27 @@ func mysqlConfig(rawURL string) (*gomysql.Config, error) {
 		}
 	}
 	cfg.ParseTime = true
-	cfg.Timeout = 10 * time.Second
 	for k, vs := range q {
 		switch k {
 		case "tls":
 			cfg.TLSConfig = vs[0]
-		case "timeout":
+		case "timeout", "connectTimeout", "readTimeout", "writeTimeout", "statementTimeout", "stallTimeout":
 			d, err := time.ParseDuration(vs[0])
-			if err != nil {
-				return nil, fmt.Errorf("timeout: %w", err)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("%s: want a positive duration such as 30s or 1h, got %q", k, vs[0])
 			}
-			cfg.Timeout = d
+			switch k {
+			case "timeout", "connectTimeout":
+				opts.ConnectTimeout = d
+			case "readTimeout":
+				opts.ReadTimeout = d
+			case "writeTimeout":
+				opts.WriteTimeout = d
+			case "statementTimeout":
+				opts.StatementTimeout = d
+			case "stallTimeout":
+				opts.StallTimeout = d
+			}
 		default:
 			if cfg.Params == nil {
 				cfg.Params = map[string]string{}
@@ -235,10 +315,14 @@ func (s *Server) Version() string { return s.version }
 
 // Close closes the server's pool.
 func (s *Server) Close() error {
+	var errs []error
 	if s.db != nil {
-		return s.db.Close()
+		errs = append(errs, s.db.Close())
 	}
-	return nil
+	if s.watchDB != nil {
+		errs = append(errs, s.watchDB.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Target is one tenant database on a server, held through one connection for
@@ -247,8 +331,9 @@ type Target struct {
 	server   *Server
 	database string
 	exists   bool
-	conn     *sql.Conn // MySQL and MariaDB
-	db       *sql.DB   // SQLite
+	conn     *sql.Conn    // MySQL and MariaDB
+	w        *watchedConn // conn under the watchdog
+	db       *sql.DB      // SQLite
 	drv      migrate.Driver
 	release  func() error
 }
@@ -276,36 +361,45 @@ func (s *Server) target(ctx context.Context, database string, lock bool, wait ti
 	default:
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("connect: %s", redact.Text(err.Error()))
+			return nil, fmt.Errorf("connect: %w", redact.Error(err))
 		}
-		t.conn = conn
-		t.release = conn.Close
+		w, err := s.watched(ctx, conn)
+		if err != nil {
+			conn.Close()
+			return nil, redact.Error(err)
+		}
+		t.conn, t.w = conn, w
+		t.release = func() error { w.close(); return conn.Close() }
 		if lock {
 			name := lockName(database)
 			var got sql.NullInt64
-			if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
-				conn.Close()
+			if err := w.scanRow(ctx, "SELECT GET_LOCK(?, ?)", []any{name, int(wait.Seconds())}, &got); err != nil {
+				t.Close()
 				return nil, fmt.Errorf("lock %s: %w", database, err)
 			}
 			if !got.Valid || got.Int64 != 1 {
-				conn.Close()
+				t.Close()
 				return nil, fmt.Errorf("lock %s: %w", database, ErrLocked)
 			}
 			t.release = func() error {
 				// The lock goes with the connection: close it even when the
-				// context of the run is gone.
-				_, err := conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", name)
+				// context of the run is gone, and never wait long on a
+				// connection that may be dead.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.killTimeout())
+				defer cancel()
+				_, err := conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", name)
+				w.close()
 				return errors.Join(err, conn.Close())
 			}
 		}
-		drv, err := mysql.Open(inspectQuerier{conn})
+		drv, err := mysql.Open(inspectQuerier{w})
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("open driver: %w", err)
 		}
 		t.drv = drv
 		var n int
-		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&n); err != nil {
+		if err := w.scanRow(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", []any{database}, &n); err != nil {
 			t.Close()
 			return nil, fmt.Errorf("look up %s: %w", database, err)
 		}
@@ -399,7 +493,7 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 		}
 	}
 	if isMySQLFamily(t.server.engine) {
-		if l.ddl, err = readDDL(ctx, t.conn, t.schemaName(), s); err != nil {
+		if l.ddl, err = readDDL(ctx, t.w, t.schemaName(), s); err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 		}
 		if err := checkComplete(s, l.ddl); err != nil {
@@ -494,7 +588,7 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 	}
 	var exec interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	} = t.conn
+	} = t.w
 	if t.db != nil {
 		exec = t.db
 	}
@@ -529,32 +623,71 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 // file on SQLite, a landlord_dev_* database on MySQL and MariaDB, dropped
 // afterwards) and inspected back, so the server's own normalization (default
 // charsets, implicit indexes, type spellings) is in the hash.
+//
+// The result is kept for d (at most maxNormalized desired schemas, the
+// oldest forgotten first; Forget drops one); a failure is not kept, so the
+// next call tries again.
 func (s *Server) DesiredHash(ctx context.Context, d *Desired) (string, error) {
+	n, err := s.normalized(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	return n.hash, nil
+}
+
+func (s *Server) normalized(ctx context.Context, d *Desired) (*normalized, error) {
 	s.mu.Lock()
 	n, ok := s.norm[d]
 	if !ok {
 		n = &normalized{}
 		s.norm[d] = n
+		s.normOrder = append(s.normOrder, d)
+		for len(s.normOrder) > maxNormalized {
+			delete(s.norm, s.normOrder[0])
+			s.normOrder = s.normOrder[1:]
+		}
 	}
 	s.mu.Unlock()
-	n.once.Do(func() {
-		if n.live, n.err = s.normalize(ctx, d); n.err == nil {
-			n.hash, n.err = n.live.Hash()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.done {
+		live, err := s.normalize(ctx, d)
+		if err == nil {
+			n.hash, err = live.Hash()
 		}
-	})
-	return n.hash, n.err
+		if err != nil {
+			return nil, err
+		}
+		n.live, n.done = live, true
+	}
+	return n, nil
+}
+
+// Forget drops what the server keeps for d: a reconcile calls it for its
+// desired schemas when it ends.
+func (s *Server) Forget(d *Desired) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.norm[d]; !ok {
+		return
+	}
+	delete(s.norm, d)
+	for i, o := range s.normOrder {
+		if o == d {
+			s.normOrder = append(s.normOrder[:i:i], s.normOrder[i+1:]...)
+			break
+		}
+	}
 }
 
 // DesiredLive returns the schema that a database on this server has once it
 // matches d, as inspected from the scratch database of DesiredHash: the
 // snapshot of a tenant that matches d.
 func (s *Server) DesiredLive(ctx context.Context, d *Desired) (*Live, error) {
-	if _, err := s.DesiredHash(ctx, d); err != nil {
+	n, err := s.normalized(ctx, d)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	n := s.norm[d]
-	s.mu.Unlock()
 	return n.live, nil
 }
 
@@ -565,6 +698,7 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		exec    func(string, ...any) error
 		cleanup func()
 		scratch *sql.Conn
+		watched *watchedConn
 	)
 	switch s.engine {
 	case SQLite:
@@ -581,25 +715,32 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	default:
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("connect: %s", redact.Text(err.Error()))
+			return nil, fmt.Errorf("connect: %w", redact.Error(err))
 		}
 		defer conn.Close()
-		scratch = conn
-		suffix := make([]byte, 6)
-		rand.Read(suffix)
-		name = "landlord_dev_" + hex.EncodeToString(suffix)
-		if drv, err = mysql.Open(inspectQuerier{conn}); err != nil {
+		w, err := s.watched(ctx, conn)
+		if err != nil {
+			return nil, redact.Error(err)
+		}
+		defer w.close()
+		scratch, watched = conn, w
+		name = scratchName(time.Now())
+		if drv, err = mysql.Open(inspectQuerier{w}); err != nil {
 			return nil, err
 		}
 		exec = func(q string, args ...any) error {
-			_, err := conn.ExecContext(ctx, q, args...)
+			_, err := w.ExecContext(ctx, q, args...)
 			return err
 		}
 		cleanup = func() {
-			conn.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS `"+name+"`")
+			// A scratch database left behind (the connection died) is
+			// collected later by its name: CollectScratch.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.killTimeout())
+			defer cancel()
+			w.ExecContext(dctx, "DROP DATABASE IF EXISTS `"+name+"`")
 		}
 	}
-	t := &Target{server: s, database: name, drv: drv, conn: scratch}
+	t := &Target{server: s, database: name, drv: drv, conn: scratch, w: watched}
 	e, err := s.env(ctx, drv, scratch)
 	if err != nil {
 		return nil, err
@@ -759,4 +900,22 @@ func (s *Server) Exists(ctx context.Context, database string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", database).Scan(&n)
 	return n > 0, err
+}
+
+// Ping checks that the server answers: a round trip within the stall
+// timeout on MySQL and MariaDB, the directory on SQLite (a missing one is
+// created by the first tenant).
+func (s *Server) Ping(ctx context.Context) error {
+	if s.engine == SQLite {
+		if _, err := os.Stat(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.StallTimeout)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		return redact.Error(s.stallCause(ctx, err))
+	}
+	return nil
 }

@@ -3,9 +3,12 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 // migration is one version of the landlord database's own schema. Each
@@ -284,6 +287,12 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, m migration,
 	}
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
+			if s.dialect == MySQL && appliedBefore(err) {
+				// DDL commits at once on MySQL and MariaDB: a migration
+				// cut short left this statement applied (each statement
+				// is atomic) without its version row. Resume after it.
+				continue
+			}
 			return fmt.Errorf("%s: %w", strings.SplitN(strings.TrimSpace(q), "\n", 2)[0], err)
 		}
 	}
@@ -291,4 +300,23 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, m migration,
 		return err
 	}
 	return tx.Commit()
+}
+
+// appliedBefore reports whether a migration statement failed because what
+// it creates exists: the table, column, index or constraint. A statement
+// of a migration either applied whole or not at all, so it is done.
+func appliedBefore(err error) bool {
+	var me *gomysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case 1050, // table already exists
+		1060, // duplicate column name
+		1061, // duplicate key name
+		1826, // duplicate foreign key constraint name
+		1022: // duplicate key (a constraint name)
+		return true
+	}
+	return false
 }

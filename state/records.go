@@ -115,7 +115,15 @@ func (s *Store) SaveTenant(ctx context.Context, t Tenant) error {
 		t.Sync, t.Health, t.LastAttemptedRevision, t.LastAppliedRevision, t.DesiredHash, t.LiveHash,
 		nullTime(t.DatabaseCreatedAt), nullTime(t.LastSyncedAt), t.LastError, sql.NullInt64{Int64: t.LastRunID, Valid: t.LastRunID != 0},
 		nullTime(t.RemovedAt), t.UpdatedAt, t.TemplateVersion}
-	_, err := s.db.ExecContext(ctx, s.upsert("tenants", tenantColumns, "slug"), args...)
+	// Field-wise where two writers may race: a run that read the record
+	// before another created the database never clears its time.
+	q := s.upsert("tenants", tenantColumns, "slug")
+	if s.dialect == MySQL {
+		q = strings.Replace(q, "database_created_at = VALUES(database_created_at)", "database_created_at = COALESCE(VALUES(database_created_at), tenants.database_created_at)", 1)
+	} else {
+		q = strings.Replace(q, "database_created_at = excluded.database_created_at", "database_created_at = COALESCE(excluded.database_created_at, tenants.database_created_at)", 1)
+	}
+	_, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("save tenant %s: %w", t.Slug, err)
 	}
@@ -214,8 +222,8 @@ const (
 // StartRun records the start of a run and returns its id. It is written
 // before anything is attempted.
 func (s *Store) StartRun(ctx context.Context, trigger, actor, revision string) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "INSERT INTO runs (trigger_kind, actor, revision, started_at, outcome, error) VALUES (?, ?, ?, ?, ?, '')",
-		trigger, actor, revision, now(), RunRunning)
+	res, err := s.db.ExecContext(ctx, "INSERT INTO runs (trigger_kind, actor, revision, started_at, outcome, error, replica) VALUES (?, ?, ?, ?, ?, '', ?)",
+		trigger, actor, revision, now(), RunRunning, ProcessOwner())
 	if err != nil {
 		return 0, fmt.Errorf("start run: %w", err)
 	}
@@ -357,6 +365,7 @@ const (
 	StatementSkipped = "skipped" // not run: an earlier statement failed
 	StatementBlocked = "blocked" // not run: the plan is destructive and not allowed
 	StatementRefused = "refused" // not run: it did not parse back to the names its plan intended
+	// StatementUnknown (abandon.go): running when its process died.
 )
 
 // AddStatements records a tenant's planned statements, before any runs,

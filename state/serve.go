@@ -218,7 +218,7 @@ func (s *Store) RunningRuns(ctx context.Context) ([]RunningRun, error) {
 
 // AbandonRun closes a run whose process stopped in the middle of it (a
 // grace period that ran out, a crash): statements still pending are marked
-// failed with reason (whether the one running took effect is unknown; the
+// unknown with reason (whether the one running took effect is unknown; the
 // next reconcile re-plans from the live schema), each tenant it was
 // changing is recorded as failed and OutOfSync, and the run as failed. A
 // run already finished is left as it is.
@@ -255,7 +255,7 @@ func (s *Store) AbandonRun(ctx context.Context, id int64, reason string) error {
 		}
 		n := now()
 		if _, err := tx.ExecContext(ctx, "UPDATE statements SET status = ?, error = ? WHERE run_id = ? AND status = ?",
-			StatementFailed, reason, id, StatementPending); err != nil {
+			StatementUnknown, reason, id, StatementPending); err != nil {
 			return err
 		}
 		for _, p := range cut {

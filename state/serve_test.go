@@ -142,7 +142,7 @@ func TestAbandonRun(t *testing.T) {
 				t.Errorf("abandoned run %+v %v", run, err)
 			}
 			got, _ := st.Statements(ctx, id, "busy")
-			if len(got) != 2 || got[0].Status != state.StatementApplied || got[1].Status != state.StatementFailed || got[1].Error != "interrupted: test" {
+			if len(got) != 2 || got[0].Status != state.StatementApplied || got[1].Status != state.StatementUnknown || got[1].Error != "interrupted: test" {
 				t.Errorf("statements of the busy tenant %+v", got)
 			}
 			busy, _, _ := st.Tenant(ctx, "busy")

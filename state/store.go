@@ -193,6 +193,9 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Timeout = 10 * time.Second
+	// Statements of the landlord database are short: a dead connection
+	// fails within minutes, not never.
+	cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Minute, time.Minute
 	// Strict: no statement of landlord's silently truncates or converts a
 	// value (schema.StrictSQLMode says why these modes).
 	cfg.Params = map[string]string{"time_zone": "'+00:00'",

@@ -26,11 +26,26 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// exitInterrupted is the exit code of a command stopped by a signal.
+const exitInterrupted = 130
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal stops the command (it records what happened
+		// and exits); a second one exits at once.
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "landlord: %v: stopping (again to exit at once)\n", s)
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "landlord: exiting at once")
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(code)
 }
 

@@ -20,10 +20,11 @@ import (
 
 // repoFlags locate the desired-state repository.
 type repoFlags struct {
-	repo     string
-	ref      string
-	cacheDir string
-	servers  []string
+	repo       string
+	ref        string
+	cacheDir   string
+	servers    []string
+	gitTimeout time.Duration
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.ref, "ref", os.Getenv("LANDLORD_REF"), "branch, tag or commit to read (env LANDLORD_REF; default: the files on disk, or the remote's default branch)")
 	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", os.Getenv("LANDLORD_CACHE_DIR"), "where remote repositories are cloned (env LANDLORD_CACHE_DIR; default: the user cache directory)")
 	cmd.Flags().StringArrayVar(&f.servers, "server", nil, "override a server's URL: NAME=URL (repeatable)")
+	cmd.Flags().DurationVar(&f.gitTimeout, "git-timeout", desired.DefaultGitTimeout, "bound of each clone, fetch and listing of a remote repository")
 }
 
 // load checks out and loads the repository at --ref.
@@ -46,7 +48,7 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 		return nil, err
 	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
-		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
+		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir, Timeout: f.gitTimeout,
 		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {
@@ -100,6 +102,7 @@ type reconcileFlags struct {
 	allowDestructive bool
 	concurrency      int
 	lockTimeout      time.Duration
+	abortAfter       time.Duration
 	against          string
 	output           string
 }
@@ -123,7 +126,13 @@ the landlord database, or a copy of it, can show the plan.
 destructive statements first, tenants with the same plan grouped.
 
 Exit codes: 0 success; 1 an error, or a tenant failed or was blocked;
-with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
+with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error;
+130 interrupted.
+
+SIGINT or SIGTERM stops the reconcile: no new tenant starts, a statement in
+flight gets --abort-after to finish, then it is killed on the server and
+recorded as failed, and landlord exits with 130. A second signal exits at
+once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReconcile(cmd, g, f) },
 	}
@@ -131,6 +140,7 @@ with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
 	stateFlag(cmd, &f.state)
 	cmd.Flags().StringArrayVar(&f.tenants, "tenant", nil, "reconcile only this tenant (repeatable)")
 	cmd.Flags().BoolVar(&f.plan, "plan", false, "dry run: show the plans, change nothing")
+	cmd.Flags().DurationVar(&f.abortAfter, "abort-after", 5*time.Second, "on SIGINT or SIGTERM, how long a statement in flight may go on before it is killed on the server")
 	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "with --plan: exit 2 when changes are pending, 0 when none")
 	cmd.Flags().BoolVar(&f.allowDestructive, "allow-destructive", false, "apply destructive statements (drops, narrowing type changes)")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", 4, "tenants reconciled at once (each server also has its own limit)")
@@ -203,7 +213,7 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 	opts := reconciler.Options{
 		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
 		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
-		Against: f.against, Snapshots: snapshots,
+		Against: f.against, Snapshots: snapshots, AbortAfter: f.abortAfter,
 	}
 	var bar *progress
 	if f.output == "text" && isTerminal(g.stderr) {
@@ -226,6 +236,8 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		writeResult(g.stdout, res)
 	}
 	switch {
+	case cmd.Context().Err() != nil:
+		return &exitError{code: exitInterrupted, msg: "interrupted: the run is recorded as failed; rerun to finish"}
 	case res.Failed():
 		return &exitError{code: 1}
 	case f.plan && f.detailed && res.Changed():

@@ -35,6 +35,8 @@ type serveFlags struct {
 	lockTimeout   time.Duration
 	grace         time.Duration
 	leaseTTL      time.Duration
+	stuckAfter    time.Duration
+	probeInterval time.Duration
 	replica       string
 	tokensFile    string
 	notify        []string
@@ -95,6 +97,8 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 	fl.DurationVar(&f.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another apply to the same tenant")
 	fl.DurationVar(&f.grace, "grace", 30*time.Second, "on SIGTERM, how long the run in flight may go on")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", 15*time.Second, "lifetime of the leader lease (replicas)")
+	fl.DurationVar(&f.stuckAfter, "stuck-after", 2*time.Hour, "/readyz fails while one job of the loop runs longer")
+	fl.DurationVar(&f.probeInterval, "probe-interval", 15*time.Second, "how often the database servers are checked (status, landlord_server_up)")
 	fl.StringVar(&f.replica, "replica-id", "", "this replica's name in leases, runs and events (default host-pid)")
 	fl.StringVar(&f.tokensFile, "tokens-file", "", "API tokens, one per line: \"read|operate [NAME:]TOKEN\"")
 	fl.StringArrayVar(&f.notify, "notify", nil, "webhook URL receiving events, signed with LANDLORD_NOTIFY_SECRET (repeatable)")
@@ -160,12 +164,13 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity})
 	notifier := notify.New(notify.Options{Webhooks: webhooks, Backoff: f.notifyBackoff, Replica: f.replica}, store, m, log)
 	loop, err := daemon.New(daemon.Config{
-		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth},
+		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth, Timeout: f.gitTimeout},
 		Servers:      overrides,
 		Reserved:     reservedDatabases(f.state),
 		PollInterval: f.pollInterval, Schedule: f.schedule, DriftSchedule: f.driftSchedule,
 		Backoff: f.retryBackoff, Jitter: f.retryJitter, Concurrency: f.concurrency, LockWait: f.lockTimeout,
 		Grace: f.grace, LeaseTTL: f.leaseTTL, Replica: f.replica,
+		StuckAfter: f.stuckAfter, ProbeInterval: f.probeInterval,
 	}, store, notifier, m, log)
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func TestServeSIGTERMDuringLongApply(t *testing.T) {
 	if run.Outcome != state.RunFailed || run.FinishedAt == nil || !strings.Contains(run.Error, "grace period") {
 		t.Errorf("run %d after the grace period: %+v; want failed, finished, with the reason", runID, run)
 	}
-	if len(sts) != 1 || sts[0].Status != state.StatementFailed || !strings.Contains(sts[0].Error, "unknown") {
+	if len(sts) != 1 || sts[0].Status != state.StatementUnknown || !strings.Contains(sts[0].Error, "unknown") {
 		t.Errorf("statements %+v; want the ALTER failed with an unknown outcome, none pending", sts)
 	}
 	if running, _ := st.RunningRuns(context.Background()); len(running) != 0 {

@@ -50,8 +50,10 @@ func URL(rawURL string) string {
 	return user + ":" + Mask + rawURL[at:]
 }
 
-// dsnPassword matches "user:password@" at the start of a DSN or after "//".
-var dsnPassword = regexp.MustCompile(`((?:^|//)[^:/@\s]*):(?:[^/@\s][^@\s]*)?@`)
+// dsnPassword matches "user:password@" at the start of a DSN, after "//"
+// or after a space (a DSN quoted in a message); the password does not
+// start with '/', so that "mysql://user:pass@" is masked after its "//".
+var dsnPassword = regexp.MustCompile(`((?:^|//|\s)[^:/@\s]*):(?:[^/@\s][^@\s]*)?@`)
 
 // httpUser matches the user name of an http(s) URL: "https://TOKEN@".
 var httpUser = regexp.MustCompile(`(?i)(https?://)[^:/@\s]+@`)
@@ -93,3 +95,22 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(Mask), nil }
 
 // Reveal returns the secret itself, for the one place that needs it.
 func (s Secret) Reveal() string { return string(s) }
+
+// Error returns err with every password in its message masked, keeping the
+// error itself as the cause (Unwrap), so that errors.Is and errors.As still
+// see what happened: a redacted error is classified as the original. Nil
+// stays nil.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redacted{msg: Text(err.Error()), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }

@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -59,5 +60,36 @@ func TestSecret(t *testing.T) {
 	}
 	if strings.Contains(string(b), "tok-123") || s.String() != Mask || s.Reveal() != "tok-123" {
 		t.Fatalf("secret leaked or lost: %s %s", b, s)
+	}
+}
+
+type causeError struct{ n int }
+
+func (e *causeError) Error() string { return "connect app:hunter2@tcp(db:3306)/: denied" }
+
+func TestErrorKeepsCause(t *testing.T) {
+	cause := &causeError{n: 1045}
+	err := Error(fmt.Errorf("open: %w", cause))
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Error() = %q, holds the password", err)
+	}
+	var got *causeError
+	if !errors.As(err, &got) || got.n != 1045 {
+		t.Errorf("errors.As lost the cause of %q", err)
+	}
+	if Error(nil) != nil {
+		t.Error("Error(nil) != nil")
+	}
+}
+
+func TestTextInMessage(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"connect mysql://app:s3cret@db:3306/: refused", "connect mysql://app:xxxxx@db:3306/: refused"},
+		{"dsn app:s3cret@tcp(db:3306)/x failed", "dsn app:xxxxx@tcp(db:3306)/x failed"},
+		{"at 12:30 on host", "at 12:30 on host"},
+	} {
+		if got := Text(tc.in); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

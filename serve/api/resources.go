@@ -261,6 +261,10 @@ func (s *Server) runRequest(w http.ResponseWriter, r *http.Request, req daemon.R
 	case errors.As(err, &unknown):
 		writeError(w, http.StatusNotFound, err.Error())
 		return
+	case errors.Is(err, daemon.ErrBusy):
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
 	case errors.Is(err, daemon.ErrNotReady), errors.Is(err, daemon.ErrStopping):
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return

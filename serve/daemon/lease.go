@@ -33,16 +33,24 @@ func (l *Loop) keepLease(ctx context.Context) {
 // With SQLite the process holds the file's claim, so it is the only serve
 // and leads whatever the lease rows say (a dead predecessor's lease may not
 // have expired yet).
+//
+// Each renewal has a third of the lease's lifetime: renewed every third,
+// a leader that cannot renew steps down within two thirds of its lifetime,
+// before the lease can lapse and another replica take it.
 func (l *Loop) renew(ctx context.Context) {
 	ttl := l.cfg.LeaseTTL
-	if _, _, err := l.store.AcquireLease(ctx, replicaLease(l.cfg.Replica), l.cfg.Replica, ttl); err != nil && ctx.Err() == nil {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, ttl/3)
+	defer cancel()
+	if _, _, err := l.store.AcquireLease(ctx, replicaLease(l.cfg.Replica), l.cfg.Replica, ttl); err != nil && parent.Err() == nil {
 		l.log.Warn("renew heartbeat", "err", err)
 	}
 	lease, held, err := l.store.AcquireLease(ctx, leaderLease, l.cfg.Replica, ttl)
 	if err != nil {
-		if ctx.Err() != nil {
+		if parent.Err() != nil {
 			return
 		}
+		held = false
 		l.log.Warn("renew leader lease", "err", err)
 	}
 	if l.store.Dialect() == state.SQLite {
@@ -81,31 +89,15 @@ func (l *Loop) renew(ctx context.Context) {
 	}
 }
 
-// closeOrphans closes the runs that a replica which stopped heartbeating
-// left running: it crashed or was killed during them.
+// closeOrphans closes the runs that a process which stopped heartbeating
+// left running (a replica or a CLI run that crashed or was killed).
 func (l *Loop) closeOrphans(ctx context.Context) {
-	running, err := l.store.RunningRuns(ctx)
-	if err != nil || len(running) == 0 {
-		return
-	}
-	live, err := l.store.Leases(ctx, replicaLease(""))
+	closed, err := l.store.CloseAbandonedRuns(ctx, l.cfg.Replica)
 	if err != nil {
-		return
+		l.log.Error("close abandoned runs", "err", err)
 	}
-	alive := map[string]bool{l.cfg.Replica: true}
-	for _, le := range live {
-		alive[le.Owner] = true
-	}
-	for _, r := range running {
-		if alive[r.Replica] {
-			continue
-		}
-		reason := "abandoned: replica " + r.Replica + " stopped during the run; the next reconcile re-plans from the live schema"
-		if err := l.store.AbandonRun(ctx, r.ID, reason); err != nil {
-			l.log.Error("close abandoned run", "run_id", r.ID, "err", err)
-			continue
-		}
-		l.log.Warn("run of a stopped replica closed as failed", "run_id", r.ID, "run_replica", r.Replica)
+	for _, id := range closed {
+		l.log.Warn("run of a stopped process closed as abandoned", "run_id", id)
 	}
 }
 

@@ -55,6 +55,17 @@ type Config struct {
 	// Replica names this process in leases, runs and events; default
 	// host-pid.
 	Replica string
+	// StuckAfter: /readyz fails while one job of the loop (a run, a
+	// fetch) has been running longer; default 2h, longer than a run of
+	// long statements under the default statement timeout.
+	StuckAfter time.Duration
+	// ProbeInterval between checks that the servers answer (status,
+	// landlord_server_up); default 15s.
+	ProbeInterval time.Duration
+	// DispatchWait is how long an API request waits for the loop to take
+	// it while another run is in flight, before it is answered 503
+	// (ErrBusy); default 10s.
+	DispatchWait time.Duration
 }
 
 const leaderLease = "serve:leader"
@@ -86,6 +97,15 @@ func (c *Config) defaults() error {
 	}
 	if c.Replica == "" {
 		c.Replica = DefaultReplica()
+	}
+	if c.StuckAfter <= 0 {
+		c.StuckAfter = 2 * time.Hour
+	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = 15 * time.Second
+	}
+	if c.DispatchWait <= 0 {
+		c.DispatchWait = 10 * time.Second
 	}
 	return nil
 }
@@ -131,6 +151,15 @@ type Loop struct {
 	// drifted is the drift last notified per tenant, so that the same
 	// drift seen again is not notified again.
 	drifted map[string]string
+	// busySince is when the job in flight started (zero: none);
+	// lastJob is when the last one ended.
+	busySince, lastJob time.Time
+	// servers is the last probe of the servers.
+	servers []reconciler.ServerHealth
+	// awaiting are the tenants that failed because their server was
+	// unreachable, by slug: retried as soon as the probe sees it answer.
+	awaiting map[string]string
+	retryNow chan struct{}
 }
 
 // New returns a loop recording into store. n and m may be nil.
@@ -164,6 +193,7 @@ func New(cfg Config, store *state.Store, n *notify.Notifier, m *metrics.Set, log
 		full: full, drift: drift,
 		wake: make(chan string, 1), leading: make(chan struct{}, 1), requests: make(chan *request), stopped: make(chan struct{}),
 		retries: map[string]*state.Retry{}, drifted: map[string]string{},
+		awaiting: map[string]string{}, retryNow: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -195,6 +225,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	default:
 	}
 	wg.Go(func() { l.keepLease(bg) })
+	wg.Go(func() { l.probeServers(bg) })
 
 	l.log.Info("serve started", "repo", redact.URL(l.cfg.Source.Repo), "poll_interval", l.cfg.PollInterval.String(),
 		"schedule", l.cfg.Schedule, "drift_schedule", l.cfg.DriftSchedule, "leader", l.isLeader())
@@ -246,6 +277,8 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 			job = l.scanDrift
 		case <-retry.C:
 			job = l.retryDue
+		case <-l.retryNow:
+			job = l.retryDue
 		case req := <-l.requests:
 			l.metrics.Triggers.WithLabelValues(req.Trigger).Inc()
 			job = func(ctx context.Context) { req.done <- l.serve(ctx, req) }
@@ -270,8 +303,16 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 // ErrGraceExpired is returned.
 func (l *Loop) execute(ctx context.Context, job func(context.Context)) error {
 	done := make(chan struct{})
+	l.mu.Lock()
+	l.busySince = time.Now()
+	l.mu.Unlock()
 	go func() {
 		defer close(done)
+		defer func() {
+			l.mu.Lock()
+			l.busySince, l.lastJob = time.Time{}, time.Now()
+			l.mu.Unlock()
+		}()
 		job(ctx)
 	}()
 	select {
@@ -335,4 +376,35 @@ func (l *Loop) setStopping() {
 func until(s cron.Schedule) time.Duration {
 	now := time.Now()
 	return s.Next(now).Sub(now)
+}
+
+// probeServers checks the servers of the revision in force every
+// ProbeInterval until ctx ends, for Status and landlord_server_up.
+func (l *Loop) probeServers(ctx context.Context) {
+	tick := time.NewTicker(l.cfg.ProbeInterval)
+	defer tick.Stop()
+	for {
+		if repo := l.Current(); repo != nil {
+			health := l.rec.Probe(ctx, repo)
+			if ctx.Err() != nil {
+				return
+			}
+			l.mu.Lock()
+			l.servers = health
+			l.mu.Unlock()
+			for _, h := range health {
+				up := 0.0
+				if h.Up {
+					up = 1
+					l.serverBack(h.Name)
+				}
+				l.metrics.ServerUp.WithLabelValues(h.Name).Set(up)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

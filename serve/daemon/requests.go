@@ -64,12 +64,16 @@ func (l *Loop) Reconcile(ctx context.Context, req Request) (*reconciler.Result, 
 		return l.run(ctx, repo, req)
 	}
 	r := &request{Request: req, done: make(chan outcome, 1)}
+	wait := time.NewTimer(l.cfg.DispatchWait)
+	defer wait.Stop()
 	select {
 	case l.requests <- r:
 	case <-l.stopped:
 		return nil, ErrStopping
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-wait.C:
+		return nil, ErrBusy
 	}
 	select {
 	case o := <-r.done:
@@ -127,6 +131,8 @@ func (l *Loop) Ready() error {
 		return ErrStopping
 	case l.good == nil:
 		return ErrNotReady
+	case !l.busySince.IsZero() && time.Since(l.busySince) > l.cfg.StuckAfter:
+		return fmt.Errorf("%w: its job in flight started %s ago (more than %s)", ErrStuck, time.Since(l.busySince).Round(time.Second), l.cfg.StuckAfter)
 	}
 	return nil
 }
@@ -148,6 +154,12 @@ type Status struct {
 	Schedule       string     `json:"schedule"`
 	DriftSchedule  string     `json:"drift_schedule"`
 	Stopping       bool       `json:"stopping,omitempty"`
+	// Busy is when the loop's job in flight started; LastJob when the
+	// last one ended.
+	Busy    *time.Time `json:"busy_since,omitempty"`
+	LastJob *time.Time `json:"last_job,omitempty"`
+	// Servers is whether each server answered its last probe.
+	Servers []reconciler.ServerHealth `json:"servers"`
 }
 
 // Status returns the loop's view.
@@ -165,6 +177,15 @@ func (l *Loop) Status() Status {
 		at := l.fetched
 		s.LastFetch = &at
 	}
+	if !l.busySince.IsZero() {
+		at := l.busySince
+		s.Busy = &at
+	}
+	if !l.lastJob.IsZero() {
+		at := l.lastJob
+		s.LastJob = &at
+	}
+	s.Servers = append([]reconciler.ServerHealth{}, l.servers...)
 	return s
 }
 

@@ -151,7 +151,15 @@ func (l *Loop) track(ctx context.Context, res *reconciler.Result) {
 			}
 			r.Attempts++
 			r.Class, r.LastError, r.NextAt = string(t.Class), t.Error, nil
-			if t.Class == reconciler.Transient && r.Attempts <= len(l.cfg.Backoff) {
+			if t.Unreachable {
+				// Not the tenant's failure: it waits for its server,
+				// which the probe sees come back (or for a long
+				// backoff), and keeps its attempts.
+				r.Attempts--
+				next := now.Add(jitter(unreachableRetry, l.cfg.Jitter))
+				r.NextAt = &next
+				l.awaiting[t.Slug] = t.Server
+			} else if t.Class == reconciler.Transient && r.Attempts <= len(l.cfg.Backoff) {
 				next := now.Add(jitter(l.cfg.Backoff[r.Attempts-1], l.cfg.Jitter))
 				r.NextAt = &next
 			}
@@ -170,12 +178,42 @@ func (l *Loop) track(ctx context.Context, res *reconciler.Result) {
 			}
 		default:
 			delete(l.retries, t.Slug)
+			delete(l.awaiting, t.Slug)
 			l.mu.Unlock()
 			if had {
 				if err := l.store.DeleteRetry(ctx, t.Slug); err != nil {
 					l.log.Error("forget retry", "tenant", t.Slug, "err", err)
 				}
 			}
+		}
+	}
+}
+
+// unreachableRetry is when a tenant whose server was unreachable is tried
+// again, unless the probe sees the server answer before.
+const unreachableRetry = 5 * time.Minute
+
+// serverBack makes the tenants waiting for server due now.
+func (l *Loop) serverBack(server string) {
+	l.mu.Lock()
+	now := time.Now()
+	n := 0
+	for slug, srv := range l.awaiting {
+		if srv != server {
+			continue
+		}
+		delete(l.awaiting, slug)
+		if r, ok := l.retries[slug]; ok {
+			r.NextAt = &now
+			n++
+		}
+	}
+	l.mu.Unlock()
+	if n > 0 {
+		l.log.Info("server answers again: its tenants are retried now", "server", server, "tenants", n)
+		select {
+		case l.retryNow <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -341,6 +379,13 @@ func (t *tracker) current() int64 {
 
 // ErrNotReady is returned when no valid revision has been loaded yet.
 var ErrNotReady = errors.New("no valid revision loaded yet")
+
+// ErrBusy is returned for an API run that the loop did not take within
+// DispatchWait: another run is in flight.
+var ErrBusy = errors.New("another run is in flight: try again later")
+
+// ErrStuck is why /readyz fails while a job of the loop runs too long.
+var ErrStuck = errors.New("the loop is stuck")
 
 // ErrStopping is returned for runs asked for while serve shuts down.
 var ErrStopping = errors.New("serve is shutting down")

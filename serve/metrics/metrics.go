@@ -39,6 +39,8 @@ type Set struct {
 	HTTPDuration *prometheus.HistogramVec
 	// Leader is 1 while this replica runs the scheduled work.
 	Leader prometheus.Gauge
+	// ServerUp is 1 while a database server answers, by server name.
+	ServerUp *prometheus.GaugeVec
 
 	revisionsRejected prometheus.Counter
 	lastGood          prometheus.Gauge
@@ -74,6 +76,7 @@ func New(src Sources) *Set {
 	s.HTTPDuration = f.histogram("landlord_http_request_duration_seconds", "Duration of HTTP requests, by route and status code.",
 		prometheus.DefBuckets, "route", "code")
 	s.Leader = f.gauge("landlord_leader", "1 while this replica runs the scheduled work (the lease is held).")
+	s.ServerUp = f.gaugeVec("landlord_server_up", "1 while the database server answers (probed every 15s by default), by server name.", "server")
 	s.revisionsRejected = f.counter("landlord_revisions_rejected_total", "Revisions rejected by validation.")
 	s.lastGood = f.gauge("landlord_last_good_revision_timestamp_seconds", "When the revision in force was accepted (Unix time).")
 	s.lastGoodInfo = f.gaugeVec("landlord_revision_info", "The revision in force: 1 for its revision.", "revision")
