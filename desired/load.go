@@ -165,7 +165,9 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 		return nil, err
 	}
 	if len(basic) == 0 {
-		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
+		// A directory has no line; 1:1 keeps the file:line:col form that
+		// editors and CI annotations read.
+		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Line: 1, Column: 1, Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
 	}
 	r.Basic = basic
 	if err := r.loadTemplates(fsys); err != nil {

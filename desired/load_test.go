@@ -104,7 +104,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "wrong type",
 			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: election\n"},
-			want:    []string{"tenants/acme.yaml:3", "modules", "cannot read"},
+			want:    []string{"tenants/acme.yaml:3:10", "modules", "cannot read"},
 			invalid: []string{"acme"},
 		},
 		{
@@ -221,8 +221,21 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "yaml syntax",
 			files:  map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: [sqlite://x\n"},
-			want:   []string{"landlord.yaml:", "did not find expected"},
+			want:   []string{"landlord.yaml:3:10: ", "']' not found"},
 			global: true,
+		},
+		{
+			// yaml.v3 names the line before and no column.
+			name:    "flow sequence left open on line 6",
+			files:   map[string]string{"tenants/acme.yaml": "# acme\nslug: acme\nname: Acme\ntemplate: party\n\nmodules: [election\ndomain: acme.example\n"},
+			want:    []string{"tenants/acme.yaml:6:10: flow sequence [ is not closed"},
+			invalid: []string{"acme"},
+		},
+		{
+			name:    "mapping value in a scalar",
+			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party: x\n"},
+			want:    []string{"tenants/acme.yaml:2:", "mapping value is not allowed"},
+			invalid: []string{"acme"},
 		},
 		{
 			name:   "no landlord.yaml",
@@ -233,7 +246,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "no basic layer",
 			files:  map[string]string{"layers/basic/schema.hcl": ""},
-			want:   []string{"layers/basic", "no .hcl files"},
+			want:   []string{"layers/basic:1:1: the basic layer has no .hcl files"},
 			global: true,
 		},
 	} {
