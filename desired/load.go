@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Lifecycles of a tenant.
@@ -106,7 +108,8 @@ type File struct {
 // LoadOptions change how a repository is read.
 type LoadOptions struct {
 	// Servers replaces server URLs by name (--server NAME=URL). A name
-	// that landlord.yaml does not define adds a server.
+	// that landlord.yaml does not define fails Load with an
+	// *UnknownServerError: a typo must not fall back to the default URL.
 	Servers map[string]string
 	// LookupEnv expands ${VAR} in landlord.yaml; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -151,7 +154,8 @@ func (r *Repo) Tenant(slug string) (*Tenant, bool) {
 // Load reads and validates the repository in fsys. Manifest problems are
 // not an error of Load: they are in Repo.Errors and Tenant.Errors, all of
 // them, so one bad tenant never hides another. Load fails only when fsys
-// cannot be read.
+// cannot be read, or with an *UnknownServerError when opts.Servers names a
+// server landlord.yaml does not define.
 func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	r := &Repo{Revision: revision, Templates: map[string]*Template{}, Modules: map[string]*Module{}}
 	if opts.LookupEnv == nil {
@@ -197,20 +201,27 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	}
 	doc, errs := decode(file, data, &r.Config)
 	r.Errors = append(r.Errors, errs...)
-	if len(errs) > 0 {
+	if doc.root == nil || doc.root.Kind != yaml.MappingNode {
+		// Nothing could be read. An unknown field or a wrong type leaves
+		// the rest read, and checked below: the servers' URLs are
+		// expanded, so no later check mistakes ${VAR:-default} for a URL.
 		return nil
 	}
 	c := &r.Config
 	if c.Servers == nil {
 		c.Servers = map[string]*Server{}
 	}
-	for name, u := range opts.Servers {
-		if s, ok := c.Servers[name]; ok && s != nil {
-			s.URL, s.URLError = u, nil
-			s.overridden = true
-		} else {
-			c.Servers[name] = &Server{URL: u, overridden: true}
+	for _, name := range sortedKeys(opts.Servers) {
+		s, ok := c.Servers[name]
+		if !ok {
+			return &UnknownServerError{Name: name, Defined: sortedKeys(c.Servers)}
 		}
+		if s == nil {
+			s = &Server{}
+			c.Servers[name] = s
+		}
+		s.URL, s.URLError = opts.Servers[name], nil
+		s.overridden = true
 	}
 	if len(c.Servers) == 0 {
 		r.Errors = append(r.Errors, doc.errorf("servers", "no servers: define at least one, e.g. servers: {primary: {url: ...}}"))
@@ -298,6 +309,21 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// UnknownServerError is a server override (--server NAME=URL) for a name
+// that landlord.yaml does not define.
+type UnknownServerError struct {
+	Name    string
+	Defined []string
+}
+
+func (e *UnknownServerError) Error() string {
+	defined := "none"
+	if len(e.Defined) > 0 {
+		defined = strings.Join(e.Defined, ", ")
+	}
+	return fmt.Sprintf("--server %s=…: landlord.yaml defines no server %q (defined: %s)", e.Name, e.Name, defined)
 }
 
 func checkDrift(p string) string {

@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -334,6 +335,33 @@ func TestServerOverride(t *testing.T) {
 	r = load(t, repoFS(files), LoadOptions{LookupEnv: func(k string) (string, bool) { return "s3cret", k == "DB_PASSWORD" }})
 	if s := r.Config.Servers["primary"]; s.URL != "mysql://app:s3cret@db:3306/" {
 		t.Errorf("expanded: %q", s.URL)
+	}
+}
+
+// TestServerOverrideUnknown: a --server name landlord.yaml does not define
+// (a typo) is an error listing the defined ones, never a new server while
+// the tenants fall back to the default URL.
+func TestServerOverrideUnknown(t *testing.T) {
+	_, err := Load(repoFS(nil), "rev", LoadOptions{Servers: map[string]string{"primay": "mysql://root@db:3306/"}})
+	var ue *UnknownServerError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Load = %v, want an *UnknownServerError", err)
+	}
+	if got, want := err.Error(), `--server primay=…: landlord.yaml defines no server "primay" (defined: primary)`; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+}
+
+// TestConfigTypoKeepsURLs: an unknown field in landlord.yaml is reported,
+// and the rest is still read: the server URL is expanded, not left as
+// ${VAR:-default} for a later check to call an unknown scheme.
+func TestConfigTypoKeepsURLs(t *testing.T) {
+	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://tenants}\npolcy:\n  allowDestructive: true\n"}), LoadOptions{})
+	if got := r.Errors.Error(); !strings.Contains(got, `landlord.yaml:4:1: polcy: unknown field "polcy"`) || len(r.Errors) != 1 {
+		t.Errorf("errors:\n%s\nwant only the unknown field polcy", got)
+	}
+	if s := r.Config.Servers["primary"]; s == nil || s.URL != "sqlite://tenants" || s.Line != 3 {
+		t.Errorf("server primary: %+v, want its URL expanded to sqlite://tenants, at line 3", s)
 	}
 }
 
