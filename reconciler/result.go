@@ -52,8 +52,11 @@ func (r *Result) Changed() bool {
 
 // TenantResult is what a reconcile did, or would do, to one tenant.
 type TenantResult struct {
-	Slug     string   `json:"slug"`
-	Server   string   `json:"server"`
+	Slug   string `json:"slug"`
+	Server string `json:"server"`
+	// Engine is the engine of the tenant's server, as landlord.yaml
+	// declares it or its URL names it: what the statements are written for.
+	Engine   string   `json:"engine,omitempty"`
 	Database string   `json:"database"`
 	Action   string   `json:"action"`
 	Changes  []Change `json:"changes"`

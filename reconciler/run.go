@@ -356,6 +356,9 @@ func each[T any](ctx context.Context, repo *desired.Repo, concurrency int, tenan
 func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 	start := time.Now()
 	tr = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database}
+	if e, err := ServerEngine(ru.repo.Config.Servers[t.Server]); err == nil {
+		tr.Engine = string(e)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			ru.log.Error("tenant reconcile panicked", "tenant", t.Slug, "panic", p, "stack", string(debug.Stack()))

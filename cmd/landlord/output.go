@@ -64,9 +64,9 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if res.Plan {
-		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tSTATEMENTS\tDESTRUCTIVE")
+		fmt.Fprintln(tw, "TENANT\tSERVER\tENGINE\tDATABASE\tACTION\tSTATEMENTS\tDESTRUCTIVE")
 	} else {
-		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tAPPLIED\tDURATION")
+		fmt.Fprintln(tw, "TENANT\tSERVER\tENGINE\tDATABASE\tACTION\tAPPLIED\tDURATION")
 	}
 	for _, t := range res.Tenants {
 		if res.Plan {
@@ -76,9 +76,9 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 					destructive++
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", t.Slug, t.Server, t.Database, t.Action, len(t.Changes), destructive)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", t.Slug, t.Server, engineOf(t.Engine), t.Database, t.Action, len(t.Changes), destructive)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Server, t.Database, t.Action, t.Applied, t.Duration.Round(time.Millisecond))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Server, engineOf(t.Engine), t.Database, t.Action, t.Applied, t.Duration.Round(time.Millisecond))
 		}
 	}
 	tw.Flush()
@@ -160,7 +160,7 @@ func writeChanges(w io.Writer, changes []reconciler.Change) {
 func tenantNames(g reconciler.PlanGroup) []string {
 	out := make([]string, len(g.Tenants))
 	for i, t := range g.Tenants {
-		out[i] = fmt.Sprintf("%s (%s on %s)", t.Slug, t.Database, t.Server)
+		out[i] = fmt.Sprintf("%s (%s on %s, %s)", t.Slug, t.Database, t.Server, engineOf(t.Engine))
 	}
 	return out
 }
@@ -173,6 +173,14 @@ func basis(t reconciler.TenantResult) string {
 	}
 	s := t.Snapshot
 	return fmt.Sprintf("planned from snapshot %d of %s (revision %s)", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), shortRevision(s.Revision))
+}
+
+// engineOf names an engine for a table: "-" when it is unknown.
+func engineOf(e string) string {
+	if e == "" {
+		return "-"
+	}
+	return e
 }
 
 func location(c reconciler.Change) string {

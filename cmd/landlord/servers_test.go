@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landlord/landlord/internal/testenv"
+)
+
+// sqliteRepo is a copy of the example whose tenants are SQLite files in a
+// temporary directory, with a landlord database of its own: the CLI's
+// surface without a database server.
+type sqliteRepo struct {
+	dir, tenants, state string
+}
+
+func newSQLiteRepo(t *testing.T) *sqliteRepo {
+	t.Helper()
+	t.Setenv("LANDLORD_PRIMARY_URL", "")
+	tmp := t.TempDir()
+	return &sqliteRepo{dir: testenv.CopyExample(t, ""), tenants: filepath.Join(tmp, "tenants"), state: filepath.Join(tmp, "landlord.db")}
+}
+
+// args are the flags that point a command at the copy.
+func (r *sqliteRepo) args() []string {
+	return []string{"--repo", r.dir, "--server", "primary=sqlite://" + r.tenants, "--state", r.state}
+}
+
+// TestServerOverrideTypo: --server with a name landlord.yaml does not
+// define is an error listing the defined servers, and nothing is created
+// from the default URL.
+func TestServerOverrideTypo(t *testing.T) {
+	r := newSQLiteRepo(t)
+	code, out, errOut := landlord(t, r.dir, "reconcile", "--repo", r.dir, "--server", "primay=sqlite://"+r.tenants, "--state", r.state)
+	if code != 1 || !strings.Contains(errOut, `landlord.yaml defines no server "primay" (defined: primary)`) {
+		t.Errorf("exit %d, want 1 and the defined servers\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, dir := range []string{r.tenants, filepath.Join(r.dir, ".landlord")} {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s was created", dir)
+		}
+	}
+}
+
+// TestTableNamesEngine: the reconcile table and the plan name each
+// tenant's engine, so SQL for SQLite is not mistaken for MariaDB's.
+func TestTableNamesEngine(t *testing.T) {
+	r := newSQLiteRepo(t)
+	code, out, errOut := landlord(t, "", append([]string{"reconcile", "--plan", "--tenant", "cpn-uml"}, r.args()...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"create cpn-uml (cpn_uml on primary, sqlite)", "TENANT   SERVER   ENGINE  DATABASE", "cpn-uml  primary  sqlite  cpn_uml"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = landlord(t, "", append([]string{"reconcile", "--plan", "--tenant", "cpn-uml", "-o", "json"}, r.args()...)...)
+	if doc := decodeEngine(t, out); code != 0 || doc != "sqlite" {
+		t.Errorf("json engine %q, exit %d", doc, code)
+	}
+}
+
+func decodeEngine(t *testing.T, out string) string {
+	t.Helper()
+	var doc struct {
+		Tenants []struct {
+			Engine string `json:"engine"`
+		} `json:"tenants"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Tenants) != 1 {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	return doc.Tenants[0].Engine
+}
