@@ -238,7 +238,37 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 	if len(recorded) > 0 {
 		td.Status = DriftFound
 	}
+	ru.refreshLive(context.WithoutCancel(ctx), t, sc, len(recorded) > 0)
 	return td
+}
+
+// refreshLive records the live hash a drift check saw, and the tenant's
+// sync with it: drift makes live differ from desired (OutOfSync), and a
+// live schema back to the desired hash with no drift open is Synced again.
+// Only a tenant last applied and healthy changes sync; any other state
+// (blocked, failing, pinned, progressing) is a reconcile's to set.
+func (ru *run) refreshLive(ctx context.Context, t *desired.Tenant, sc *scan, drifted bool) {
+	hash, err := sc.live.Hash()
+	if err != nil {
+		ru.log.Warn("hash live schema", "tenant", t.Slug, "err", err)
+		return
+	}
+	rec, ok, err := ru.store.Tenant(ctx, t.Slug)
+	if err != nil || !ok {
+		return
+	}
+	rec.LiveHash = hash
+	if rec.Health == state.Healthy && rec.DesiredHash != "" {
+		switch {
+		case drifted && hash != rec.DesiredHash && rec.Sync == state.Synced:
+			rec.Sync = state.OutOfSync
+		case !drifted && hash == rec.DesiredHash && rec.Sync == state.OutOfSync:
+			rec.Sync = state.Synced
+		}
+	}
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
+	}
 }
 
 // scan is a tenant's live schema compared with its baseline.

@@ -202,6 +202,12 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	switch tr.Action {
 	case ActionCreate, ActionUpdate, ActionNoop:
 		rec.Sync, rec.Health = state.Synced, state.Healthy
+		if leftDrift(tr.Drift) {
+			// The revision is applied, but drift the policy reports and
+			// leaves keeps live from desired: out of sync until repaired
+			// or adopted.
+			rec.Sync = state.OutOfSync
+		}
 		rec.LastAppliedRevision = ru.revision
 		rec.LastSyncedAt = &now
 		if tr.Action == ActionCreate && rec.DatabaseCreatedAt == nil {
@@ -242,6 +248,16 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	ru.records[t.Slug] = rec
 	ru.mu.Unlock()
 	ru.recordTenantRun(ctx, t, tr, start)
+}
+
+// leftDrift reports whether a reconcile left drift in place.
+func leftDrift(ds []DriftFinding) bool {
+	for _, d := range ds {
+		if d.Action == DriftLeft {
+			return true
+		}
+	}
+	return false
 }
 
 // recordTenantRun records what the run did to the tenant.
