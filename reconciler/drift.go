@@ -25,6 +25,10 @@ const (
 	// plan follows git (nothing to do when git now declares it as it is
 	// live: the drift is adopted).
 	DriftSuperseded = "superseded"
+	// DriftNotRestored: the plan would restore the object, but it was not
+	// applied: it was blocked (a destructive statement not allowed) or it
+	// failed.
+	DriftNotRestored = "not_restored"
 )
 
 // DriftFinding is a drifted object and what the reconcile does about it.

@@ -387,6 +387,7 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 	}
 	if err := ru.reconcile(ctx, t, &tr); err != nil {
 		tr.Action = ActionError
+		notRestored(&tr)
 		tr.Error = err.Error()
 		tr.Class = classify(err)
 		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {

@@ -98,9 +98,14 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		if t.Action == reconciler.ActionPinned {
 			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
 		}
+		restored := "drift restored"
+		if res.Plan {
+			restored = "drift the plan restores"
+		}
 		for _, group := range []struct{ action, title string }{
-			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it, landlord drift export %[1]s adopts it)"},
-			{reconciler.DriftRestored, "drift restored"},
+			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it" + exportHint(t.Drift) + ")"},
+			{reconciler.DriftRestored, restored},
+			{reconciler.DriftNotRestored, notRestoredTitle(t)},
 			{reconciler.DriftSuperseded, "drift superseded: git changed these objects too, the plan follows git"},
 		} {
 			var ds []state.Drift
@@ -142,6 +147,24 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		summary += fmt.Sprintf("; %d statements %s in %s (run %d)", res.Applied, verb, res.Duration.Round(time.Millisecond), res.RunID)
 	}
 	fmt.Fprintln(w, summary)
+}
+
+// exportHint suggests drift export when drift left in place added an
+// object: removed and modified objects cannot be written as a layer.
+func exportHint(ds []reconciler.DriftFinding) string {
+	for _, d := range ds {
+		if d.Action == reconciler.DriftLeft && d.Change == "added" {
+			return ", landlord drift export %[1]s adopts what it added"
+		}
+	}
+	return ""
+}
+
+func notRestoredTitle(t reconciler.TenantResult) string {
+	if t.Action == reconciler.ActionBlocked {
+		return "drift not restored: the plan is blocked, nothing was changed"
+	}
+	return "drift not restored: the reconcile failed"
 }
 
 // writeChanges lists statements with their layer and file; ! marks a
