@@ -35,7 +35,7 @@ to the files on disk.
 
 Exit codes: 0 compared; 1 an error, or a tenant of head is invalid;
 with --detailed-exitcode: 0 no differences, 2 differences.`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err

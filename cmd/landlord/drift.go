@@ -42,7 +42,7 @@ record, gone it is resolved. Nothing in a tenant database changes.
 
 Exit codes: 0 no drift, 2 drift found, 1 an error (a tenant could not be
 checked).`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDrift(cmd, g, f) },
 	}
 	f.repoFlags.register(cmd)
@@ -168,7 +168,7 @@ schema declares them: the tenant reconciles with nothing to do. Removed and
 modified objects cannot be adopted by a layer; they are listed on stderr.
 
 Without --write the HCL goes to stdout.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rec, st, repo, err := openReconciler(cmd, g, &f.repoFlags, f.state)
 			if err != nil {

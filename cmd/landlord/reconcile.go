@@ -111,7 +111,7 @@ destructive statements first, tenants with the same plan grouped.
 
 Exit codes: 0 success; 1 an error, or a tenant failed or was blocked;
 with --plan --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReconcile(cmd, g, f) },
 	}
 	f.repoFlags.register(cmd)

@@ -23,22 +23,25 @@ import (
 
 type serveFlags struct {
 	repoFlags
-	config        string
-	state         string
-	listen        string
-	pollInterval  time.Duration
-	schedule      string
-	driftSchedule string
-	retryBackoff  []time.Duration
-	retryJitter   float64
-	concurrency   int
-	lockTimeout   time.Duration
-	grace         time.Duration
-	leaseTTL      time.Duration
-	replica       string
-	tokensFile    string
-	notify        []string
-	notifyBackoff []time.Duration
+	// logLevel and logFormat shadow the global flags: serve logs JSON at
+	// info level unless told otherwise, and its help says so.
+	logLevel, logFormat string
+	config              string
+	state               string
+	listen              string
+	pollInterval        time.Duration
+	schedule            string
+	driftSchedule       string
+	retryBackoff        []time.Duration
+	retryJitter         float64
+	concurrency         int
+	lockTimeout         time.Duration
+	grace               time.Duration
+	leaseTTL            time.Duration
+	replica             string
+	tokensFile          string
+	notify              []string
+	notifyBackoff       []time.Duration
 
 	// notifications from the config file.
 	webhooks []notify.Webhook
@@ -69,7 +72,7 @@ LANDLORD_NOTIFY_SECRET(_FILE). They are never logged.
 
 SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 --grace, record, exit 0 (1 when the grace period ran out).`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindServe(cmd, f); err != nil {
 				return err
@@ -78,6 +81,8 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
+	fl.StringVar(&f.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "json"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
 	f.repoFlags.register(cmd)
 	fl.StringVar(&f.config, "config", "", "configuration file (YAML): flag names as keys, and notifications")
 	stateFlag(cmd, &f.state)
@@ -99,13 +104,7 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 }
 
 func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
-	// serve logs JSON at info level unless told otherwise.
-	if !cmd.Flags().Changed("log-format") && os.Getenv("LANDLORD_LOG_FORMAT") == "" {
-		g.logFormat = "json"
-	}
-	if !cmd.Flags().Changed("log-level") && os.Getenv("LANDLORD_LOG_LEVEL") == "" {
-		g.logLevel = "info"
-	}
+	g.logLevel, g.logFormat = f.logLevel, f.logFormat
 	log, err := g.logger()
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ TENANT it shows everything recorded about it: sync and health, template and
 version, modules, database, server, created at, last synced at, last
 attempted and applied revision, desired and live hash, pin, open drift,
 snapshot count, and the last run's outcome and error.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: optional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
