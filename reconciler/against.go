@@ -36,6 +36,12 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 		return fmt.Errorf("read snapshot: %w", err)
 	}
 	live := schema.LiveFrom(engine, nil)
+	if ok && snap.Engine != "" && (snap.Engine == string(schema.SQLite)) != (engine == schema.SQLite) {
+		// The snapshot's HCL is written for its engine: read as another's,
+		// it fails with an error about HCL functions nobody asked for.
+		return fmt.Errorf("the engine differs: snapshot %d was taken on %s, but server %q is %s here (its url in landlord.yaml, or --server): pass --server %s=URL of the server the tenant lives on, or declare engine: %s for it",
+			snap.ID, snap.Engine, t.Server, engine, t.Server, snap.Engine)
+	}
 	if ok {
 		if live, err = schema.LiveFromSnapshot(engine, []byte(snap.HCL), []byte(snap.DDL)); err != nil {
 			return fmt.Errorf("snapshot %d: %w", snap.ID, err)

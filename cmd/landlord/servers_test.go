@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/state"
 )
 
 // sqliteRepo is a copy of the example whose tenants are SQLite files in a
@@ -75,4 +77,26 @@ func decodeEngine(t *testing.T, out string) string {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
 	return doc.Tenants[0].Engine
+}
+
+// TestPlanAgainstStateOtherEngine: a plan against the landlord database
+// whose snapshot was taken on MariaDB, while the server's URL says SQLite,
+// says plainly that the engine differs.
+func TestPlanAgainstStateOtherEngine(t *testing.T) {
+	r := newSQLiteRepo(t)
+	st, err := state.Open(context.Background(), r.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.AddSnapshot(context.Background(), state.Snapshot{Tenant: "cpn-uml", Revision: "abc", Engine: "mariadb", Hash: "h",
+		HCL: "schema \"cpn_uml\" {\n  charset = \"utf8mb4\"\n}\ntable \"t\" {\n  schema = schema.cpn_uml\n  column \"c\" {\n    type = enum(\"a\", \"b\")\n  }\n}\n"})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := landlord(t, "", append([]string{"reconcile", "--plan", "--against", "state", "--tenant", "cpn-uml"}, r.args()...)...)
+	want := `cpn-uml: the engine differs: snapshot 1 was taken on mariadb, but server "primary" is sqlite here`
+	if code != 1 || !strings.Contains(out, want) || strings.Contains(out+errOut, "no function named") {
+		t.Errorf("exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
+	}
 }
