@@ -63,6 +63,13 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	}
 	oe.mu.Lock()
 	p, err := oe.off.Plan(ctx, live, d, t.Database)
+	if err == nil && len(p.Destructive()) > 0 {
+		if since := ru.since(ctx, engine, t, d); since != d {
+			if sp, serr := oe.off.Plan(ctx, live, since, t.Database); serr == nil {
+				p = sp
+			}
+		}
+	}
 	oe.mu.Unlock()
 	if err != nil {
 		return err

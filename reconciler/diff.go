@@ -195,6 +195,8 @@ func (dc *diffComposer) plan(ctx context.Context, base, head *desired.Repo, b, h
 			td.Notes = append(td.Notes, "base layers do not compose: planned as a new database")
 		} else {
 			from = schema.LiveFrom(engine, d)
+			// What head drops is attributed to where base declared it.
+			to = to.Since(d, base.Revision)
 		}
 	}
 	off, ok := dc.planners[engine]

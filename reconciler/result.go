@@ -89,10 +89,14 @@ type TenantResult struct {
 
 // Change is one planned statement with its provenance.
 type Change struct {
-	SQL         string   `json:"sql"`
-	Layer       string   `json:"layer"`
-	File        string   `json:"file"`
-	Line        int      `json:"line,omitempty"`
+	SQL   string `json:"sql"`
+	Layer string `json:"layer"`
+	File  string `json:"file"`
+	Line  int    `json:"line,omitempty"`
+	// Revision is set when the statement drops what the desired schema no
+	// longer declares: the earlier revision where Layer, File and Line
+	// declared it (the file whose change removed it).
+	Revision    string   `json:"revision,omitempty"`
 	Destructive bool     `json:"destructive"`
 	Reasons     []string `json:"reasons,omitempty"`
 }
@@ -108,7 +112,7 @@ type SnapshotRef struct {
 func changes(p *schema.Plan) []Change {
 	out := make([]Change, len(p.Statements))
 	for i, s := range p.Statements {
-		out[i] = Change{SQL: s.SQL, Layer: s.Layer, File: s.File, Line: s.Line, Destructive: s.Destructive, Reasons: s.Reasons}
+		out[i] = Change{SQL: s.SQL, Layer: s.Layer, File: s.File, Line: s.Line, Revision: s.Revision, Destructive: s.Destructive, Reasons: s.Reasons}
 	}
 	return out
 }

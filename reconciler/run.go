@@ -48,6 +48,11 @@ type Options struct {
 	Against string
 	// Snapshots is read by plans AgainstState.
 	Snapshots SnapshotSource
+	// Previous, when set, reads the repository at an earlier revision: a
+	// plan that drops an object then names the file that declared it in
+	// the revision last applied to the tenant. Nil: drops name their
+	// table's layer.
+	Previous func(ctx context.Context, revision string) (*desired.Repo, error)
 }
 
 // What a plan starts from.
@@ -89,9 +94,10 @@ type run struct {
 	pins    map[string]state.Pin
 	drifted map[string]state.DriftSummary
 
-	mu      sync.Mutex
-	desired map[string]*desiredEntry
-	offline map[schema.Engine]*offlineEntry
+	mu       sync.Mutex
+	desired  map[string]*desiredEntry
+	previous map[string]*previousEntry
+	offline  map[schema.Engine]*offlineEntry
 }
 
 // Reconcile plans and, unless opts.Plan, applies the repository to the

@@ -224,6 +224,9 @@ func sourceOf(c reconciler.Change) string {
 	if c.Layer == "" {
 		return fmt.Sprintf("`%s`", file)
 	}
+	if c.Revision != "" {
+		return fmt.Sprintf("`%s` · removed: declared at `%s` in revision `%s`", c.Layer, file, shortRevision(c.Revision))
+	}
 	return fmt.Sprintf("`%s` · `%s`", c.Layer, file)
 }
 

@@ -210,10 +210,16 @@ func location(c reconciler.Change) string {
 	if c.File == "" {
 		return ""
 	}
+	at := c.File
 	if c.Line > 0 {
-		return fmt.Sprintf("(%s:%d)", c.File, c.Line)
+		at = fmt.Sprintf("%s:%d", c.File, c.Line)
 	}
-	return "(" + c.File + ")"
+	if c.Revision != "" {
+		// A drop: where the object was declared before the change that
+		// removed it.
+		return fmt.Sprintf("(removed: declared at %s in revision %s)", at, shortRevision(c.Revision))
+	}
+	return "(" + at + ")"
 }
 
 func oneLine(s string, n int) string {

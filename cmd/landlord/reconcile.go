@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -191,6 +192,7 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
 		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
 		Against: f.against, Snapshots: snapshots,
+		Previous: func(_ context.Context, revision string) (*desired.Repo, error) { return f.loadAt(cmd, revision) },
 	}
 	var bar *progress
 	if f.output == "text" && isTerminal(g.stderr) {
