@@ -311,6 +311,10 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	return nil
 }
 
+// Overridden reports whether the URL comes from a --server override, not
+// from landlord.yaml (so an error about it has no line there).
+func (s *Server) Overridden() bool { return s.overridden }
+
 // UnknownServerError is a server override (--server NAME=URL) for a name
 // that landlord.yaml does not define.
 type UnknownServerError struct {

@@ -23,9 +23,13 @@ type offlineEntry struct {
 // database instead of its live database: no database server is contacted.
 // A tenant without a snapshot plans as a new database.
 func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
-	engine, err := ServerEngine(ru.repo.Config.Servers[t.Server])
+	def := ru.repo.Config.Servers[t.Server]
+	engine, err := ServerEngine(def)
 	if err != nil {
-		return fmt.Errorf("server %q: %w", t.Server, err)
+		if def == nil {
+			return &ServerError{Server: t.Server, Err: err}
+		}
+		return serverURLError(t.Server, def, err)
 	}
 	d, err := ru.desiredFor(engine, t)
 	if err != nil {

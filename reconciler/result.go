@@ -81,6 +81,9 @@ type TenantResult struct {
 	Duration    time.Duration `json:"-"`
 	// Class of the error, for retries (serve).
 	Class Class `json:"-"`
+	// ServerFailed is set when Error is a failure of the tenant's whole
+	// server (a *ServerError): every tenant on it has the same one.
+	ServerFailed bool `json:"-"`
 
 	// interrupted: the reconcile was cancelled before it changed anything;
 	// the tenant's recorded status stays as it was. acting: the apply began.

@@ -396,6 +396,8 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 		notRestored(&tr)
 		tr.Error = err.Error()
 		tr.Class = classify(err)
+		var se *ServerError
+		tr.ServerFailed = errors.As(err, &se)
 		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
 			// Cancelled while observing or planning (serve shutting down):
 			// nothing happened to the tenant, so its status is not news.
@@ -403,7 +405,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 			tr.Error = "not reconciled: interrupted (" + tr.Error + ")"
 		}
 		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
+		return tr
 	}
+	ru.log.Debug("tenant reconciled", "tenant", t.Slug, "revision", ru.revision, "action", tr.Action, "statements", len(tr.Changes), "applied", tr.Applied)
 	return tr
 }
 

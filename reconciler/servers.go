@@ -57,10 +57,13 @@ func (r *Reconciler) Close() error {
 func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string) (*schema.Server, error) {
 	def := repo.Config.Servers[name]
 	if def == nil {
-		return nil, fmt.Errorf("server %q is not defined", name)
+		return nil, &ServerError{Server: name, Err: errors.New("not defined")}
 	}
 	if def.URLError != nil {
-		return nil, def.URLError
+		return nil, serverURLError(name, def, def.URLError)
+	}
+	if err := schema.CheckURL(def.URL); err != nil {
+		return nil, serverURLError(name, def, err)
 	}
 	r.mu.Lock()
 	sc, ok := r.servers[name]
@@ -75,8 +78,42 @@ func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string
 	sc.once.Do(func() {
 		sc.srv, sc.err = schema.Open(ctx, def.URL, schema.ServerOptions{MaxConnections: def.MaxConnections})
 		if sc.err != nil {
-			sc.err = fmt.Errorf("server %q: %w", name, sc.err)
+			sc.err = &ServerError{Server: name, Err: sc.err}
+			return
 		}
+		r.log.Debug("server connected", "server", name, "engine", sc.srv.Engine(), "version", sc.srv.Version())
 	})
 	return sc.srv, sc.err
+}
+
+// ServerError is a failure of a whole server: its URL is wrong, or it
+// cannot be reached. Every tenant on the server fails with the same one,
+// so output can say it once per server.
+type ServerError struct {
+	Server string
+	// File, Line and Column are where landlord.yaml sets the URL, when the
+	// error is about the URL written there.
+	File         string
+	Line, Column int
+	Err          error
+}
+
+func (e *ServerError) Error() string {
+	msg := fmt.Sprintf("server %q: %v", e.Server, e.Err)
+	if e.File == "" {
+		return msg
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, msg)
+}
+
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// serverURLError is an error about a server's URL, at its line in
+// landlord.yaml unless --server set it.
+func serverURLError(name string, def *desired.Server, err error) *ServerError {
+	se := &ServerError{Server: name, Err: err}
+	if !def.Overridden() && def.Line > 0 {
+		se.File, se.Line, se.Column = "landlord.yaml", def.Line, def.Column
+	}
+	return se
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -117,7 +118,7 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		s.db.SetConnMaxIdleTime(time.Minute)
 		if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.version); err != nil {
 			s.db.Close()
-			return nil, fmt.Errorf("connect %s: %s", s.url, redact.Text(err.Error()))
+			return nil, connectError(cfg, s.url, err)
 		}
 		s.engine = MySQL
 		if strings.Contains(strings.ToLower(s.version), "mariadb") {
@@ -126,6 +127,47 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		return s, nil
 	}
 	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)
+}
+
+// connectError says in one line why a server cannot be reached. A network
+// error stays wrapped, for retries to classify.
+func connectError(cfg *gomysql.Config, redacted string, err error) error {
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("cannot connect to %s: no answer within %s (?timeout= in the url sets the wait): %w", cfg.Addr, cfg.Timeout, err)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("cannot connect to %s: %w", cfg.Addr, err)
+	}
+	// A server's refusal (access denied) stays text: a retry may succeed
+	// once an operator grants the rights, so it must not read as a fact
+	// about the repository.
+	return fmt.Errorf("connect %s: %s", redacted, redact.Text(err.Error()))
+}
+
+// CheckURL checks a server URL as Open reads it, without connecting: its
+// scheme, and for MySQL and MariaDB its host, port and parameters. Errors
+// never carry the password.
+func CheckURL(rawURL string) error {
+	if _, err := EngineOf(rawURL); err != nil {
+		return err
+	}
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	switch scheme {
+	case "sqlite":
+		if rest == "" {
+			return fmt.Errorf("server url %q: sqlite:// needs a directory", redact.URL(rawURL))
+		}
+	case "mysql", "mariadb":
+		cfg, err := mysqlConfig(rawURL)
+		if err == nil {
+			_, err = gomysql.NewConnector(cfg)
+		}
+		if err != nil {
+			return fmt.Errorf("server url %q: %s", redact.URL(rawURL), redact.Text(err.Error()))
+		}
+	}
+	return nil
 }
 
 // EngineOf returns the engine a server URL names without connecting:

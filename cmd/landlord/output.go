@@ -83,11 +83,27 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	}
 	tw.Flush()
 	var problems []string
+	// A server that fails fails every tenant on it the same way: one line
+	// per server, naming its tenants, not one per tenant.
+	var serverErrs []string
+	onServer := map[string][]string{}
 	for _, t := range res.Tenants {
-		if t.Error != "" {
+		switch {
+		case t.Error == "":
+		case t.ServerFailed:
+			if _, ok := onServer[t.Error]; !ok {
+				serverErrs = append(serverErrs, t.Error)
+			}
+			onServer[t.Error] = append(onServer[t.Error], t.Slug)
+		default:
 			problems = append(problems, fmt.Sprintf("%s: %s", t.Slug, strings.ReplaceAll(t.Error, "\n", "\n    ")))
 		}
 	}
+	for i, e := range serverErrs {
+		slugs := onServer[e]
+		serverErrs[i] = fmt.Sprintf("%s (%d tenant(s): %s)", e, len(slugs), strings.Join(slugs, ", "))
+	}
+	problems = append(serverErrs, problems...)
 	if len(problems) > 0 {
 		fmt.Fprintln(w)
 		for _, p := range problems {

@@ -151,7 +151,7 @@ func newSnapshots(g *globals) *cobra.Command {
 				return err
 			}
 			return withStore(cmd, func(st *state.Store) error {
-				rec := reconciler.New(st, nil)
+				rec := reconciler.New(st, g.log)
 				defer rec.Close()
 				d, err := rec.DiffSnapshots(cmd.Context(), args[0], a, b)
 				if err != nil {
