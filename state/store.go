@@ -13,7 +13,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/landlord/landlord/internal/redact"
 )
@@ -109,6 +110,9 @@ func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 // One connection: SQLite has one writer, and a pool of one keeps the
 // process's own writers from contending for the file lock.
 func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("landlord database %s: is a directory; --state names an SQLite file (e.g. %s) or a mysql:// URL", path, filepath.Join(path, "landlord.db"))
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+options)
 	if err != nil {
 		return fmt.Errorf("landlord database %s: %w", path, err)
@@ -116,10 +120,31 @@ func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error 
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return fmt.Errorf("landlord database %s: %w", path, err)
+		return sqliteOpenError(path, err)
+	}
+	// The first statement is where SQLite finds a file is not a database.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n); err != nil {
+		db.Close()
+		return sqliteOpenError(path, err)
 	}
 	s.db = db
 	return nil
+}
+
+// sqliteOpenError says in words why SQLite cannot open path, instead of
+// its result code ("unable to open database file (14)").
+func sqliteOpenError(path string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("landlord database %s: the file is not an SQLite database", path)
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("landlord database %s: cannot open the file: check the path, and that its directory is writable", path)
+		}
+	}
+	return fmt.Errorf("landlord database %s: %w", path, err)
 }
 
 // ErrNotFound is returned by OpenExisting when there is no landlord
