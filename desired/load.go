@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -30,6 +31,7 @@ const (
 var (
 	slugPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 	databasePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	prefixPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 )
 
@@ -113,6 +115,12 @@ type LoadOptions struct {
 	Servers map[string]string
 	// LookupEnv expands ${VAR} in landlord.yaml; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Dir is the repository's directory on disk, for a local repository:
+	// a relative sqlite:// directory in landlord.yaml is resolved against
+	// it, not the working directory, so the tenants' files are the same
+	// wherever the command runs. Empty (a remote repository): relative to
+	// the working directory. URLs from Servers are left as they are.
+	Dir string
 }
 
 // Problems returns every error of the repository: Errors first, then those
@@ -256,13 +264,17 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				s.URLError = fmt.Errorf("server %q: url: %w (set it, or pass --server %s=URL)", name, err, name)
 				s.URL = ""
 			} else {
-				s.URL = expanded
+				s.URL = inRepo(expanded, opts.Dir)
 			}
 		}
 		switch s.Engine {
 		case "", "mysql", "mariadb", "sqlite":
 		default:
 			r.Errors = append(r.Errors, doc.errorf(field+".engine", "unknown engine %q: want mysql, mariadb or sqlite", s.Engine))
+		}
+		if s.DatabasePrefix != "" && !prefixPattern.MatchString(s.DatabasePrefix) {
+			r.Errors = append(r.Errors, doc.errorf(field+".databasePrefix", "invalid database prefix %q: up to 32 lowercase letters, digits and underscores, starting with a letter", s.DatabasePrefix))
+			s.DatabasePrefix = ""
 		}
 		if s.MaxConnections < 0 {
 			r.Errors = append(r.Errors, doc.errorf(field+".maxConnections", "must be positive"))
@@ -309,6 +321,16 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// inRepo resolves a relative sqlite:// directory against the repository's
+// directory dir, when there is one.
+func inRepo(u, dir string) string {
+	rest, ok := strings.CutPrefix(u, "sqlite://")
+	if !ok || dir == "" || rest == "" || filepath.IsAbs(rest) {
+		return u
+	}
+	return "sqlite://" + filepath.Join(dir, rest)
 }
 
 // Overridden reports whether the URL comes from a --server override, not
@@ -591,6 +613,16 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		fail(doc.errorf("server", "no server: set server, or defaults.server in landlord.yaml"))
 	case r.Config.Servers[t.Server] == nil:
 		fail(doc.errorf("server", "server %q is not defined in landlord.yaml", t.Server))
+	case t.Database != "" && r.Config.Servers[t.Server].DatabasePrefix != "":
+		full := r.Config.Servers[t.Server].DatabasePrefix + t.Database
+		if len(full) > 64 {
+			field := "slug"
+			if m.Database != "" {
+				field = "database"
+			}
+			fail(doc.errorf(field, "database name %q (with the databasePrefix of server %q) is longer than 64 characters", full, t.Server))
+		}
+		t.Database = full
 	}
 	t.AllowDestructive = false
 	if p := r.Config.Policy.AllowDestructive; p != nil {

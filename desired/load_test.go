@@ -381,3 +381,53 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestDatabasePrefix: a server's databasePrefix goes before the database
+// name of every tenant on it; a bad prefix, or a name it makes too long, is
+// an error at its line.
+func TestDatabasePrefix(t *testing.T) {
+	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: stg_\n"}), LoadOptions{})
+	if p := r.Problems(); len(p) > 0 {
+		t.Fatalf("problems: %s", p)
+	}
+	acme, _ := r.Tenant("acme")
+	beta, _ := r.Tenant("beta")
+	if acme.Database != "stg_acme" || beta.Database != "stg_beta_db" {
+		t.Errorf("databases %q and %q, want stg_acme and stg_beta_db", acme.Database, beta.Database)
+	}
+	r = load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: 'stg`; x'\n"}), LoadOptions{})
+	if got := r.Errors.Error(); !strings.Contains(got, "landlord.yaml:4:21: servers.primary.databasePrefix: invalid database prefix") {
+		t.Errorf("errors: %s", got)
+	}
+	r = load(t, repoFS(map[string]string{
+		"landlord.yaml":     "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: staging_environment_\n",
+		"tenants/beta.yaml": "slug: beta\ntemplate: party\nmodules: [social, election]\ndatabase: " + strings.Repeat("b", 50) + "\n",
+	}), LoadOptions{})
+	beta, _ = r.Tenant("beta")
+	if got := beta.Errors.Error(); !strings.Contains(got, "tenants/beta.yaml:4:11: database: database name") || !strings.Contains(got, "longer than 64 characters") {
+		t.Errorf("beta errors: %s", got)
+	}
+}
+
+// TestSQLiteURLInRepo: a relative sqlite:// directory in landlord.yaml is
+// in the repository's directory, when it has one; an override is left as
+// it is (relative to the working directory, like any path on a command
+// line).
+func TestSQLiteURLInRepo(t *testing.T) {
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: sqlite:///var/lib/tenants\n"}
+	r := load(t, repoFS(files), LoadOptions{Dir: "/srv/repo"})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite:///srv/repo/.landlord/tenants" {
+		t.Errorf("relative: %q, want it in the repository", got)
+	}
+	if got := r.Config.Servers["abs"].URL; got != "sqlite:///var/lib/tenants" {
+		t.Errorf("absolute: %q", got)
+	}
+	r = load(t, repoFS(files), LoadOptions{Dir: "/srv/repo", Servers: map[string]string{"primary": "sqlite://here"}})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite://here" {
+		t.Errorf("override: %q, want it as given", got)
+	}
+	r = load(t, repoFS(files), LoadOptions{})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite://.landlord/tenants" {
+		t.Errorf("no directory (a remote repository): %q", got)
+	}
+}

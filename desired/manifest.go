@@ -41,6 +41,9 @@ type Server struct {
 	MaxConnections int `yaml:"maxConnections"`
 	// Concurrency bounds the tenants reconciled at once on the server.
 	Concurrency int `yaml:"concurrency"`
+	// DatabasePrefix is put before the database name of every tenant on
+	// the server (e.g. stg_), so that several deployments can share one.
+	DatabasePrefix string `yaml:"databasePrefix"`
 
 	// URLError is set when the URL could not be expanded (a variable is
 	// not set); tenants on the server fail with it.

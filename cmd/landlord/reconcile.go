@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,13 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 	if err != nil {
 		return nil, err
 	}
-	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides})
+	opts := desired.LoadOptions{Servers: overrides}
+	if !desired.IsRemote(f.repo) {
+		if opts.Dir, err = filepath.Abs(f.repo); err != nil {
+			return nil, err
+		}
+	}
+	return desired.Load(co.FS, co.Revision, opts)
 }
 
 // openExisting opens the landlord database for commands that read it: a

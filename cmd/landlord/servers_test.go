@@ -100,3 +100,37 @@ func TestPlanAgainstStateOtherEngine(t *testing.T) {
 		t.Errorf("exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
 	}
 }
+
+// TestDatabasePrefixEndToEnd: with databasePrefix: stg_ the tenants'
+// databases are created under the prefix, and the table says so.
+func TestDatabasePrefixEndToEnd(t *testing.T) {
+	r := newSQLiteRepo(t)
+	testenv.Replace(t, r.dir, "landlord.yaml", "    maxConnections: 8\n", "    maxConnections: 8\n    databasePrefix: stg_\n")
+	code, out, errOut := landlord(t, "", append([]string{"reconcile", "--tenant", "cpn-uml"}, r.args()...)...)
+	if code != 0 || !strings.Contains(out, "cpn-uml  primary  sqlite  stg_cpn_uml") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(r.tenants, "stg_cpn_uml.db")); err != nil {
+		t.Errorf("the prefixed database: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(r.tenants, "cpn_uml.db")); err == nil {
+		t.Error("a database without the prefix was created")
+	}
+}
+
+// TestSQLiteDefaultInRepo: the example's default URL, sqlite://.landlord/
+// tenants, is in the repository whatever the working directory.
+func TestSQLiteDefaultInRepo(t *testing.T) {
+	r := newSQLiteRepo(t)
+	elsewhere := t.TempDir()
+	code, out, errOut := landlord(t, elsewhere, "reconcile", "--repo", r.dir, "--state", r.state, "--tenant", "cpn-uml")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, ".landlord", "tenants", "cpn_uml.db")); err != nil {
+		t.Errorf("the tenant's file is not in the repository: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, ".landlord")); err == nil {
+		t.Error("the working directory got a .landlord directory")
+	}
+}
