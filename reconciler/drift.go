@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"runtime/debug"
@@ -150,6 +151,9 @@ type TenantDrift struct {
 	Drift    []state.Drift `json:"drift"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"-"`
+	// ServerFailed is set when Error is a failure of the tenant's whole
+	// server (a *ServerError).
+	ServerFailed bool `json:"-"`
 }
 
 // Baseline names the snapshot a tenant was compared with.
@@ -224,7 +228,8 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 	}
 	sc, err := ru.scanDrift(ctx, t, false)
 	if err != nil {
-		td.Status, td.Error = DriftError, err.Error()
+		var se *ServerError
+		td.Status, td.Error, td.ServerFailed = DriftError, err.Error(), errors.As(err, &se)
 		ru.log.Warn("drift check failed", "tenant", t.Slug, "err", td.Error)
 		return td
 	}

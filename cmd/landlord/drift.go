@@ -120,8 +120,22 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", t.Slug, t.Database, t.Status, len(t.Drift), orDash(highest), base)
 	}
 	tw.Flush()
+	// A server that fails fails each of its tenants the same way: once.
+	var serverErrs []string
+	onServer := map[string][]string{}
 	for _, t := range res.Tenants {
-		if len(t.Drift) == 0 && t.Error == "" {
+		if t.ServerFailed {
+			if _, ok := onServer[t.Error]; !ok {
+				serverErrs = append(serverErrs, t.Error)
+			}
+			onServer[t.Error] = append(onServer[t.Error], t.Slug)
+		}
+	}
+	for _, e := range serverErrs {
+		fmt.Fprintf(w, "\n%s (%d tenant(s): %s)\n", e, len(onServer[e]), strings.Join(onServer[e], ", "))
+	}
+	for _, t := range res.Tenants {
+		if len(t.Drift) == 0 && (t.Error == "" || t.ServerFailed) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s:\n", t.Slug)

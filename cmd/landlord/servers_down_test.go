@@ -82,3 +82,19 @@ func TestCLILogs(t *testing.T) {
 		t.Errorf("status --log-level loud: exit %d, %q", code, errOut)
 	}
 }
+
+// TestDriftServerDownOnce: drift says a server failure once, naming its
+// tenants.
+func TestDriftServerDownOnce(t *testing.T) {
+	r := newSQLiteRepo(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	code, out, _ := landlord(t, "", "drift", "--repo", r.dir, "--state", r.state, "--server", "primary=mysql://root@"+addr+"/")
+	if code != 1 || strings.Count(out, "connection refused") != 1 || !strings.Contains(out, "(3 tenant(s): cpn-uml, nepali-congress, rastriya-swatantra)") {
+		t.Errorf("exit %d, want 1 and the server's failure once:\n%s", code, out)
+	}
+}
