@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +25,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"github.com/landlord/landlord/internal/mysqlurl"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -189,57 +189,12 @@ func EngineOf(rawURL string) (Engine, error) {
 }
 
 func mysqlConfig(rawURL string) (*gomysql.Config, error) {
-	u, err := url.Parse(rawURL)
+	cfg, database, err := mysqlurl.Parse(rawURL)
 	if err != nil {
-		// url.Error quotes the URL; keep only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return nil, ue.Err
-		}
-		return nil, errors.New("invalid url")
+		return nil, err
 	}
-	if strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("a server url names no database (tenants have their own), got path %q", u.Path)
-	}
-	cfg := gomysql.NewConfig()
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
-	}
-	q := u.Query()
-	if sock := q.Get("socket"); sock != "" {
-		cfg.Net, cfg.Addr = "unix", sock
-		q.Del("socket")
-	} else {
-		cfg.Net, cfg.Addr = "tcp", u.Host
-		if u.Port() == "" {
-			cfg.Addr = u.Host + ":3306"
-		}
-	}
-	cfg.ParseTime = true
-	cfg.Timeout = 10 * time.Second
-	for k, vs := range q {
-		switch k {
-		case "tls":
-			cfg.TLSConfig = vs[0]
-		case "timeout":
-			d, err := time.ParseDuration(vs[0])
-			if err != nil {
-				return nil, fmt.Errorf("timeout: %w", err)
-			}
-			cfg.Timeout = d
-		default:
-			if cfg.Params == nil {
-				cfg.Params = map[string]string{}
-			}
-			cfg.Params[k] = vs[0]
-		}
-	}
-	if cfg.TLSConfig != "" {
-		// Validate the value the way the driver would.
-		if _, err := gomysql.ParseDSN(cfg.FormatDSN()); err != nil {
-			return nil, errors.New("invalid tls parameter")
-		}
+	if database != "" {
+		return nil, fmt.Errorf("a server url names no database (tenants have their own), got path %q", "/"+database)
 	}
 	return cfg, nil
 }

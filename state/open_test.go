@@ -35,3 +35,24 @@ func TestOpenBadSQLitePath(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenMySQLURLParameters: the landlord database's URL takes the
+// parameters of a server URL (one parser): a bad ?timeout= is an error
+// before any connection, and no error holds the password.
+func TestOpenMySQLURLParameters(t *testing.T) {
+	for raw, want := range map[string]string{
+		"mysql://app:hunter2@127.0.0.1:1/landlord?timeout=soon": `timeout "soon": want a duration`,
+		"mysql://app:hunter2@127.0.0.1:1/landlord?tls=maybe":    `tls "maybe"`,
+		"mysql://app:hunter2@127.0.0.1:1/":                      "the url must name a database",
+	} {
+		st, err := Open(context.Background(), raw)
+		if err == nil {
+			st.Close()
+			t.Errorf("%s: no error", raw)
+			continue
+		}
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: %v, want %q and no password", raw, err, want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"modernc.org/sqlite" // the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/landlord/landlord/internal/mysqlurl"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -92,9 +92,7 @@ func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-func isMySQL(dsn string) bool {
-	return strings.HasPrefix(dsn, "mysql://") || strings.HasPrefix(dsn, "mariadb://")
-}
+func isMySQL(dsn string) bool { return mysqlurl.IsMySQL(dsn) }
 
 func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	s.dialect = SQLite
@@ -179,36 +177,18 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	s.dialect = MySQL
-	u, err := url.Parse(dsn)
+	cfg, name, err := mysqlurl.Parse(dsn)
 	if err != nil {
-		return fmt.Errorf("landlord database %s: invalid url", s.where)
+		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
 	}
-	name := strings.Trim(u.Path, "/")
 	if name == "" {
 		return fmt.Errorf("landlord database %s: the url must name a database, e.g. mysql://user@host:3306/landlord", s.where)
 	}
-	if strings.ContainsAny(name, "`/\\ ;") {
-		return fmt.Errorf("landlord database %s: invalid database name %q", s.where, name)
-	}
-	cfg := gomysql.NewConfig()
-	cfg.Net, cfg.Addr = "tcp", u.Host
-	if u.Port() == "" {
-		cfg.Addr += ":3306"
-	}
-	if sock := u.Query().Get("socket"); sock != "" {
-		cfg.Net, cfg.Addr = "unix", sock
-	}
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
-	}
-	cfg.ParseTime = true
 	cfg.Loc = time.UTC
-	cfg.Timeout = 10 * time.Second
-	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
-	if tls := u.Query().Get("tls"); tls != "" {
-		cfg.TLSConfig = tls
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
 	}
+	cfg.Params["time_zone"] = "'+00:00'"
 	if create {
 		// Create the database first, on a connection without one.
 		boot, err := gomysql.NewConnector(cfg)
