@@ -135,9 +135,9 @@ func connectError(cfg *gomysql.Config, redacted string, err error) error {
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("cannot connect to %s: no answer within %s (?timeout= in the url sets the wait): %w", cfg.Addr, cfg.Timeout, err)
+		return fmt.Errorf("connect %s: no answer within %s (?timeout= in the url sets the wait): %w", redacted, cfg.Timeout, err)
 	case errors.As(err, &netErr):
-		return fmt.Errorf("cannot connect to %s: %w", cfg.Addr, err)
+		return fmt.Errorf("connect %s: %w", redacted, err)
 	}
 	// A server's refusal (access denied) stays text: a retry may succeed
 	// once an operator grants the rights, so it must not read as a fact

@@ -37,7 +37,7 @@ func TestUnreachableServer(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
 	code, out, errOut := landlord(t, "", "reconcile", "--plan", "--repo", r.dir, "--state", r.state, "--server", "primary=mysql://root@"+addr+"/")
-	want := `server "primary": cannot connect to ` + addr + `: dial tcp ` + addr + `: connect: connection refused (3 tenant(s): cpn-uml, nepali-congress, rastriya-swatantra)`
+	want := `server "primary": connect mysql://root@` + addr + `/: dial tcp ` + addr + `: connect: connection refused (3 tenant(s): cpn-uml, nepali-congress, rastriya-swatantra)`
 	if code != 1 || !strings.Contains(out, want) || strings.Count(out, "connection refused") != 1 {
 		t.Errorf("exit %d, want 1 and one line %q:\n%s%s", code, want, out, errOut)
 	}
