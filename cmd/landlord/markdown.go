@@ -170,7 +170,7 @@ func writeGroup(b *bytes.Buffer, g reconciler.PlanGroup, against bool, statement
 	fmt.Fprintf(b, "#### %s · %s\n\n", label, codeList(g.Slugs()))
 	var databases []string
 	for _, t := range g.Tenants {
-		databases = append(databases, fmt.Sprintf("`%s` on `%s`", t.Database, t.Server))
+		databases = append(databases, fmt.Sprintf("`%s` on `%s` (%s)", t.Database, t.Server, engineOf(t.Engine)))
 	}
 	plural := ""
 	if len(g.Tenants) > 1 {
