@@ -56,7 +56,7 @@ func findings(diffs []schema.Difference) []state.Drift {
 // narrowed (data or a guarantee is gone), low for an index added (harmless
 // to data), medium for the rest: tables, columns, keys and checks added,
 // and modifications that lose nothing.
-func severity(d schema.Difference) string {
+func severity(d schema.Difference) state.Severity {
 	switch {
 	case d.Unmanaged:
 		// Only attributes landlord does not manage: reported, a warning.

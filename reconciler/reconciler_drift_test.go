@@ -29,7 +29,7 @@ func (f *fixture) sqliteTenant(database string) *sql.DB {
 func objects(ds []state.Drift) []string {
 	var out []string
 	for _, d := range ds {
-		out = append(out, d.Kind+" "+d.Object+" "+d.Change+" "+d.Severity)
+		out = append(out, d.Kind+" "+d.Object+" "+d.Change+" "+string(d.Severity))
 	}
 	return out
 }
@@ -146,7 +146,7 @@ func readRepoFile(t *testing.T, repo, rel string) string {
 func TestSeverity(t *testing.T) {
 	for _, c := range []struct {
 		d    schema.Difference
-		want string
+		want state.Severity
 	}{
 		{schema.Difference{Object: schema.Object{Kind: schema.KindIndex}, Change: schema.Added}, state.SeverityLow},
 		{schema.Difference{Object: schema.Object{Kind: schema.KindColumn}, Change: schema.Added}, state.SeverityMedium},

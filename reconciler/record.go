@@ -262,16 +262,16 @@ func leftDrift(ds []DriftFinding) bool {
 
 // recordTenantRun records what the run did to the tenant.
 func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
-	outcome := "succeeded"
+	outcome := state.OutcomeSucceeded
 	switch tr.Action {
 	case ActionError:
-		outcome = "failed"
+		outcome = state.OutcomeFailed
 	case ActionBlocked:
-		outcome = "blocked"
+		outcome = state.OutcomeBlocked
 	case ActionSuspended, ActionPinned:
-		outcome = "skipped"
+		outcome = state.OutcomeSkipped
 	}
-	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: tr.Action,
+	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: string(tr.Action),
 		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
 	if err != nil {
 		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)

@@ -7,16 +7,19 @@ import (
 	"github.com/landlord/landlord/state"
 )
 
-// Actions: what a reconcile does, or would do, to a tenant.
+// Action is what a reconcile does, or would do, to a tenant.
+type Action string
+
+// The actions.
 const (
-	ActionCreate    = "create"
-	ActionUpdate    = "update"
-	ActionNoop      = "noop"
-	ActionBlocked   = "blocked"
-	ActionError     = "error"
-	ActionSuspended = "suspended"
+	ActionCreate    Action = "create"
+	ActionUpdate    Action = "update"
+	ActionNoop      Action = "noop"
+	ActionBlocked   Action = "blocked"
+	ActionError     Action = "error"
+	ActionSuspended Action = "suspended"
 	// ActionPinned: a rollback pinned the tenant; reconciles leave it.
-	ActionPinned = "pinned"
+	ActionPinned Action = "pinned"
 )
 
 // Result is the outcome of one reconcile.
@@ -58,7 +61,7 @@ type TenantResult struct {
 	// declares it or its URL names it: what the statements are written for.
 	Engine   string   `json:"engine,omitempty"`
 	Database string   `json:"database"`
-	Action   string   `json:"action"`
+	Action   Action   `json:"action"`
 	Changes  []Change `json:"changes"`
 	Error    string   `json:"error,omitempty"`
 	// PinnedTo is the revision a pinned tenant is held at.

@@ -107,7 +107,7 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tDATABASE\tSTATUS\tFINDINGS\tHIGHEST\tBASELINE")
 	for _, t := range res.Tenants {
-		highest := ""
+		var highest state.Severity
 		for _, d := range t.Drift {
 			if state.SeverityRank(d.Severity) > state.SeverityRank(highest) {
 				highest = d.Severity
@@ -117,7 +117,7 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		if t.Baseline != nil {
 			base = fmt.Sprintf("snapshot %d (%s, %s)", t.Baseline.SnapshotID, shortRevision(t.Baseline.Revision), t.Baseline.TakenAt.Local().Format(time.DateTime))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", t.Slug, t.Database, t.Status, len(t.Drift), orDash(highest), base)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", t.Slug, t.Database, t.Status, len(t.Drift), orDash(string(highest)), base)
 	}
 	tw.Flush()
 	// A server that fails fails each of its tenants the same way: once.

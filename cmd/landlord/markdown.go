@@ -163,9 +163,9 @@ func writeDestructive(b *bytes.Buffer, tenants []reconciler.TenantResult) {
 // writeGroup writes one plan and its tenants. Without statements, only the
 // header and the counts.
 func writeGroup(b *bytes.Buffer, g reconciler.PlanGroup, against bool, statements bool) {
-	label := map[string]string{reconciler.ActionCreate: "Create", reconciler.ActionUpdate: "Update", reconciler.ActionBlocked: "Blocked"}[g.Action]
+	label := map[reconciler.Action]string{reconciler.ActionCreate: "Create", reconciler.ActionUpdate: "Update", reconciler.ActionBlocked: "Blocked"}[g.Action]
 	if label == "" {
-		label = g.Action
+		label = string(g.Action)
 	}
 	fmt.Fprintf(b, "#### %s · %s\n\n", label, codeList(g.Slugs()))
 	var databases []string

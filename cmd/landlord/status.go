@@ -87,7 +87,7 @@ func syncText(s state.Status) string {
 	if s.Pin != nil {
 		return fmt.Sprintf("%s (%s)", state.Pinned, shortRevision(s.Pin.Revision))
 	}
-	return s.Sync
+	return string(s.Sync)
 }
 
 func driftText(d state.DriftSummary) string {
@@ -110,7 +110,7 @@ func writeTenantStatus(w io.Writer, s state.Status) {
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("tenant", s.Slug+" ("+orDash(s.Name)+")")
 	row("sync", syncText(s))
-	row("health", s.Health)
+	row("health", string(s.Health))
 	row("lifecycle", s.Lifecycle)
 	tpl := orDash(s.Template)
 	if s.TemplateVersion != "" {
