@@ -58,6 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // globals are the flags every command shares.
 type globals struct {
+	// config is the --config file of every command but serve (which has
+	// its own flag, for its notifications).
+	config    string
 	logLevel  string
 	logFormat string
 	// log is the logger of the command that runs (PersistentPreRunE).
@@ -80,11 +83,20 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	root.SetErr(stderr)
 	// Every command logs to stderr as --log-level and --log-format say;
 	// serve sets its own defaults and builds its logger again.
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	// Every command takes its settings the same way: flag, else
+	// LANDLORD_<FLAG>, else the --config file (bindSettings); serve binds
+	// its own, with its notifications.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Annotations[bindsItself] == "" {
+			if err := bindSettings(cmd, g.config, nil); err != nil {
+				return err
+			}
+		}
 		log, err := g.logger()
 		g.log = log
 		return err
 	}
+	root.PersistentFlags().StringVar(&g.config, "config", os.Getenv("LANDLORD_CONFIG"), "settings file (YAML): flag names as keys; a flag wins over LANDLORD_<FLAG>, which wins over the file (env LANDLORD_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "text"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
 	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newVersion(g))
@@ -93,6 +105,9 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	setExamples(root)
 	return root
 }
+
+// bindsItself marks a command that binds its settings in its RunE.
+const bindsItself = "landlord/binds-itself"
 
 // driverLog is where the MySQL driver's own log lines go ("[mysql]
 // packets.go:58 unexpected EOF"): to landlord's logger at debug level, not

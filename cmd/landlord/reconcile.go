@@ -15,7 +15,6 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
 )
@@ -47,9 +46,13 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 	if err != nil {
 		return nil, err
 	}
+	token, err := secretEnv("LANDLORD_GIT_TOKEN") // or LANDLORD_GIT_TOKEN_FILE, as for serve
+	if err != nil {
+		return nil, err
+	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
 		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir,
-		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
+		Auth: desired.Auth{Token: token, Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ func newServe(g *globals) *cobra.Command { return serveCommand(g, &serveFlags{})
 // serveCommand is the serve command filling f.
 func serveCommand(g *globals, f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
+		Annotations: map[string]string{bindsItself: "yes"},
 		Use:   "serve",
 		Short: "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",
 		Long: `serve keeps every tenant in the shape of the newest valid revision of the
