@@ -53,8 +53,8 @@ func newServe(g *globals) *cobra.Command { return serveCommand(g, &serveFlags{})
 func serveCommand(g *globals, f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Annotations: map[string]string{bindsItself: "yes"},
-		Use:   "serve",
-		Short: "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",
+		Use:         "serve",
+		Short:       "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",
 		Long: `serve keeps every tenant in the shape of the newest valid revision of the
 repository, without a person: it polls the repository (and takes webhooks),
 reconciles the tenants whose desired schema changed, reconciles all of them
