@@ -66,6 +66,13 @@ var examples = map[string]string{
   landlord serve --repo https://github.com/acme/tenants.git --state mysql://landlord@db:3306/landlord
   # The same, from a configuration file
   landlord serve --config /etc/landlord/serve.yaml`,
+	"landlord help": `  landlord help reconcile`,
+	"landlord completion": `  # Complete landlord's commands and flags in bash, from now on
+  landlord completion bash > /etc/bash_completion.d/landlord`,
+	"landlord completion bash":       `  landlord completion bash > /etc/bash_completion.d/landlord`,
+	"landlord completion zsh":        `  landlord completion zsh > "${fpath[1]}/_landlord"`,
+	"landlord completion fish":       `  landlord completion fish > ~/.config/fish/completions/landlord.fish`,
+	"landlord completion powershell": `  landlord completion powershell | Out-String | Invoke-Expression`,
 	"landlord version": `  landlord version
   landlord --version`,
 }

@@ -102,6 +102,10 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newVersion(g))
 	root.Version = buildVersion()
 	root.SetVersionTemplate("landlord {{.Version}}\n")
+	// cobra adds help and completion when it runs; added now, they get
+	// their examples too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	setExamples(root)
 	return root
 }
