@@ -40,6 +40,41 @@ type Result struct {
 	Duration time.Duration
 }
 
+// Report is the JSON of a reconcile: what `landlord reconcile --output
+// json` prints and what the API's POST /api/v1/reconcile answers, one
+// contract for both (docs/cli.md, "JSON").
+type Report struct {
+	Revision string `json:"revision"`
+	Plan     bool   `json:"plan"`
+	// Against is set for a plan: AgainstLive or AgainstState.
+	Against    string         `json:"against,omitempty"`
+	RunID      int64          `json:"run_id,omitempty"`
+	Counts     state.Counts   `json:"counts"`
+	Applied    int            `json:"statements_applied"`
+	DurationMS int64          `json:"duration_ms"`
+	Tenants    []TenantResult `json:"tenants"`
+	Warnings   []string       `json:"warnings,omitempty"`
+}
+
+// Report returns the JSON form of the result: lists empty, never null.
+func (r *Result) Report() Report {
+	out := Report{Revision: r.Revision, Plan: r.Plan, RunID: r.RunID, Counts: r.Counts, Applied: r.Applied,
+		DurationMS: r.Duration.Milliseconds(), Tenants: r.Tenants, Warnings: r.Warnings}
+	if r.Plan {
+		out.Against = r.Against
+	}
+	if out.Tenants == nil {
+		out.Tenants = []TenantResult{}
+	}
+	out.Tenants = append([]TenantResult(nil), out.Tenants...)
+	for i := range out.Tenants {
+		if out.Tenants[i].Changes == nil {
+			out.Tenants[i].Changes = []Change{}
+		}
+	}
+	return out
+}
+
 // Failed reports whether any tenant failed or was blocked.
 func (r *Result) Failed() bool { return r.Counts.Failed > 0 || r.Counts.Blocked > 0 }
 

@@ -19,32 +19,9 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// planJSON is the documented JSON form of a reconcile (docs/cli.md, "JSON").
-type planJSON struct {
-	Revision string                    `json:"revision"`
-	Plan     bool                      `json:"plan"`
-	Against  string                    `json:"against,omitempty"`
-	RunID    int64                     `json:"run_id,omitempty"`
-	Counts   any                       `json:"counts"`
-	Tenants  []reconciler.TenantResult `json:"tenants"`
-	Warnings []string                  `json:"warnings,omitempty"`
-}
-
-func resultJSON(res *reconciler.Result) planJSON {
-	out := planJSON{Revision: res.Revision, Plan: res.Plan, RunID: res.RunID, Counts: res.Counts, Tenants: res.Tenants, Warnings: res.Warnings}
-	if res.Plan {
-		out.Against = res.Against
-	}
-	for i := range out.Tenants {
-		if out.Tenants[i].Changes == nil {
-			out.Tenants[i].Changes = []reconciler.Change{}
-		}
-	}
-	if out.Tenants == nil {
-		out.Tenants = []reconciler.TenantResult{}
-	}
-	return out
-}
+// resultJSON is the documented JSON form of a reconcile (docs/cli.md,
+// "JSON"), the one the API answers too.
+func resultJSON(res *reconciler.Result) reconciler.Report { return res.Report() }
 
 // writeResult prints a reconcile for people: with --plan the plans, one
 // per group of tenants with the same plan, each statement with its layer
