@@ -239,6 +239,11 @@ func yamlError(file string, data []byte, err error) *ManifestError {
 	return &ManifestError{File: file, Line: 1, Column: 1, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
+// YAMLError is yamlError for YAML files landlord reads outside the
+// repository (the settings file): the syntax error err of yaml.v3 on
+// data, at its line and column.
+func YAMLError(file string, data []byte, err error) *ManifestError { return yamlError(file, data, err) }
+
 // syntaxError parses data with goccy/go-yaml and returns where its syntax
 // is wrong. A flow sequence or mapping left open is reported where it
 // opens, not at the next line's first token where the parser noticed.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/serve/notify"
 )
@@ -136,7 +137,7 @@ func loadConfig(cmd *cobra.Command, file string, fromEnv map[string]bool, extra 
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return desired.YAMLError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil

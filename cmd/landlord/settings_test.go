@@ -42,6 +42,10 @@ func TestSettingsEveryCommand(t *testing.T) {
 	if code, _, errOut = landlord(t, "", base...); code != 1 || !strings.Contains(errOut, config+`:2: unknown setting "outptu"`) {
 		t.Errorf("a typo in the file: exit %d, %q", code, errOut)
 	}
+	write("plan: true\ntenant: [cpn-uml\noutput: json\n")
+	if code, _, errOut = landlord(t, "", base...); code != 1 || !strings.Contains(errOut, config+":2:9: flow sequence [ is not closed") {
+		t.Errorf("a syntax error in the file: exit %d, %q, want it at its line and column", code, errOut)
+	}
 	write("")
 	t.Setenv("LANDLORD_CONCURRENCY", "many")
 	if code, _, errOut = landlord(t, "", base...); code != 1 || !strings.Contains(errOut, "LANDLORD_CONCURRENCY") {
