@@ -139,3 +139,32 @@ func TestGoldenValidateOutput(t *testing.T) {
 	}
 	golden(t, "validate.json", js.Bytes())
 }
+
+// TestGoldenStatusOutput: status as a table and as JSON. The JSON is the
+// documented contract: a field renamed in the landlord database's records
+// shows here.
+func TestGoldenStatusOutput(t *testing.T) {
+	inUTC(t)
+	at := time.Date(2026, 11, 27, 15, 53, 12, 0, time.UTC)
+	all := []state.Status{
+		{Tenant: state.Tenant{Slug: "cpn-uml", Name: "CPN (UML)", Template: "political-party", TemplateVersion: "1.4.0", Modules: []string{"election"},
+			Server: "primary", Database: "cpn_uml", Lifecycle: "active", Sync: state.OutOfSync, Health: state.Healthy,
+			LastAttemptedRevision: "3f9c2e1a7b4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", LastAppliedRevision: "3f9c2e1a7b4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f",
+			DesiredHash: "9f2c41d0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", LiveHash: "77aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a", DatabaseCreatedAt: &at, LastSyncedAt: &at,
+			LastRunID: 7, UpdatedAt: at},
+			Drift: state.DriftSummary{Open: 1, Highest: state.SeverityMedium, LastSeen: &at}, Snapshots: 3,
+			LastRun: &state.LastRun{TenantRun: state.TenantRun{RunID: 7, Tenant: "cpn-uml", Revision: "3f9c2e1a7b4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", Action: "noop",
+				Outcome: state.OutcomeSucceeded, StartedAt: at, FinishedAt: at}, Trigger: "cli"}},
+		{Tenant: state.Tenant{Slug: "janamat", Name: "Janamat Party", Template: "political-party", Modules: []string{},
+			Server: "primary", Database: "janamat", Lifecycle: "suspended", Sync: state.Unknown, Health: state.SuspendedHealth, UpdatedAt: at}},
+	}
+	var text, js bytes.Buffer
+	if err := writeStatuses(&text, all, "text"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status.txt", text.Bytes())
+	if err := writeStatuses(&js, all, "json"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status.json", js.Bytes())
+}

@@ -55,32 +55,38 @@ snapshot count, and the last run's outcome and error.`,
 			if err != nil {
 				return err
 			}
-			if f.output == "json" {
-				if all == nil {
-					all = []state.Status{}
-				}
-				return writeJSON(g.stdout, map[string]any{"tenants": all})
-			}
-			if len(all) == 0 {
-				fmt.Fprintln(g.stdout, "no tenants recorded yet: run landlord reconcile")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tDRIFT\tLAST SYNCED\tLAST ERROR")
-			for _, t := range all {
-				health := t.Health
-				if t.RemovedAt != nil {
-					health += " (removed from repo)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, syncText(t), health, orDash(shortRevision(t.LastAppliedRevision)),
-					orDash(short(t.LiveHash, 12)), driftText(t.Drift), when(t.LastSyncedAt), oneLine(t.LastError, 60))
-			}
-			return tw.Flush()
+			return writeStatuses(g.stdout, all, f.output)
 		},
 	}
 	stateFlag(cmd, &f.state)
 	outputFlag(cmd, &f.output, "text", "json")
 	return cmd
+}
+
+// writeStatuses prints every tenant's status: a table, or JSON (docs/cli.md,
+// "JSON").
+func writeStatuses(w io.Writer, all []state.Status, output string) error {
+	if output == "json" {
+		if all == nil {
+			all = []state.Status{}
+		}
+		return writeJSON(w, map[string]any{"tenants": all})
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(w, "no tenants recorded yet: run landlord reconcile")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tDRIFT\tLAST SYNCED\tLAST ERROR")
+	for _, t := range all {
+		health := string(t.Health)
+		if t.RemovedAt != nil {
+			health += " (removed from repo)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, syncText(t), health, orDash(shortRevision(t.LastAppliedRevision)),
+			orDash(short(t.LiveHash, 12)), driftText(t.Drift), when(t.LastSyncedAt), oneLine(t.LastError, 60))
+	}
+	return tw.Flush()
 }
 
 func syncText(s state.Status) string {
