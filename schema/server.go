@@ -124,6 +124,11 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		if strings.Contains(strings.ToLower(s.version), "mariadb") {
 			s.engine = MariaDB
 		}
+		// The character sets are read now, while the pool is free. Read
+		// lazily, the first tenant to need them waited for a connection
+		// that the tenants waiting on it held: with a pool as small as
+		// the tenants in flight, a deadlock.
+		s.csOnce.Do(func() { s.cs, s.csErr = readCharsets(ctx, s.db) })
 		return s, nil
 	}
 	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)
