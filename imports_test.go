@@ -20,6 +20,7 @@ var floors = [][]string{
 	{"reconciler"},
 	{"desired", "schema", "state"},
 	{"internal/redact", "internal/signature", "internal/testenv"},
+	{"internal/mysqlurl"},
 }
 
 const module = "github.com/landlord/landlord"

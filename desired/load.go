@@ -7,11 +7,14 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Lifecycles of a tenant.
@@ -30,6 +33,7 @@ const (
 var (
 	slugPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 	databasePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	prefixPattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	domainPattern   = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$`)
 )
@@ -113,13 +117,20 @@ type File struct {
 // LoadOptions change how a repository is read.
 type LoadOptions struct {
 	// Servers replaces server URLs by name (--server NAME=URL). A name
-	// that landlord.yaml does not define adds a server.
+	// that landlord.yaml does not define fails Load with an
+	// *UnknownServerError: a typo must not fall back to the default URL.
 	Servers map[string]string
 	// LookupEnv expands ${VAR} in landlord.yaml; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Reserved are more database names no tenant may have: the name of
 	// the landlord database when it lives on a MySQL or MariaDB server.
 	Reserved []string
+	// Dir is the repository's directory on disk, for a local repository:
+	// a relative sqlite:// directory in landlord.yaml is resolved against
+	// it, not the working directory, so the tenants' files are the same
+	// wherever the command runs. Empty (a remote repository): relative to
+	// the working directory. URLs from Servers are left as they are.
+	Dir string
 }
 
 // systemDatabases are the databases of MySQL and MariaDB themselves.
@@ -195,7 +206,8 @@ func (r *Repo) Tenant(slug string) (*Tenant, bool) {
 // Load reads and validates the repository in fsys. Manifest problems are
 // not an error of Load: they are in Repo.Errors and Tenant.Errors, all of
 // them, so one bad tenant never hides another. Load fails only when fsys
-// cannot be read.
+// cannot be read, or with an *UnknownServerError when opts.Servers names a
+// server landlord.yaml does not define.
 func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	r := &Repo{Revision: revision, Templates: map[string]*Template{}, Modules: map[string]*Module{}}
 	for _, name := range opts.Reserved {
@@ -213,7 +225,9 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	}
 	r.Errors = append(r.Errors, errs...)
 	if len(basic) == 0 {
-		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
+		// A directory has no line; 1:1 keeps the file:line:col form that
+		// editors and CI annotations read.
+		r.Errors = append(r.Errors, &ManifestError{File: "layers/basic", Line: 1, Column: 1, Msg: "the basic layer has no .hcl files; it must declare the schema block every tenant starts from"})
 	}
 	r.Basic = basic
 	if err := r.loadTemplates(fsys); err != nil {
@@ -247,20 +261,27 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	}
 	doc, errs := decode(file, data, &r.Config)
 	r.Errors = append(r.Errors, errs...)
-	if len(errs) > 0 {
+	if doc.root == nil || doc.root.Kind != yaml.MappingNode {
+		// Nothing could be read. An unknown field or a wrong type leaves
+		// the rest read, and checked below: the servers' URLs are
+		// expanded, so no later check mistakes ${VAR:-default} for a URL.
 		return nil
 	}
 	c := &r.Config
 	if c.Servers == nil {
 		c.Servers = map[string]*Server{}
 	}
-	for name, u := range opts.Servers {
-		if s, ok := c.Servers[name]; ok && s != nil {
-			s.URL, s.URLError = u, nil
-			s.overridden = true
-		} else {
-			c.Servers[name] = &Server{URL: u, overridden: true}
+	for _, name := range sortedKeys(opts.Servers) {
+		s, ok := c.Servers[name]
+		if !ok {
+			return &UnknownServerError{Name: name, Defined: sortedKeys(c.Servers)}
 		}
+		if s == nil {
+			s = &Server{}
+			c.Servers[name] = s
+		}
+		s.URL, s.URLError = opts.Servers[name], nil
+		s.overridden = true
 	}
 	if len(c.Servers) == 0 {
 		r.Errors = append(r.Errors, doc.errorf("servers", "no servers: define at least one, e.g. servers: {primary: {url: ...}}"))
@@ -295,13 +316,17 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				s.URLError = fmt.Errorf("server %q: url: %w (set it, or pass --server %s=URL)", name, err, name)
 				s.URL = ""
 			} else {
-				s.URL = expanded
+				s.URL = inRepo(expanded, opts.Dir)
 			}
 		}
 		switch s.Engine {
 		case "", "mysql", "mariadb", "sqlite":
 		default:
 			r.Errors = append(r.Errors, doc.errorf(field+".engine", "unknown engine %q: want mysql, mariadb or sqlite", s.Engine))
+		}
+		if s.DatabasePrefix != "" && !prefixPattern.MatchString(s.DatabasePrefix) {
+			r.Errors = append(r.Errors, doc.errorf(field+".databasePrefix", "invalid database prefix %q: up to 32 lowercase letters, digits and underscores, starting with a letter", s.DatabasePrefix))
+			s.DatabasePrefix = ""
 		}
 		if s.MaxConnections < 0 {
 			r.Errors = append(r.Errors, doc.errorf(field+".maxConnections", "must be positive"))
@@ -369,6 +394,35 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// inRepo resolves a relative sqlite:// directory against the repository's
+// directory dir, when there is one.
+func inRepo(u, dir string) string {
+	rest, ok := strings.CutPrefix(u, "sqlite://")
+	if !ok || dir == "" || rest == "" || filepath.IsAbs(rest) {
+		return u
+	}
+	return "sqlite://" + filepath.Join(dir, rest)
+}
+
+// Overridden reports whether the URL comes from a --server override, not
+// from landlord.yaml (so an error about it has no line there).
+func (s *Server) Overridden() bool { return s.overridden }
+
+// UnknownServerError is a server override (--server NAME=URL) for a name
+// that landlord.yaml does not define.
+type UnknownServerError struct {
+	Name    string
+	Defined []string
+}
+
+func (e *UnknownServerError) Error() string {
+	defined := "none"
+	if len(e.Defined) > 0 {
+		defined = strings.Join(e.Defined, ", ")
+	}
+	return fmt.Sprintf("--server %s=…: landlord.yaml defines no server %q (defined: %s)", e.Name, e.Name, defined)
 }
 
 func checkDrift(p string) string {
@@ -677,6 +731,16 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		fail(doc.errorf("server", "no server: set server, or defaults.server in landlord.yaml"))
 	case r.Config.Servers[t.Server] == nil:
 		fail(doc.errorf("server", "server %q is not defined in landlord.yaml", t.Server))
+	case t.Database != "" && r.Config.Servers[t.Server].DatabasePrefix != "":
+		full := r.Config.Servers[t.Server].DatabasePrefix + t.Database
+		if len(full) > 64 {
+			field := "slug"
+			if m.Database != "" {
+				field = "database"
+			}
+			fail(doc.errorf(field, "database name %q (with the databasePrefix of server %q) is longer than 64 characters", full, t.Server))
+		}
+		t.Database = full
 	}
 	t.AllowDestructive = false
 	if p := r.Config.Policy.AllowDestructive; p != nil {

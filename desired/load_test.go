@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -104,7 +105,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "wrong type",
 			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: election\n"},
-			want:    []string{"tenants/acme.yaml:3", "modules", "cannot read"},
+			want:    []string{"tenants/acme.yaml:3:10", "modules", "cannot read"},
 			invalid: []string{"acme"},
 		},
 		{
@@ -221,8 +222,21 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "yaml syntax",
 			files:  map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: [sqlite://x\n"},
-			want:   []string{"landlord.yaml:", "did not find expected"},
+			want:   []string{"landlord.yaml:3:10: ", "']' not found"},
 			global: true,
+		},
+		{
+			// yaml.v3 names the line before and no column.
+			name:    "flow sequence left open on line 6",
+			files:   map[string]string{"tenants/acme.yaml": "# acme\nslug: acme\nname: Acme\ntemplate: party\n\nmodules: [election\ndomain: acme.example\n"},
+			want:    []string{"tenants/acme.yaml:6:10: flow sequence [ is not closed"},
+			invalid: []string{"acme"},
+		},
+		{
+			name:    "mapping value in a scalar",
+			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party: x\n"},
+			want:    []string{"tenants/acme.yaml:2:", "mapping value is not allowed"},
+			invalid: []string{"acme"},
 		},
 		{
 			name:   "no landlord.yaml",
@@ -233,7 +247,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:   "no basic layer",
 			files:  map[string]string{"layers/basic/schema.hcl": ""},
-			want:   []string{"layers/basic", "no .hcl files"},
+			want:   []string{"layers/basic:1:1: the basic layer has no .hcl files"},
 			global: true,
 		},
 	} {
@@ -324,6 +338,33 @@ func TestServerOverride(t *testing.T) {
 	}
 }
 
+// TestServerOverrideUnknown: a --server name landlord.yaml does not define
+// (a typo) is an error listing the defined ones, never a new server while
+// the tenants fall back to the default URL.
+func TestServerOverrideUnknown(t *testing.T) {
+	_, err := Load(repoFS(nil), "rev", LoadOptions{Servers: map[string]string{"primay": "mysql://root@db:3306/"}})
+	var ue *UnknownServerError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Load = %v, want an *UnknownServerError", err)
+	}
+	if got, want := err.Error(), `--server primay=…: landlord.yaml defines no server "primay" (defined: primary)`; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+}
+
+// TestConfigTypoKeepsURLs: an unknown field in landlord.yaml is reported,
+// and the rest is still read: the server URL is expanded, not left as
+// ${VAR:-default} for a later check to call an unknown scheme.
+func TestConfigTypoKeepsURLs(t *testing.T) {
+	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://tenants}\npolcy:\n  allowDestructive: true\n"}), LoadOptions{})
+	if got := r.Errors.Error(); !strings.Contains(got, `landlord.yaml:4:1: polcy: unknown field "polcy"`) || len(r.Errors) != 1 {
+		t.Errorf("errors:\n%s\nwant only the unknown field polcy", got)
+	}
+	if s := r.Config.Servers["primary"]; s == nil || s.URL != "sqlite://tenants" || s.Line != 3 {
+		t.Errorf("server primary: %+v, want its URL expanded to sqlite://tenants, at line 3", s)
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	r := load(t, repoFS(map[string]string{"layers/custom/ghost/x.hcl": "", "tenants/old.yml": "slug: old\n"}), LoadOptions{})
 	w := strings.Join(r.Warnings, "\n")
@@ -339,4 +380,54 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestDatabasePrefix: a server's databasePrefix goes before the database
+// name of every tenant on it; a bad prefix, or a name it makes too long, is
+// an error at its line.
+func TestDatabasePrefix(t *testing.T) {
+	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: stg_\n"}), LoadOptions{})
+	if p := r.Problems(); len(p) > 0 {
+		t.Fatalf("problems: %s", p)
+	}
+	acme, _ := r.Tenant("acme")
+	beta, _ := r.Tenant("beta")
+	if acme.Database != "stg_acme" || beta.Database != "stg_beta_db" {
+		t.Errorf("databases %q and %q, want stg_acme and stg_beta_db", acme.Database, beta.Database)
+	}
+	r = load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: 'stg`; x'\n"}), LoadOptions{})
+	if got := r.Errors.Error(); !strings.Contains(got, "landlord.yaml:4:21: servers.primary.databasePrefix: invalid database prefix") {
+		t.Errorf("errors: %s", got)
+	}
+	r = load(t, repoFS(map[string]string{
+		"landlord.yaml":     "servers:\n  primary:\n    url: sqlite://tenants\n    databasePrefix: staging_environment_\n",
+		"tenants/beta.yaml": "slug: beta\ntemplate: party\nmodules: [social, election]\ndatabase: " + strings.Repeat("b", 50) + "\n",
+	}), LoadOptions{})
+	beta, _ = r.Tenant("beta")
+	if got := beta.Errors.Error(); !strings.Contains(got, "tenants/beta.yaml:4:11: database: database name") || !strings.Contains(got, "longer than 64 characters") {
+		t.Errorf("beta errors: %s", got)
+	}
+}
+
+// TestSQLiteURLInRepo: a relative sqlite:// directory in landlord.yaml is
+// in the repository's directory, when it has one; an override is left as
+// it is (relative to the working directory, like any path on a command
+// line).
+func TestSQLiteURLInRepo(t *testing.T) {
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: sqlite:///var/lib/tenants\n"}
+	r := load(t, repoFS(files), LoadOptions{Dir: "/srv/repo"})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite:///srv/repo/.landlord/tenants" {
+		t.Errorf("relative: %q, want it in the repository", got)
+	}
+	if got := r.Config.Servers["abs"].URL; got != "sqlite:///var/lib/tenants" {
+		t.Errorf("absolute: %q", got)
+	}
+	r = load(t, repoFS(files), LoadOptions{Dir: "/srv/repo", Servers: map[string]string{"primary": "sqlite://here"}})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite://here" {
+		t.Errorf("override: %q, want it as given", got)
+	}
+	r = load(t, repoFS(files), LoadOptions{})
+	if got := r.Config.Servers["primary"].URL; got != "sqlite://.landlord/tenants" {
+		t.Errorf("no directory (a remote repository): %q", got)
+	}
 }

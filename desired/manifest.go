@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
+	goccytoken "github.com/goccy/go-yaml/token"
 	"gopkg.in/yaml.v3"
 )
 
@@ -49,6 +52,9 @@ type Server struct {
 	StallTimeout     string `yaml:"stallTimeout"`
 	// Timeouts holds the durations above, parsed (zero: not set).
 	Timeouts Timeouts `yaml:"-"`
+	// DatabasePrefix is put before the database name of every tenant on
+	// the server (e.g. stg_), so that several deployments can share one.
+	DatabasePrefix string `yaml:"databasePrefix"`
 
 	// URLError is set when the URL could not be expanded (a variable is
 	// not set); tenants on the server fail with it.
@@ -219,7 +225,7 @@ func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 		if errors.Is(err, io.EOF) {
 			return doc, ManifestErrors{{File: file, Line: 1, Msg: "the file is empty"}}
 		}
-		return doc, ManifestErrors{yamlError(file, err)}
+		return doc, ManifestErrors{yamlError(file, data, err)}
 	}
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		doc.root = root.Content[0]
@@ -242,7 +248,7 @@ func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 				errs = append(errs, typeError(file, doc.root, msg))
 			}
 		} else {
-			errs = append(errs, yamlError(file, err))
+			errs = append(errs, yamlError(file, data, err))
 		}
 	}
 	return doc, errs
@@ -250,50 +256,114 @@ func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-func yamlError(file string, err error) *ManifestError {
+// yamlError turns a YAML syntax error into a ManifestError at the line and
+// column of the problem. yaml.v3 names no column and, for an error of its
+// parser, the line before the one the problem starts on; goccy/go-yaml's
+// parser gives the token where the problem is, so the position comes from
+// it, and yaml.v3's line only when goccy/go-yaml accepts the file.
+func yamlError(file string, data []byte, err error) *ManifestError {
+	if line, col, msg, ok := syntaxError(data); ok {
+		return &ManifestError{File: file, Line: line, Column: col, Msg: msg}
+	}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &ManifestError{File: file, Line: line, Msg: m[2]}
+		return &ManifestError{File: file, Line: line, Column: 1, Msg: m[2]}
 	}
-	return &ManifestError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	return &ManifestError{File: file, Line: 1, Column: 1, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// YAMLError is yamlError for YAML files landlord reads outside the
+// repository (the settings file): the syntax error err of yaml.v3 on
+// data, at its line and column.
+func YAMLError(file string, data []byte, err error) *ManifestError { return yamlError(file, data, err) }
+
+// syntaxError parses data with goccy/go-yaml and returns where its syntax
+// is wrong. A flow sequence or mapping left open is reported where it
+// opens, not at the next line's first token where the parser noticed.
+func syntaxError(data []byte) (line, col int, msg string, ok bool) {
+	_, err := goccyparser.ParseBytes(data, 0)
+	var ge goccy.Error
+	if err == nil || !errors.As(err, &ge) || ge.GetToken() == nil || ge.GetToken().Position == nil {
+		return 0, 0, "", false
+	}
+	tok, msg := ge.GetToken(), ge.GetMessage()
+	if strings.Contains(msg, "']'") || strings.Contains(msg, "'}'") {
+		if open := unclosed(tok); open != nil {
+			kind := "flow sequence ["
+			if open.Type == goccytoken.MappingStartType {
+				kind = "flow mapping {"
+			}
+			return open.Position.Line, open.Position.Column, fmt.Sprintf("%s is not closed: %s", kind, msg), true
+		}
+	}
+	return tok.Position.Line, tok.Position.Column, msg, true
+}
+
+// unclosed returns the innermost flow sequence or mapping opened before tok
+// and not closed.
+func unclosed(tok *goccytoken.Token) *goccytoken.Token {
+	depth := 0
+	for t := tok.Prev; t != nil; t = t.Prev {
+		switch t.Type {
+		case goccytoken.SequenceEndType, goccytoken.MappingEndType:
+			depth++
+		case goccytoken.SequenceStartType, goccytoken.MappingStartType:
+			if depth == 0 {
+				if t.Position == nil {
+					return nil
+				}
+				return t
+			}
+			depth--
+		}
+	}
+	return nil
 }
 
 // typeError turns one of yaml.v3's type errors ("line 4: cannot unmarshal
-// !!str `yes` into bool") into a ManifestError naming the field at that line.
+// !!str `yes` into bool") into a ManifestError naming the field at that
+// line, at the column of its value.
 func typeError(file string, root *yaml.Node, msg string) *ManifestError {
 	e := &ManifestError{File: file, Msg: msg}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Msg = m[2]
-		e.Field = fieldAtLine(root, e.Line, "")
+		e.Field, e.Column = fieldAtLine(root, e.Line, "")
+		if e.Column == 0 {
+			e.Column = 1
+		}
 	}
 	e.Msg = strings.Replace(e.Msg, "cannot unmarshal", "cannot read", 1)
 	return e
 }
 
-// fieldAtLine finds the path of the field whose value starts on line.
-func fieldAtLine(n *yaml.Node, line int, path string) string {
+// fieldAtLine finds the path of the field whose value starts on line, and
+// the column of that value.
+func fieldAtLine(n *yaml.Node, line int, path string) (string, int) {
 	if n.Kind != yaml.MappingNode {
-		return ""
+		return "", 0
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		p := join(path, k.Value)
-		if k.Line == line || (v.Line == line && v.Kind == yaml.ScalarNode) {
-			return p
+		if v.Line == line && v.Kind == yaml.ScalarNode {
+			return p, v.Column
 		}
-		if f := fieldAtLine(v, line, p); f != "" {
-			return f
+		if k.Line == line {
+			return p, k.Column
+		}
+		if f, col := fieldAtLine(v, line, p); f != "" {
+			return f, col
 		}
 		if v.Kind == yaml.SequenceNode {
 			for _, item := range v.Content {
 				if item.Line == line {
-					return p
+					return p, item.Column
 				}
 			}
 		}
 	}
-	return ""
+	return "", 0
 }
 
 func join(path, field string) string {

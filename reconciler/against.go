@@ -23,9 +23,13 @@ type offlineEntry struct {
 // database instead of its live database: no database server is contacted.
 // A tenant without a snapshot plans as a new database.
 func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
-	engine, err := ServerEngine(ru.repo.Config.Servers[t.Server])
+	def := ru.repo.Config.Servers[t.Server]
+	engine, err := ServerEngine(def)
 	if err != nil {
-		return fmt.Errorf("server %q: %w", t.Server, err)
+		if def == nil {
+			return &ServerError{Server: t.Server, Err: err}
+		}
+		return serverURLError(t.Server, def, err)
 	}
 	d, err := ru.desiredFor(engine, t)
 	if err != nil {
@@ -36,6 +40,12 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 		return fmt.Errorf("read snapshot: %w", err)
 	}
 	live := schema.LiveFrom(engine, nil)
+	if ok && snap.Engine != "" && (snap.Engine == string(schema.SQLite)) != (engine == schema.SQLite) {
+		// The snapshot's HCL is written for its engine: read as another's,
+		// it fails with an error about HCL functions nobody asked for.
+		return fmt.Errorf("the engine differs: snapshot %d was taken on %s, but server %q is %s here (its url in landlord.yaml, or --server): pass --server %s=URL of the server the tenant lives on, or declare engine: %s for it",
+			snap.ID, snap.Engine, t.Server, engine, t.Server, snap.Engine)
+	}
 	if ok {
 		if live, err = schema.LiveFromSnapshot(engine, []byte(snap.HCL), []byte(snap.DDL)); err != nil {
 			return fmt.Errorf("snapshot %d: %w", snap.ID, err)
@@ -57,6 +67,13 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	}
 	oe.mu.Lock()
 	p, err := oe.off.Plan(ctx, live, d, t.Database)
+	if err == nil && len(p.Destructive()) > 0 {
+		if since := ru.since(ctx, engine, t, d); since != d {
+			if sp, serr := oe.off.Plan(ctx, live, since, t.Database); serr == nil {
+				p = sp
+			}
+		}
+	}
 	oe.mu.Unlock()
 	if err != nil {
 		return err

@@ -68,7 +68,60 @@ func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Serve
 	if dec.plan, err = target.PlanLeaving(ctx, live, d, dec.leave); err != nil {
 		return nil, err
 	}
+	if len(dec.plan.Destructive()) > 0 {
+		// A drop is attributed to the file that declared the object in the
+		// revision last applied: the file whose change removed it.
+		if since := ru.since(ctx, srv.Engine(), t, d); since != d {
+			if p, err := target.PlanLeaving(ctx, live, since, dec.leave); err == nil {
+				dec.plan = p
+			}
+		}
+	}
 	return dec, nil
+}
+
+// previousEntry is the repository at a revision a tenant was last applied
+// at, loaded once per run.
+type previousEntry struct {
+	once sync.Once
+	repo *desired.Repo
+	err  error
+}
+
+// since returns d with the provenance of what it removed since the
+// revision last applied to t (schema.Desired.Since), or d itself when that
+// revision is unknown, is this one, or cannot be read (Options.Previous).
+func (ru *run) since(ctx context.Context, engine schema.Engine, t *desired.Tenant, d *schema.Desired) *schema.Desired {
+	ru.mu.Lock()
+	rev := ru.records[t.Slug].LastAppliedRevision
+	ru.mu.Unlock()
+	if ru.opts.Previous == nil || rev == "" || rev == ru.revision || ru.target != nil {
+		return d
+	}
+	ru.mu.Lock()
+	if ru.previous == nil {
+		ru.previous = map[string]*previousEntry{}
+	}
+	e, ok := ru.previous[rev]
+	if !ok {
+		e = &previousEntry{}
+		ru.previous[rev] = e
+	}
+	ru.mu.Unlock()
+	e.once.Do(func() { e.repo, e.err = ru.opts.Previous(ctx, rev) })
+	if e.err != nil {
+		ru.log.Debug("revision last applied not read: drops keep their table's provenance", "tenant", t.Slug, "revision", rev, "err", e.err)
+		return d
+	}
+	pt, ok := e.repo.Tenant(t.Slug)
+	if !ok || !pt.Valid() || len(pt.Layers) == 0 {
+		return d
+	}
+	prev, err := compose(e.repo, engine, pt)
+	if err != nil {
+		return d
+	}
+	return d.Since(prev, rev)
 }
 
 // baseline returns the tenant's baseline snapshot as a schema, with the

@@ -22,9 +22,20 @@ func (ru *run) decide(t *desired.Tenant, dec *decision, tr *TenantResult) {
 			what = append(what, s.Reasons...)
 		}
 		tr.Error = fmt.Sprintf("blocked: %d destructive statement(s) (%s); allow with --allow-destructive or policy.allowDestructive", len(p.Destructive()), strings.Join(what, "; "))
+		notRestored(tr)
 	case p.Create:
 		tr.Action = ActionCreate
 	default:
 		tr.Action = ActionUpdate
+	}
+}
+
+// notRestored marks the drift a plan would have restored as not restored:
+// the plan was blocked, or it failed.
+func notRestored(tr *TenantResult) {
+	for i := range tr.Drift {
+		if tr.Drift[i].Action == DriftRestored {
+			tr.Drift[i].Action = DriftNotRestored
+		}
 	}
 }

@@ -28,7 +28,10 @@ type TenantDiff struct {
 	// RenamedFrom is the tenant's slug in base, for DiffRenamed.
 	RenamedFrom string `json:"renamed_from,omitempty"`
 	Server      string `json:"server"`
-	Database    string `json:"database"`
+	// Engine is the engine of the head's server: what Changes are
+	// written for.
+	Engine   string `json:"engine,omitempty"`
+	Database string `json:"database"`
 	// Changes are the statements that turn the base's desired schema into
 	// the head's, planned offline for the engine of the head's server.
 	Changes []Change `json:"changes"`
@@ -96,6 +99,9 @@ func Diff(ctx context.Context, base, head *desired.Repo) (*DiffResult, error) {
 	defer dc.close()
 	for _, h := range head.Tenants {
 		td := TenantDiff{Slug: h.Slug, Server: h.Server, Database: h.Database}
+		if e, err := ServerEngine(head.Config.Servers[h.Server]); err == nil {
+			td.Engine = string(e)
+		}
 		b := inBase[h.Slug]
 		switch {
 		case b != nil:
@@ -189,6 +195,8 @@ func (dc *diffComposer) plan(ctx context.Context, base, head *desired.Repo, b, h
 			td.Notes = append(td.Notes, "base layers do not compose: planned as a new database")
 		} else {
 			from = schema.LiveFrom(engine, d)
+			// What head drops is attributed to where base declared it.
+			to = to.Since(d, base.Revision)
 		}
 	}
 	off, ok := dc.planners[engine]

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"runtime/debug"
@@ -25,6 +26,10 @@ const (
 	// plan follows git (nothing to do when git now declares it as it is
 	// live: the drift is adopted).
 	DriftSuperseded = "superseded"
+	// DriftNotRestored: the plan would restore the object, but it was not
+	// applied: it was blocked (a destructive statement not allowed) or it
+	// failed.
+	DriftNotRestored = "not_restored"
 )
 
 // DriftFinding is a drifted object and what the reconcile does about it.
@@ -51,7 +56,7 @@ func findings(diffs []schema.Difference) []state.Drift {
 // narrowed (data or a guarantee is gone), low for an index added (harmless
 // to data), medium for the rest: tables, columns, keys and checks added,
 // and modifications that lose nothing.
-func severity(d schema.Difference) string {
+func severity(d schema.Difference) state.Severity {
 	switch {
 	case d.Unmanaged:
 		// Only attributes landlord does not manage: reported, a warning.
@@ -146,6 +151,9 @@ type TenantDrift struct {
 	Drift    []state.Drift `json:"drift"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"-"`
+	// ServerFailed is set when Error is a failure of the tenant's whole
+	// server (a *ServerError).
+	ServerFailed bool `json:"-"`
 }
 
 // Baseline names the snapshot a tenant was compared with.
@@ -221,7 +229,8 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 	}
 	sc, err := ru.scanDrift(ctx, t, false)
 	if err != nil {
-		td.Status, td.Error = DriftError, err.Error()
+		var se *ServerError
+		td.Status, td.Error, td.ServerFailed = DriftError, err.Error(), errors.As(err, &se)
 		ru.log.Warn("drift check failed", "tenant", t.Slug, "err", td.Error)
 		return td
 	}
@@ -239,7 +248,37 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 	if len(recorded) > 0 {
 		td.Status = DriftFound
 	}
+	ru.refreshLive(context.WithoutCancel(ctx), t, sc, len(recorded) > 0)
 	return td
+}
+
+// refreshLive records the live hash a drift check saw, and the tenant's
+// sync with it: drift makes live differ from desired (OutOfSync), and a
+// live schema back to the desired hash with no drift open is Synced again.
+// Only a tenant last applied and healthy changes sync; any other state
+// (blocked, failing, pinned, progressing) is a reconcile's to set.
+func (ru *run) refreshLive(ctx context.Context, t *desired.Tenant, sc *scan, drifted bool) {
+	hash, err := sc.live.Hash()
+	if err != nil {
+		ru.log.Warn("hash live schema", "tenant", t.Slug, "err", err)
+		return
+	}
+	rec, ok, err := ru.store.Tenant(ctx, t.Slug)
+	if err != nil || !ok {
+		return
+	}
+	rec.LiveHash = hash
+	if rec.Health == state.Healthy && rec.DesiredHash != "" {
+		switch {
+		case drifted && hash != rec.DesiredHash && rec.Sync == state.Synced:
+			rec.Sync = state.OutOfSync
+		case !drifted && hash == rec.DesiredHash && rec.Sync == state.OutOfSync:
+			rec.Sync = state.Synced
+		}
+	}
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
+	}
 }
 
 // scan is a tenant's live schema compared with its baseline.

@@ -8,7 +8,7 @@ import (
 // PlanGroup is a set of tenants whose plans are the same once each tenant's
 // own database name is set aside: one plan to review for all of them.
 type PlanGroup struct {
-	Action string
+	Action Action
 	// Tenants in slug order.
 	Tenants []TenantResult
 	// Changes of the plan. With more than one tenant, the SQL names no
@@ -57,7 +57,7 @@ func GroupPlans(tenants []TenantResult) []PlanGroup {
 		}
 		normalized := normalizeChanges(t.Changes, t.Database)
 		var key strings.Builder
-		key.WriteString(t.Action)
+		key.WriteString(string(t.Action))
 		for _, c := range normalized {
 			fmt.Fprintf(&key, "\x00%s\x01%s\x01%s\x01%d\x01%t", c.SQL, c.Layer, c.File, c.Line, c.Destructive)
 		}

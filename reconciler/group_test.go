@@ -25,7 +25,7 @@ func TestGroupPlans(t *testing.T) {
 		{Slug: "g", Database: "g", Action: ActionUpdate, Changes: []Change{{SQL: alter("g").SQL, Layer: "module/election", File: "e.hcl", Line: 4}}},
 	}
 	type summary struct {
-		Action  string
+		Action  Action
 		Slugs   []string
 		SQL     []string
 		Destroy int

@@ -32,7 +32,7 @@ func TestModuleChange(t *testing.T) {
 	addElectionColumn(t, f.repo)
 	plan := f.reconcile(Options{Plan: true})
 	got := byslug(plan)
-	for slug, want := range map[string]string{"nepali-congress": ActionUpdate, "cpn-uml": ActionUpdate, "rastriya-swatantra": ActionNoop, "janamat": ActionSuspended} {
+	for slug, want := range map[string]Action{"nepali-congress": ActionUpdate, "cpn-uml": ActionUpdate, "rastriya-swatantra": ActionNoop, "janamat": ActionSuspended} {
 		if got[slug].Action != want {
 			t.Errorf("plan: %s is %s, want %s", slug, got[slug].Action, want)
 		}

@@ -29,7 +29,7 @@ func (f *fixture) sqliteTenant(database string) *sql.DB {
 func objects(ds []state.Drift) []string {
 	var out []string
 	for _, d := range ds {
-		out = append(out, d.Kind+" "+d.Object+" "+d.Change+" "+d.Severity)
+		out = append(out, d.Kind+" "+d.Object+" "+d.Change+" "+string(d.Severity))
 	}
 	return out
 }
@@ -147,7 +147,7 @@ func readRepoFile(t *testing.T, repo, rel string) string {
 func TestSeverity(t *testing.T) {
 	for _, c := range []struct {
 		d    schema.Difference
-		want string
+		want state.Severity
 	}{
 		{schema.Difference{Object: schema.Object{Kind: schema.KindIndex}, Change: schema.Added}, state.SeverityLow},
 		{schema.Difference{Object: schema.Object{Kind: schema.KindColumn}, Change: schema.Added}, state.SeverityMedium},
@@ -165,3 +165,61 @@ func TestSeverity(t *testing.T) {
 }
 
 func readFileBytes(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// TestDriftLeftIsOutOfSync: drift left by policy report keeps live from
+// desired, so the tenant is OutOfSync (live ≠ desired), and a drift check
+// records the live hash it saw.
+func TestDriftLeftIsOutOfSync(t *testing.T) {
+	ctx := context.Background()
+	f := newSQLiteFixture(t)
+	only := Options{Tenants: []string{"cpn-uml"}}
+	if res := f.reconcile(only); res.Failed() {
+		t.Fatalf("provision: %+v", res.Tenants)
+	}
+	status := func() state.Tenant {
+		t.Helper()
+		rec, ok, err := f.store.Tenant(ctx, "cpn-uml")
+		if err != nil || !ok {
+			t.Fatalf("tenant record: %v %v", ok, err)
+		}
+		return rec
+	}
+	synced := status()
+	if synced.Sync != state.Synced || synced.LiveHash != synced.DesiredHash {
+		t.Fatalf("after provision: sync %s, live %s, desired %s", synced.Sync, synced.LiveHash, synced.DesiredHash)
+	}
+	if _, err := f.sqliteTenant("cpn_uml").Exec("CREATE TABLE scratch (id integer PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+
+	// drift sees it: the live hash it saw is recorded, and the tenant is
+	// out of sync.
+	if _, err := f.rec.Drift(ctx, f.load(), DriftOptions{Tenants: []string{"cpn-uml"}}); err != nil {
+		t.Fatal(err)
+	}
+	drifted := status()
+	if drifted.Sync != state.OutOfSync || drifted.LiveHash == synced.LiveHash || drifted.LiveHash == drifted.DesiredHash {
+		t.Errorf("after drift: sync %s, live hash %s (was %s), desired %s; want OutOfSync and the new live hash",
+			drifted.Sync, drifted.LiveHash, synced.LiveHash, drifted.DesiredHash)
+	}
+
+	// A reconcile under policy report leaves the drift: still out of sync.
+	rep := byslug(f.reconcile(only))["cpn-uml"]
+	if rep.Action != ActionNoop || len(rep.Drift) != 1 || rep.Drift[0].Action != DriftLeft {
+		t.Fatalf("report: %s %+v", rep.Action, rep.Drift)
+	}
+	if got := status(); got.Sync != state.OutOfSync || got.Health != state.Healthy || got.LiveHash == got.DesiredHash {
+		t.Errorf("after a reconcile that left drift: sync %s health %s; want OutOfSync Healthy", got.Sync, got.Health)
+	}
+
+	// The drift removed by hand, a drift check finds the tenant in sync.
+	if _, err := f.sqliteTenant("cpn_uml").Exec("DROP TABLE scratch"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.rec.Drift(ctx, f.load(), DriftOptions{Tenants: []string{"cpn-uml"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); got.Sync != state.Synced || got.LiveHash != got.DesiredHash {
+		t.Errorf("after the drift was undone: sync %s, live %s, desired %s; want Synced", got.Sync, got.LiveHash, got.DesiredHash)
+	}
+}

@@ -44,7 +44,7 @@ func TestDriftSeesWhatAtlasDoesNot(t *testing.T) {
 		}
 	}
 	// Under policy report a reconcile leaves the drift, and the tenant
-	// stays Synced; repair restores it.
+	// is OutOfSync; repair restores it.
 	if res := f.reconcile(only); res.Failed() || len(res.Tenants[0].Changes) != 0 {
 		t.Fatalf("reconcile under policy report: %+v", res.Tenants)
 	}

@@ -22,7 +22,7 @@ func TestProvisionExample(t *testing.T) {
 			f := newFixture(t)
 			first := f.reconcile(Options{})
 			got := byslug(first)
-			for slug, want := range map[string]string{
+			for slug, want := range map[string]Action{
 				"nepali-congress":    ActionCreate,
 				"cpn-uml":            ActionCreate,
 				"rastriya-swatantra": ActionCreate,

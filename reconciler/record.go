@@ -202,6 +202,12 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	switch tr.Action {
 	case ActionCreate, ActionUpdate, ActionNoop:
 		rec.Sync, rec.Health = state.Synced, state.Healthy
+		if leftDrift(tr.Drift) {
+			// The revision is applied, but drift the policy reports and
+			// leaves keeps live from desired: out of sync until repaired
+			// or adopted.
+			rec.Sync = state.OutOfSync
+		}
 		rec.LastAppliedRevision = ru.revision
 		rec.LastSyncedAt = &now
 		// A creation that spanned runs (the first was killed after
@@ -248,18 +254,28 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	ru.recordTenantRun(ctx, t, tr, start)
 }
 
+// leftDrift reports whether a reconcile left drift in place.
+func leftDrift(ds []DriftFinding) bool {
+	for _, d := range ds {
+		if d.Action == DriftLeft {
+			return true
+		}
+	}
+	return false
+}
+
 // recordTenantRun records what the run did to the tenant.
 func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
-	outcome := "succeeded"
+	outcome := state.OutcomeSucceeded
 	switch tr.Action {
 	case ActionError:
-		outcome = "failed"
+		outcome = state.OutcomeFailed
 	case ActionBlocked:
-		outcome = "blocked"
+		outcome = state.OutcomeBlocked
 	case ActionSuspended, ActionPinned:
-		outcome = "skipped"
+		outcome = state.OutcomeSkipped
 	}
-	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: tr.Action,
+	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: string(tr.Action),
 		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
 	if err != nil {
 		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)

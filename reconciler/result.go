@@ -7,16 +7,19 @@ import (
 	"github.com/landlord/landlord/state"
 )
 
-// Actions: what a reconcile does, or would do, to a tenant.
+// Action is what a reconcile does, or would do, to a tenant.
+type Action string
+
+// The actions.
 const (
-	ActionCreate    = "create"
-	ActionUpdate    = "update"
-	ActionNoop      = "noop"
-	ActionBlocked   = "blocked"
-	ActionError     = "error"
-	ActionSuspended = "suspended"
+	ActionCreate    Action = "create"
+	ActionUpdate    Action = "update"
+	ActionNoop      Action = "noop"
+	ActionBlocked   Action = "blocked"
+	ActionError     Action = "error"
+	ActionSuspended Action = "suspended"
 	// ActionPinned: a rollback pinned the tenant; reconciles leave it.
-	ActionPinned = "pinned"
+	ActionPinned Action = "pinned"
 )
 
 // Result is the outcome of one reconcile.
@@ -37,6 +40,41 @@ type Result struct {
 	Duration time.Duration
 }
 
+// Report is the JSON of a reconcile: what `landlord reconcile --output
+// json` prints and what the API's POST /api/v1/reconcile answers, one
+// contract for both (docs/cli.md, "JSON").
+type Report struct {
+	Revision string `json:"revision"`
+	Plan     bool   `json:"plan"`
+	// Against is set for a plan: AgainstLive or AgainstState.
+	Against    string         `json:"against,omitempty"`
+	RunID      int64          `json:"run_id,omitempty"`
+	Counts     state.Counts   `json:"counts"`
+	Applied    int            `json:"statements_applied"`
+	DurationMS int64          `json:"duration_ms"`
+	Tenants    []TenantResult `json:"tenants"`
+	Warnings   []string       `json:"warnings,omitempty"`
+}
+
+// Report returns the JSON form of the result: lists empty, never null.
+func (r *Result) Report() Report {
+	out := Report{Revision: r.Revision, Plan: r.Plan, RunID: r.RunID, Counts: r.Counts, Applied: r.Applied,
+		DurationMS: r.Duration.Milliseconds(), Tenants: r.Tenants, Warnings: r.Warnings}
+	if r.Plan {
+		out.Against = r.Against
+	}
+	if out.Tenants == nil {
+		out.Tenants = []TenantResult{}
+	}
+	out.Tenants = append([]TenantResult(nil), out.Tenants...)
+	for i := range out.Tenants {
+		if out.Tenants[i].Changes == nil {
+			out.Tenants[i].Changes = []Change{}
+		}
+	}
+	return out
+}
+
 // Failed reports whether any tenant failed or was blocked.
 func (r *Result) Failed() bool { return r.Counts.Failed > 0 || r.Counts.Blocked > 0 }
 
@@ -52,10 +90,13 @@ func (r *Result) Changed() bool {
 
 // TenantResult is what a reconcile did, or would do, to one tenant.
 type TenantResult struct {
-	Slug     string   `json:"slug"`
-	Server   string   `json:"server"`
+	Slug   string `json:"slug"`
+	Server string `json:"server"`
+	// Engine is the engine of the tenant's server, as landlord.yaml
+	// declares it or its URL names it: what the statements are written for.
+	Engine   string   `json:"engine,omitempty"`
 	Database string   `json:"database"`
-	Action   string   `json:"action"`
+	Action   Action   `json:"action"`
 	Changes  []Change `json:"changes"`
 	Error    string   `json:"error,omitempty"`
 	// PinnedTo is the revision a pinned tenant is held at.
@@ -81,6 +122,9 @@ type TenantResult struct {
 	// Unreachable: the tenant failed because its server could not be
 	// reached; it waits for the server rather than a retry backoff.
 	Unreachable bool `json:"-"`
+	// ServerFailed is set when Error is a failure of the tenant's whole
+	// server (a *ServerError): every tenant on it has the same one.
+	ServerFailed bool `json:"-"`
 
 	// interrupted: the reconcile was cancelled before it changed anything;
 	// the tenant's recorded status stays as it was. acting: the apply began.
@@ -89,10 +133,14 @@ type TenantResult struct {
 
 // Change is one planned statement with its provenance.
 type Change struct {
-	SQL         string   `json:"sql"`
-	Layer       string   `json:"layer"`
-	File        string   `json:"file"`
-	Line        int      `json:"line,omitempty"`
+	SQL   string `json:"sql"`
+	Layer string `json:"layer"`
+	File  string `json:"file"`
+	Line  int    `json:"line,omitempty"`
+	// Revision is set when the statement drops what the desired schema no
+	// longer declares: the earlier revision where Layer, File and Line
+	// declared it (the file whose change removed it).
+	Revision    string   `json:"revision,omitempty"`
 	Destructive bool     `json:"destructive"`
 	Reasons     []string `json:"reasons,omitempty"`
 }
@@ -108,7 +156,7 @@ type SnapshotRef struct {
 func changes(p *schema.Plan) []Change {
 	out := make([]Change, len(p.Statements))
 	for i, s := range p.Statements {
-		out[i] = Change{SQL: s.SQL, Layer: s.Layer, File: s.File, Line: s.Line, Destructive: s.Destructive, Reasons: s.Reasons}
+		out[i] = Change{SQL: s.SQL, Layer: s.Layer, File: s.File, Line: s.Line, Revision: s.Revision, Destructive: s.Destructive, Reasons: s.Reasons}
 	}
 	return out
 }

@@ -53,6 +53,11 @@ type Options struct {
 	// as failed, and the tenant fails. Zero: an apply in flight runs to
 	// its end (serve, which has its grace period).
 	AbortAfter time.Duration
+	// Previous, when set, reads the repository at an earlier revision: a
+	// plan that drops an object then names the file that declared it in
+	// the revision last applied to the tenant. Nil: drops name their
+	// table's layer.
+	Previous func(ctx context.Context, revision string) (*desired.Repo, error)
 }
 
 // ErrAborted is why an apply in flight stopped: the reconcile was
@@ -98,9 +103,10 @@ type run struct {
 	pins    map[string]state.Pin
 	drifted map[string]state.DriftSummary
 
-	mu      sync.Mutex
-	desired map[string]*desiredEntry
-	offline map[schema.Engine]*offlineEntry
+	mu       sync.Mutex
+	desired  map[string]*desiredEntry
+	previous map[string]*previousEntry
+	offline  map[schema.Engine]*offlineEntry
 }
 
 // Reconcile plans and, unless opts.Plan, applies the repository to the
@@ -368,6 +374,9 @@ func each[T any](ctx context.Context, repo *desired.Repo, concurrency int, tenan
 func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 	start := time.Now()
 	tr = TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database}
+	if e, err := ServerEngine(ru.repo.Config.Servers[t.Server]); err == nil {
+		tr.Engine = string(e)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			ru.log.Error("tenant reconcile panicked", "tenant", t.Slug, "panic", p, "stack", string(debug.Stack()))
@@ -396,9 +405,12 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 	}
 	if err := ru.reconcile(ctx, t, &tr); err != nil {
 		tr.Action = ActionError
+		notRestored(&tr)
 		tr.Error = err.Error()
 		tr.Class = classify(err)
 		tr.Unreachable = tr.Unreachable || tr.Class == Transient && unreachable(err)
+		var se *ServerError
+		tr.ServerFailed = errors.As(err, &se)
 		if ctx.Err() != nil && tr.Applied == 0 && !tr.acting {
 			// Cancelled while observing or planning (serve shutting down):
 			// nothing happened to the tenant, so its status is not news.
@@ -406,7 +418,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 			tr.Error = "not reconciled: interrupted (" + tr.Error + ")"
 		}
 		ru.log.Info("tenant failed", "tenant", t.Slug, "revision", ru.revision, "run_id", ru.id, "err", tr.Error)
+		return tr
 	}
+	ru.log.Debug("tenant reconciled", "tenant", t.Slug, "revision", ru.revision, "action", tr.Action, "statements", len(tr.Changes), "applied", tr.Applied)
 	return tr
 }
 

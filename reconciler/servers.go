@@ -95,10 +95,13 @@ func (r *Reconciler) Close() error {
 func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string) (*schema.Server, error) {
 	def := repo.Config.Servers[name]
 	if def == nil {
-		return nil, fmt.Errorf("server %q is not defined", name)
+		return nil, &ServerError{Server: name, Err: errors.New("not defined")}
 	}
 	if def.URLError != nil {
-		return nil, def.URLError
+		return nil, serverURLError(name, def, def.URLError)
+	}
+	if err := schema.CheckURL(def.URL); err != nil {
+		return nil, serverURLError(name, def, err)
 	}
 	r.mu.Lock()
 	sc, ok := r.servers[name]
@@ -122,11 +125,12 @@ func (r *Reconciler) server(ctx context.Context, repo *desired.Repo, name string
 	srv, err := schema.Open(ctx, def.URL, serverOptions(def))
 	if err != nil {
 		sc.failures++
-		sc.err = fmt.Errorf("server %q: %w", name, err)
+		sc.err = &ServerError{Server: name, Err: err}
 		sc.retryAt = time.Now().Add(dialBackoff(sc.failures))
 		r.log.Warn("server unreachable", "server", name, "failures", sc.failures, "err", sc.err)
 		return nil, sc.err
 	}
+	r.log.Debug("server connected", "server", name, "engine", srv.Engine(), "version", srv.Version())
 	if sc.failures > 0 {
 		r.log.Info("server reachable again", "server", name, "failures", sc.failures)
 	}
@@ -223,4 +227,36 @@ func (r *Reconciler) Probe(ctx context.Context, repo *desired.Repo) []ServerHeal
 	}
 	wg.Wait()
 	return out
+}
+
+// ServerError is a failure of a whole server: its URL is wrong, or it
+// cannot be reached. Every tenant on the server fails with the same one,
+// so output can say it once per server.
+type ServerError struct {
+	Server string
+	// File, Line and Column are where landlord.yaml sets the URL, when the
+	// error is about the URL written there.
+	File         string
+	Line, Column int
+	Err          error
+}
+
+func (e *ServerError) Error() string {
+	msg := fmt.Sprintf("server %q: %v", e.Server, e.Err)
+	if e.File == "" {
+		return msg
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, msg)
+}
+
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// serverURLError is an error about a server's URL, at its line in
+// landlord.yaml unless --server set it.
+func serverURLError(name string, def *desired.Server, err error) *ServerError {
+	se := &ServerError{Server: name, Err: err}
+	if !def.Overridden() && def.Line > 0 {
+		se.File, se.Line, se.Column = "landlord.yaml", def.Line, def.Column
+	}
+	return se
 }

@@ -20,7 +20,7 @@ type SnapshotSource interface {
 // Store is what the reconciler records into: the landlord database.
 type Store interface {
 	StartRun(ctx context.Context, trigger, actor, revision string) (int64, error)
-	FinishRun(ctx context.Context, id int64, outcome string, c state.Counts, applied int, runErr string) error
+	FinishRun(ctx context.Context, id int64, outcome state.Outcome, c state.Counts, applied int, runErr string) error
 	Tenants(ctx context.Context) ([]state.Tenant, error)
 	SaveTenant(ctx context.Context, t state.Tenant) error
 	MarkRemoved(ctx context.Context, keep []string) error

@@ -237,6 +237,9 @@ func ServerEngine(def *desired.Server) (schema.Engine, error) {
 	}
 	var fromURL schema.Engine
 	if def.URLError == nil && def.URL != "" {
+		if err := schema.CheckURL(def.URL); err != nil {
+			return "", err
+		}
 		e, err := schema.EngineOf(def.URL)
 		if err != nil {
 			return "", err

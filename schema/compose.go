@@ -34,6 +34,10 @@ type Origin struct {
 	Layer string `json:"layer"`
 	File  string `json:"file"`
 	Line  int    `json:"line"`
+	// Revision is set on the origin of an object the desired schema no
+	// longer has: the earlier revision where Layer, File and Line declared
+	// it, so that a drop names the file whose change removed the object.
+	Revision string `json:"revision,omitempty"`
 }
 
 func (o Origin) String() string {

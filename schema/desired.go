@@ -40,6 +40,29 @@ type Desired struct {
 	schemaOrigin Origin
 	schemaLabel  string
 	order        map[string]int
+	// removed are the origins, in an earlier revision, of the objects this
+	// schema no longer declares (Since).
+	removed map[objectKey]Origin
+}
+
+// Since returns d with the provenance of what it removed from prev, the
+// desired schema of the same tenant at revision: a statement that drops an
+// object prev declared is attributed to the layer and file that declared
+// it there (the file whose change removed it), not to its table's layer.
+// d is not changed.
+func (d *Desired) Since(prev *Desired, revision string) *Desired {
+	if prev == nil {
+		return d
+	}
+	out := *d
+	out.removed = map[objectKey]Origin{}
+	for k, o := range prev.origins {
+		if _, ok := d.origins[k]; !ok {
+			o.Revision = revision
+			out.removed[k] = o
+		}
+	}
+	return &out
 }
 
 // Compose merges the layers in order and evaluates them for engine. Errors
@@ -119,6 +142,9 @@ func (d *Desired) ColumnOrigin(table, column string) (Origin, bool) {
 // then to the schema block.
 func (d *Desired) origin(k objectKey) Origin {
 	if o, ok := d.origins[k]; ok {
+		return o
+	}
+	if o, ok := d.removed[k]; ok {
 		return o
 	}
 	if o, ok := d.origins[objectKey{Kind: "table", Table: k.Table}]; ok {

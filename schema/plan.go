@@ -21,8 +21,9 @@ var ErrDestructive = errors.New("plan holds destructive changes")
 type Statement struct {
 	SQL string `json:"sql"`
 	// Origin of the object the statement creates or changes. A statement
-	// that drops an object names the table it belonged to (the object is no
-	// longer in any layer), or nothing when the whole table is gone.
+	// that drops an object names where an earlier revision declared it when
+	// the desired schema knows (Desired.Since), else the table it belonged
+	// to, or nothing when the whole table is gone.
 	Origin
 	// Table the statement touches, if any.
 	Table string `json:"table,omitempty"`
@@ -353,6 +354,8 @@ func (d *Desired) attribute(changes []atlas.Change) ([]atlas.Change, attribution
 			a := attribution{table: table, destructive: len(reasons) > 0, reasons: reasons}
 			if _, drop := c.(*atlas.DropTable); !drop {
 				a.origin = d.origin(objectKey{Kind: "table", Table: table})
+			} else if o, ok := d.removed[objectKey{Kind: "table", Table: table}]; ok {
+				a.origin = o
 			}
 			origins[c] = a
 			out = append(out, c)
@@ -383,6 +386,16 @@ func subjectKey(table string, c atlas.Change) objectKey {
 		k.Kind, k.Name = "check", c.C.Name
 	case *atlas.ModifyCheck:
 		k.Kind, k.Name = "check", c.To.Name
+	// Drops: the object is no longer declared; Desired.origin finds where
+	// an earlier revision declared it, if it knows.
+	case *atlas.DropColumn:
+		k.Kind, k.Name = "column", c.C.Name
+	case *atlas.DropIndex:
+		k.Kind, k.Name = "index", c.I.Name
+	case *atlas.DropForeignKey:
+		k.Kind, k.Name = "foreign_key", c.F.Symbol
+	case *atlas.DropCheck:
+		k.Kind, k.Name = "check", c.C.Name
 	}
 	return k
 }

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,6 +24,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"github.com/landlord/landlord/internal/mysqlurl"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -186,7 +187,7 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		defer cancel()
 		if err := s.db.QueryRowContext(vctx, "SELECT VERSION()").Scan(&s.version); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
+			return nil, connectError(cfg, s.url, s.stallCause(vctx, err))
 		}
 		s.engine = MySQL
 		if strings.Contains(strings.ToLower(s.version), "mariadb") {
@@ -202,6 +203,46 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		return s, nil
 	}
 	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)
+}
+
+// connectError says in one line why a server cannot be reached. A network
+// error stays wrapped, for retries to classify.
+func connectError(cfg *gomysql.Config, redacted string, err error) error {
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("connect %s: no answer within %s (?timeout= in the url sets the wait): %w", redacted, cfg.Timeout, err)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("connect %s: %w", redacted, err)
+	}
+	// A server's refusal (access denied) keeps its cause, redacted: it is
+	// classified by its number, not retried like a network blip.
+	return fmt.Errorf("connect %s: %w", redacted, redact.Error(err))
+}
+
+// CheckURL checks a server URL as Open reads it, without connecting: its
+// scheme, and for MySQL and MariaDB its host, port and parameters. Errors
+// never carry the password.
+func CheckURL(rawURL string) error {
+	if _, err := EngineOf(rawURL); err != nil {
+		return err
+	}
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	switch scheme {
+	case "sqlite":
+		if rest == "" {
+			return fmt.Errorf("server url %q: sqlite:// needs a directory", redact.URL(rawURL))
+		}
+	case "mysql", "mariadb":
+		cfg, err := mysqlConfig(rawURL, &ServerOptions{})
+		if err == nil {
+			_, err = gomysql.NewConnector(cfg)
+		}
+		if err != nil {
+			return fmt.Errorf("server url %q: %s", redact.URL(rawURL), redact.Text(err.Error()))
+		}
+	}
+	return nil
 }
 
 // EngineOf returns the engine a server URL names without connecting:
@@ -222,48 +263,30 @@ func EngineOf(rawURL string) (Engine, error) {
 	return "", fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", redact.URL(rawURL), scheme)
 }
 
-// mysqlConfig reads a server URL into the driver's configuration; the
-// URL's timeouts go to opts.
+// mysqlConfig reads a server URL into the driver's configuration (one
+// parser for every mysql:// URL: internal/mysqlurl); the URL's timeouts go
+// to opts, and the session's sql_mode is landlord's strict one whatever the
+// URL says.
 func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
-	u, err := url.Parse(rawURL)
+	cfg, database, err := mysqlurl.Parse(rawURL)
 	if err != nil {
-		// url.Error quotes the URL; keep only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			return nil, ue.Err
-		}
-		return nil, errors.New("invalid url")
+		return nil, err
 	}
-	if strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("a server url names no database (tenants have their own), got path %q", u.Path)
+	if database != "" {
+		return nil, fmt.Errorf("a server url names no database (tenants have their own), got path %q", "/"+database)
 	}
-	cfg := gomysql.NewConfig()
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
+	if cfg.Timeout != mysqlurl.DefaultTimeout { // ?timeout= in the URL
+		opts.ConnectTimeout = cfg.Timeout
 	}
-	q := u.Query()
-	if sock := q.Get("socket"); sock != "" {
-		cfg.Net, cfg.Addr = "unix", sock
-		q.Del("socket")
-	} else {
-		cfg.Net, cfg.Addr = "tcp", u.Host
-		if u.Port() == "" {
-			cfg.Addr = u.Host + ":3306"
-		}
-	}
-	cfg.ParseTime = true
-	for k, vs := range q {
+	for k, v := range cfg.Params {
 		switch k {
-		case "tls":
-			cfg.TLSConfig = vs[0]
-		case "timeout", "connectTimeout", "readTimeout", "writeTimeout", "statementTimeout", "stallTimeout":
-			d, err := time.ParseDuration(vs[0])
+		case "connectTimeout", "readTimeout", "writeTimeout", "statementTimeout", "stallTimeout":
+			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("%s: want a positive duration such as 30s or 1h, got %q", k, vs[0])
+				return nil, fmt.Errorf("%s: want a positive duration such as 30s or 1h, got %q", k, v)
 			}
 			switch k {
-			case "timeout", "connectTimeout":
+			case "connectTimeout":
 				opts.ConnectTimeout = d
 			case "readTimeout":
 				opts.ReadTimeout = d
@@ -274,14 +297,9 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 			case "stallTimeout":
 				opts.StallTimeout = d
 			}
-		default:
-			if cfg.Params == nil {
-				cfg.Params = map[string]string{}
-			}
-			cfg.Params[k] = vs[0]
+			delete(cfg.Params, k)
+			continue
 		}
-	}
-	for k := range cfg.Params {
 		if strings.EqualFold(k, "sql_mode") {
 			delete(cfg.Params, k)
 		}
@@ -290,12 +308,6 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["sql_mode"] = StrictSQLMode
-	if cfg.TLSConfig != "" {
-		// Validate the value the way the driver would.
-		if _, err := gomysql.ParseDSN(cfg.FormatDSN()); err != nil {
-			return nil, errors.New("invalid tls parameter")
-		}
-	}
 	return cfg, nil
 }
 

@@ -8,16 +8,19 @@ import (
 	"time"
 )
 
+// Severity says how serious a drift finding is.
+type Severity string
+
 // Drift severities, from least to most serious.
 const (
-	SeverityLow    = "low"
-	SeverityMedium = "medium"
-	SeverityHigh   = "high"
+	SeverityLow    Severity = "low"
+	SeverityMedium Severity = "medium"
+	SeverityHigh   Severity = "high"
 )
 
 // SeverityRank orders severities: 0 for none or unknown, then low, medium
 // and high.
-func SeverityRank(s string) int {
+func SeverityRank(s Severity) int {
 	switch s {
 	case SeverityLow:
 		return 1
@@ -43,7 +46,7 @@ type Drift struct {
 	Name   string `json:"name,omitempty"`
 	Change string `json:"change"` // added, removed or modified
 	// Severity is SeverityLow, SeverityMedium or SeverityHigh.
-	Severity   string     `json:"severity"`
+	Severity   Severity   `json:"severity"`
 	Detail     string     `json:"detail,omitempty"`
 	FirstSeen  *time.Time `json:"first_seen,omitempty"`
 	LastSeen   *time.Time `json:"last_seen,omitempty"`
@@ -60,7 +63,7 @@ func (d Drift) key() string { return d.Kind + "\x00" + d.Table + "\x00" + d.Name
 type DriftSummary struct {
 	Open int `json:"open"`
 	// Highest is the highest severity open, empty when none is.
-	Highest  string     `json:"highest,omitempty"`
+	Highest  Severity   `json:"highest,omitempty"`
 	LastSeen *time.Time `json:"last_seen,omitempty"`
 }
 
@@ -185,8 +188,9 @@ func (s *Store) DriftSummaries(ctx context.Context) (map[string]DriftSummary, er
 	out := map[string]DriftSummary{}
 	for rows.Next() {
 		var (
-			tenant, sev string
-			last        sql.NullTime
+			tenant string
+			sev    Severity
+			last   sql.NullTime
 		)
 		if err := rows.Scan(&tenant, &sev, &last); err != nil {
 			return nil, err

@@ -9,21 +9,28 @@ import (
 	"time"
 )
 
-// Sync and health values (Argo CD's model).
+// Sync says whether a tenant's live schema is the desired one (Argo CD's
+// model).
+type Sync string
+
+// Health says whether a tenant's database is well (Argo CD's model).
+type Health string
+
+// Sync and health values.
 const (
-	Synced    = "Synced"
-	OutOfSync = "OutOfSync"
-	Unknown   = "Unknown"
+	Synced    Sync = "Synced"
+	OutOfSync Sync = "OutOfSync"
+	Unknown   Sync = "Unknown"
 	// Pinned is the sync of a tenant a rollback pinned: reconciles leave it
 	// where it is until it is unpinned.
-	Pinned = "Pinned"
+	Pinned Sync = "Pinned"
 
-	Healthy     = "Healthy"
-	Progressing = "Progressing"
-	Degraded    = "Degraded"
-	Missing     = "Missing"
+	Healthy     Health = "Healthy"
+	Progressing Health = "Progressing"
+	Degraded    Health = "Degraded"
+	Missing     Health = "Missing"
 	// SuspendedHealth is the health of a tenant that reconciles leave alone.
-	SuspendedHealth = "Suspended"
+	SuspendedHealth Health = "Suspended"
 )
 
 // Tenant is the recorded status of one tenant.
@@ -37,8 +44,8 @@ type Tenant struct {
 	Database              string     `json:"database"`
 	Domain                string     `json:"domain,omitempty"`
 	Lifecycle             string     `json:"lifecycle"`
-	Sync                  string     `json:"sync"`
-	Health                string     `json:"health"`
+	Sync                  Sync       `json:"sync"`
+	Health                Health     `json:"health"`
 	LastAttemptedRevision string     `json:"last_attempted_revision"`
 	LastAppliedRevision   string     `json:"last_applied_revision"`
 	DesiredHash           string     `json:"desired_hash"`
@@ -192,7 +199,7 @@ type Run struct {
 	Revision          string     `json:"revision"`
 	StartedAt         time.Time  `json:"started_at"`
 	FinishedAt        *time.Time `json:"finished_at"`
-	Outcome           string     `json:"outcome"`
+	Outcome           Outcome    `json:"outcome"`
 	Counts            Counts     `json:"counts"`
 	StatementsApplied int        `json:"statements_applied"`
 	Error             string     `json:"error,omitempty"`
@@ -211,12 +218,25 @@ type Counts struct {
 	Pinned int `json:"pinned"`
 }
 
+// Outcome is how a run, or a tenant's part in one, ended.
+type Outcome string
+
 // Run outcomes.
 const (
-	RunRunning   = "running"
-	RunSucceeded = "succeeded"
-	RunFailed    = "failed"
-	RunError     = "error"
+	RunRunning   Outcome = "running"
+	RunSucceeded Outcome = "succeeded"
+	RunFailed    Outcome = "failed"
+	RunError     Outcome = "error"
+)
+
+// Outcomes of a tenant in a run.
+const (
+	OutcomeSucceeded Outcome = "succeeded"
+	OutcomeFailed    Outcome = "failed"
+	// OutcomeBlocked: a destructive plan not allowed; nothing was applied.
+	OutcomeBlocked Outcome = "blocked"
+	// OutcomeSkipped: suspended or pinned, left alone.
+	OutcomeSkipped Outcome = "skipped"
 )
 
 // StartRun records the start of a run and returns its id. It is written
@@ -231,7 +251,7 @@ func (s *Store) StartRun(ctx context.Context, trigger, actor, revision string) (
 }
 
 // FinishRun records the end of a run.
-func (s *Store) FinishRun(ctx context.Context, id int64, outcome string, c Counts, applied int, runErr string) error {
+func (s *Store) FinishRun(ctx context.Context, id int64, outcome Outcome, c Counts, applied int, runErr string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished_at = ?, outcome = ?, tenants_total = ?, created = ?, updated = ?,
 		unchanged = ?, blocked = ?, failed = ?, suspended = ?, pinned = ?, statements_applied = ?, error = ? WHERE id = ?`,
 		now(), outcome, c.Total, c.Created, c.Updated, c.Unchanged, c.Blocked, c.Failed, c.Suspended, c.Pinned, applied, runErr, id)
@@ -291,7 +311,7 @@ type TenantRun struct {
 	Tenant     string    `json:"tenant"`
 	Revision   string    `json:"revision"`
 	Action     string    `json:"action"`
-	Outcome    string    `json:"outcome"`
+	Outcome    Outcome   `json:"outcome"`
 	Statements int       `json:"statements"`
 	Error      string    `json:"error,omitempty"`
 	StartedAt  time.Time `json:"started_at"`

@@ -224,7 +224,7 @@ func (s *Store) RunningRuns(ctx context.Context) ([]RunningRun, error) {
 // run already finished is left as it is.
 func (s *Store) AbandonRun(ctx context.Context, id int64, reason string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var outcome string
+		var outcome Outcome
 		var started sql.NullTime
 		err := tx.QueryRowContext(ctx, "SELECT outcome, started_at FROM runs WHERE id = ?", id).Scan(&outcome, &started)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && outcome != RunRunning) {

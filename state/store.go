@@ -6,15 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/landlord/landlord/internal/mysqlurl"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -70,11 +71,11 @@ func DatabaseName(dsn string) string {
 	if !isMySQL(dsn) {
 		return ""
 	}
-	u, err := url.Parse(dsn)
+	_, name, err := mysqlurl.Parse(dsn)
 	if err != nil {
 		return ""
 	}
-	return strings.Trim(u.Path, "/")
+	return name
 }
 
 // OpenReadOnly opens an existing landlord database for reading only: it
@@ -104,9 +105,7 @@ func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-func isMySQL(dsn string) bool {
-	return strings.HasPrefix(dsn, "mysql://") || strings.HasPrefix(dsn, "mariadb://")
-}
+func isMySQL(dsn string) bool { return mysqlurl.IsMySQL(dsn) }
 
 func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	s.dialect = SQLite
@@ -122,6 +121,9 @@ func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 // One connection: SQLite has one writer, and a pool of one keeps the
 // process's own writers from contending for the file lock.
 func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("landlord database %s: is a directory; --state names an SQLite file (e.g. %s) or a mysql:// URL", path, filepath.Join(path, "landlord.db"))
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+options)
 	if err != nil {
 		return fmt.Errorf("landlord database %s: %w", path, err)
@@ -129,10 +131,31 @@ func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error 
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return fmt.Errorf("landlord database %s: %w", path, err)
+		return sqliteOpenError(path, err)
+	}
+	// The first statement is where SQLite finds a file is not a database.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n); err != nil {
+		db.Close()
+		return sqliteOpenError(path, err)
 	}
 	s.db = db
 	return nil
+}
+
+// sqliteOpenError says in words why SQLite cannot open path, instead of
+// its result code ("unable to open database file (14)").
+func sqliteOpenError(path string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("landlord database %s: the file is not an SQLite database", path)
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("landlord database %s: cannot open the file: check the path, and that its directory is writable", path)
+		}
+	}
+	return fmt.Errorf("landlord database %s: %w", path, err)
 }
 
 // ErrNotFound is returned by OpenExisting when there is no landlord
@@ -167,42 +190,30 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	s.dialect = MySQL
-	u, err := url.Parse(dsn)
+	cfg, name, err := mysqlurl.Parse(dsn)
 	if err != nil {
-		return fmt.Errorf("landlord database %s: invalid url", s.where)
+		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
 	}
-	name := strings.Trim(u.Path, "/")
 	if name == "" {
 		return fmt.Errorf("landlord database %s: the url must name a database, e.g. mysql://user@host:3306/landlord", s.where)
 	}
-	if strings.ContainsAny(name, "`/\\ ;") {
-		return fmt.Errorf("landlord database %s: invalid database name %q", s.where, name)
-	}
-	cfg := gomysql.NewConfig()
-	cfg.Net, cfg.Addr = "tcp", u.Host
-	if u.Port() == "" {
-		cfg.Addr += ":3306"
-	}
-	if sock := u.Query().Get("socket"); sock != "" {
-		cfg.Net, cfg.Addr = "unix", sock
-	}
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
-	}
-	cfg.ParseTime = true
 	cfg.Loc = time.UTC
-	cfg.Timeout = 10 * time.Second
 	// Statements of the landlord database are short: a dead connection
 	// fails within minutes, not never.
 	cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Minute, time.Minute
-	// Strict: no statement of landlord's silently truncates or converts a
-	// value (schema.StrictSQLMode says why these modes).
-	cfg.Params = map[string]string{"time_zone": "'+00:00'",
-		"sql_mode": "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"}
-	if tls := u.Query().Get("tls"); tls != "" {
-		cfg.TLSConfig = tls
+	// Strict whatever the URL says: no statement of landlord's silently
+	// truncates or converts a value (schema.StrictSQLMode says why these
+	// modes).
+	for k := range cfg.Params {
+		if strings.EqualFold(k, "sql_mode") {
+			delete(cfg.Params, k)
+		}
 	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.Params["sql_mode"] = "'STRICT_ALL_TABLES,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
 	if create {
 		// Create the database first, on a connection without one.
 		boot, err := gomysql.NewConnector(cfg)

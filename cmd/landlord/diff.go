@@ -35,7 +35,7 @@ to the files on disk.
 
 Exit codes: 0 compared; 1 an error, or a tenant of head is invalid;
 with --detailed-exitcode: 0 no differences, 2 differences.`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
@@ -86,7 +86,7 @@ func writeDiff(w io.Writer, res *reconciler.DiffResult) {
 	fmt.Fprintf(w, "diff %s → %s\n\n", shortRevision(res.Base), shortRevision(res.Head))
 	as := make([]reconciler.TenantResult, len(res.Tenants))
 	for i, t := range res.Tenants {
-		as[i] = reconciler.TenantResult{Slug: t.Slug, Server: t.Server, Database: t.Database, Action: t.Status, Changes: t.Changes}
+		as[i] = reconciler.TenantResult{Slug: t.Slug, Server: t.Server, Engine: t.Engine, Database: t.Database, Action: reconciler.Action(t.Status), Changes: t.Changes}
 	}
 	grouped := map[string]bool{}
 	for _, g := range reconciler.GroupPlans(as) {

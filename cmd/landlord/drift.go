@@ -42,7 +42,7 @@ record, gone it is resolved. Nothing in a tenant database changes.
 
 Exit codes: 0 no drift, 2 drift found, 1 an error (a tenant could not be
 checked).`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDrift(cmd, g, f) },
 	}
 	f.repoFlags.register(cmd)
@@ -107,7 +107,7 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tDATABASE\tSTATUS\tFINDINGS\tHIGHEST\tBASELINE")
 	for _, t := range res.Tenants {
-		highest := ""
+		var highest state.Severity
 		for _, d := range t.Drift {
 			if state.SeverityRank(d.Severity) > state.SeverityRank(highest) {
 				highest = d.Severity
@@ -117,11 +117,25 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		if t.Baseline != nil {
 			base = fmt.Sprintf("snapshot %d (%s, %s)", t.Baseline.SnapshotID, shortRevision(t.Baseline.Revision), t.Baseline.TakenAt.Local().Format(time.DateTime))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", t.Slug, t.Database, t.Status, len(t.Drift), orDash(highest), base)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", t.Slug, t.Database, t.Status, len(t.Drift), orDash(string(highest)), base)
 	}
 	tw.Flush()
+	// A server that fails fails each of its tenants the same way: once.
+	var serverErrs []string
+	onServer := map[string][]string{}
 	for _, t := range res.Tenants {
-		if len(t.Drift) == 0 && t.Error == "" {
+		if t.ServerFailed {
+			if _, ok := onServer[t.Error]; !ok {
+				serverErrs = append(serverErrs, t.Error)
+			}
+			onServer[t.Error] = append(onServer[t.Error], t.Slug)
+		}
+	}
+	for _, e := range serverErrs {
+		fmt.Fprintf(w, "\n%s (%d tenant(s): %s)\n", e, len(onServer[e]), strings.Join(onServer[e], ", "))
+	}
+	for _, t := range res.Tenants {
+		if len(t.Drift) == 0 && (t.Error == "" || t.ServerFailed) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s:\n", t.Slug)
@@ -168,7 +182,7 @@ schema declares them: the tenant reconciles with nothing to do. Removed and
 modified objects cannot be adopted by a layer; they are listed on stderr.
 
 Without --write the HCL goes to stdout.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rec, st, repo, err := openReconciler(cmd, g, &f.repoFlags, f.state)
 			if err != nil {

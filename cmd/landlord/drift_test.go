@@ -35,7 +35,7 @@ func (c *cli) drift(code int) (driftJSON, []finding) {
 	var got []finding
 	for _, t := range res.Tenants {
 		for _, d := range t.Drift {
-			got = append(got, finding{t.Slug, d.Kind, d.Object, d.Change, d.Severity})
+			got = append(got, finding{t.Slug, d.Kind, d.Object, d.Change, string(d.Severity)})
 		}
 	}
 	return res, got

@@ -11,8 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/internal/redact"
@@ -70,10 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // globals are the flags every command shares.
 type globals struct {
+	// config is the --config file of every command but serve (which has
+	// its own flag, for its notifications).
+	config    string
 	logLevel  string
 	logFormat string
-	stdout    io.Writer
-	stderr    io.Writer
+	// log is the logger of the command that runs (PersistentPreRunE).
+	log    *slog.Logger
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -88,14 +96,69 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// Every command logs to stderr as --log-level and --log-format say;
+	// serve sets its own defaults and builds its logger again.
+	// Every command takes its settings the same way: flag, else
+	// LANDLORD_<FLAG>, else the --config file (bindSettings); serve binds
+	// its own, with its notifications.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Annotations[bindsItself] == "" {
+			if err := bindSettings(cmd, g.config, nil); err != nil {
+				return err
+			}
+		}
+		log, err := g.logger()
+		g.log = log
+		return err
+	}
+	root.PersistentFlags().StringVar(&g.config, "config", os.Getenv("LANDLORD_CONFIG"), "settings file (YAML): flag names as keys; a flag wins over LANDLORD_<FLAG>, which wins over the file (env LANDLORD_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "text"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
-	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g))
+	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newVersion(g))
+	root.Version = buildVersion()
+	root.SetVersionTemplate("landlord {{.Version}}\n")
+	// cobra adds help and completion when it runs; added now, they get
+	// their examples too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	setExamples(root)
 	return root
 }
 
-// logger builds the logger the flags ask for, on stderr.
+// bindsItself marks a command that binds its settings in its RunE.
+const bindsItself = "landlord/binds-itself"
+
+// driverLog is where the MySQL driver's own log lines go ("[mysql]
+// packets.go:58 unexpected EOF"): to landlord's logger at debug level, not
+// raw on stderr, since the error they explain is returned and reported.
+// The driver has one process-wide logger, set once; it writes to the
+// logger of the command that runs.
+var (
+	driverLog     atomic.Pointer[slog.Logger]
+	driverLogOnce sync.Once
+)
+
+type driverLogger struct{}
+
+func (driverLogger) Print(v ...any) {
+	if log := driverLog.Load(); log != nil {
+		log.Debug("mysql driver", "msg", redact.Text(strings.TrimSpace(fmt.Sprint(v...))))
+	}
+}
+
+// logger builds the logger the flags ask for, on stderr, and sends the
+// MySQL driver's log lines to it.
 func (g *globals) logger() (*slog.Logger, error) {
+	log, err := g.newLogger()
+	if err != nil {
+		return nil, err
+	}
+	driverLog.Store(log)
+	driverLogOnce.Do(func() { gomysql.SetLogger(driverLogger{}) })
+	return log, nil
+}
+
+func (g *globals) newLogger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)

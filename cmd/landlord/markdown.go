@@ -163,14 +163,14 @@ func writeDestructive(b *bytes.Buffer, tenants []reconciler.TenantResult) {
 // writeGroup writes one plan and its tenants. Without statements, only the
 // header and the counts.
 func writeGroup(b *bytes.Buffer, g reconciler.PlanGroup, against bool, statements bool) {
-	label := map[string]string{reconciler.ActionCreate: "Create", reconciler.ActionUpdate: "Update", reconciler.ActionBlocked: "Blocked"}[g.Action]
+	label := map[reconciler.Action]string{reconciler.ActionCreate: "Create", reconciler.ActionUpdate: "Update", reconciler.ActionBlocked: "Blocked"}[g.Action]
 	if label == "" {
-		label = g.Action
+		label = string(g.Action)
 	}
 	fmt.Fprintf(b, "#### %s · %s\n\n", label, codeList(g.Slugs()))
 	var databases []string
 	for _, t := range g.Tenants {
-		databases = append(databases, fmt.Sprintf("`%s` on `%s`", t.Database, t.Server))
+		databases = append(databases, fmt.Sprintf("`%s` on `%s` (%s)", t.Database, t.Server, engineOf(t.Engine)))
 	}
 	plural := ""
 	if len(g.Tenants) > 1 {
@@ -223,6 +223,9 @@ func sourceOf(c reconciler.Change) string {
 	}
 	if c.Layer == "" {
 		return fmt.Sprintf("`%s`", file)
+	}
+	if c.Revision != "" {
+		return fmt.Sprintf("`%s` · removed: declared at `%s` in revision `%s`", c.Layer, file, shortRevision(c.Revision))
 	}
 	return fmt.Sprintf("`%s` · `%s`", c.Layer, file)
 }

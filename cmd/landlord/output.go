@@ -19,32 +19,9 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// planJSON is the documented JSON form of a reconcile (docs/cli.md, "JSON").
-type planJSON struct {
-	Revision string                    `json:"revision"`
-	Plan     bool                      `json:"plan"`
-	Against  string                    `json:"against,omitempty"`
-	RunID    int64                     `json:"run_id,omitempty"`
-	Counts   any                       `json:"counts"`
-	Tenants  []reconciler.TenantResult `json:"tenants"`
-	Warnings []string                  `json:"warnings,omitempty"`
-}
-
-func resultJSON(res *reconciler.Result) planJSON {
-	out := planJSON{Revision: res.Revision, Plan: res.Plan, RunID: res.RunID, Counts: res.Counts, Tenants: res.Tenants, Warnings: res.Warnings}
-	if res.Plan {
-		out.Against = res.Against
-	}
-	for i := range out.Tenants {
-		if out.Tenants[i].Changes == nil {
-			out.Tenants[i].Changes = []reconciler.Change{}
-		}
-	}
-	if out.Tenants == nil {
-		out.Tenants = []reconciler.TenantResult{}
-	}
-	return out
-}
+// resultJSON is the documented JSON form of a reconcile (docs/cli.md,
+// "JSON"), the one the API answers too.
+func resultJSON(res *reconciler.Result) reconciler.Report { return res.Report() }
 
 // writeResult prints a reconcile for people: with --plan the plans, one
 // per group of tenants with the same plan, each statement with its layer
@@ -64,9 +41,9 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if res.Plan {
-		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tSTATEMENTS\tDESTRUCTIVE")
+		fmt.Fprintln(tw, "TENANT\tSERVER\tENGINE\tDATABASE\tACTION\tSTATEMENTS\tDESTRUCTIVE")
 	} else {
-		fmt.Fprintln(tw, "TENANT\tSERVER\tDATABASE\tACTION\tAPPLIED\tDURATION")
+		fmt.Fprintln(tw, "TENANT\tSERVER\tENGINE\tDATABASE\tACTION\tAPPLIED\tDURATION")
 	}
 	for _, t := range res.Tenants {
 		if res.Plan {
@@ -76,18 +53,34 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 					destructive++
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", t.Slug, t.Server, t.Database, t.Action, len(t.Changes), destructive)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", t.Slug, t.Server, engineOf(t.Engine), t.Database, t.Action, len(t.Changes), destructive)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Server, t.Database, t.Action, t.Applied, t.Duration.Round(time.Millisecond))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Slug, t.Server, engineOf(t.Engine), t.Database, t.Action, t.Applied, t.Duration.Round(time.Millisecond))
 		}
 	}
 	tw.Flush()
 	var problems []string
+	// A server that fails fails every tenant on it the same way: one line
+	// per server, naming its tenants, not one per tenant.
+	var serverErrs []string
+	onServer := map[string][]string{}
 	for _, t := range res.Tenants {
-		if t.Error != "" {
+		switch {
+		case t.Error == "":
+		case t.ServerFailed:
+			if _, ok := onServer[t.Error]; !ok {
+				serverErrs = append(serverErrs, t.Error)
+			}
+			onServer[t.Error] = append(onServer[t.Error], t.Slug)
+		default:
 			problems = append(problems, fmt.Sprintf("%s: %s", t.Slug, strings.ReplaceAll(t.Error, "\n", "\n    ")))
 		}
 	}
+	for i, e := range serverErrs {
+		slugs := onServer[e]
+		serverErrs[i] = fmt.Sprintf("%s (%d tenant(s): %s)", e, len(slugs), strings.Join(slugs, ", "))
+	}
+	problems = append(serverErrs, problems...)
 	if len(problems) > 0 {
 		fmt.Fprintln(w)
 		for _, p := range problems {
@@ -98,9 +91,14 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		if t.Action == reconciler.ActionPinned {
 			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
 		}
+		restored := "drift restored"
+		if res.Plan {
+			restored = "drift the plan restores"
+		}
 		for _, group := range []struct{ action, title string }{
-			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it, landlord drift export %[1]s adopts it)"},
-			{reconciler.DriftRestored, "drift restored"},
+			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it" + exportHint(t.Drift) + ")"},
+			{reconciler.DriftRestored, restored},
+			{reconciler.DriftNotRestored, notRestoredTitle(t)},
 			{reconciler.DriftSuperseded, "drift superseded: git changed these objects too, the plan follows git"},
 		} {
 			var ds []state.Drift
@@ -144,6 +142,24 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 	fmt.Fprintln(w, summary)
 }
 
+// exportHint suggests drift export when drift left in place added an
+// object: removed and modified objects cannot be written as a layer.
+func exportHint(ds []reconciler.DriftFinding) string {
+	for _, d := range ds {
+		if d.Action == reconciler.DriftLeft && d.Change == "added" {
+			return ", landlord drift export %[1]s adopts what it added"
+		}
+	}
+	return ""
+}
+
+func notRestoredTitle(t reconciler.TenantResult) string {
+	if t.Action == reconciler.ActionBlocked {
+		return "drift not restored: the plan is blocked, nothing was changed"
+	}
+	return "drift not restored: the reconcile failed"
+}
+
 // writeChanges lists statements with their layer and file; ! marks a
 // destructive one.
 func writeChanges(w io.Writer, changes []reconciler.Change) {
@@ -160,7 +176,7 @@ func writeChanges(w io.Writer, changes []reconciler.Change) {
 func tenantNames(g reconciler.PlanGroup) []string {
 	out := make([]string, len(g.Tenants))
 	for i, t := range g.Tenants {
-		out[i] = fmt.Sprintf("%s (%s on %s)", t.Slug, t.Database, t.Server)
+		out[i] = fmt.Sprintf("%s (%s on %s, %s)", t.Slug, t.Database, t.Server, engineOf(t.Engine))
 	}
 	return out
 }
@@ -175,14 +191,28 @@ func basis(t reconciler.TenantResult) string {
 	return fmt.Sprintf("planned from snapshot %d of %s (revision %s)", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), shortRevision(s.Revision))
 }
 
+// engineOf names an engine for a table: "-" when it is unknown.
+func engineOf(e string) string {
+	if e == "" {
+		return "-"
+	}
+	return e
+}
+
 func location(c reconciler.Change) string {
 	if c.File == "" {
 		return ""
 	}
+	at := c.File
 	if c.Line > 0 {
-		return fmt.Sprintf("(%s:%d)", c.File, c.Line)
+		at = fmt.Sprintf("%s:%d", c.File, c.Line)
 	}
-	return "(" + c.File + ")"
+	if c.Revision != "" {
+		// A drop: where the object was declared before the change that
+		// removed it.
+		return fmt.Sprintf("(removed: declared at %s in revision %s)", at, shortRevision(c.Revision))
+	}
+	return "(" + at + ")"
 }
 
 func oneLine(s string, n int) string {

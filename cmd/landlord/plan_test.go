@@ -109,7 +109,7 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 			t.Errorf("%d statements with layer and file, want %d:\n%s", n, m, out)
 		}
 		code, text, _ := landlord(t, "", f.args("reconcile", "--plan")...)
-		if code != 0 || !strings.Contains(text, "update cpn-uml ("+f.prefix+"cpn_uml on primary), nepali-congress ("+f.prefix+"nepali_congress on primary): 1 statement(s)\n") {
+		if code != 0 || !strings.Contains(text, "update cpn-uml ("+f.prefix+"cpn_uml on primary, mysql), nepali-congress ("+f.prefix+"nepali_congress on primary, mysql): 1 statement(s)\n") {
 			t.Errorf("text plan not grouped:\n%s", text)
 		}
 		f.samePlanAgainstState(t)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +15,6 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
 )
@@ -47,18 +48,27 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 	if err != nil {
 		return nil, err
 	}
+	token, err := secretEnv("LANDLORD_GIT_TOKEN") // or LANDLORD_GIT_TOKEN_FILE, as for serve
+	if err != nil {
+		return nil, err
+	}
 	co, err := desired.Open(cmd.Context(), desired.Source{
 		Repo: f.repo, Ref: ref, CacheDir: f.cacheDir, Timeout: f.gitTimeout,
-		Auth: desired.Auth{Token: redact.Secret(os.Getenv("LANDLORD_GIT_TOKEN")), Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
+		Auth: desired.Auth{Token: token, Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")},
 	})
 	if err != nil {
 		return nil, err
 	}
-	var reserved []string
+	opts := desired.LoadOptions{Servers: overrides}
 	if fl := cmd.Flags().Lookup("state"); fl != nil {
-		reserved = reservedDatabases(fl.Value.String())
+		opts.Reserved = reservedDatabases(fl.Value.String())
 	}
-	return desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: overrides, Reserved: reserved})
+	if !desired.IsRemote(f.repo) {
+		if opts.Dir, err = filepath.Abs(f.repo); err != nil {
+			return nil, err
+		}
+	}
+	return desired.Load(co.FS, co.Revision, opts)
 }
 
 // reservedDatabases returns the database names the landlord database at
@@ -133,7 +143,7 @@ SIGINT or SIGTERM stops the reconcile: no new tenant starts, a statement in
 flight gets --abort-after to finish, then it is killed on the server and
 recorded as failed, and landlord exits with 130. A second signal exits at
 once.`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReconcile(cmd, g, f) },
 	}
 	f.repoFlags.register(cmd)
@@ -214,6 +224,7 @@ func runReconcile(cmd *cobra.Command, g *globals, f *reconcileFlags) error {
 		Tenants: f.tenants, Plan: f.plan, AllowDestructive: f.allowDestructive,
 		Concurrency: f.concurrency, LockWait: f.lockTimeout, Trigger: "cli", Actor: actor(),
 		Against: f.against, Snapshots: snapshots, AbortAfter: f.abortAfter,
+		Previous: func(_ context.Context, revision string) (*desired.Repo, error) { return f.loadAt(cmd, revision) },
 	}
 	var bar *progress
 	if f.output == "text" && isTerminal(g.stderr) {

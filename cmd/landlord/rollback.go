@@ -74,7 +74,7 @@ tenant's policy) and records a run with trigger repair. A pinned tenant is
 not repaired: unpin it first.
 
 Exit codes: 0 repaired (or nothing to do), 1 an error, or blocked.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
@@ -111,7 +111,7 @@ revision) until landlord unpin TENANT. Recorded as a run with trigger
 rollback. The tenant keeps the server and database of its current manifest.
 
 Exit codes: 0 rolled back (or nothing to do), 1 an error, or blocked.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
@@ -145,7 +145,7 @@ func newUnpin(g *globals) *cobra.Command {
 		Short: "Release a tenant pinned by a rollback",
 		Long: `unpin releases TENANT: the next reconcile brings it to the repository's
 desired schema again.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := g.logger()
 			if err != nil {

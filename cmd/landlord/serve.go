@@ -23,28 +23,31 @@ import (
 
 type serveFlags struct {
 	repoFlags
-	config        string
-	state         string
-	listen        string
-	pollInterval  time.Duration
-	schedule      string
-	driftSchedule string
-	retryBackoff  []time.Duration
-	retryJitter   float64
-	concurrency   int
-	lockTimeout   time.Duration
-	grace         time.Duration
-	leaseTTL      time.Duration
-	stuckAfter    time.Duration
-	probeInterval time.Duration
-	replica       string
-	tokensFile    string
-	notify        []string
-	notifyBackoff []time.Duration
-	hookMaxBody   int64
-	maxPublic     int
-	readTimeout   time.Duration
-	writeTimeout  time.Duration
+	// logLevel and logFormat shadow the global flags: serve logs JSON at
+	// info level unless told otherwise, and its help says so.
+	logLevel, logFormat string
+	config              string
+	state               string
+	listen              string
+	pollInterval        time.Duration
+	schedule            string
+	driftSchedule       string
+	retryBackoff        []time.Duration
+	retryJitter         float64
+	concurrency         int
+	lockTimeout         time.Duration
+	grace               time.Duration
+	leaseTTL            time.Duration
+	stuckAfter          time.Duration
+	probeInterval       time.Duration
+	replica             string
+	tokensFile          string
+	notify              []string
+	notifyBackoff       []time.Duration
+	hookMaxBody         int64
+	maxPublic           int
+	readTimeout         time.Duration
+	writeTimeout        time.Duration
 
 	// notifications from the config file.
 	webhooks []notify.Webhook
@@ -55,8 +58,9 @@ func newServe(g *globals) *cobra.Command { return serveCommand(g, &serveFlags{})
 // serveCommand is the serve command filling f.
 func serveCommand(g *globals, f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",
+		Annotations: map[string]string{bindsItself: "yes"},
+		Use:         "serve",
+		Short:       "Run landlord as a service: git polling, schedule, retries, webhooks, API, metrics",
 		Long: `serve keeps every tenant in the shape of the newest valid revision of the
 repository, without a person: it polls the repository (and takes webhooks),
 reconciles the tenants whose desired schema changed, reconciles all of them
@@ -75,7 +79,7 @@ LANDLORD_NOTIFY_SECRET(_FILE). They are never logged.
 
 SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 --grace, record, exit 0 (1 when the grace period ran out).`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindServe(cmd, f); err != nil {
 				return err
@@ -84,6 +88,8 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
+	fl.StringVar(&f.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "json"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
 	f.repoFlags.register(cmd)
 	fl.StringVar(&f.config, "config", "", "configuration file (YAML): flag names as keys, and notifications")
 	stateFlag(cmd, &f.state)
@@ -111,13 +117,7 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 }
 
 func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
-	// serve logs JSON at info level unless told otherwise.
-	if !cmd.Flags().Changed("log-format") && os.Getenv("LANDLORD_LOG_FORMAT") == "" {
-		g.logFormat = "json"
-	}
-	if !cmd.Flags().Changed("log-level") && os.Getenv("LANDLORD_LOG_LEVEL") == "" {
-		g.logLevel = "info"
-	}
+	g.logLevel, g.logFormat = f.logLevel, f.logFormat
 	log, err := g.logger()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/serve/notify"
 )
@@ -21,15 +23,32 @@ func envName(flag string) string {
 	return "LANDLORD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// bindServe fills the flags not given on the command line from the
-// environment (LANDLORD_<FLAG>), then from the --config file.
+// bindServe fills serve's flags not given on the command line from the
+// environment, then from the --config file, whose notifications it reads
+// too (bindSettings).
 func bindServe(cmd *cobra.Command, f *serveFlags) error {
+	return bindSettings(cmd, f.config, map[string]func(file string, n *yaml.Node) error{
+		"notifications": func(file string, n *yaml.Node) (err error) {
+			f.webhooks, err = configWebhooks(file, n)
+			return err
+		},
+	})
+}
+
+// bindSettings is how every command is configured: a flag given on the
+// command line wins; else the environment, LANDLORD_<FLAG> (lists
+// comma-separated); else the key of the same name in the config file
+// (--config, env LANDLORD_CONFIG), where ${VAR} is expanded. A config file
+// can be shared by commands: a key that is a flag of another command is
+// left alone, any other key is an error at its line. extra reads keys that
+// are not flags (serve's notifications).
+func bindSettings(cmd *cobra.Command, config string, extra map[string]func(file string, n *yaml.Node) error) error {
 	fl := cmd.Flags()
 	fromEnv := map[string]bool{}
 	var err error
 	fl.VisitAll(func(p *pflag.Flag) {
 		v, ok := os.LookupEnv(envName(p.Name))
-		if err != nil || p.Changed || !ok || v == "" || p.Name == "help" {
+		if err != nil || p.Changed || !ok || v == "" || p.Name == "help" || p.Name == "version" {
 			return
 		}
 		fromEnv[p.Name] = true
@@ -37,10 +56,25 @@ func bindServe(cmd *cobra.Command, f *serveFlags) error {
 			err = fmt.Errorf("%s: %s", envName(p.Name), redact.Text(serr.Error()))
 		}
 	})
-	if err != nil || f.config == "" {
+	if err != nil || config == "" {
 		return err
 	}
-	return loadConfig(fl, f, fromEnv)
+	return loadConfig(cmd, config, fromEnv, extra)
+}
+
+// flagNames returns the names of every flag of every landlord command.
+func flagNames(root *cobra.Command) map[string]bool {
+	names := map[string]bool{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(p *pflag.Flag) { names[p.Name] = true })
+		c.PersistentFlags().VisitAll(func(p *pflag.Flag) { names[p.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return names
 }
 
 // splitList splits a list flag's value from the environment on commas.
@@ -93,17 +127,17 @@ func expand(file string, n *yaml.Node) (string, error) {
 }
 
 // loadConfig reads the --config file: a YAML mapping whose keys are flag
-// names (lists for repeatable flags) plus "notifications". Its values fill
-// the flags set neither on the command line nor in the environment.
-func loadConfig(fl *pflag.FlagSet, f *serveFlags, fromEnv map[string]bool) error {
-	file := f.config
+// names (lists for repeatable flags), plus those extra reads. Its values
+// fill the flags set neither on the command line nor in the environment.
+func loadConfig(cmd *cobra.Command, file string, fromEnv map[string]bool, extra map[string]func(file string, n *yaml.Node) error) error {
+	fl := cmd.Flags()
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return desired.YAMLError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -112,17 +146,21 @@ func loadConfig(fl *pflag.FlagSet, f *serveFlags, fromEnv map[string]bool) error
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s:%d: want a mapping of settings", file, root.Line)
 	}
+	known := flagNames(cmd.Root())
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
-		if key.Value == "notifications" {
-			if f.webhooks, err = configWebhooks(file, val); err != nil {
+		if read, ok := extra[key.Value]; ok {
+			if err := read(file, val); err != nil {
 				return err
 			}
 			continue
 		}
+		if fl.Lookup(key.Value) == nil && known[key.Value] && key.Value != "config" {
+			continue // another command's setting, in a shared file
+		}
 		p := fl.Lookup(key.Value)
 		if p == nil || key.Value == "config" {
-			return fmt.Errorf("%s:%d: unknown setting %q (settings are serve's flag names, and notifications)", file, key.Line, key.Value)
+			return fmt.Errorf("%s:%d: unknown setting %q (settings are the commands' flag names%s)", file, key.Line, key.Value, extraKeys(extra))
 		}
 		var values []string
 		switch val.Kind {
@@ -153,6 +191,14 @@ func loadConfig(fl *pflag.FlagSet, f *serveFlags, fromEnv map[string]bool) error
 		}
 	}
 	return nil
+}
+
+func extraKeys(extra map[string]func(string, *yaml.Node) error) string {
+	var out string
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		out += ", and " + k
+	}
+	return out
 }
 
 // webhookConfig is one entry of the config file's notifications.

@@ -27,7 +27,7 @@ func newSnapshot(g *globals) *cobra.Command {
 the snapshot recorded after the tenant's last apply. Snapshots beyond the
 retention of landlord.yaml (snapshots.keep, default 10, and
 snapshots.maxDays, default 30) are deleted, never the newest.`,
-		Args: cobra.ExactArgs(1),
+		Args: positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, "text", "json"); err != nil {
 				return err
@@ -62,7 +62,8 @@ func newSnapshots(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshots",
 		Short: "List, show and compare a tenant's schema snapshots",
-		Args:  cobra.NoArgs,
+		Args:  cobra.ArbitraryArgs,
+		RunE:  unknownSubcommand,
 	}
 	cmd.PersistentFlags().StringVar(&dsn, "state", envOr("LANDLORD_STATE", ".landlord/landlord.db"), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
@@ -80,7 +81,7 @@ func newSnapshots(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list TENANT",
 		Short: "List a tenant's snapshots, newest first",
-		Args:  cobra.ExactArgs(1),
+		Args:  positional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(st *state.Store) error {
 				snaps, err := st.Snapshots(cmd.Context(), args[0])
@@ -114,7 +115,7 @@ func newSnapshots(g *globals) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show TENANT ID",
 		Short: "Print a snapshot's schema as Atlas HCL",
-		Args:  cobra.ExactArgs(2),
+		Args:  positional("TENANT", "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := snapshotID(args[1])
 			if err != nil {
@@ -139,7 +140,7 @@ func newSnapshots(g *globals) *cobra.Command {
 	diff := &cobra.Command{
 		Use:   "diff TENANT A B",
 		Short: "Print the statements that turn snapshot A into snapshot B",
-		Args:  cobra.ExactArgs(3),
+		Args:  positional("TENANT", "A", "B"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := snapshotID(args[1])
 			if err != nil {
@@ -150,7 +151,7 @@ func newSnapshots(g *globals) *cobra.Command {
 				return err
 			}
 			return withStore(cmd, func(st *state.Store) error {
-				rec := reconciler.New(st, nil)
+				rec := reconciler.New(st, g.log)
 				defer rec.Close()
 				d, err := rec.DiffSnapshots(cmd.Context(), args[0], a, b)
 				if err != nil {

@@ -27,7 +27,7 @@ TENANT it shows everything recorded about it: sync and health, template and
 version, modules, database, server, created at, last synced at, last
 attempted and applied revision, desired and live hash, pin, open drift,
 snapshot count, and the last run's outcome and error.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: optional("TENANT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err
@@ -55,27 +55,7 @@ snapshot count, and the last run's outcome and error.`,
 			if err != nil {
 				return err
 			}
-			if f.output == "json" {
-				if all == nil {
-					all = []state.Status{}
-				}
-				return writeJSON(g.stdout, map[string]any{"tenants": all})
-			}
-			if len(all) == 0 {
-				fmt.Fprintln(g.stdout, "no tenants recorded yet: run landlord reconcile")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tDRIFT\tLAST SYNCED\tLAST ERROR")
-			for _, t := range all {
-				health := t.Health
-				if t.RemovedAt != nil {
-					health += " (removed from repo)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, syncText(t), health, orDash(shortRevision(t.LastAppliedRevision)),
-					orDash(short(t.LiveHash, 12)), driftText(t.Drift), when(t.LastSyncedAt), oneLine(t.LastError, 60))
-			}
-			return tw.Flush()
+			return writeStatuses(g.stdout, all, f.output)
 		},
 	}
 	stateFlag(cmd, &f.state)
@@ -83,11 +63,37 @@ snapshot count, and the last run's outcome and error.`,
 	return cmd
 }
 
+// writeStatuses prints every tenant's status: a table, or JSON (docs/cli.md,
+// "JSON").
+func writeStatuses(w io.Writer, all []state.Status, output string) error {
+	if output == "json" {
+		if all == nil {
+			all = []state.Status{}
+		}
+		return writeJSON(w, map[string]any{"tenants": all})
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(w, "no tenants recorded yet: run landlord reconcile")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TENANT\tSYNC\tHEALTH\tAPPLIED REVISION\tLIVE HASH\tDRIFT\tLAST SYNCED\tLAST ERROR")
+	for _, t := range all {
+		health := string(t.Health)
+		if t.RemovedAt != nil {
+			health += " (removed from repo)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, syncText(t), health, orDash(shortRevision(t.LastAppliedRevision)),
+			orDash(short(t.LiveHash, 12)), driftText(t.Drift), when(t.LastSyncedAt), oneLine(t.LastError, 60))
+	}
+	return tw.Flush()
+}
+
 func syncText(s state.Status) string {
 	if s.Pin != nil {
 		return fmt.Sprintf("%s (%s)", state.Pinned, shortRevision(s.Pin.Revision))
 	}
-	return s.Sync
+	return string(s.Sync)
 }
 
 func driftText(d state.DriftSummary) string {
@@ -110,7 +116,7 @@ func writeTenantStatus(w io.Writer, s state.Status) {
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("tenant", s.Slug+" ("+orDash(s.Name)+")")
 	row("sync", syncText(s))
-	row("health", s.Health)
+	row("health", string(s.Health))
 	row("lifecycle", s.Lifecycle)
 	tpl := orDash(s.Template)
 	if s.TemplateVersion != "" {

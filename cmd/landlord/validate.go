@@ -28,7 +28,7 @@ in landlord.yaml, else its URL's scheme). Every error is reported, once, as
 file:line:col: message.
 
 Exit codes: 0 valid; 1 errors found, or the repository cannot be read.`,
-		Args: cobra.NoArgs,
+		Args: none,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output, "text", "json"); err != nil {
 				return err

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/landlord/landlord/internal/mysqlurl"
 )
 
 // Prefix starts the name of every database a test creates.
@@ -72,16 +74,10 @@ func ping(u string) error {
 
 // Open opens a database/sql handle on the server of a landlord URL.
 func Open(u string) (*sql.DB, error) {
-	rest := strings.TrimPrefix(strings.TrimPrefix(u, "mysql://"), "mariadb://")
-	hostPart, _, _ := strings.Cut(rest, "/")
-	cfg := gomysql.NewConfig()
-	if at := strings.LastIndex(hostPart, "@"); at >= 0 {
-		user, pass, _ := strings.Cut(hostPart[:at], ":")
-		cfg.User, cfg.Passwd = user, pass
-		hostPart = hostPart[at+1:]
+	cfg, _, err := mysqlurl.Parse(u)
+	if err != nil {
+		return nil, err
 	}
-	cfg.Net, cfg.Addr = "tcp", hostPart
-	cfg.ParseTime = true
 	cfg.MultiStatements = true
 	c, err := gomysql.NewConnector(cfg)
 	if err != nil {

@@ -175,9 +175,13 @@ func TestAuthAndActor(t *testing.T) {
 	var plan struct {
 		RunID   int64 `json:"run_id"`
 		Plan    bool
-		Tenants []struct{ Action string }
+		Against string `json:"against"`
+		Tenants []struct{ Action, Engine string }
 	}
-	if code := e.call("POST", "/api/v1/reconcile", operateToken, nil, `{"plan": true}`, &plan); code != 200 || !plan.Plan || plan.RunID != 0 || len(plan.Tenants) != 4 {
+	// The answer is the JSON landlord reconcile --output json prints
+	// (reconciler.Report): against and each tenant's engine included.
+	if code := e.call("POST", "/api/v1/reconcile", operateToken, nil, `{"plan": true}`, &plan); code != 200 || !plan.Plan || plan.RunID != 0 || len(plan.Tenants) != 4 ||
+		plan.Against != "live" || plan.Tenants[0].Engine != "sqlite" {
 		t.Errorf("plan: %d %+v", code, plan)
 	}
 	if after, _ := e.store.Runs(context.Background(), 100); len(after) != len(before) {

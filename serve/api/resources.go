@@ -275,27 +275,9 @@ func (s *Server) runRequest(w http.ResponseWriter, r *http.Request, req daemon.R
 	writeJSON(w, http.StatusOK, resultJSON(res))
 }
 
-// result is the JSON of a reconcile, as `landlord reconcile --output json`
-// prints it, with the duration.
-type result struct {
-	RunID      int64                     `json:"run_id,omitempty"`
-	Revision   string                    `json:"revision"`
-	Plan       bool                      `json:"plan"`
-	Counts     state.Counts              `json:"counts"`
-	Applied    int                       `json:"statements_applied"`
-	DurationMS int64                     `json:"duration_ms"`
-	Tenants    []reconciler.TenantResult `json:"tenants"`
-	Warnings   []string                  `json:"warnings,omitempty"`
-}
-
-func resultJSON(res *reconciler.Result) result {
-	out := result{RunID: res.RunID, Revision: res.Revision, Plan: res.Plan, Counts: res.Counts, Applied: res.Applied,
-		DurationMS: res.Duration.Milliseconds(), Tenants: orEmpty(res.Tenants), Warnings: res.Warnings}
-	for i := range out.Tenants {
-		out.Tenants[i].Changes = orEmpty(out.Tenants[i].Changes)
-	}
-	return out
-}
+// resultJSON is the JSON of a reconcile: the one `landlord reconcile
+// --output json` prints.
+func resultJSON(res *reconciler.Result) reconciler.Report { return res.Report() }
 
 func orEmpty[T any](s []T) []T {
 	if s == nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -90,7 +91,12 @@ func (l *Loop) update(ctx context.Context) (repo *desired.Repo, changed []string
 // load reads and validates a checkout; problems make the revision
 // rejected.
 func (l *Loop) load(co *desired.Checkout) (*desired.Repo, []string) {
-	repo, err := desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: l.cfg.Servers, Reserved: l.cfg.Reserved})
+	opts := desired.LoadOptions{Servers: l.cfg.Servers, Reserved: l.cfg.Reserved}
+	if src := l.cfg.Source.Repo; !desired.IsRemote(src) {
+		// A local repository: relative sqlite:// directories are in it.
+		opts.Dir, _ = filepath.Abs(src)
+	}
+	repo, err := desired.Load(co.FS, co.Revision, opts)
 	if err != nil {
 		return nil, []string{redact.Text(err.Error())}
 	}

@@ -57,7 +57,7 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 	}
 	wctx := context.WithoutCancel(ctx)
 	if err != nil {
-		l.metrics.ReconcileDuration.WithLabelValues(o.trigger, state.RunError).Observe(time.Since(start).Seconds())
+		l.metrics.ReconcileDuration.WithLabelValues(o.trigger, string(state.RunError)).Observe(time.Since(start).Seconds())
 		l.log.Error("run failed", "revision", repo.Revision, "trigger", o.trigger, "err", err)
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 	if res.Failed() {
 		outcome = state.RunFailed
 	}
-	l.metrics.ReconcileDuration.WithLabelValues(o.trigger, outcome).Observe(res.Duration.Seconds())
+	l.metrics.ReconcileDuration.WithLabelValues(o.trigger, string(outcome)).Observe(res.Duration.Seconds())
 	l.metrics.StatementsApplied.Add(float64(res.Applied))
 	c := res.Counts
 	l.log.Info("run finished", "run_id", res.RunID, "revision", res.Revision, "trigger", o.trigger, "actor", o.actor,
@@ -303,7 +303,7 @@ func (l *Loop) scanDrift(ctx context.Context) {
 // what was last notified for it; found empty means the tenant is clean.
 func (l *Loop) driftEvent(revision string, runID int64, tenant string, found []state.Drift) {
 	keys := make([]string, 0, len(found))
-	highest := ""
+	var highest state.Severity
 	for _, d := range found {
 		keys = append(keys, d.Object+" "+d.Kind+" "+d.Change)
 		if state.SeverityRank(d.Severity) > state.SeverityRank(highest) {
@@ -352,7 +352,7 @@ func (t *tracker) StartRun(ctx context.Context, trigger, actor, revision string)
 }
 
 // FinishRun records the end of a run.
-func (t *tracker) FinishRun(ctx context.Context, id int64, outcome string, c state.Counts, applied int, runErr string) error {
+func (t *tracker) FinishRun(ctx context.Context, id int64, outcome state.Outcome, c state.Counts, applied int, runErr string) error {
 	t.mu.Lock()
 	delete(t.running, id)
 	t.mu.Unlock()

@@ -157,8 +157,8 @@ func (f factory) histogram(name, help string, buckets []float64, labels ...strin
 const scrapeTimeout = 5 * time.Second
 
 var (
-	syncs    = []string{state.Synced, state.OutOfSync, state.Unknown, state.Pinned}
-	healths  = []string{state.Healthy, state.Progressing, state.Degraded, state.Missing, state.SuspendedHealth}
+	syncs    = []state.Sync{state.Synced, state.OutOfSync, state.Unknown, state.Pinned}
+	healths  = []state.Health{state.Healthy, state.Progressing, state.Degraded, state.Missing, state.SuspendedHealth}
 	tenantsD = prometheus.NewDesc("landlord_tenants", "Tenants in the repository, by sync and health (from the landlord database).", []string{"sync", "health"}, nil)
 	driftD   = prometheus.NewDesc("landlord_drift_open", "Open drift findings, by severity (from the landlord database).", []string{"severity"}, nil)
 	errorsD  = prometheus.NewDesc("landlord_scrape_errors", "1 when a landlord database read of this scrape failed.", []string{"source"}, nil)
@@ -192,7 +192,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	// Every severity, zeros included.
-	for _, sev := range []string{state.SeverityLow, state.SeverityMedium, state.SeverityHigh} {
+	for _, sev := range []string{string(state.SeverityLow), string(state.SeverityMedium), string(state.SeverityHigh)} {
 		ch <- prometheus.MustNewConstMetric(driftD, prometheus.GaugeValue, float64(bySeverity[sev]), sev)
 		delete(bySeverity, sev)
 	}
@@ -205,15 +205,16 @@ func collectTenants(ch chan<- prometheus.Metric, tenants []state.Tenant) {
 	counts := map[[2]string]int{}
 	for _, t := range tenants {
 		if t.RemovedAt == nil {
-			counts[[2]string{t.Sync, t.Health}]++
+			counts[[2]string{string(t.Sync), string(t.Health)}]++
 		}
 	}
 	// Every combination, zeros included, so that a dashboard's series
 	// exist before the first tenant is in them.
 	for _, sy := range syncs {
 		for _, h := range healths {
-			ch <- prometheus.MustNewConstMetric(tenantsD, prometheus.GaugeValue, float64(counts[[2]string{sy, h}]), sy, h)
-			delete(counts, [2]string{sy, h})
+			key := [2]string{string(sy), string(h)}
+			ch <- prometheus.MustNewConstMetric(tenantsD, prometheus.GaugeValue, float64(counts[key]), key[0], key[1])
+			delete(counts, key)
 		}
 	}
 	for k, n := range counts {
