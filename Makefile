@@ -35,7 +35,7 @@ vet:
 # Tests need MariaDB (or MySQL) at LANDLORD_TEST_MYSQL, default
 # $(MYSQL_URL); they fail when it is unreachable.
 test: vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 
 # The inner loop (under 90 s on 2 cores): the same packages without the
 # race detector, and without the tests that skip themselves in -short mode
