@@ -21,6 +21,9 @@ func heapAfterGC() uint64 {
 // no-op runs against the heap after 5; LANDLORD_HEAP_RUNS=500 the full
 // measure, against the heap after 10.
 func TestHeapBoundedOverRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap over many runs: make test runs it, make test-short does not")
+	}
 	runs, base := 20, 5
 	if n, err := strconv.Atoi(os.Getenv("LANDLORD_HEAP_RUNS")); err == nil && n > 10 {
 		runs, base = n, 10

@@ -27,6 +27,9 @@ type chaos struct {
 // LANDLORD_CHAOS=full): a fresh rollout of 8 tenants killed with SIGKILL at
 // 3 random points, each followed by a rerun, then a rerun to the end.
 func TestChaosKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills landlord at random points of a rollout: make test runs it, make test-short does not")
+	}
 	c := chaos{tenants: 8, kills: 3, maxDelay: 2 * time.Second}
 	if os.Getenv("LANDLORD_CHAOS") == "full" {
 		c = chaos{tenants: 200, kills: 20, maxDelay: 12 * time.Second}

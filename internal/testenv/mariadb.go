@@ -44,6 +44,9 @@ func StartMariaDB(t testing.TB) *MariaDB {
 // its URL is known while it is down.
 func NewMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a MariaDB server of its own: make test runs it, make test-short does not")
+	}
 	MySQLURL(t) // the same skip rules as the shared server
 	if _, err := exec.LookPath("mariadbd"); err != nil {
 		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
