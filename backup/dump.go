@@ -18,6 +18,8 @@ const DefaultMaxStatement = 256 << 10
 
 // Options describe one backup.
 type Options struct {
+	// ID of the backup (NewID); a new one when empty.
+	ID       string
 	Tenant   string
 	Database string
 	Kind     string // KindManual when empty
@@ -37,6 +39,17 @@ type Options struct {
 	Now func() time.Time
 	// Progress, when set, is called after each table with its row count.
 	Progress func(table string, rows int64)
+}
+
+func (o *Options) id(at time.Time) (string, error) {
+	if o.ID == "" {
+		return NewID(o.Tenant, at)
+	}
+	tenant, _, err := ParseID(o.ID)
+	if err == nil && tenant != o.Tenant {
+		err = fmt.Errorf("backup id %s is not of tenant %s", o.ID, o.Tenant)
+	}
+	return o.ID, err
 }
 
 func (o *Options) now() time.Time {
@@ -201,7 +214,7 @@ const mysqlSession = "SET SESSION time_zone = '+00:00'"
 // manifest last. On failure nothing usable is left behind.
 func DumpMySQL(ctx context.Context, db *sql.DB, st *Storage, opts Options) (m *Manifest, err error) {
 	started := opts.now()
-	id, err := newID(opts.Tenant, started)
+	id, err := opts.id(started)
 	if err != nil {
 		return nil, err
 	}

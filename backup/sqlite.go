@@ -36,7 +36,7 @@ func quoteSQLite(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`
 // written last.
 func DumpSQLite(ctx context.Context, path string, st *Storage, opts Options) (m *Manifest, err error) {
 	started := opts.now()
-	id, err := newID(opts.Tenant, started)
+	id, err := opts.id(started)
 	if err != nil {
 		return nil, err
 	}

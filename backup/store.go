@@ -81,8 +81,8 @@ func (s *Storage) String() string { return s.where }
 // Close closes the storage.
 func (s *Storage) Close() error { return s.bucket.Close() }
 
-// newID returns a new backup ID for tenant: TENANT/STAMP, sorting by time.
-func newID(tenant string, at time.Time) (string, error) {
+// NewID returns a new backup ID for tenant: TENANT/STAMP, sorting by time.
+func NewID(tenant string, at time.Time) (string, error) {
 	if !slugRE.MatchString(tenant) {
 		return "", fmt.Errorf("tenant %q: not a slug", tenant)
 	}

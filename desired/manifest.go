@@ -24,6 +24,7 @@ type Config struct {
 	// later features; they are declared here so strict decoding knows them.
 	Snapshots  Snapshots  `yaml:"snapshots"`
 	Comparison Comparison `yaml:"comparison"`
+	Backups    Backups    `yaml:"backups"`
 }
 
 // Server is a database server as landlord.yaml names it.
@@ -83,6 +84,14 @@ type TenantPolicy struct {
 type Snapshots struct {
 	Keep    int `yaml:"keep"`
 	MaxDays int `yaml:"maxDays"`
+}
+
+// Backups is where landlord keeps tenant backups, from landlord.yaml.
+type Backups struct {
+	// Location is a directory (relative to the working directory, like
+	// the landlord database) or s3://, gs://, azblob:// URL; credentials
+	// come from the environment. Empty means .landlord/backups.
+	Location string `yaml:"location"`
 }
 
 // Comparison lists what drift detection ignores.

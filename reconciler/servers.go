@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
 )
@@ -14,8 +15,9 @@ import (
 // Reconciler makes tenant databases match the desired-state repository.
 // It keeps its server connections between reconciles; Close them.
 type Reconciler struct {
-	store Store
-	log   *slog.Logger
+	store   Store
+	log     *slog.Logger
+	backups *backup.Storage // where backups go; see SetBackups
 
 	mu        sync.Mutex
 	servers   map[string]*serverConn

@@ -1,0 +1,309 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/landlord/landlord/backup"
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// BackupStore is what backups record into: the landlord database.
+type BackupStore interface {
+	StartBackup(ctx context.Context, b state.Backup) error
+	FinishBackup(ctx context.Context, id, status string, rows, raw, stored int64, errText string) error
+	SetStatementsBackup(ctx context.Context, ids []int64, id string) error
+}
+
+// SetBackups sets where the reconciler keeps backups: taken on demand, and
+// before a destructive statement runs. Without it, destructive statements
+// that policy allows are not run (there is nowhere to keep what they
+// destroy).
+func (r *Reconciler) SetBackups(st *backup.Storage) { r.backups = st }
+
+// ErrNoBackupStorage is returned when a backup is needed and no storage
+// was set.
+var ErrNoBackupStorage = errors.New("no backup storage")
+
+// BackupOptions describe one backup taken on demand.
+type BackupOptions struct {
+	Kind     string // backup.KindManual when empty
+	LockWait time.Duration
+	Progress func(table string, rows int64)
+	// Now is the clock of the backup's ID and times.
+	Now func() time.Time
+}
+
+// Backup takes a backup of one tenant's database under the tenant's lock,
+// so no apply changes it meanwhile, and records it.
+func (r *Reconciler) Backup(ctx context.Context, repo *desired.Repo, slug string, o BackupOptions) (*backup.Manifest, error) {
+	if r.backups == nil {
+		return nil, ErrNoBackupStorage
+	}
+	t, ok := repo.Tenant(slug)
+	if !ok {
+		return nil, fmt.Errorf("no tenant %q in the repository", slug)
+	}
+	srv, err := r.server(ctx, repo, t.Server)
+	if err != nil {
+		return nil, err
+	}
+	exists, err := srv.Exists(ctx, t.Database)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("tenant %s has no database %s yet: nothing to back up", slug, t.Database)
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 30 * time.Second
+	}
+	target, err := srv.Lock(ctx, t.Database, o.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	revision := ""
+	if rs, ok := r.store.(interface {
+		Tenant(context.Context, string) (state.Tenant, bool, error)
+	}); ok && r.store != nil {
+		if rec, ok, err := rs.Tenant(ctx, slug); err == nil && ok {
+			revision = rec.LastAppliedRevision
+		}
+	}
+	kind := o.Kind
+	if kind == "" {
+		kind = backup.KindManual
+	}
+	return r.takeBackup(ctx, srv, target, backup.Options{Tenant: slug, Database: t.Database, Kind: kind, Revision: revision, Progress: o.Progress, Now: o.Now}, 0)
+}
+
+// takeBackup backs up the database of target, which the caller holds
+// locked, records it as running, then complete or failed.
+func (r *Reconciler) takeBackup(ctx context.Context, srv *schema.Server, target *schema.Target, opts backup.Options, runID int64) (*backup.Manifest, error) {
+	if r.backups == nil {
+		return nil, ErrNoBackupStorage
+	}
+	live, err := target.Inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SchemaHash, err = live.Hash(); err != nil {
+		return nil, err
+	}
+	if hcl, err := live.HCL(); err == nil {
+		opts.SchemaHCL = string(hcl)
+	}
+	bs, _ := r.store.(BackupStore)
+	if r.store == nil {
+		bs = nil
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	opts.ID, err = backup.NewID(opts.Tenant, now())
+	if err != nil {
+		return nil, err
+	}
+	if bs != nil {
+		rec := state.Backup{ID: opts.ID, Tenant: opts.Tenant, Database: opts.Database, Kind: opts.Kind, Engine: engineOf(srv),
+			Revision: opts.Revision, SchemaHash: opts.SchemaHash, Location: r.backups.String(), Tables: opts.Tables, RunID: runID, StartedAt: now()}
+		if err := bs.StartBackup(ctx, rec); err != nil {
+			return nil, fmt.Errorf("record backup: %w", err)
+		}
+	}
+	var m *backup.Manifest
+	if srv.Engine() == schema.SQLite {
+		m, err = backup.DumpSQLite(ctx, srv.SQLitePath(opts.Database), r.backups, opts)
+	} else {
+		m, err = backup.DumpMySQL(ctx, srv.DB(), r.backups, opts)
+	}
+	if bs != nil {
+		fctx := context.WithoutCancel(ctx)
+		if err != nil {
+			bs.FinishBackup(fctx, opts.ID, state.BackupFailed, 0, 0, 0, redact.Text(err.Error()))
+		} else {
+			raw, stored := m.Sizes()
+			if ferr := bs.FinishBackup(fctx, m.ID, state.BackupComplete, m.Rows(), raw, stored, ""); ferr != nil {
+				r.log.Error("record backup", "tenant", opts.Tenant, "err", ferr)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.log.Info("backup taken", "tenant", opts.Tenant, "backup", m.ID, "kind", m.Kind)
+	return m, nil
+}
+
+func engineOf(srv *schema.Server) string {
+	if srv.Engine() == schema.SQLite {
+		return "sqlite"
+	}
+	return "mysql"
+}
+
+// RestoreOptions describe one restore.
+type RestoreOptions struct {
+	Tenant string
+	// From is the backup's ID.
+	From string
+	// ToDatabase restores into a new database of the tenant's server
+	// instead of the tenant's own.
+	ToDatabase string
+	// Tables restores only these tables.
+	Tables []string
+	// Force allows restoring into the tenant's own database when it holds
+	// tables: only a suspended tenant's.
+	Force    bool
+	LockWait time.Duration
+	Progress func(table string, rows int64)
+}
+
+// RestoreResult says what a restore did and what it verified.
+type RestoreResult struct {
+	Backup   string `json:"backup"`
+	Tenant   string `json:"tenant"`
+	Database string `json:"database"`
+	Tables   int    `json:"tables"`
+	Rows     int64  `json:"rows"`
+	// SchemaVerified is set when the restored schema's hash equals the
+	// backup's; a partial restore (tables or columns) does not check it.
+	SchemaVerified bool `json:"schema_verified"`
+}
+
+// Restore restores a backup of a tenant, verifying the restored rows'
+// counts and checksums against the manifest and, for a whole database,
+// the schema hash. Into the tenant's own database it is refused unless the
+// database is empty, or Force is set and the tenant is suspended.
+func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreOptions) (*RestoreResult, error) {
+	if r.backups == nil {
+		return nil, ErrNoBackupStorage
+	}
+	t, ok := repo.Tenant(o.Tenant)
+	if !ok {
+		return nil, fmt.Errorf("no tenant %q in the repository", o.Tenant)
+	}
+	m, err := r.backups.Manifest(ctx, o.From)
+	if err != nil {
+		return nil, err
+	}
+	if m.Tenant != t.Slug {
+		return nil, fmt.Errorf("backup %s is of tenant %s, not %s", m.ID, m.Tenant, t.Slug)
+	}
+	srv, err := r.server(ctx, repo, t.Server)
+	if err != nil {
+		return nil, err
+	}
+	if engineOf(srv) != m.Engine {
+		return nil, fmt.Errorf("backup %s is of a %s database; tenant %s is on %s", m.ID, m.Engine, t.Slug, srv.Engine())
+	}
+	db := t.Database
+	if o.ToDatabase != "" {
+		if err := r.checkNewDatabase(repo, o.ToDatabase); err != nil {
+			return nil, err
+		}
+		db = o.ToDatabase
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 30 * time.Second
+	}
+	target, err := srv.Lock(ctx, db, o.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	columns := false
+	for _, tb := range m.Tables {
+		columns = columns || len(tb.Columns) > 0
+	}
+	live, err := target.Inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(live.Tables()) > 0 && !columns {
+		if db == t.Database && (!o.Force || t.Lifecycle != desired.Suspended) {
+			return nil, fmt.Errorf("database %s of tenant %s holds tables: restoring into it needs --force and the tenant suspended (lifecycle: suspended); or restore with --to-database", db, t.Slug)
+		}
+		if db != t.Database && !o.Force {
+			return nil, fmt.Errorf("database %s holds tables: restore into a new database, or pass --force to replace its tables", db)
+		}
+	}
+	// Past the checks above, the backup's tables replace those of the
+	// same names.
+	ropts := backup.RestoreOptions{Database: db, Tables: o.Tables, Replace: true, Progress: o.Progress}
+	if srv.Engine() == schema.SQLite {
+		err = backup.RestoreSQLite(ctx, r.backups, m, srv.SQLitePath(db), ropts)
+	} else {
+		err = backup.RestoreMySQL(ctx, srv.DB(), r.backups, m, ropts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &RestoreResult{Backup: m.ID, Tenant: t.Slug, Database: db}
+	for _, tb := range m.Tables {
+		if len(o.Tables) == 0 || slices.Contains(o.Tables, tb.Name) {
+			res.Tables++
+			res.Rows += tb.Rows
+		}
+	}
+	if len(o.Tables) == 0 && !columns && m.SchemaHash != "" {
+		// A new reader: on SQLite the restored file replaced the one the
+		// locked target has open.
+		rd, err := srv.Read(ctx, db)
+		if err != nil {
+			return res, err
+		}
+		after, err := rd.Inspect(ctx)
+		rd.Close()
+		if err != nil {
+			return res, err
+		}
+		hash, err := after.Hash()
+		if err != nil {
+			return res, err
+		}
+		if hash != m.SchemaHash {
+			return res, fmt.Errorf("restore of %s into %s: the schema hash is %s, the backup's is %s", m.ID, db, hash, m.SchemaHash)
+		}
+		res.SchemaVerified = true
+	}
+	r.log.Info("backup restored", "tenant", t.Slug, "backup", m.ID, "database", db)
+	return res, nil
+}
+
+// checkNewDatabase refuses a restore target that landlord does not give:
+// the server's own databases, the landlord database, and another tenant's.
+func (r *Reconciler) checkNewDatabase(repo *desired.Repo, name string) error {
+	if why := desired.ReservedDatabase(name, nil, repo.Config.Database.Deny); why != "" {
+		return fmt.Errorf("--to-database %s: %s", name, why)
+	}
+	if !validDatabaseName(name) {
+		return fmt.Errorf("--to-database %q: 1 to 64 characters, lowercase letters, digits and underscores, starting with a letter", name)
+	}
+	for _, other := range repo.Tenants {
+		if other.Database == name {
+			return fmt.Errorf("--to-database %s is the database of tenant %s", name, other.Slug)
+		}
+	}
+	return nil
+}
+
+func validDatabaseName(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
