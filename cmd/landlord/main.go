@@ -75,7 +75,7 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "text"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
-	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g))
+	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newBackup(g), newBackups(g), newRestore(g))
 	return root
 }
 
