@@ -342,10 +342,9 @@ func dumpMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, database, 
 	if err != nil {
 		return t, err
 	}
-	if len(only) > 0 {
-		if len(pk) == 0 {
-			return t, fmt.Errorf("a column backup needs a primary key")
-		}
+	// Without a primary key, columns cannot be put back into their rows:
+	// such a table is backed up whole.
+	if len(only) > 0 && len(pk) > 0 {
 		cols, err = pick(cols, pk, only)
 		if err != nil {
 			return t, err
@@ -358,13 +357,6 @@ func dumpMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, database, 
 	}
 	head := "INSERT INTO " + quoteName(name) + " (" + strings.Join(names, ",") + ") VALUES "
 	tail := ";\n"
-	if len(only) > 0 {
-		set := make([]string, len(only))
-		for i, c := range only {
-			set[i] = quoteName(c) + "=VALUES(" + quoteName(c) + ")"
-		}
-		tail = " ON DUPLICATE KEY UPDATE " + strings.Join(set, ",") + ";\n"
-	}
 	ow, err := st.newObject(ctx, key)
 	if err != nil {
 		return t, err

@@ -144,10 +144,24 @@ func restoreMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, opts Re
 	// escaped) and inserts into this table only: a line that does not is
 	// refused, so a tampered backup cannot run other SQL.
 	head := []byte("INSERT INTO " + quoteName(t.Name) + " (")
+	into := head
+	if len(t.Columns) > 0 {
+		// A column backup goes into a temporary table of the key and the
+		// columns, then into the rows by key: an INSERT ... ON DUPLICATE
+		// KEY UPDATE would need every NOT NULL column of the table.
+		if err := columnStaging(ctx, conn, t); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TEMPORARY TABLE IF EXISTS "+quoteName(stagingTable))
+		into = []byte("INSERT INTO " + quoteName(stagingTable) + " (")
+	}
 	br := bufio.NewReaderSize(z, 64<<10)
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if err == io.EOF && len(line) == 0 {
+			if len(t.Columns) > 0 {
+				return fillColumns(ctx, conn, t)
+			}
 			return nil
 		}
 		if err != nil && err != io.EOF {
@@ -157,10 +171,52 @@ func restoreMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, opts Re
 		if !bytes.HasPrefix(line, head) || !bytes.HasSuffix(line, []byte(";")) {
 			return fmt.Errorf("%s: statement %d is not an insert into %s", t.Data.Key, n, t.Name)
 		}
-		if _, err := conn.ExecContext(ctx, string(line[:len(line)-1])); err != nil {
+		stmt := string(into) + string(line[len(head):len(line)-1])
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("statement %d: %w", n, err)
 		}
 	}
+}
+
+// stagingTable holds a column backup's rows during its restore.
+const stagingTable = "landlord_restore_columns"
+
+func columnStaging(ctx context.Context, conn *sql.Conn, t Table) error {
+	var key, cols []string
+	for _, k := range t.Key {
+		key = append(key, quoteName(k))
+	}
+	for _, c := range append(append([]string(nil), t.Key...), t.Columns...) {
+		cols = append(cols, quoteName(c))
+	}
+	for _, q := range []string{
+		"DROP TEMPORARY TABLE IF EXISTS " + quoteName(stagingTable),
+		"CREATE TEMPORARY TABLE " + quoteName(stagingTable) + " (PRIMARY KEY (" + strings.Join(key, ",") + ")) SELECT " +
+			strings.Join(cols, ",") + " FROM " + quoteName(t.Name) + " LIMIT 0",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("stage the columns: %w", err)
+		}
+	}
+	return nil
+}
+
+// fillColumns sets the backed-up columns of the table's rows from the
+// staging table, by primary key.
+func fillColumns(ctx context.Context, conn *sql.Conn, t Table) error {
+	var on, set []string
+	for _, k := range t.Key {
+		on = append(on, "t."+quoteName(k)+" = s."+quoteName(k))
+	}
+	for _, c := range t.Columns {
+		set = append(set, "t."+quoteName(c)+" = s."+quoteName(c))
+	}
+	_, err := conn.ExecContext(ctx, "UPDATE "+quoteName(t.Name)+" t JOIN "+quoteName(stagingTable)+" s ON "+strings.Join(on, " AND ")+
+		" SET "+strings.Join(set, ", "))
+	if err != nil {
+		return fmt.Errorf("fill the columns: %w", err)
+	}
+	return nil
 }
 
 // VerifyMySQL reads back the tables of m (only those named, when any) in

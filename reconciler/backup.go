@@ -307,3 +307,81 @@ func validDatabaseName(s string) bool {
 	}
 	return true
 }
+
+// storage returns the backup storage: the one set with SetBackups, or the
+// one landlord.yaml names (backups.location, default .landlord/backups),
+// opened once when a backup is first needed.
+func (r *Reconciler) storage(ctx context.Context, repo *desired.Repo) (*backup.Storage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.backups != nil {
+		return r.backups, nil
+	}
+	loc := repo.Config.Backups.Location
+	if loc == "" {
+		loc = backup.DefaultDir
+	}
+	st, err := backup.Open(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	r.backups = st
+	return st, nil
+}
+
+// backupBeforeLoss backs up what the plan's destructive statements can
+// destroy (whole tables, or columns with their primary key) before any of
+// them runs, and records the backup on those statements (ids, when
+// recorded). An error means nothing may run.
+func (ru *run) backupBeforeLoss(ctx context.Context, t *desired.Tenant, target *schema.Target, p *schema.Plan, ids []int64) (*backup.Manifest, error) {
+	if p.Create || !target.Exists() {
+		return nil, nil
+	}
+	var (
+		tables  []string
+		columns = map[string][]string{}
+		whole   = map[string]bool{}
+		losing  []int64
+	)
+	for i, s := range p.Statements {
+		l, ok := s.Loss()
+		if !ok {
+			continue
+		}
+		if ids != nil {
+			losing = append(losing, ids[i])
+		}
+		if !slices.Contains(tables, l.Table) {
+			tables = append(tables, l.Table)
+		}
+		if len(l.Columns) == 0 {
+			whole[l.Table] = true
+			continue
+		}
+		for _, c := range l.Columns {
+			if !slices.Contains(columns[l.Table], c) {
+				columns[l.Table] = append(columns[l.Table], c)
+			}
+		}
+	}
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	for tb := range whole {
+		delete(columns, tb)
+	}
+	if _, err := ru.storage(ctx, ru.repo); err != nil {
+		return nil, err
+	}
+	m, err := ru.takeBackup(ctx, target.Server(), target, backup.Options{Tenant: t.Slug, Database: t.Database, Kind: backup.KindBeforeLoss,
+		Revision: ru.revision, Tables: tables, Columns: columns}, ru.id)
+	if err != nil {
+		return nil, err
+	}
+	if bs, ok := ru.store.(BackupStore); ok && ru.store != nil && len(losing) > 0 {
+		if err := bs.SetStatementsBackup(ctx, losing, m.ID); err != nil {
+			return m, fmt.Errorf("record backup %s on the statements: %w", m.ID, err)
+		}
+	}
+	return m, nil
+}

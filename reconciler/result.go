@@ -70,6 +70,9 @@ type TenantResult struct {
 	// Warnings say what may make the plan differ from what an apply
 	// would do.
 	Warnings []string `json:"warnings,omitempty"`
+	// Backup is the backup taken before the apply's destructive
+	// statements: it holds what they destroyed.
+	Backup string `json:"backup,omitempty"`
 
 	// Applied statements, for an apply.
 	Applied     int           `json:"-"`
