@@ -34,6 +34,8 @@ func tenantDB(t *testing.T, db *sql.DB) string {
 			"(1, 'O''Brien \\\\ back', 'line1\\nline2\\r\\n\\0end\\Z', X'00FF0A0D27225C', b'10101', -1234567890.12, 1.0000000000000002e-300, '2038-01-19 03:14:07', '{\"a\": \"\\\\u00e9\\\\n\"}', 'caf\\xe9'), " +
 			"(2, 'nulls', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), " +
 			"(3, 'ünïcødé 🎉', 'Ω', X'F09F8E89', b'1', 99.99, -0.5, '2000-02-29 12:00:00', '[1,2]', 'é')",
+		"CREATE TABLE `" + name + "`.dates (id INT NOT NULL PRIMARY KEY, d DATE NULL, dt DATETIME(6) NULL, t TIME NULL, y YEAR NULL)",
+		"INSERT INTO `" + name + "`.dates VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '-838:59:59', 0), (2, '2026-11-30', '2026-11-30 13:14:15.123456', '12:00:00.5', 2026)",
 		"INSERT INTO `" + name + "`.members VALUES (1, 1, 'a@example.org'), (2, 3, 'b@example.org'), (3, 0, 'c@example.org')",
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -62,10 +64,10 @@ func TestMySQLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.Rows(); got != 7 {
-		t.Errorf("rows: got %d, want 7", got)
+	if got := m.Rows(); got != 9 {
+		t.Errorf("rows: got %d, want 9", got)
 	}
-	if m.Engine != "mysql" || m.ServerVersion == "" || m.Charset != "utf8mb4" || m.Finished.IsZero() || len(m.Tables) != 2 {
+	if m.Engine != "mysql" || m.ServerVersion == "" || m.Charset != "utf8mb4" || m.Finished.IsZero() || len(m.Tables) != 3 {
 		t.Errorf("manifest: %+v", m)
 	}
 	list, err := st.List(ctx, "acme")
@@ -81,6 +83,7 @@ func TestMySQLRoundTrip(t *testing.T) {
 	for _, q := range []string{
 		"SELECT id, name, note, HEX(logo), flags + 0, budget, ratio, founded, info, HEX(latin), upper_name FROM `%s`.parties ORDER BY id",
 		"SELECT * FROM `%s`.members ORDER BY id",
+		"SELECT id, CAST(d AS CHAR), CAST(dt AS CHAR), CAST(t AS CHAR), y FROM `%s`.dates ORDER BY id",
 	} {
 		want := dumpRows(t, db, fmt.Sprintf(q, src))
 		got := dumpRows(t, db, fmt.Sprintf(q, dst))

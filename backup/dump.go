@@ -201,8 +201,27 @@ func isNumber(v []byte) bool {
 }
 
 type column struct {
-	name string
-	kind valueKind
+	name     string
+	kind     valueKind
+	temporal bool
+}
+
+// selectExpr is how a dump and a verify read a column: temporal values
+// as the server's own text, whatever the connection's parseTime (which
+// would turn them into Go times, and zero dates into nothing).
+func (c column) selectExpr() string {
+	if c.temporal {
+		return "CAST(" + quoteName(c.name) + " AS CHAR)"
+	}
+	return quoteName(c.name)
+}
+
+func isTemporal(dataType string) bool {
+	switch strings.ToLower(dataType) {
+	case "date", "datetime", "timestamp", "time", "year":
+		return true
+	}
+	return false
 }
 
 // mysqlSession settles what a dump or a restore reads and writes:
@@ -324,7 +343,7 @@ func mysqlColumns(ctx context.Context, q interface {
 		if err := rows.Scan(&name, &typ, &ck); err != nil {
 			return nil, nil, err
 		}
-		cols = append(cols, column{name: name, kind: kindOf(typ)})
+		cols = append(cols, column{name: name, kind: kindOf(typ), temporal: isTemporal(typ)})
 		if ck == "PRI" {
 			key = append(key, name)
 		}
@@ -352,8 +371,9 @@ func dumpMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, database, 
 		t.Columns, t.Key = only, pk
 	}
 	names := make([]string, len(cols))
+	exprs := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = quoteName(c.name)
+		names[i], exprs[i] = quoteName(c.name), c.selectExpr()
 	}
 	head := "INSERT INTO " + quoteName(name) + " (" + strings.Join(names, ",") + ") VALUES "
 	tail := ";\n"
@@ -361,7 +381,7 @@ func dumpMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, database, 
 	if err != nil {
 		return t, err
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+strings.Join(names, ",")+" FROM "+quoteName(database)+"."+quoteName(name))
+	rows, err := conn.QueryContext(ctx, "SELECT "+strings.Join(exprs, ",")+" FROM "+quoteName(database)+"."+quoteName(name))
 	if err != nil {
 		ow.bw.Close()
 		return t, err

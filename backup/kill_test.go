@@ -40,6 +40,22 @@ func killHelper(mode string) {
 		time.Sleep(time.Minute)
 	}
 	switch mode {
+	case "measure-dump":
+		m, err := DumpMySQL(ctx, db, st, Options{Tenant: "acme", Database: os.Getenv("LANDLORD_KILL_DB")})
+		if err != nil {
+			panic(err)
+		}
+		os.Stdout.WriteString(m.ID + "\n")
+		os.Exit(0)
+	case "measure-restore":
+		m, err := st.Manifest(ctx, os.Getenv("LANDLORD_KILL_BACKUP"))
+		if err == nil {
+			err = RestoreMySQL(ctx, db, st, m, RestoreOptions{Database: os.Getenv("LANDLORD_KILL_DB")})
+		}
+		if err != nil {
+			panic(err)
+		}
+		os.Exit(0)
 	case "backup":
 		_, err = DumpMySQL(ctx, db, st, Options{Tenant: "acme", Database: os.Getenv("LANDLORD_KILL_DB"), Progress: stop})
 	case "restore":

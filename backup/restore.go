@@ -245,11 +245,11 @@ func VerifyMySQL(ctx context.Context, db *sql.DB, m *Manifest, database string, 
 				return fmt.Errorf("verify %s.%s: %w", database, t.Name, err)
 			}
 		}
-		names := make([]string, len(cols))
+		exprs := make([]string, len(cols))
 		for i, c := range cols {
-			names[i] = quoteName(c.name)
+			exprs[i] = c.selectExpr()
 		}
-		sum, err := checksumQuery(ctx, conn, len(cols), "SELECT "+strings.Join(names, ",")+" FROM "+quoteName(database)+"."+quoteName(t.Name))
+		sum, err := checksumQuery(ctx, conn, len(cols), "SELECT "+strings.Join(exprs, ",")+" FROM "+quoteName(database)+"."+quoteName(t.Name))
 		if err != nil {
 			return fmt.Errorf("verify %s.%s: %w", database, t.Name, err)
 		}
