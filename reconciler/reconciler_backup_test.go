@@ -137,6 +137,23 @@ func TestBackupBeforeLossRollbackRestore(t *testing.T) {
 	if rr.Rows != 4 || rr.Tables != 1 {
 		t.Errorf("restore result: %+v", rr)
 	}
+
+	// The whole database, into a new one: rows, checksums and the schema
+	// hash verified.
+	whole, err := f.rec.Backup(ctx, f.load(), "nepali-congress", BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := f.rec.Restore(ctx, f.load(), RestoreOptions{Tenant: "nepali-congress", From: whole.ID, ToDatabase: f.prefix + "copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !copied.SchemaVerified || copied.Rows != whole.Rows() || copied.Tables != len(whole.Tables) {
+		t.Errorf("whole restore: %+v", copied)
+	}
+	if got := f.query("SELECT id, amount, note FROM `" + f.prefix + "copy`.pledges ORDER BY id"); got != want {
+		t.Errorf("restored copy:\n%s\nwant\n%s", got, want)
+	}
 }
 
 // A backup that cannot be written: the destructive statement does not run
