@@ -98,6 +98,9 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		if t.Action == reconciler.ActionPinned {
 			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
 		}
+		if t.Backup != "" {
+			fmt.Fprintf(w, "\n%s: what the destructive statements destroyed is in backup %s (landlord restore %s --from %s)\n", t.Slug, t.Backup, t.Slug, t.Backup)
+		}
 		for _, group := range []struct{ action, title string }{
 			{reconciler.DriftLeft, "drift left as it is (policy report; landlord repair %[1]s restores it, landlord drift export %[1]s adopts it)"},
 			{reconciler.DriftRestored, "drift restored"},
