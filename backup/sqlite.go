@@ -282,3 +282,16 @@ func compare(m *Manifest, got []Table) error {
 	}
 	return nil
 }
+
+// VerifySQLite compares the tables of the SQLite file at path with backup
+// m's row counts and checksums.
+func VerifySQLite(ctx context.Context, path string, m *Manifest) error {
+	got, err := sqliteChecksums(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(m.Tables) {
+		return fmt.Errorf("verify %s: %d tables, the backup has %d", m.ID, len(got), len(m.Tables))
+	}
+	return compare(m, got)
+}

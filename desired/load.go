@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Lifecycles of a tenant.
@@ -66,6 +67,9 @@ type Tenant struct {
 	Database  string
 	Domain    string
 	Lifecycle string
+	// DecommissionedAt is when a decommissioned tenant's hold began, when
+	// its manifest says.
+	DecommissionedAt *time.Time
 	// AllowDestructive and DriftPolicy are the effective policy: the
 	// tenant's own, else landlord.yaml's, else false and "report".
 	AllowDestructive bool
@@ -584,6 +588,18 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 	case Active, Suspended, Decommissioned:
 	default:
 		fail(doc.errorf("lifecycle", "unknown lifecycle %q: want active, suspended or decommissioned", m.Lifecycle))
+	}
+	if m.DecommissionedAt != "" {
+		at, err := time.Parse(time.DateOnly, m.DecommissionedAt)
+		if err != nil {
+			at, err = time.Parse(time.RFC3339, m.DecommissionedAt)
+		}
+		if err != nil {
+			fail(doc.errorf("decommissionedAt", "invalid date %q: want YYYY-MM-DD or RFC 3339", m.DecommissionedAt))
+		} else {
+			at = at.UTC()
+			t.DecommissionedAt = &at
+		}
 	}
 	t.Database = m.Database
 	if t.Database == "" && slugPattern.MatchString(m.Slug) {

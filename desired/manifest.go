@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,9 +23,30 @@ type Config struct {
 	Policy   Policy             `yaml:"policy"`
 	// Snapshots, Drift, Comparison, Serve and Notifications are read by
 	// later features; they are declared here so strict decoding knows them.
-	Snapshots  Snapshots  `yaml:"snapshots"`
-	Comparison Comparison `yaml:"comparison"`
-	Backups    Backups    `yaml:"backups"`
+	Snapshots    Snapshots    `yaml:"snapshots"`
+	Comparison   Comparison   `yaml:"comparison"`
+	Backups      Backups      `yaml:"backups"`
+	Decommission Decommission `yaml:"decommission"`
+}
+
+// Decommission is what landlord does with decommissioned tenants'
+// databases: a final backup, then, after the retention hold and only when
+// DropDatabases allows it, the database is dropped.
+type Decommission struct {
+	// RetentionDays is the hold after decommissionedAt; 0 means 30.
+	RetentionDays int `yaml:"retentionDays"`
+	// DropDatabases allows dropping a database once its hold ends; off by
+	// default, when decommissioned databases are kept for good.
+	DropDatabases bool `yaml:"dropDatabases"`
+}
+
+// Retention returns the hold of decommissioned tenants' databases.
+func (d Decommission) Retention() time.Duration {
+	days := d.RetentionDays
+	if days <= 0 {
+		days = 30
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // Server is a database server as landlord.yaml names it.
@@ -102,15 +124,18 @@ type Comparison struct {
 
 // tenantManifest is tenants/<slug>.yaml.
 type tenantManifest struct {
-	Slug      string       `yaml:"slug"`
-	Name      string       `yaml:"name"`
-	Template  string       `yaml:"template"`
-	Modules   []string     `yaml:"modules"`
-	Server    string       `yaml:"server"`
-	Database  string       `yaml:"database"`
-	Domain    string       `yaml:"domain"`
-	Lifecycle string       `yaml:"lifecycle"`
-	Policy    TenantPolicy `yaml:"policy"`
+	Slug      string   `yaml:"slug"`
+	Name      string   `yaml:"name"`
+	Template  string   `yaml:"template"`
+	Modules   []string `yaml:"modules"`
+	Server    string   `yaml:"server"`
+	Database  string   `yaml:"database"`
+	Domain    string   `yaml:"domain"`
+	Lifecycle string   `yaml:"lifecycle"`
+	// DecommissionedAt (YYYY-MM-DD or RFC 3339) starts the retention hold
+	// of a decommissioned tenant.
+	DecommissionedAt string       `yaml:"decommissionedAt"`
+	Policy           TenantPolicy `yaml:"policy"`
 }
 
 // Template is layers/templates/<name>/template.yaml with its layer files.

@@ -15,6 +15,12 @@ const (
 	ActionBlocked   = "blocked"
 	ActionError     = "error"
 	ActionSuspended = "suspended"
+	// ActionDecommissioning: a decommissioned tenant's database is held
+	// (final backup taken) until its drop date, or for good.
+	ActionDecommissioning = "decommissioning"
+	// ActionDropped: a decommissioned tenant's database was dropped after
+	// its hold.
+	ActionDropped = "dropped"
 	// ActionPinned: a rollback pinned the tenant; reconciles leave it.
 	ActionPinned = "pinned"
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
@@ -17,7 +18,8 @@ import (
 type Reconciler struct {
 	store   Store
 	log     *slog.Logger
-	backups *backup.Storage // where backups go; see SetBackups
+	backups *backup.Storage  // where backups go; see SetBackups
+	now     func() time.Time // the clock of retention holds; see SetClock
 
 	mu        sync.Mutex
 	servers   map[string]*serverConn

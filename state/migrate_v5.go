@@ -1,14 +1,15 @@
 package state
 
-// Version 5: backups of tenant databases, and the backup that holds what a
-// destructive statement destroyed. A backup row is written as running
+// Version 5: backups of tenant databases, the backup that holds what a
+// destructive statement destroyed, and decommissioned tenants' retention
+// holds. A backup row is written as running
 // before the backup starts and finished as complete or failed; one left
 // running was interrupted (its storage has no manifest, so it is never
 // restored).
 func init() {
 	migrations = append(migrations, migration{
 		version: 5,
-		name:    "backups",
+		name:    "backups, decommissions",
 		sqlite: []string{
 			`CREATE TABLE backups (
 				id TEXT PRIMARY KEY,
@@ -31,6 +32,14 @@ func init() {
 			)`,
 			`CREATE INDEX backups_tenant ON backups (tenant, started_at)`,
 			`ALTER TABLE statements ADD COLUMN backup_id TEXT NOT NULL DEFAULT ''`,
+			`CREATE TABLE decommissions (
+				tenant TEXT PRIMARY KEY,
+				database_name TEXT NOT NULL DEFAULT '',
+				final_backup TEXT NOT NULL DEFAULT '',
+				drop_at DATETIME NOT NULL,
+				dropped_at DATETIME NULL,
+				updated_at DATETIME NOT NULL
+			)`,
 		},
 		mysql: []string{
 			`CREATE TABLE backups (
@@ -54,6 +63,14 @@ func init() {
 				KEY backups_tenant (tenant, started_at)
 			) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
 			`ALTER TABLE statements ADD COLUMN backup_id VARCHAR(128) NOT NULL DEFAULT ''`,
+			`CREATE TABLE decommissions (
+				tenant VARCHAR(63) NOT NULL PRIMARY KEY,
+				database_name VARCHAR(64) NOT NULL DEFAULT '',
+				final_backup VARCHAR(128) NOT NULL DEFAULT '',
+				drop_at DATETIME(6) NOT NULL,
+				dropped_at DATETIME(6) NULL,
+				updated_at DATETIME(6) NOT NULL
+			) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
 		},
 	})
 }
