@@ -43,8 +43,8 @@ type BackupOptions struct {
 // Backup takes a backup of one tenant's database under the tenant's lock,
 // so no apply changes it meanwhile, and records it.
 func (r *Reconciler) Backup(ctx context.Context, repo *desired.Repo, slug string, o BackupOptions) (*backup.Manifest, error) {
-	if r.backups == nil {
-		return nil, ErrNoBackupStorage
+	if _, err := r.storage(ctx, repo); err != nil {
+		return nil, err
 	}
 	t, ok := repo.Tenant(slug)
 	if !ok {
@@ -184,8 +184,8 @@ type RestoreResult struct {
 // the schema hash. Into the tenant's own database it is refused unless the
 // database is empty, or Force is set and the tenant is suspended.
 func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreOptions) (*RestoreResult, error) {
-	if r.backups == nil {
-		return nil, ErrNoBackupStorage
+	if _, err := r.storage(ctx, repo); err != nil {
+		return nil, err
 	}
 	t, ok := repo.Tenant(o.Tenant)
 	if !ok {
