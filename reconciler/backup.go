@@ -31,6 +31,10 @@ func (r *Reconciler) SetBackups(st *backup.Storage) { r.backups = st }
 // was set.
 var ErrNoBackupStorage = errors.New("no backup storage")
 
+// ErrNoDatabase is returned for a backup of a tenant whose database does
+// not exist (yet).
+var ErrNoDatabase = errors.New("no database yet")
+
 // BackupOptions describe one backup taken on demand.
 type BackupOptions struct {
 	Kind     string // backup.KindManual when empty
@@ -59,7 +63,7 @@ func (r *Reconciler) Backup(ctx context.Context, repo *desired.Repo, slug string
 		return nil, err
 	}
 	if !exists {
-		return nil, fmt.Errorf("tenant %s has no database %s yet: nothing to back up", slug, t.Database)
+		return nil, fmt.Errorf("tenant %s: %w (%s): nothing to back up", slug, ErrNoDatabase, t.Database)
 	}
 	if o.LockWait <= 0 {
 		o.LockWait = 30 * time.Second

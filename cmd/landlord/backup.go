@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -72,13 +73,24 @@ One tenant's failure does not stop the others; the exit code is then 1.`,
 				Tenant   string           `json:"tenant"`
 				Manifest *backup.Manifest `json:"manifest,omitempty"`
 				Error    string           `json:"error,omitempty"`
+				Skipped  string           `json:"skipped,omitempty"`
 			}
 			var results []result
 			failed := 0
 			for _, slug := range slugs {
 				m, err := rec.Backup(cmd.Context(), repo, slug, reconciler.BackupOptions{LockWait: lockTimeout})
 				r := result{Tenant: slug, Manifest: m}
-				if err != nil {
+				switch {
+				case all && errors.Is(err, reconciler.ErrNoDatabase):
+					// --all: a tenant never provisioned has nothing to back up.
+					r.Skipped = err.Error()
+					err = nil
+					if output == "text" {
+						fmt.Fprintf(g.stdout, "%s: skipped: %s\n", slug, r.Skipped)
+					}
+					results = append(results, r)
+					continue
+				case err != nil:
 					r.Error = err.Error()
 					failed++
 				}
