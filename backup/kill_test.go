@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,11 @@ func TestMain(m *testing.M) {
 		killHelper(mode)
 		os.Exit(3) // not killed
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if helperPath != "" {
+		os.RemoveAll(filepath.Dir(helperPath))
+	}
+	os.Exit(code)
 }
 
 func killHelper(mode string) {

@@ -4,7 +4,9 @@ import (
 	"context"
 
 	"github.com/landlord/landlord/backup"
+	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/serve/notify"
 )
 
 // Backup takes a backup of one tenant of the revision in force, beside
@@ -19,9 +21,14 @@ func (l *Loop) Backup(ctx context.Context, slug, actor string) (*backup.Manifest
 	}
 	m, err := l.rec.Backup(ctx, repo, slug, reconciler.BackupOptions{LockWait: l.cfg.LockWait})
 	if err != nil {
-		l.log.Error("backup failed", "tenant", slug, "actor", actor, "err", err)
+		l.log.Error("backup failed", "tenant", slug, "actor", actor, "err", redact.Text(err.Error()))
+		l.notify.Notify(notify.Event{Type: notify.BackupFailed, Tenant: slug, Revision: repo.Revision,
+			Data: map[string]any{"error": redact.Text(err.Error()), "actor": actor}})
 		return nil, err
 	}
 	l.log.Info("backup taken", "tenant", slug, "actor", actor, "backup", m.ID)
+	raw, stored := m.Sizes()
+	l.notify.Notify(notify.Event{Type: notify.BackupCompleted, Tenant: slug, Revision: repo.Revision,
+		Data: map[string]any{"backup": m.ID, "kind": m.Kind, "database": m.Database, "rows": m.Rows(), "bytes": raw, "stored_bytes": stored, "actor": actor}})
 	return m, nil
 }
