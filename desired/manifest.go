@@ -114,6 +114,12 @@ type Backups struct {
 	// the landlord database) or s3://, gs://, azblob:// URL; credentials
 	// come from the environment. Empty means .landlord/backups.
 	Location string `yaml:"location"`
+	// Keep and MaxDays are the retention of manual and scheduled backups,
+	// per tenant: the newest Keep and every one younger than MaxDays days
+	// are kept. Both zero (the default) keeps every backup. Backups taken
+	// before destructive statements and final backups are never pruned.
+	Keep    int `yaml:"keep"`
+	MaxDays int `yaml:"maxDays"`
 }
 
 // Comparison lists what drift detection ignores.

@@ -85,7 +85,52 @@ func (r *Reconciler) Backup(ctx context.Context, repo *desired.Repo, slug string
 	if kind == "" {
 		kind = backup.KindManual
 	}
-	return r.takeBackup(ctx, srv, target, backup.Options{Tenant: slug, Database: t.Database, Kind: kind, Revision: revision, Progress: o.Progress, Now: o.Now}, 0)
+	m, err := r.takeBackup(ctx, srv, target, backup.Options{Tenant: slug, Database: t.Database, Kind: kind, Revision: revision, Progress: o.Progress, Now: o.Now}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.pruneBackups(ctx, repo.Config.Backups, slug, o.Now); err != nil {
+		r.log.Warn("prune backups", "tenant", slug, "err", err)
+	}
+	return m, nil
+}
+
+// pruneBackups removes the tenant's manual and scheduled backups beyond
+// the retention of landlord.yaml: the newest Keep and every one younger
+// than MaxDays stay. Backups taken before loss and final backups stay.
+func (r *Reconciler) pruneBackups(ctx context.Context, ret desired.Backups, slug string, now func() time.Time) error {
+	if ret.Keep <= 0 && ret.MaxDays <= 0 {
+		return nil
+	}
+	list, err := r.backups.List(ctx, slug)
+	if err != nil {
+		return err
+	}
+	at := time.Now()
+	if now != nil {
+		at = now()
+	}
+	n := 0
+	for _, m := range list { // newest first
+		if m.Kind != backup.KindManual && m.Kind != backup.KindScheduled {
+			continue
+		}
+		n++
+		young := ret.MaxDays > 0 && at.Sub(m.Started) < time.Duration(ret.MaxDays)*24*time.Hour
+		if n <= ret.Keep || young {
+			continue
+		}
+		if err := r.backups.Delete(ctx, m.ID); err != nil {
+			return err
+		}
+		if ds, ok := r.store.(interface {
+			MarkBackupDeleted(context.Context, string) error
+		}); ok && r.store != nil {
+			ds.MarkBackupDeleted(ctx, m.ID)
+		}
+		r.log.Info("backup pruned", "tenant", slug, "backup", m.ID)
+	}
+	return nil
 }
 
 // takeBackup backs up the database of target, which the caller holds

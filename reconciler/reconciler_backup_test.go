@@ -245,3 +245,35 @@ func TestBackupRestoreSQLite(t *testing.T) {
 		t.Error("restore of another tenant's backup: no error")
 	}
 }
+
+// Retention: manual backups beyond backups.keep are removed from the
+// storage and recorded deleted; backups taken before loss stay.
+func TestBackupRetention(t *testing.T) {
+	ctx := context.Background()
+	f := newSQLiteFixture(t)
+	f.reconcile(Options{Tenants: []string{"cpn-uml"}})
+	testenv.WriteFile(t, f.repo, "landlord.yaml", readRepoFile(t, f.repo, "landlord.yaml")+"\nbackups:\n  keep: 2\n")
+	repo := f.load()
+	var ids []string
+	for i := 0; i < 4; i++ {
+		m, err := f.rec.Backup(ctx, repo, "cpn-uml", BackupOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	list, err := f.rec.backups.List(ctx, "cpn-uml")
+	if err != nil || len(list) != 2 || list[0].ID != ids[3] || list[1].ID != ids[2] {
+		t.Fatalf("kept: %v %v", list, err)
+	}
+	recs, _ := f.store.Backups(ctx, "cpn-uml", 0)
+	deleted := 0
+	for _, b := range recs {
+		if b.Status == state.BackupDeleted {
+			deleted++
+		}
+	}
+	if deleted != 2 {
+		t.Errorf("records: %d deleted, want 2: %+v", deleted, recs)
+	}
+}

@@ -34,7 +34,14 @@ const (
 	BackupRunning  = "running" // started; left so by a process that died
 	BackupComplete = "complete"
 	BackupFailed   = "failed"
+	BackupDeleted  = "deleted" // pruned by retention
 )
+
+// MarkBackupDeleted records that backup id was removed from the storage.
+func (s *Store) MarkBackupDeleted(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE backups SET status = ? WHERE id = ?", BackupDeleted, id)
+	return err
+}
 
 // StartBackup records a backup as running, before it starts.
 func (s *Store) StartBackup(ctx context.Context, b Backup) error {
