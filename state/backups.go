@@ -135,3 +135,26 @@ func (s *Store) SetStatementsBackup(ctx context.Context, ids []int64, id string)
 		return nil
 	})
 }
+
+// LastBackups returns when each tenant's newest complete backup finished.
+func (s *Store) LastBackups(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT b.tenant, b.finished_at FROM backups b WHERE b.status = ? AND b.finished_at IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM backups c WHERE c.tenant = b.tenant AND c.status = ? AND c.finished_at > b.finished_at)`,
+		BackupComplete, BackupComplete)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var tenant string
+		var at sql.NullTime
+		if err := rows.Scan(&tenant, &at); err != nil {
+			return nil, err
+		}
+		if at.Valid && at.Time.After(out[tenant]) {
+			out[tenant] = at.Time.UTC()
+		}
+	}
+	return out, rows.Err()
+}

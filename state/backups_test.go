@@ -26,6 +26,10 @@ func TestBackupRecords(t *testing.T) {
 			if err := s.FinishBackup(ctx, "acme/20261130T120100Z-00000002", BackupComplete, 10, 100, 20, ""); err != nil {
 				t.Fatal(err)
 			}
+			last, err := s.LastBackups(ctx)
+			if err != nil || len(last) != 1 || last["acme"].IsZero() {
+				t.Errorf("last backups: %v %v", last, err)
+			}
 			got, err := s.Backups(ctx, "acme", 0)
 			if err != nil {
 				t.Fatal(err)

@@ -51,7 +51,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := metrics.New(metrics.Sources{Tenants: st.Tenants})
+	m := metrics.New(metrics.Sources{Tenants: st.Tenants, Backups: st.LastBackups})
 	repo := testenv.CopyExample(t, "")
 	yaml, err := os.ReadFile(filepath.Join(repo, "landlord.yaml"))
 	if err != nil {

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/landlord/landlord/backup"
@@ -28,5 +31,14 @@ func TestTenantBackups(t *testing.T) {
 	if code := e.call("GET", "/api/v1/tenants/cpn-uml/backups", readToken, nil, "", &list); code != 200 || len(list.Backups) != 1 ||
 		list.Backups[0].ID != m.ID || list.Backups[0].Status != state.BackupComplete {
 		t.Errorf("list: %d %+v", code, list)
+	}
+	resp, err := http.Get(e.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `landlord_backup_last_success_age_seconds{tenant="cpn-uml"}`) {
+		t.Errorf("/metrics lacks the backup age of cpn-uml")
 	}
 }
