@@ -83,6 +83,9 @@ type Database struct {
 	// Deny lists database names (or globs) no tenant may have, on top of
 	// the names landlord always refuses (ReservedDatabase).
 	Deny []string `yaml:"deny"`
+	// CleanupOnFailure drops a database that a failed first provisioning
+	// created, when it holds no rows, so no half-built database is left.
+	CleanupOnFailure bool `yaml:"cleanupOnFailure"`
 }
 
 // Policy decides what a reconcile may do. It is set in landlord.yaml; a

@@ -54,6 +54,9 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 		ru.store.SetStatementsStatus(ctx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
 	}
 	if err != nil {
+		if p.Create && ru.repo.Config.Database.CleanupOnFailure {
+			ru.cleanupFailedCreate(ctx, t, target, tr)
+		}
 		return fmt.Errorf("apply: %w", err)
 	}
 	return nil

@@ -2,9 +2,11 @@ package reconciler
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/landlord/landlord/backup"
@@ -177,4 +179,72 @@ func (ru *run) lockWait() time.Duration {
 		return ru.opts.LockWait
 	}
 	return 30 * time.Second
+}
+
+// cleanupFailedCreate drops the database a failed first provisioning
+// created (landlord.yaml database.cleanupOnFailure), only when none of its
+// tables holds a row: nothing but landlord's half-built schema is lost.
+func (ru *run) cleanupFailedCreate(ctx context.Context, t *desired.Tenant, target *schema.Target, tr *TenantResult) {
+	srv := target.Server()
+	if exists, err := srv.Exists(ctx, t.Database); err != nil || !exists {
+		return
+	}
+	empty, err := ru.databaseEmpty(ctx, srv, target)
+	if err != nil || !empty {
+		tr.Warnings = append(tr.Warnings, fmt.Sprintf("database %s, created by the failed provisioning, is kept: it holds rows or could not be read", t.Database))
+		return
+	}
+	if srv.Engine() == schema.SQLite {
+		path := srv.SQLitePath(t.Database)
+		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+			os.Remove(path + suffix)
+		}
+		err = os.Remove(path)
+	} else {
+		_, err = srv.DB().ExecContext(ctx, "DROP DATABASE `"+t.Database+"`")
+	}
+	if err != nil {
+		tr.Warnings = append(tr.Warnings, fmt.Sprintf("database %s, created by the failed provisioning, could not be dropped: %v", t.Database, err))
+		return
+	}
+	tr.Warnings = append(tr.Warnings, fmt.Sprintf("database %s, created by the failed provisioning, was dropped (database.cleanupOnFailure)", t.Database))
+	ru.log.Info("half-built database dropped", "tenant", t.Slug, "database", t.Database)
+}
+
+// databaseEmpty reports whether no table of the target's database holds a
+// row.
+func (ru *run) databaseEmpty(ctx context.Context, srv *schema.Server, target *schema.Target) (bool, error) {
+	live, err := target.Inspect(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, table := range live.Tables() {
+		var one int
+		var q string
+		if srv.Engine() == schema.SQLite {
+			db, err := sql.Open("sqlite", "file:"+srv.SQLitePath(target.Database())+"?mode=ro")
+			if err != nil {
+				return false, err
+			}
+			err = db.QueryRowContext(ctx, `SELECT 1 FROM "`+strings.ReplaceAll(table, `"`, `""`)+`" LIMIT 1`).Scan(&one)
+			db.Close()
+			if err == sql.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			return false, nil
+		}
+		q = "SELECT 1 FROM `" + target.Database() + "`.`" + strings.ReplaceAll(table, "`", "``") + "` LIMIT 1"
+		err := srv.DB().QueryRowContext(ctx, q).Scan(&one)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	return true, nil
 }
