@@ -83,7 +83,7 @@ type objectWriter struct {
 
 // encoderOptions bound the encoder's memory: one goroutine and a 4 MiB
 // window, whatever the size of the data.
-var encoderOptions = []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(4 << 20), zstd.WithEncoderLevel(zstd.SpeedDefault)}
+var encoderOptions = []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1 << 20), zstd.WithEncoderLevel(zstd.SpeedDefault)}
 
 func (s *Storage) newObject(ctx context.Context, key string) (*objectWriter, error) {
 	bw, err := s.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/zstd", BufferSize: 5 << 20, MaxConcurrency: 1})
