@@ -156,13 +156,31 @@ func restoreMySQLTable(ctx context.Context, conn *sql.Conn, st *Storage, opts Re
 		into = []byte("INSERT INTO " + quoteName(stagingTable) + " (")
 	}
 	br := bufio.NewReaderSize(z, 64<<10)
+	// Statements commit in batches (up to 16 MiB): one log flush per
+	// batch rather than per statement.
+	const batch = 64
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if err == io.EOF && len(line) == 0 {
+			if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+				return err
+			}
 			if len(t.Columns) > 0 {
 				return fillColumns(ctx, conn, t)
 			}
 			return nil
+		}
+		if n%batch == 0 {
+			if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+				return err
+			}
+			if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+				return err
+			}
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("%s: %w", t.Data.Key, err)
