@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/landlord/landlord/backup"
@@ -433,4 +434,70 @@ func (ru *run) backupBeforeLoss(ctx context.Context, t *desired.Tenant, target *
 		}
 	}
 	return m, nil
+}
+
+// restoreHints tells, on a rollback's result, which backups taken before
+// destructive statements hold data for the tables and columns the
+// rollback brings back: the rollback restores the schema, the backup the
+// values (landlord restore --from).
+func (r *Reconciler) restoreHints(ctx context.Context, repo *desired.Repo, res *Result, slug string) {
+	lister, ok := r.store.(interface {
+		Backups(ctx context.Context, tenant string, limit int) ([]state.Backup, error)
+	})
+	if !ok || r.store == nil {
+		return
+	}
+	recs, err := lister.Backups(ctx, slug, 50)
+	if err != nil {
+		return
+	}
+	st, err := r.storage(ctx, repo)
+	if err != nil {
+		return
+	}
+	for i := range res.Tenants {
+		tr := &res.Tenants[i]
+		if tr.Slug != slug || len(tr.Changes) == 0 {
+			continue
+		}
+		for _, b := range recs {
+			if b.Kind != backup.KindBeforeLoss || b.Status != state.BackupComplete {
+				continue
+			}
+			m, err := st.Manifest(ctx, b.ID)
+			if err != nil {
+				continue
+			}
+			var holds []string
+			for _, t := range m.Tables {
+				if !mentions(tr.Changes, t.Name) {
+					continue
+				}
+				if len(t.Columns) == 0 {
+					holds = append(holds, t.Name)
+					continue
+				}
+				for _, c := range t.Columns {
+					if mentions(tr.Changes, c) {
+						holds = append(holds, t.Name+"."+c)
+					}
+				}
+			}
+			if len(holds) > 0 {
+				tr.Warnings = append(tr.Warnings, fmt.Sprintf("backup %s (taken before destructive statements) holds the data of %s: after the rollback, landlord restore %s --from %s",
+					b.ID, strings.Join(holds, ", "), slug, b.ID))
+			}
+		}
+	}
+}
+
+// mentions reports whether a change's SQL names name as a quoted
+// identifier (MySQL or SQLite quoting).
+func mentions(changes []Change, name string) bool {
+	for _, c := range changes {
+		if strings.Contains(c.SQL, "`"+name+"`") || strings.Contains(c.SQL, `"`+name+`"`) {
+			return true
+		}
+	}
+	return false
 }

@@ -121,8 +121,13 @@ func TestBackupBeforeLossRollbackRestore(t *testing.T) {
 	}
 
 	// Roll back to the first run's snapshot: the column is back, empty.
-	if _, err := f.rec.Rollback(ctx, f.load(), RollbackOptions{TenantOptions: TenantOptions{Tenant: "nepali-congress"}, To: strconv.FormatInt(first.RunID, 10)}); err != nil {
+	rb, err := f.rec.Rollback(ctx, f.load(), RollbackOptions{TenantOptions: TenantOptions{Tenant: "nepali-congress"}, To: strconv.FormatInt(first.RunID, 10)})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The rollback says which backup holds the column's values.
+	if w := strings.Join(byslug(rb)["nepali-congress"].Warnings, ";"); !strings.Contains(w, res.Backup) || !strings.Contains(w, "pledges.note") {
+		t.Errorf("rollback warnings: %s", w)
 	}
 	if got := f.query("SELECT id, amount, note FROM `" + db + "`.pledges ORDER BY id"); got == want {
 		t.Fatal("the column's values came back without a restore")
