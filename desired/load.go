@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Lifecycles of a tenant.
@@ -332,6 +334,19 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	}
 	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
 		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
+	}
+	if c.Backups.Keep < 0 || c.Backups.MaxDays < 0 {
+		r.Errors = append(r.Errors, doc.errorf("backups", "keep and maxDays must be positive"))
+	}
+	if c.Backups.Schedule != "" {
+		if _, err := cron.ParseStandard(c.Backups.Schedule); err != nil {
+			r.Errors = append(r.Errors, doc.errorf("backups.schedule", "%q is not a cron expression: %v", c.Backups.Schedule, err))
+		}
+	}
+	if c.Backups.Location != "" {
+		if u, err := url.Parse(c.Backups.Location); err == nil && u.User != nil {
+			r.Errors = append(r.Errors, doc.errorf("backups.location", "the location holds credentials: never keep a secret in git; object storage takes them from the environment"))
+		}
 	}
 	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns, "database.deny": c.Database.Deny} {
 		for i, p := range patterns {

@@ -123,6 +123,9 @@ type Backups struct {
 	// before destructive statements and final backups are never pruned.
 	Keep    int `yaml:"keep"`
 	MaxDays int `yaml:"maxDays"`
+	// Schedule is when serve backs up every tenant (a cron expression,
+	// robfig/cron standard syntax); empty takes no scheduled backups.
+	Schedule string `yaml:"schedule"`
 }
 
 // Comparison lists what drift detection ignores.

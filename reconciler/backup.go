@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/landlord/landlord/backup"
@@ -500,4 +501,59 @@ func mentions(changes []Change, name string) bool {
 		}
 	}
 	return false
+}
+
+// BackupOutcome is one tenant's backup of BackupAll.
+type BackupOutcome struct {
+	Tenant   string
+	Manifest *backup.Manifest
+	// Err is the failure; nil for a backup taken, or skipped (Skipped).
+	Err     error
+	Skipped string
+}
+
+// BackupAll backs up every tenant of the repository that has a database,
+// except decommissioned ones (their final backup is kept), with at most
+// the server's concurrency (landlord.yaml, at least 1) at once per server.
+// One tenant's failure never stops the others.
+func (r *Reconciler) BackupAll(ctx context.Context, repo *desired.Repo, o BackupOptions) []BackupOutcome {
+	out := make([]BackupOutcome, len(repo.Tenants))
+	sems := map[string]chan struct{}{}
+	for name, def := range repo.Config.Servers {
+		n := 1
+		if def != nil && def.Concurrency > 0 {
+			n = def.Concurrency
+		}
+		sems[name] = make(chan struct{}, n)
+	}
+	var wg sync.WaitGroup
+	for i, t := range repo.Tenants {
+		out[i].Tenant = t.Slug
+		if t.Lifecycle == desired.Decommissioned {
+			out[i].Skipped = "decommissioned: its final backup is kept"
+			continue
+		}
+		sem := sems[t.Server]
+		if sem == nil {
+			out[i].Err = fmt.Errorf("server %q is not defined", t.Server)
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				out[i].Err = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			m, err := r.Backup(ctx, repo, t.Slug, o)
+			if errors.Is(err, ErrNoDatabase) {
+				out[i].Skipped = err.Error()
+				return
+			}
+			out[i].Manifest, out[i].Err = m, err
+		})
+	}
+	wg.Wait()
+	return out
 }

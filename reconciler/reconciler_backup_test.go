@@ -282,3 +282,26 @@ func TestBackupRetention(t *testing.T) {
 		t.Errorf("records: %d deleted, want 2: %+v", deleted, recs)
 	}
 }
+
+// BackupAll: every tenant with a database, one at a time per server by
+// default; the suspended tenant that was never provisioned is skipped.
+func TestBackupAll(t *testing.T) {
+	ctx := context.Background()
+	f := newSQLiteFixture(t)
+	f.reconcile(Options{})
+	out := f.rec.BackupAll(ctx, f.load(), BackupOptions{Kind: backup.KindScheduled})
+	taken, skipped := 0, 0
+	for _, o := range out {
+		switch {
+		case o.Err != nil:
+			t.Errorf("%s: %v", o.Tenant, o.Err)
+		case o.Skipped != "":
+			skipped++
+		case o.Manifest != nil && o.Manifest.Kind == backup.KindScheduled:
+			taken++
+		}
+	}
+	if taken != 3 || skipped != 1 {
+		t.Errorf("taken %d, skipped %d: %+v", taken, skipped, out)
+	}
+}
