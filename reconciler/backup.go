@@ -29,6 +29,9 @@ type BackupStore interface {
 // destroy).
 func (r *Reconciler) SetBackups(st *backup.Storage) { r.backups = st }
 
+// TriggerRestore is the trigger of a restore's run.
+const TriggerRestore = "restore"
+
 // ErrNoBackupStorage is returned when a backup is needed and no storage
 // was set.
 var ErrNoBackupStorage = errors.New("no backup storage")
@@ -216,10 +219,14 @@ type RestoreOptions struct {
 	Force    bool
 	LockWait time.Duration
 	Progress func(table string, rows int64)
+	// Actor is recorded with the restore's run.
+	Actor string
 }
 
 // RestoreResult says what a restore did and what it verified.
 type RestoreResult struct {
+	// RunID is the restore's run in the landlord database.
+	RunID    int64  `json:"run_id,omitempty"`
 	Backup   string `json:"backup"`
 	Tenant   string `json:"tenant"`
 	Database string `json:"database"`
@@ -234,9 +241,33 @@ type RestoreResult struct {
 // counts and checksums against the manifest and, for a whole database,
 // the schema hash. Into the tenant's own database it is refused unless the
 // database is empty, or Force is set and the tenant is suspended.
-func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreOptions) (*RestoreResult, error) {
+func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreOptions) (res *RestoreResult, err error) {
 	if _, err := r.storage(ctx, repo); err != nil {
 		return nil, err
+	}
+	// A restore is a run of its own (trigger restore): one cut short stays
+	// running, and is reported as the runs whose process is gone are.
+	if r.store != nil {
+		start := time.Now()
+		id, serr := r.store.StartRun(ctx, TriggerRestore, o.Actor, o.From)
+		if serr != nil {
+			return nil, fmt.Errorf("record the restore: %w", serr)
+		}
+		defer func() {
+			wctx := context.WithoutCancel(ctx)
+			outcome, runOutcome, msg := "succeeded", state.RunSucceeded, ""
+			c := state.Counts{Total: 1, Updated: 1}
+			if err != nil {
+				outcome, runOutcome, msg = "failed", state.RunFailed, redact.Text(err.Error())
+				c = state.Counts{Total: 1, Failed: 1}
+			}
+			r.store.RecordTenantRun(wctx, state.TenantRun{RunID: id, Tenant: o.Tenant, Revision: o.From, Action: "restore", Outcome: outcome,
+				Error: msg, StartedAt: start, FinishedAt: time.Now()})
+			r.store.FinishRun(wctx, id, runOutcome, c, 0, msg)
+			if res != nil {
+				res.RunID = id
+			}
+		}()
 	}
 	t, ok := repo.Tenant(o.Tenant)
 	if !ok {
@@ -298,7 +329,7 @@ func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreO
 	if err != nil {
 		return nil, err
 	}
-	res := &RestoreResult{Backup: m.ID, Tenant: t.Slug, Database: db}
+	res = &RestoreResult{Backup: m.ID, Tenant: t.Slug, Database: db}
 	for _, tb := range m.Tables {
 		if len(o.Tables) == 0 || slices.Contains(o.Tables, tb.Name) {
 			res.Tables++

@@ -142,6 +142,9 @@ func TestBackupBeforeLossRollbackRestore(t *testing.T) {
 	if rr.Rows != 4 || rr.Tables != 1 {
 		t.Errorf("restore result: %+v", rr)
 	}
+	if run, ok, _ := f.store.GetRun(ctx, rr.RunID); !ok || run.Trigger != TriggerRestore || run.Outcome != state.RunSucceeded {
+		t.Errorf("the restore's run: %+v", run)
+	}
 
 	// The whole database, into a new one: rows, checksums and the schema
 	// hash verified.

@@ -320,7 +320,7 @@ columns back. A restore cut short can be run again.`,
 			if res.SchemaVerified {
 				verified += ", schema hash verified"
 			}
-			fmt.Fprintf(g.stdout, "restored %s into %s: %d tables, %d rows; %s\n", res.Backup, res.Database, res.Tables, res.Rows, verified)
+			fmt.Fprintf(g.stdout, "restored %s into %s: %d tables, %d rows; %s (run %d)\n", res.Backup, res.Database, res.Tables, res.Rows, verified, res.RunID)
 			return nil
 		},
 	}
