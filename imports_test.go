@@ -18,7 +18,7 @@ var floors = [][]string{
 	{"serve/notify"},
 	{"serve/metrics"},
 	{"reconciler"},
-	{"desired", "schema", "state"},
+	{"backup", "desired", "schema", "state"},
 	{"internal/redact", "internal/signature", "internal/testenv"},
 	{"internal/mysqlurl"},
 }

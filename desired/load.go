@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -74,6 +75,9 @@ type Tenant struct {
 	Database  string
 	Domain    string
 	Lifecycle string
+	// DecommissionedAt is when a decommissioned tenant's hold began, when
+	// its manifest says.
+	DecommissionedAt *time.Time
 	// AllowDestructive and DriftPolicy are the effective policy: the
 	// tenant's own, else landlord.yaml's, else false and "report".
 	AllowDestructive bool
@@ -383,6 +387,19 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 	}
 	if c.Snapshots.Keep < 0 || c.Snapshots.MaxDays < 0 {
 		r.Errors = append(r.Errors, doc.errorf("snapshots", "keep and maxDays must be positive"))
+	}
+	if c.Backups.Keep < 0 || c.Backups.MaxDays < 0 {
+		r.Errors = append(r.Errors, doc.errorf("backups", "keep and maxDays must be positive"))
+	}
+	if c.Backups.Schedule != "" {
+		if _, err := cron.ParseStandard(c.Backups.Schedule); err != nil {
+			r.Errors = append(r.Errors, doc.errorf("backups.schedule", "%q is not a cron expression: %v", c.Backups.Schedule, err))
+		}
+	}
+	if c.Backups.Location != "" {
+		if u, err := url.Parse(c.Backups.Location); err == nil && u.User != nil {
+			r.Errors = append(r.Errors, doc.errorf("backups.location", "the location holds credentials: never keep a secret in git; object storage takes them from the environment"))
+		}
 	}
 	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns, "database.deny": c.Database.Deny} {
 		for i, p := range patterns {
@@ -703,6 +720,18 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 	case Active, Suspended, Decommissioned:
 	default:
 		fail(doc.errorf("lifecycle", "unknown lifecycle %q: want active, suspended or decommissioned", m.Lifecycle))
+	}
+	if m.DecommissionedAt != "" {
+		at, err := time.Parse(time.DateOnly, m.DecommissionedAt)
+		if err != nil {
+			at, err = time.Parse(time.RFC3339, m.DecommissionedAt)
+		}
+		if err != nil {
+			fail(doc.errorf("decommissionedAt", "invalid date %q: want YYYY-MM-DD or RFC 3339", m.DecommissionedAt))
+		} else {
+			at = at.UTC()
+			t.DecommissionedAt = &at
+		}
 	}
 	t.Database = m.Database
 	if t.Database == "" && slugPattern.MatchString(m.Slug) {

@@ -26,8 +26,30 @@ type Config struct {
 	Policy   Policy             `yaml:"policy"`
 	// Snapshots, Drift, Comparison, Serve and Notifications are read by
 	// later features; they are declared here so strict decoding knows them.
-	Snapshots  Snapshots  `yaml:"snapshots"`
-	Comparison Comparison `yaml:"comparison"`
+	Snapshots    Snapshots    `yaml:"snapshots"`
+	Comparison   Comparison   `yaml:"comparison"`
+	Backups      Backups      `yaml:"backups"`
+	Decommission Decommission `yaml:"decommission"`
+}
+
+// Decommission is what landlord does with decommissioned tenants'
+// databases: a final backup, then, after the retention hold and only when
+// DropDatabases allows it, the database is dropped.
+type Decommission struct {
+	// RetentionDays is the hold after decommissionedAt; 0 means 30.
+	RetentionDays int `yaml:"retentionDays"`
+	// DropDatabases allows dropping a database once its hold ends; off by
+	// default, when decommissioned databases are kept for good.
+	DropDatabases bool `yaml:"dropDatabases"`
+}
+
+// Retention returns the hold of decommissioned tenants' databases.
+func (d Decommission) Retention() time.Duration {
+	days := d.RetentionDays
+	if days <= 0 {
+		days = 30
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // Server is a database server as landlord.yaml names it.
@@ -82,6 +104,9 @@ type Database struct {
 	// Deny lists database names (or globs) no tenant may have, on top of
 	// the names landlord always refuses (ReservedDatabase).
 	Deny []string `yaml:"deny"`
+	// CleanupOnFailure drops a database that a failed first provisioning
+	// created, when it holds no rows, so no half-built database is left.
+	CleanupOnFailure bool `yaml:"cleanupOnFailure"`
 }
 
 // Policy decides what a reconcile may do. It is set in landlord.yaml; a
@@ -107,6 +132,23 @@ type Snapshots struct {
 	MaxDays int `yaml:"maxDays"`
 }
 
+// Backups is where landlord keeps tenant backups, from landlord.yaml.
+type Backups struct {
+	// Location is a directory (relative to the working directory, like
+	// the landlord database) or s3://, gs://, azblob:// URL; credentials
+	// come from the environment. Empty means .landlord/backups.
+	Location string `yaml:"location"`
+	// Keep and MaxDays are the retention of manual and scheduled backups,
+	// per tenant: the newest Keep and every one younger than MaxDays days
+	// are kept. Both zero (the default) keeps every backup. Backups taken
+	// before destructive statements and final backups are never pruned.
+	Keep    int `yaml:"keep"`
+	MaxDays int `yaml:"maxDays"`
+	// Schedule is when serve backs up every tenant (a cron expression,
+	// robfig/cron standard syntax); empty takes no scheduled backups.
+	Schedule string `yaml:"schedule"`
+}
+
 // Comparison lists what drift detection ignores.
 type Comparison struct {
 	IgnoreTables  []string `yaml:"ignoreTables"`
@@ -115,15 +157,18 @@ type Comparison struct {
 
 // tenantManifest is tenants/<slug>.yaml.
 type tenantManifest struct {
-	Slug      string       `yaml:"slug"`
-	Name      string       `yaml:"name"`
-	Template  string       `yaml:"template"`
-	Modules   []string     `yaml:"modules"`
-	Server    string       `yaml:"server"`
-	Database  string       `yaml:"database"`
-	Domain    string       `yaml:"domain"`
-	Lifecycle string       `yaml:"lifecycle"`
-	Policy    TenantPolicy `yaml:"policy"`
+	Slug      string   `yaml:"slug"`
+	Name      string   `yaml:"name"`
+	Template  string   `yaml:"template"`
+	Modules   []string `yaml:"modules"`
+	Server    string   `yaml:"server"`
+	Database  string   `yaml:"database"`
+	Domain    string   `yaml:"domain"`
+	Lifecycle string   `yaml:"lifecycle"`
+	// DecommissionedAt (YYYY-MM-DD or RFC 3339) starts the retention hold
+	// of a decommissioned tenant.
+	DecommissionedAt string       `yaml:"decommissionedAt"`
+	Policy           TenantPolicy `yaml:"policy"`
 }
 
 // Template is layers/templates/<name>/template.yaml with its layer files.

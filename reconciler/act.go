@@ -22,6 +22,16 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 		ru.opts.Acting(*tr)
 	}
 	ids := ru.recordPlanned(ctx, t, p, state.StatementPending)
+	// What destructive statements destroy is backed up first; without
+	// the backup none of the plan runs.
+	if m, err := ru.backupBeforeLoss(ctx, t, target, p, ids); err != nil {
+		if ids != nil {
+			ru.store.SetStatementsStatus(ctx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
+		}
+		return fmt.Errorf("backup before destructive statements: %w", err)
+	} else if m != nil {
+		tr.Backup = m.ID
+	}
 	err := target.Apply(ctx, p, func(r schema.StatementResult) {
 		tr.Applied += boolInt(r.Err == nil)
 		if ids == nil {
@@ -48,6 +58,9 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 		ru.store.SetStatementsStatus(context.WithoutCancel(ctx), ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
 	}
 	if err != nil {
+		if p.Create && ru.repo.Config.Database.CleanupOnFailure {
+			ru.cleanupFailedCreate(ctx, t, target, tr)
+		}
 		if cause := context.Cause(ctx); errors.Is(cause, ErrAborted) {
 			return fmt.Errorf("apply: %w (%v)", cause, err)
 		}

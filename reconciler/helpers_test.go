@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/testenv"
 	"github.com/landlord/landlord/state"
@@ -53,6 +54,18 @@ func (f *fixture) open(statePath string) {
 	f.store = st
 	f.rec = New(st, nil)
 	f.t.Cleanup(func() { f.rec.Close() })
+	f.rec.SetBackups(testBackups(f.t))
+}
+
+// testBackups opens a backup storage in a temporary directory.
+func testBackups(t testing.TB) *backup.Storage {
+	t.Helper()
+	bs, err := backup.Open(context.Background(), filepath.Join(t.TempDir(), "backups"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bs.Close() })
+	return bs
 }
 
 // load reads the fixture's repository with the primary server overridden.

@@ -149,6 +149,7 @@ func TestConcurrentReconciles(t *testing.T) {
 	second := &fixture{t: t, repo: f.repo, server: f.server, prefix: f.prefix, db: f.db}
 	second.store = f.store
 	second.rec = New(f.store, nil)
+	second.rec.SetBackups(testBackups(t))
 	t.Cleanup(func() { second.rec.Close() })
 
 	for round := 0; round < 2; round++ {

@@ -189,7 +189,7 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	rec := ru.record(t)
 	now := time.Now().UTC()
 	rec.LastRunID = ru.id
-	if tr.Action != ActionSuspended && tr.Action != ActionPinned {
+	if tr.Action != ActionSuspended && tr.Action != ActionPinned && tr.Action != ActionDecommissioning && tr.Action != ActionDropped {
 		rec.LastAttemptedRevision = ru.revision
 	}
 	if tr.DesiredHash != "" {
@@ -233,6 +233,11 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 		rec.Sync, rec.Health = state.OutOfSync, state.Healthy
 	case ActionSuspended:
 		rec.Health = state.SuspendedHealth
+	case ActionDecommissioning:
+		rec.Health = state.Decommissioning
+		rec.LastError = ""
+	case ActionDropped:
+		rec.Sync, rec.Health, rec.LastError = state.Unknown, state.Missing, ""
 	case ActionError:
 		rec.Sync = state.Unknown
 		if tr.Applied > 0 || rec.Health == state.Progressing {
@@ -272,7 +277,7 @@ func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *Tenan
 		outcome = state.OutcomeFailed
 	case ActionBlocked:
 		outcome = state.OutcomeBlocked
-	case ActionSuspended, ActionPinned:
+	case ActionSuspended, ActionPinned, ActionDecommissioning:
 		outcome = state.OutcomeSkipped
 	}
 	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: string(tr.Action),

@@ -18,6 +18,12 @@ const (
 	ActionBlocked   Action = "blocked"
 	ActionError     Action = "error"
 	ActionSuspended Action = "suspended"
+	// ActionDecommissioning: a decommissioned tenant's database is held
+	// (final backup taken) until its drop date, or for good.
+	ActionDecommissioning Action = "decommissioning"
+	// ActionDropped: a decommissioned tenant's database was dropped after
+	// its hold.
+	ActionDropped Action = "dropped"
 	// ActionPinned: a rollback pinned the tenant; reconciles leave it.
 	ActionPinned Action = "pinned"
 )
@@ -111,6 +117,9 @@ type TenantResult struct {
 	// Warnings say what may make the plan differ from what an apply
 	// would do.
 	Warnings []string `json:"warnings,omitempty"`
+	// Backup is the backup taken before the apply's destructive
+	// statements: it holds what they destroyed.
+	Backup string `json:"backup,omitempty"`
 
 	// Applied statements, for an apply.
 	Applied     int           `json:"-"`

@@ -65,7 +65,12 @@ type RollbackOptions struct {
 // AllowDestructive), and pins the tenant there: reconciles leave it alone
 // until Unpin. The tenant's server and database are those of the current
 // manifest. It is recorded as a run with trigger rollback.
-func (r *Reconciler) Rollback(ctx context.Context, repo *desired.Repo, o RollbackOptions) (*Result, error) {
+func (r *Reconciler) Rollback(ctx context.Context, repo *desired.Repo, o RollbackOptions) (res *Result, err error) {
+	defer func() {
+		if err == nil && res != nil {
+			r.restoreHints(ctx, repo, res, o.Tenant)
+		}
+	}()
 	if r.store == nil {
 		return nil, errors.New("rollback needs the landlord database")
 	}

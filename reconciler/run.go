@@ -179,7 +179,7 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 			res.Counts.Blocked++
 		case ActionError:
 			res.Counts.Failed++
-		case ActionSuspended:
+		case ActionSuspended, ActionDecommissioning, ActionDropped:
 			res.Counts.Suspended++
 		case ActionPinned:
 			res.Counts.Pinned++
@@ -391,6 +391,9 @@ func (ru *run) one(ctx context.Context, t *desired.Tenant) (tr TenantResult) {
 	case !t.Valid():
 		tr.Action, tr.Class = ActionError, Stalled
 		tr.Error = t.Errors.Error()
+		return tr
+	case t.Lifecycle == desired.Decommissioned && ru.mode == modeReconcile && ru.opts.Against != AgainstState:
+		ru.decommission(ctx, t, &tr)
 		return tr
 	case t.Lifecycle != desired.Active:
 		tr.Action = ActionSuspended

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/schema"
@@ -18,8 +19,10 @@ import (
 // Reconciler makes tenant databases match the desired-state repository.
 // It keeps its server connections between reconciles; Close them.
 type Reconciler struct {
-	store Store
-	log   *slog.Logger
+	store   Store
+	log     *slog.Logger
+	backups *backup.Storage  // where backups go; see SetBackups
+	now     func() time.Time // the clock of retention holds; see SetClock
 
 	mu        sync.Mutex
 	servers   map[string]*serverConn

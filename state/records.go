@@ -375,6 +375,8 @@ type Statement struct {
 	DurationMS  float64    `json:"duration_ms"`
 	Error       string     `json:"error,omitempty"`
 	ExecutedAt  *time.Time `json:"executed_at,omitempty"`
+	// BackupID is the backup that holds what the statement destroyed.
+	BackupID string `json:"backup,omitempty"`
 }
 
 // Statement statuses.
@@ -429,7 +431,7 @@ func (s *Store) SetStatementsStatus(ctx context.Context, runID int64, tenant, fr
 // Statements returns the statements of a run (all tenants when tenant is
 // empty), in order.
 func (s *Store) Statements(ctx context.Context, runID int64, tenant string) ([]Statement, error) {
-	q := `SELECT id, run_id, tenant, seq, layer, file, line, sql_text, destructive, status, duration_ms, error, executed_at
+	q := `SELECT id, run_id, tenant, seq, layer, file, line, sql_text, destructive, status, duration_ms, error, executed_at, backup_id
 		FROM statements WHERE run_id = ?`
 	args := []any{runID}
 	if tenant != "" {
@@ -447,7 +449,7 @@ func (s *Store) Statements(ctx context.Context, runID int64, tenant string) ([]S
 		var st Statement
 		var at sql.NullTime
 		if err := rows.Scan(&st.ID, &st.RunID, &st.Tenant, &st.Seq, &st.Layer, &st.File, &st.Line, &st.SQL, &st.Destructive,
-			&st.Status, &st.DurationMS, &st.Error, &at); err != nil {
+			&st.Status, &st.DurationMS, &st.Error, &at, &st.BackupID); err != nil {
 			return nil, err
 		}
 		st.ExecutedAt = timePtr(at)

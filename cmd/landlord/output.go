@@ -91,6 +91,9 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		if t.Action == reconciler.ActionPinned {
 			fmt.Fprintf(w, "\n%s: pinned to %s by a rollback, left as it is (landlord unpin %s releases it)\n", t.Slug, shortRevision(t.PinnedTo), t.Slug)
 		}
+		if t.Backup != "" {
+			fmt.Fprintf(w, "\n%s: what the destructive statements destroyed is in backup %s (landlord restore %s --from %s)\n", t.Slug, t.Backup, t.Slug, t.Backup)
+		}
 		restored := "drift restored"
 		if res.Plan {
 			restored = "drift the plan restores"

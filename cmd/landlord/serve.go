@@ -161,7 +161,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 		return err
 	}
 	defer release()
-	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity})
+	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity, Backups: store.LastBackups})
 	notifier := notify.New(notify.Options{Webhooks: webhooks, Backoff: f.notifyBackoff, Replica: f.replica}, store, m, log)
 	loop, err := daemon.New(daemon.Config{
 		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth, Timeout: f.gitTimeout},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
@@ -32,6 +33,8 @@ type Loop interface {
 	Ready() error
 	Current() *desired.Repo
 	Retries(ctx context.Context) (map[string]state.Retry, error)
+	// Backup takes a backup of one tenant now.
+	Backup(ctx context.Context, slug, actor string) (*backup.Manifest, error)
 }
 
 // Options configure the API.
@@ -114,6 +117,8 @@ func New(opts Options, loop Loop, store *state.Store, m *metrics.Set, log *slog.
 		{"GET", "/api/v1/tenants", ScopeRead, s.tenants},
 		{"GET", "/api/v1/tenants/{slug}", ScopeRead, s.tenant},
 		{"POST", "/api/v1/tenants/{slug}/repair", ScopeOperate, s.repair},
+		{"GET", "/api/v1/tenants/{slug}/backups", ScopeRead, s.backups},
+		{"POST", "/api/v1/tenants/{slug}/backups", ScopeOperate, s.takeBackup},
 		{"GET", "/api/v1/runs", ScopeRead, s.runs},
 		{"GET", "/api/v1/runs/{id}", ScopeRead, s.run},
 		{"GET", "/api/v1/revisions", ScopeRead, s.revisions},

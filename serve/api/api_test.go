@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -58,9 +59,15 @@ func newEnvWith(t *testing.T, opts Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := metrics.New(metrics.Sources{Tenants: st.Tenants})
+	m := metrics.New(metrics.Sources{Tenants: st.Tenants, Backups: st.LastBackups})
+	repo := testenv.CopyExample(t, "")
+	yaml, err := os.ReadFile(filepath.Join(repo, "landlord.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.WriteFile(t, repo, "landlord.yaml", string(yaml)+"\nbackups:\n  location: "+filepath.Join(dir, "backups")+"\n")
 	loop, err := daemon.New(daemon.Config{
-		Source:       desired.Source{Repo: testenv.CopyExample(t, "")},
+		Source:       desired.Source{Repo: repo},
 		Servers:      map[string]string{"primary": "sqlite://" + filepath.Join(dir, "tenants")},
 		PollInterval: time.Hour, Schedule: "@every 1h", DriftSchedule: "@every 1h", Replica: "test",
 	}, st, nil, m, nil)

@@ -243,11 +243,13 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	full := time.NewTimer(until(l.full))
 	drift := time.NewTimer(until(l.drift))
 	retry := time.NewTimer(l.nextRetry())
+	backups := time.NewTimer(l.untilBackups())
 	defer func() {
 		poll.Stop()
 		full.Stop()
 		drift.Stop()
 		retry.Stop()
+		backups.Stop()
 	}()
 	for {
 		var job func(context.Context)
@@ -279,6 +281,9 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 			job = l.retryDue
 		case <-l.retryNow:
 			job = l.retryDue
+		case <-backups.C:
+			backups.Reset(l.untilBackups())
+			job = l.scheduledBackups
 		case req := <-l.requests:
 			l.metrics.Triggers.WithLabelValues(req.Trigger).Inc()
 			job = func(ctx context.Context) { req.done <- l.serve(ctx, req) }

@@ -98,6 +98,9 @@ func (l *Loop) tenantEvents(ctx context.Context, res *reconciler.Result, t recon
 		}
 		l.driftEvent(res.Revision, res.RunID, t.Slug, found)
 	}
+	if t.Backup != "" {
+		event(notify.BackupCompleted, map[string]any{"backup": t.Backup, "database": t.Database, "action": t.Action})
+	}
 	switch t.Action {
 	case reconciler.ActionError, reconciler.ActionBlocked:
 		l.metrics.TenantFailures.WithLabelValues(string(t.Class)).Inc()

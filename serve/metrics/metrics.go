@@ -58,6 +58,9 @@ type Sources struct {
 	Tenants func(context.Context) ([]state.Tenant, error)
 	// Drift returns the open drift findings by severity.
 	Drift func(context.Context) (map[string]int, error)
+	// Backups returns when each tenant's newest complete backup
+	// finished; nil leaves landlord_backup_last_success_age_seconds out.
+	Backups func(context.Context) (map[string]time.Time, error)
 }
 
 // New registers the metrics, with the Go runtime and process collectors.
@@ -161,6 +164,7 @@ var (
 	healths  = []state.Health{state.Healthy, state.Progressing, state.Degraded, state.Missing, state.SuspendedHealth}
 	tenantsD = prometheus.NewDesc("landlord_tenants", "Tenants in the repository, by sync and health (from the landlord database).", []string{"sync", "health"}, nil)
 	driftD   = prometheus.NewDesc("landlord_drift_open", "Open drift findings, by severity (from the landlord database).", []string{"severity"}, nil)
+	backupD  = prometheus.NewDesc("landlord_backup_last_success_age_seconds", "Seconds since each tenant's newest complete backup finished (from the landlord database).", []string{"tenant"}, nil)
 	errorsD  = prometheus.NewDesc("landlord_scrape_errors", "1 when a landlord database read of this scrape failed.", []string{"source"}, nil)
 )
 
@@ -173,6 +177,9 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	if c.src.Drift != nil {
 		ch <- driftD
 	}
+	if c.src.Backups != nil {
+		ch <- backupD
+	}
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -182,6 +189,16 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(errorsD, prometheus.GaugeValue, 1, "tenants")
 	} else {
 		collectTenants(ch, tenants)
+	}
+	if c.src.Backups != nil {
+		if last, err := c.src.Backups(ctx); err != nil {
+			ch <- prometheus.MustNewConstMetric(errorsD, prometheus.GaugeValue, 1, "backups")
+		} else {
+			now := time.Now()
+			for tenant, at := range last {
+				ch <- prometheus.MustNewConstMetric(backupD, prometheus.GaugeValue, now.Sub(at).Seconds(), tenant)
+			}
+		}
 	}
 	if c.src.Drift == nil {
 		return

@@ -32,10 +32,13 @@ const (
 	DriftDetected         = "tenant.drift.detected"
 	RunFinished           = "run.finished"
 	RevisionRejected      = "revision.rejected"
+	BackupCompleted       = "tenant.backup.completed"
+	BackupFailed          = "tenant.backup.failed"
 )
 
 // Types lists every event type.
-var Types = []string{ProvisioningStarted, ProvisioningCompleted, ProvisioningFailed, LayerApplied, DriftDetected, RunFinished, RevisionRejected}
+var Types = []string{ProvisioningStarted, ProvisioningCompleted, ProvisioningFailed, LayerApplied, DriftDetected, RunFinished, RevisionRejected,
+	BackupCompleted, BackupFailed}
 
 // Headers of a delivery.
 const (
