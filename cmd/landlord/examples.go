@@ -42,6 +42,14 @@ var examples = map[string]string{
   landlord drift export cpn-uml
   # Append them to layers/custom/cpn-uml/drift.hcl
   landlord drift export cpn-uml --write`,
+	"landlord backups": `  landlord backups list cpn-uml
+  landlord backups show cpn-uml/20261130T120000Z-0a1b2c3d`,
+	"landlord backups list": `  # Every usable backup, newest first
+  landlord backups list
+  # One tenant's, as JSON
+  landlord backups list cpn-uml --output json`,
+	"landlord backups show": `  # The manifest of one backup: tables, rows, checksums, sizes
+  landlord backups show cpn-uml/20261130T120000Z-0a1b2c3d`,
 	"landlord snapshot": `  # Record cpn-uml's live schema now
   landlord snapshot cpn-uml`,
 	"landlord snapshots": `  landlord snapshots list cpn-uml
