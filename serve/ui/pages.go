@@ -1,0 +1,405 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/serve/api"
+	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/state"
+)
+
+// PageSize is the number of tenants on a page of the fleet's table.
+const PageSize = 50
+
+type count struct {
+	Name string
+	N    int
+}
+
+type serverRow struct {
+	Name                                string
+	Tenants, OutOfSync, Degraded, Drift int
+}
+
+type fleetData struct {
+	Status                           daemon.Status
+	Total                            int
+	Sync, Health                     []count
+	Servers                          []serverRow
+	Rows                             []api.TenantStatus
+	Matched, Page, Pages             int
+	Q, SyncF, HealthF, ServerF, Sort string
+	Prev, Next                       string
+	Sorts                            []string
+}
+
+var fleetSorts = []string{"slug", "sync", "health", "server", "drift", "updated"}
+
+func counted(m map[string]int) []count {
+	out := make([]count, 0, len(m))
+	for k, n := range m {
+		out = append(out, count{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// fleet: counts by sync and health, the servers, the revision in force,
+// and one page of the tenants that match the filter, sorted.
+func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
+	list, err := s.api.TenantList(r.Context())
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	d := fleetData{Status: s.loop.Status(), Total: len(list), Q: strings.TrimSpace(q.Get("q")), SyncF: q.Get("sync"),
+		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: fleetSorts}
+	if !contains(fleetSorts, d.Sort) {
+		d.Sort = "slug"
+	}
+	syncs, healths := map[string]int{}, map[string]int{}
+	servers := map[string]*serverRow{}
+	needle := strings.ToLower(d.Q)
+	matched := make([]api.TenantStatus, 0, len(list))
+	for _, t := range list {
+		syncs[string(t.Sync)]++
+		healths[string(t.Health)]++
+		sr := servers[t.Server]
+		if sr == nil {
+			sr = &serverRow{Name: t.Server}
+			servers[t.Server] = sr
+		}
+		sr.Tenants++
+		if t.Sync != state.Synced {
+			sr.OutOfSync++
+		}
+		if t.Health == state.Degraded {
+			sr.Degraded++
+		}
+		if t.Drift.Open > 0 {
+			sr.Drift++
+		}
+		if (d.SyncF == "" || string(t.Sync) == d.SyncF) && (d.HealthF == "" || string(t.Health) == d.HealthF) &&
+			(d.ServerF == "" || t.Server == d.ServerF) &&
+			(needle == "" || strings.Contains(strings.ToLower(t.Slug), needle) || strings.Contains(strings.ToLower(t.Name), needle)) {
+			matched = append(matched, t)
+		}
+	}
+	d.Sync, d.Health = counted(syncs), counted(healths)
+	for _, sr := range servers {
+		d.Servers = append(d.Servers, *sr)
+	}
+	sort.Slice(d.Servers, func(i, j int) bool { return d.Servers[i].Name < d.Servers[j].Name })
+	key := func(t api.TenantStatus) string {
+		switch d.Sort {
+		case "sync":
+			return string(t.Sync)
+		case "health":
+			return string(t.Health)
+		case "server":
+			return t.Server
+		case "drift":
+			return fmt.Sprintf("%d", 9-state.SeverityRank(t.Drift.Highest))
+		case "updated":
+			return t.UpdatedAt.Format(time.RFC3339Nano)
+		}
+		return ""
+	}
+	sort.SliceStable(matched, func(i, j int) bool {
+		if a, b := key(matched[i]), key(matched[j]); a != b {
+			if d.Sort == "updated" {
+				return a > b
+			}
+			return a < b
+		}
+		return matched[i].Slug < matched[j].Slug
+	})
+	d.Matched = len(matched)
+	d.Pages = max(1, (len(matched)+PageSize-1)/PageSize)
+	d.Page, _ = strconv.Atoi(q.Get("page"))
+	d.Page = min(max(d.Page, 1), d.Pages)
+	from := (d.Page - 1) * PageSize
+	d.Rows = matched[from:min(from+PageSize, len(matched))]
+	link := func(p int) string {
+		v := url.Values{}
+		for k, x := range map[string]string{"q": d.Q, "sync": d.SyncF, "health": d.HealthF, "server": d.ServerF, "sort": d.Sort} {
+			if x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/ui/fleet?" + v.Encode()
+	}
+	if d.Page > 1 {
+		d.Prev = link(d.Page - 1)
+	}
+	if d.Page < d.Pages {
+		d.Next = link(d.Page + 1)
+	}
+	block := ""
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "tenants" {
+		block = "tenants"
+	}
+	s.render(w, r, http.StatusOK, "fleet", block, page{Title: "Fleet", Nav: "fleet", Session: ss, Data: d})
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+type runRow struct {
+	state.TenantRun
+	Statements []state.Statement
+}
+
+type tenantData struct {
+	T         api.TenantStatus
+	Manifest  *desired.Tenant
+	OpenDrift []state.Drift
+	Runs      []runRow
+	Snapshots []state.Snapshot
+}
+
+// tenantStatus finds slug as the API's tenant list has it.
+func (s *Server) tenantStatus(r *http.Request, slug string) (api.TenantStatus, bool, error) {
+	st, ok, err := s.store.Status(r.Context(), slug)
+	if err != nil {
+		return api.TenantStatus{}, false, err
+	}
+	if ok {
+		ts := api.TenantStatus{Status: st}
+		if repo := s.loop.Current(); repo != nil {
+			for _, t := range repo.Tenants {
+				ts.InRepository = ts.InRepository || t.Slug == slug
+			}
+		}
+		if rt, err := s.loop.Retries(r.Context()); err == nil {
+			if x, ok := rt[slug]; ok {
+				ts.Retry = &x
+			}
+		}
+		return ts, true, nil
+	}
+	list, err := s.api.TenantList(r.Context())
+	if err != nil {
+		return api.TenantStatus{}, false, err
+	}
+	for _, t := range list {
+		if t.Slug == slug {
+			return t, true, nil
+		}
+	}
+	return api.TenantStatus{}, false, nil
+}
+
+func (s *Server) tenant(w http.ResponseWriter, r *http.Request, ss *session) {
+	slug := r.PathValue("slug")
+	ts, ok, err := s.tenantStatus(r, slug)
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if !ok {
+		s.fail(w, r, ss, http.StatusNotFound, "no tenant "+strconv.Quote(slug))
+		return
+	}
+	d := tenantData{T: ts, OpenDrift: ts.OpenDrift}
+	if repo := s.loop.Current(); repo != nil {
+		for i := range repo.Tenants {
+			if repo.Tenants[i].Slug == slug {
+				d.Manifest = repo.Tenants[i]
+			}
+		}
+	}
+	trs, err := s.store.TenantRuns(r.Context(), slug, 0, 10)
+	if err == nil {
+		for i, tr := range trs {
+			row := runRow{TenantRun: tr}
+			if i < 3 && tr.Statements > 0 {
+				row.Statements, err = s.store.Statements(r.Context(), tr.RunID, slug)
+			}
+			d.Runs = append(d.Runs, row)
+		}
+	}
+	if err == nil {
+		d.Snapshots, err = s.store.Snapshots(r.Context(), slug)
+	}
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.render(w, r, http.StatusOK, "tenant", "", page{Title: slug, Nav: "fleet", Session: ss, Data: d})
+}
+
+type diffData struct {
+	Slug string
+	A, B state.Snapshot
+	Rows []diffRow
+	Same bool
+}
+
+func (s *Server) diff(w http.ResponseWriter, r *http.Request, ss *session) {
+	slug := r.PathValue("slug")
+	snap := func(name string) (state.Snapshot, error) {
+		id, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
+		if err != nil {
+			return state.Snapshot{}, fmt.Errorf("snapshot %s: want a snapshot id", name)
+		}
+		sn, ok, err := s.store.GetSnapshot(r.Context(), slug, id)
+		if err == nil && !ok {
+			err = fmt.Errorf("%s has no snapshot %d", slug, id)
+		}
+		return sn, err
+	}
+	a, err := snap("a")
+	var b state.Snapshot
+	if err == nil {
+		b, err = snap("b")
+	}
+	if err != nil {
+		s.fail(w, r, ss, http.StatusNotFound, err.Error())
+		return
+	}
+	rows := lineDiff(a.HCL, b.HCL)
+	same := true
+	for _, row := range rows {
+		same = same && row.Op == "same"
+	}
+	s.render(w, r, http.StatusOK, "diff", "", page{Title: slug + ": snapshots " + strconv.FormatInt(a.ID, 10) + " and " + strconv.FormatInt(b.ID, 10),
+		Nav: "fleet", Session: ss, Data: diffData{Slug: slug, A: a, B: b, Rows: rows, Same: same}})
+}
+
+type runsData struct{ Runs []state.Run }
+
+func (s *Server) runs(w http.ResponseWriter, r *http.Request, ss *session) {
+	runs, err := s.store.Runs(r.Context(), 100)
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.render(w, r, http.StatusOK, "runs", "", page{Title: "Runs", Nav: "runs", Session: ss, Data: runsData{runs}})
+}
+
+type runData struct {
+	Run        state.Run
+	Tenants    []state.TenantRun
+	Statements []state.Statement
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request, ss *session) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, ss, http.StatusBadRequest, "run id: want a number")
+		return
+	}
+	run, ok, err := s.store.GetRun(r.Context(), id)
+	if err == nil && !ok {
+		s.fail(w, r, ss, http.StatusNotFound, "no run "+strconv.FormatInt(id, 10))
+		return
+	}
+	d := runData{Run: run}
+	if err == nil {
+		d.Tenants, err = s.store.TenantRuns(r.Context(), "", id, 1000)
+	}
+	if err == nil {
+		d.Statements, err = s.store.Statements(r.Context(), id, "")
+	}
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.render(w, r, http.StatusOK, "run", "", page{Title: "Run " + strconv.FormatInt(id, 10), Nav: "runs", Session: ss, Data: d})
+}
+
+// maxDriftTenants bounds the tenants the drift page lists, worst first.
+const maxDriftTenants = 200
+
+type driftTenant struct {
+	Slug    string
+	Summary state.DriftSummary
+	Open    []state.Drift
+}
+
+type driftData struct {
+	Tenants []driftTenant
+	Total   int
+	More    int
+}
+
+// drift: every open finding across the fleet, tenants by highest
+// severity.
+func (s *Server) drift(w http.ResponseWriter, r *http.Request, ss *session) {
+	sums, err := s.store.DriftSummaries(r.Context())
+	if err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	d := driftData{}
+	for slug, sum := range sums {
+		d.Tenants = append(d.Tenants, driftTenant{Slug: slug, Summary: sum})
+		d.Total += sum.Open
+	}
+	sort.Slice(d.Tenants, func(i, j int) bool {
+		a, b := d.Tenants[i].Summary, d.Tenants[j].Summary
+		if ra, rb := state.SeverityRank(a.Highest), state.SeverityRank(b.Highest); ra != rb {
+			return ra > rb
+		}
+		return d.Tenants[i].Slug < d.Tenants[j].Slug
+	})
+	if len(d.Tenants) > maxDriftTenants {
+		d.More = len(d.Tenants) - maxDriftTenants
+		d.Tenants = d.Tenants[:maxDriftTenants]
+	}
+	for i := range d.Tenants {
+		if d.Tenants[i].Open, err = s.store.OpenDrift(r.Context(), d.Tenants[i].Slug); err != nil {
+			s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "drift", "", page{Title: "Drift", Nav: "drift", Session: ss, Data: d})
+}
+
+// repair asks the loop to restore a tenant's desired schema, drift
+// included (as POST /api/v1/tenants/{slug}/repair does), then goes back
+// to the page the form was on.
+func (s *Server) repair(w http.ResponseWriter, r *http.Request, ss *session) {
+	slug := r.PathValue("slug")
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
+	res, err := s.loop.Reconcile(r.Context(), daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Repair: true})
+	var unknown *daemon.UnknownTenantError
+	switch {
+	case errors.As(err, &unknown):
+		s.fail(w, r, ss, http.StatusNotFound, err.Error())
+		return
+	case errors.Is(err, daemon.ErrBusy), errors.Is(err, daemon.ErrNotReady), errors.Is(err, daemon.ErrStopping):
+		s.fail(w, r, ss, http.StatusServiceUnavailable, err.Error())
+		return
+	case err != nil:
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
+	}
+	rep := res.Report()
+	flash := fmt.Sprintf("repair of %s: run %d, %d statements applied, %d failed", slug, rep.RunID, rep.Applied, rep.Counts.Failed)
+	back := localPath(r.PostForm.Get("back"))
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, back+sep+"flash="+url.QueryEscape(flash), http.StatusSeeOther)
+}
