@@ -65,19 +65,19 @@ func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
 
 func screenshot(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
-		png, err := chromedp.FullScreenshot(90)(ctx, target)
+		img, err := chromedp.FullScreenshot(80)(ctx, target)
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(dir, name+".png")
-		t.Logf("screenshot %s (%d KB)", path, len(png)/1024)
-		return os.WriteFile(path, png, 0o644)
+		path := filepath.Join(dir, name+".jpg")
+		t.Logf("screenshot %s (%d KB)", path, len(img)/1024)
+		return os.WriteFile(path, img, 0o644)
 	})
 }
 
 func login(url, token string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Navigate(url + "/ui/"),
+		chromedp.Navigate(url+"/ui/"),
 		chromedp.WaitVisible(chromedp.ID(`#token`)),
 		chromedp.SendKeys(chromedp.ID(`#token`), token),
 		chromedp.Submit(chromedp.ID(`#token`)),
