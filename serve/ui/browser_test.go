@@ -65,11 +65,11 @@ func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
 
 func screenshot(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
-		img, err := chromedp.FullScreenshot(80)(ctx, target)
+		img, err := chromedp.FullScreenshot(100)(ctx, target)
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(dir, name+".jpg")
+		path := filepath.Join(dir, name+".png")
 		t.Logf("screenshot %s (%d KB)", path, len(img)/1024)
 		return os.WriteFile(path, img, 0o644)
 	})

@@ -161,9 +161,15 @@ func contains(list []string, v string) bool {
 	return false
 }
 
+// maxStatements bounds the statements of one run on a tenant's page.
+const maxStatements = 25
+
 type runRow struct {
 	state.TenantRun
 	Statements []state.Statement
+	// More statements than shown; Open: shown unfolded.
+	More int
+	Open bool
 }
 
 type tenantData struct {
@@ -226,14 +232,21 @@ func (s *Server) tenant(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	trs, err := s.store.TenantRuns(r.Context(), slug, 0, 10)
-	if err == nil {
-		for i, tr := range trs {
-			row := runRow{TenantRun: tr}
-			if i < 3 && tr.Statements > 0 {
-				row.Statements, err = s.store.Statements(r.Context(), tr.RunID, slug)
+	shown := 0
+	for i := 0; err == nil && i < len(trs); i++ {
+		row := runRow{TenantRun: trs[i]}
+		// The statements of the newest runs that ran some, each cut at
+		// maxStatements: the run's page has them all.
+		if shown < 3 && trs[i].Statements > 0 {
+			shown++
+			row.Statements, err = s.store.Statements(r.Context(), trs[i].RunID, slug)
+			if len(row.Statements) > maxStatements {
+				row.More = len(row.Statements) - maxStatements
+				row.Statements = row.Statements[:maxStatements]
 			}
-			d.Runs = append(d.Runs, row)
+			row.Open = shown == 1
 		}
+		d.Runs = append(d.Runs, row)
 	}
 	if err == nil {
 		d.Snapshots, err = s.store.Snapshots(r.Context(), slug)
