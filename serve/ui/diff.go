@@ -3,11 +3,43 @@ package ui
 import "strings"
 
 // diffRow is one row of a side-by-side diff: Op is "same", "del" (only
-// on the left), "add" (only on the right) or "mod" (both, changed).
+// on the left), "add" (only on the right), "mod" (both, changed) or "fold"
+// (Skipped unchanged lines, not shown).
 type diffRow struct {
 	Op          string
 	Left, Right string
 	LNo, RNo    int
+	Skipped     int
+}
+
+// diffContext is how many unchanged lines stay around a change.
+const diffContext = 4
+
+// fold replaces the unchanged lines farther than diffContext from any
+// change by one "fold" row per run.
+func fold(rows []diffRow) []diffRow {
+	near := make([]bool, len(rows))
+	for i, r := range rows {
+		if r.Op != "same" {
+			for j := max(0, i-diffContext); j <= min(len(rows)-1, i+diffContext); j++ {
+				near[j] = true
+			}
+		}
+	}
+	var out []diffRow
+	for i := 0; i < len(rows); i++ {
+		if near[i] {
+			out = append(out, rows[i])
+			continue
+		}
+		j := i
+		for j < len(rows) && !near[j] {
+			j++
+		}
+		out = append(out, diffRow{Op: "fold", Skipped: j - i})
+		i = j - 1
+	}
+	return out
 }
 
 // maxDiffCells bounds the LCS table of lineDiff; larger inputs fall back

@@ -292,6 +292,9 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request, ss *session) {
 	for _, row := range rows {
 		same = same && row.Op == "same"
 	}
+	if r.URL.Query().Get("full") == "" {
+		rows = fold(rows)
+	}
 	s.render(w, r, http.StatusOK, "diff", "", page{Title: slug + ": snapshots " + strconv.FormatInt(a.ID, 10) + " and " + strconv.FormatInt(b.ID, 10),
 		Nav: "fleet", Session: ss, Data: diffData{Slug: slug, A: a, B: b, Rows: rows, Same: same}})
 }
