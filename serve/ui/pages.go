@@ -166,8 +166,8 @@ const maxStatements = 25
 
 type runRow struct {
 	state.TenantRun
-	Statements []state.Statement
-	// More statements than shown; Open: shown unfolded.
+	// SQL are the statements shown; More were not; Open: unfolded.
+	SQL  []state.Statement
 	More int
 	Open bool
 }
@@ -239,10 +239,10 @@ func (s *Server) tenant(w http.ResponseWriter, r *http.Request, ss *session) {
 		// maxStatements: the run's page has them all.
 		if shown < 3 && trs[i].Statements > 0 {
 			shown++
-			row.Statements, err = s.store.Statements(r.Context(), trs[i].RunID, slug)
-			if len(row.Statements) > maxStatements {
-				row.More = len(row.Statements) - maxStatements
-				row.Statements = row.Statements[:maxStatements]
+			row.SQL, err = s.store.Statements(r.Context(), trs[i].RunID, slug)
+			if len(row.SQL) > maxStatements {
+				row.More = len(row.SQL) - maxStatements
+				row.SQL = row.SQL[:maxStatements]
 			}
 			row.Open = shown == 1
 		}
