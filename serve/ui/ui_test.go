@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -259,4 +260,58 @@ func TestOperateRefused(t *testing.T) {
 	if res.Request.URL.Path != "/ui/login" {
 		t.Errorf("after logging out /ui/fleet ends at %s, want the login page", res.Request.URL.Path)
 	}
+}
+
+// pageBudget bounds the HTML of a page; the assets come once, cached.
+const pageBudget = 64 << 10
+
+// Every page is HTML within its budget, loads nothing from elsewhere,
+// and carries the headers that keep it from being framed or cached; the
+// embedded assets are served.
+func TestPagesWeightAndHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.start(t)
+	e.drift(t)
+	c, _ := e.client(t, readToken)
+	snaps, err := e.store.Snapshots(context.Background(), drifted)
+	if err != nil || len(snaps) < 2 {
+		t.Fatalf("snapshots %v %v", snaps, err)
+	}
+	runs, _ := e.store.Runs(context.Background(), 1)
+	external := regexp.MustCompile(`(?i)(src|href)="(https?:)?//`)
+	total := 0
+	for _, p := range []string{"/ui/login", "/ui/fleet", "/ui/tenants/" + drifted,
+		fmt.Sprintf("/ui/tenants/%s/diff?a=%d&b=%d", drifted, snaps[1].ID, snaps[0].ID),
+		"/ui/runs", fmt.Sprintf("/ui/runs/%d", runs[0].ID), "/ui/drift",
+		"/ui/assets/ui.css", "/ui/assets/htmx-" + ui.HTMX + ".min.js"} {
+		res, err := c.Get(e.url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		total += len(body)
+		t.Logf("%-50s %6.1f KB", p, float64(len(body))/1024)
+		if res.StatusCode != 200 {
+			t.Errorf("%s: %d", p, res.StatusCode)
+			continue
+		}
+		if strings.HasPrefix(p, "/ui/assets/") {
+			if len(body) == 0 || res.Header.Get("Cache-Control") == "" {
+				t.Errorf("%s: %d bytes, Cache-Control %q", p, len(body), res.Header.Get("Cache-Control"))
+			}
+			continue
+		}
+		if len(body) > pageBudget {
+			t.Errorf("%s: %d bytes, over the budget of %d", p, len(body), pageBudget)
+		}
+		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || res.Header.Get("Cache-Control") != "no-store" ||
+			!strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'self'") || res.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: headers %v", p, res.Header)
+		}
+		if m := external.FindString(string(body)); m != "" {
+			t.Errorf("%s loads from elsewhere: %s", p, m)
+		}
+	}
+	t.Logf("total %.1f KB", float64(total)/1024)
 }
