@@ -78,9 +78,9 @@ func screenshot(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
 func login(url, token string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Navigate(url+"/ui/"),
-		chromedp.WaitVisible(chromedp.ID(`#token`)),
-		chromedp.SendKeys(chromedp.ID(`#token`), token),
-		chromedp.Submit(chromedp.ID(`#token`)),
+		chromedp.WaitVisible(chromedp.ID(`token`)),
+		chromedp.SendKeys(chromedp.ID(`token`), token),
+		chromedp.Submit(chromedp.ID(`token`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.tenants`)),
 	)
 }
@@ -98,26 +98,26 @@ func TestBrowser(t *testing.T) {
 	var fleet, tenant, diff, drift, loginPage string
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/ui/fleet"),
-		chromedp.WaitVisible(chromedp.ID(`#token`)),
+		chromedp.WaitVisible(chromedp.ID(`token`)),
 		screenshot(t, dir, "01-login"),
 		into(chromedp.OuterHTML(chromedp.CSS(`body`)), &loginPage),
 		login(e.url, readToken),
 		screenshot(t, dir, "02-fleet"),
 		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &fleet),
 		// The filter narrows the table through htmx, without a reload.
-		chromedp.SendKeys(chromedp.ID(`#q`), "congress"),
+		chromedp.SendKeys(chromedp.ID(`q`), "congress"),
 		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/ui/tenants/cpn-uml"]`)),
 		screenshot(t, dir, "03-fleet-filtered"),
 		chromedp.Click(chromedp.CSS(`a[href="/ui/tenants/`+drifted+`"]`)),
-		chromedp.WaitVisible(chromedp.ID(`#compare`)),
+		chromedp.WaitVisible(chromedp.ID(`compare`)),
 		screenshot(t, dir, "04-tenant"),
 		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &tenant),
-		chromedp.Click(chromedp.ID(`#compare`)),
-		chromedp.WaitVisible(chromedp.ID(`#diff`)),
+		chromedp.Click(chromedp.ID(`compare`)),
+		chromedp.WaitVisible(chromedp.ID(`diff`)),
 		screenshot(t, dir, "05-snapshot-diff"),
 		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &diff),
 		chromedp.Click(chromedp.CSS(`a[href="/ui/drift"]`)),
-		chromedp.WaitVisible(chromedp.ID(`#drift-`+drifted)),
+		chromedp.WaitVisible(chromedp.ID(`drift-`+drifted)),
 		screenshot(t, dir, "06-drift-read"),
 		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &drift),
 	); err != nil {
@@ -143,25 +143,41 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	var after, flash string
+	var preview string
 	if err := chromedp.Do(ctx,
 		chromedp.Submit(chromedp.CSS(`form.who`)),
-		chromedp.WaitVisible(chromedp.ID(`#token`)),
+		chromedp.WaitVisible(chromedp.ID(`token`)),
 		login(e.url, operateToken),
 		chromedp.Navigate(e.url+"/ui/drift"),
-		chromedp.WaitVisible(chromedp.ID(`#repair-`+drifted)),
+		chromedp.WaitVisible(chromedp.ID(`repair-`+drifted)),
 		screenshot(t, dir, "07-drift-operate"),
-		chromedp.Click(chromedp.ID(`#repair-`+drifted)),
+		chromedp.Click(chromedp.ID(`preview-`+drifted)),
+		chromedp.WaitVisible(chromedp.ID(`preview`)),
+		screenshot(t, dir, "08-repair-preview"),
+		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &preview),
+	); err != nil {
+		t.Fatalf("repair preview: %v", err)
+	}
+	if !strings.Contains(preview, "CREATE INDEX") || !strings.Contains(preview, "posts_author_idx") {
+		t.Errorf("the repair preview lacks CREATE INDEX posts_author_idx:\n%s", preview)
+	}
+	if open, err := e.store.OpenDrift(context.Background(), drifted); err != nil || len(open) == 0 {
+		t.Errorf("the preview repaired the drift: %+v %v", open, err)
+	}
+
+	var after, flash string
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID(`repair-`+drifted)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
 		into(chromedp.Text(chromedp.CSS(`.flash`)), &flash),
-		screenshot(t, dir, "08-tenant-repaired"),
+		screenshot(t, dir, "09-tenant-repaired"),
 		into(chromedp.Text(chromedp.CSS(`h1`)), &after),
 		chromedp.Click(chromedp.CSS(`a[href="/ui/runs"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table`)),
-		screenshot(t, dir, "09-runs"),
+		screenshot(t, dir, "10-runs"),
 		chromedp.Click(chromedp.CSS(`tbody a`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.sql`)),
-		screenshot(t, dir, "10-run"),
+		screenshot(t, dir, "11-run"),
 	); err != nil {
 		t.Fatalf("repair: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/serve/daemon"
 	"github.com/landlord/landlord/state"
@@ -389,15 +390,23 @@ func (s *Server) drift(w http.ResponseWriter, r *http.Request, ss *session) {
 	s.render(w, r, http.StatusOK, "drift", "", page{Title: "Drift", Nav: "drift", Session: ss, Data: d})
 }
 
+type previewData struct {
+	Slug, Back, Error string
+	Changes           []reconciler.Change
+	Warnings          []string
+}
+
 // repair asks the loop to restore a tenant's desired schema, drift
 // included (as POST /api/v1/tenants/{slug}/repair does), then goes back
-// to the page the form was on.
+// to the page the form was on; with preview set it plans the repair,
+// changes nothing, and shows the statements it would run.
 func (s *Server) repair(w http.ResponseWriter, r *http.Request, ss *session) {
 	slug := r.PathValue("slug")
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	res, err := s.loop.Reconcile(r.Context(), daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Repair: true})
+	preview := r.PostForm.Get("preview") != ""
+	res, err := s.loop.Reconcile(r.Context(), daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Repair: true, Plan: preview})
 	var unknown *daemon.UnknownTenantError
 	switch {
 	case errors.As(err, &unknown):
@@ -411,6 +420,17 @@ func (s *Server) repair(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	rep := res.Report()
+	if preview {
+		d := previewData{Slug: slug, Back: localPath(r.PostForm.Get("back"))}
+		for _, t := range rep.Tenants {
+			if t.Slug == slug {
+				d.Changes, d.Error, d.Warnings = t.Changes, t.Error, t.Warnings
+			}
+		}
+		d.Warnings = append(d.Warnings, rep.Warnings...)
+		s.render(w, r, http.StatusOK, "preview", "", page{Title: "Repair " + slug + ": preview", Nav: "drift", Session: ss, Data: d})
+		return
+	}
 	flash := fmt.Sprintf("repair of %s: run %d, %d statements applied, %d failed", slug, rep.RunID, rep.Applied, rep.Counts.Failed)
 	back := localPath(r.PostForm.Get("back"))
 	sep := "?"

@@ -44,7 +44,7 @@ func New(tokens *api.Tokens, srv *api.Server, loop api.Loop, store *state.Store,
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{tokens: tokens, api: srv, loop: loop, store: store, log: log, sessions: newSessions(), pages: map[string]*template.Template{}}
-	for _, p := range []string{"login", "fleet", "tenant", "diff", "runs", "run", "drift", "error"} {
+	for _, p := range []string{"login", "fleet", "tenant", "diff", "runs", "run", "drift", "preview", "error"} {
 		s.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	sub, _ := fs.Sub(assetFS, "assets")
@@ -75,6 +75,7 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"lower":  strings.ToLower,
+	"inc":    func(i int) int { return i + 1 },
 	"join":   strings.Join,
 	"redact": redact.Text,
 }
