@@ -63,6 +63,14 @@ func into[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// discard runs a and drops its value.
+func discard[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := a(ctx, t)
+		return err
+	})
+}
+
 func screenshot(t *testing.T, dir, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 		img, err := chromedp.FullScreenshot(100)(ctx, target)
@@ -107,6 +115,8 @@ func TestBrowser(t *testing.T) {
 		// The filter narrows the table through htmx, without a reload.
 		chromedp.SendKeys(chromedp.ID(`q`), "congress"),
 		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/ui/tenants/cpn-uml"]`)),
+		// Settled: the table is the filtered one and the URL says so.
+		discard(chromedp.Poll[bool](`document.querySelector("#tenants .meta").textContent.startsWith("1 of 4") && location.search.includes("q=congress")`)),
 		screenshot(t, dir, "03-fleet-filtered"),
 		chromedp.Click(chromedp.CSS(`a[href="/ui/tenants/`+drifted+`"]`)),
 		chromedp.WaitVisible(chromedp.ID(`compare`)),
