@@ -300,15 +300,50 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request, ss *session) {
 		Nav: "fleet", Session: ss, Data: diffData{Slug: slug, A: a, B: b, Rows: rows, Same: same}})
 }
 
-type runsData struct{ Runs []state.Run }
+// Runs the runs page looks through, newest first, and shows at most.
+const (
+	runsSearched = 1000
+	runsShown    = 100
+)
 
+type runsData struct {
+	Runs                          []state.Run
+	Trigger, Actor, Outcome, Self string
+	Triggers, Actors, Outcomes    []string
+	Running                       bool
+}
+
+// runs: the newest runs, filtered by trigger, actor and outcome; while one
+// runs the table refreshes itself.
 func (s *Server) runs(w http.ResponseWriter, r *http.Request, ss *session) {
-	runs, err := s.store.Runs(r.Context(), 100)
+	all, err := s.store.Runs(r.Context(), runsSearched)
 	if err != nil {
 		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
 		return
 	}
-	s.render(w, r, http.StatusOK, "runs", "", page{Title: "Runs", Nav: "runs", Session: ss, Data: runsData{runs}})
+	q := r.URL.Query()
+	d := runsData{Trigger: q.Get("trigger"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Self: r.URL.RequestURI()}
+	seen := map[string]bool{}
+	add := func(list *[]string, kind, v string) {
+		if v != "" && !seen[kind+v] {
+			seen[kind+v] = true
+			*list = append(*list, v)
+		}
+	}
+	for _, run := range all {
+		add(&d.Triggers, "t", run.Trigger)
+		add(&d.Actors, "a", run.Actor)
+		add(&d.Outcomes, "o", string(run.Outcome))
+		d.Running = d.Running || run.Outcome == state.RunRunning
+		if len(d.Runs) < runsShown && (d.Trigger == "" || run.Trigger == d.Trigger) && (d.Actor == "" || run.Actor == d.Actor) &&
+			(d.Outcome == "" || string(run.Outcome) == d.Outcome) {
+			d.Runs = append(d.Runs, run)
+		}
+	}
+	for _, l := range [][]string{d.Triggers, d.Actors, d.Outcomes} {
+		sort.Strings(l)
+	}
+	s.render(w, r, http.StatusOK, "runs", "", page{Title: "Runs", Nav: "runs", Session: ss, Data: d})
 }
 
 type runData struct {

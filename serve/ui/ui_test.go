@@ -315,3 +315,21 @@ func TestPagesWeightAndHeaders(t *testing.T) {
 	}
 	t.Logf("total %.1f KB", float64(total)/1024)
 }
+
+// The runs page filters by trigger, actor and outcome.
+func TestRunsFilter(t *testing.T) {
+	e := newEnv(t)
+	e.start(t)
+	e.drift(t) // a run by actor "test", trigger "api"
+	c, _ := e.client(t, readToken)
+	all := get(t, c, e.url+"/ui/runs")
+	byTest := get(t, c, e.url+"/ui/runs?actor=test")
+	none := get(t, c, e.url+"/ui/runs?trigger=nothing-like-this")
+	rows := func(page string) int { return strings.Count(page, `<tr><td><a href="/ui/runs/`) }
+	if rows(all) < 2 || rows(byTest) != 1 || rows(none) != 0 || !strings.Contains(none, "No run matches.") {
+		t.Errorf("runs: %d in all, %d by actor test (want 1), %d for an unknown trigger (want 0)", rows(all), rows(byTest), rows(none))
+	}
+	if !strings.Contains(byTest, `<option selected>test</option>`) {
+		t.Errorf("the actor filter does not show its choice")
+	}
+}
