@@ -137,6 +137,7 @@ func TestBrowser(t *testing.T) {
 		{"login", loginPage, `type="password"`},
 		{"fleet", fleet, `href="/ui/tenants/cpn-uml"`},
 		{"fleet", fleet, `<h2>Servers</h2>`},
+		{"fleet", fleet, `<rect `},
 		{"tenant", tenant, "posts_author_idx"},
 		{"tenant", tenant, "OutOfSync"},
 		{"diff", diff, `class="del"`},

@@ -28,6 +28,11 @@ type count struct {
 type serverRow struct {
 	Name                                string
 	Tenants, OutOfSync, Degraded, Drift int
+	// Probed: the loop has probed the server; Up and Error are what the
+	// last probe found, at CheckedAt.
+	Probed, Up bool
+	Error      string
+	CheckedAt  time.Time
 }
 
 type fleetData struct {
@@ -40,6 +45,7 @@ type fleetData struct {
 	Q, SyncF, HealthF, ServerF, Sort string
 	Prev, Next                       string
 	Sorts                            []string
+	Chart                            chart
 }
 
 var fleetSorts = []string{"slug", "sync", "health", "server", "drift", "updated"}
@@ -96,8 +102,20 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	d.Sync, d.Health = counted(syncs), counted(healths)
+	for _, h := range d.Status.Servers {
+		sr := servers[h.Name]
+		if sr == nil {
+			sr = &serverRow{Name: h.Name}
+			servers[h.Name] = sr
+		}
+		sr.Probed, sr.Up, sr.Error, sr.CheckedAt = true, h.Up, h.Error, h.CheckedAt
+	}
 	for _, sr := range servers {
 		d.Servers = append(d.Servers, *sr)
+	}
+	if d.Chart, err = s.runChart(r); err != nil {
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+		return
 	}
 	sort.Slice(d.Servers, func(i, j int) bool { return d.Servers[i].Name < d.Servers[j].Name })
 	key := func(t api.TenantStatus) string {
