@@ -88,3 +88,71 @@ func BenchmarkFleet10000(b *testing.B) {
 		})
 	}
 }
+
+// The fleet's table pages, filters and sorts on the server.
+func TestFleetPaging(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 120 {
+		slug := fmt.Sprintf("t-%03d", i)
+		sync := state.Synced
+		if i%3 == 0 {
+			sync = state.OutOfSync
+		}
+		if err := e.store.SaveTenant(ctx, state.Tenant{Slug: slug, Name: "Tenant " + slug, Server: fmt.Sprintf("db-%d", i%2),
+			Database: "d" + slug[2:], Lifecycle: "active", Sync: sync, Health: state.Healthy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.store.RecordDrift(ctx, "t-077", []state.Drift{{Kind: "index", Table: "posts", Name: "i", Change: "removed",
+		Severity: state.SeverityHigh}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	cookie := e.session(t, readToken)
+	fleet := func(query string) string {
+		req := httptest.NewRequest("GET", "/ui/fleet"+query, nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("fleet%s: %d", query, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	slugs := func(page string) []string {
+		var out []string
+		for _, part := range strings.Split(page, `<tr><td><a href="/ui/tenants/`)[1:] {
+			out = append(out, part[:strings.Index(part, `"`)])
+		}
+		return out
+	}
+	for _, c := range []struct {
+		query, meta string
+		rows        int
+		first, last string
+	}{
+		{"", "120 of 120 tenants · page 1 of 3", 50, "t-000", "t-049"},
+		{"?page=3", "120 of 120 tenants · page 3 of 3", 20, "t-100", "t-119"},
+		{"?page=99", "page 3 of 3", 20, "t-100", "t-119"},
+		{"?sync=OutOfSync", "40 of 120 tenants · page 1 of 1", 40, "t-000", "t-117"},
+		{"?q=t-07&server=db-1", "5 of 120 tenants", 5, "t-071", "t-079"},
+		{"?sort=drift", "page 1 of 3", 50, "t-077", "t-048"},
+		{"?q=nobody", "0 of 120 tenants · page 1 of 1", 0, "", ""},
+	} {
+		page := fleet(c.query)
+		got := slugs(page)
+		if !strings.Contains(page, c.meta) || len(got) != c.rows || (c.rows > 0 && (got[0] != c.first || got[len(got)-1] != c.last)) {
+			t.Errorf("fleet%s: %d rows %v, want %d from %s to %s and %q", c.query, len(got), got, c.rows, c.first, c.last, c.meta)
+		}
+	}
+	// htmx asks for the table only.
+	req := httptest.NewRequest("GET", "/ui/fleet?q=t-00", nil)
+	req.AddCookie(cookie)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", "tenants")
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	if body := rec.Body.String(); !strings.HasPrefix(body, `<div id="tenants">`) || strings.Contains(body, "<html") || len(slugs(body)) != 10 {
+		t.Errorf("htmx fragment: %.300s", body)
+	}
+}
