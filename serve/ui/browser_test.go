@@ -195,6 +195,20 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(after, "Synced") || strings.Contains(after, "OutOfSync") || !strings.Contains(flash, "repair of "+drifted) {
 		t.Errorf("after the repair: heading %q, flash %q; want Synced", after, flash)
 	}
+	// On a phone the fleet fits the screen's width.
+	var overflow bool
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(e.url+"/ui/fleet"),
+		chromedp.WaitVisible(chromedp.CSS(`table.tenants`)),
+		screenshot(t, dir, "12-fleet-phone"),
+		into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > 390`), &overflow),
+	); err != nil {
+		t.Fatalf("phone: %v", err)
+	}
+	if overflow {
+		t.Errorf("on a 390 px wide phone the fleet is wider than the screen")
+	}
 	st, ok, err := e.store.Status(context.Background(), drifted)
 	if err != nil || !ok || st.Sync != "Synced" || st.Drift.Open != 0 {
 		t.Errorf("after the repair %s is %s with %d open drift (%v)", drifted, st.Sync, st.Drift.Open, err)
