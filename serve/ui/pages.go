@@ -456,9 +456,9 @@ func (s *Server) drift(w http.ResponseWriter, r *http.Request, ss *session) {
 }
 
 type previewData struct {
-	Slug, Back, Error string
-	Changes           []reconciler.Change
-	Warnings          []string
+	Slug, Action, Back, Error string
+	Changes                   []reconciler.Change
+	Warnings                  []string
 }
 
 // repair asks the loop to restore a tenant's desired schema, drift
@@ -466,12 +466,30 @@ type previewData struct {
 // to the page the form was on; with preview set it plans the repair,
 // changes nothing, and shows the statements it would run.
 func (s *Server) repair(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.run1(w, r, ss, "repair")
+}
+
+// reconcile reconciles one tenant now (as POST /api/v1/reconcile with its
+// slug does, trigger "api"), drift handled by its policy; with preview
+// set it plans and changes nothing.
+func (s *Server) reconcile(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.run1(w, r, ss, "reconcile")
+}
+
+// run1 runs a repair or a reconcile of the tenant of the path.
+func (s *Server) run1(w http.ResponseWriter, r *http.Request, ss *session, action string) {
 	slug := r.PathValue("slug")
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
 	preview := r.PostForm.Get("preview") != ""
-	res, err := s.loop.Reconcile(r.Context(), daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Repair: true, Plan: preview})
+	req := daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Plan: preview}
+	if action == "repair" {
+		req.Repair = true
+	} else {
+		req.Trigger = "api"
+	}
+	res, err := s.loop.Reconcile(r.Context(), req)
 	var unknown *daemon.UnknownTenantError
 	switch {
 	case errors.As(err, &unknown):
@@ -486,17 +504,17 @@ func (s *Server) repair(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	rep := res.Report()
 	if preview {
-		d := previewData{Slug: slug, Back: localPath(r.PostForm.Get("back"))}
+		d := previewData{Slug: slug, Action: action, Back: localPath(r.PostForm.Get("back"))}
 		for _, t := range rep.Tenants {
 			if t.Slug == slug {
 				d.Changes, d.Error, d.Warnings = t.Changes, t.Error, t.Warnings
 			}
 		}
 		d.Warnings = append(d.Warnings, rep.Warnings...)
-		s.render(w, r, http.StatusOK, "preview", "", page{Title: "Repair " + slug + ": preview", Nav: "drift", Session: ss, Data: d})
+		s.render(w, r, http.StatusOK, "preview", "", page{Title: action + " " + slug + ": preview", Nav: "drift", Session: ss, Data: d})
 		return
 	}
-	flash := fmt.Sprintf("repair of %s: run %d, %d statements applied, %d failed", slug, rep.RunID, rep.Applied, rep.Counts.Failed)
+	flash := fmt.Sprintf("%s of %s: run %d, %d statements applied, %d failed", action, slug, rep.RunID, rep.Applied, rep.Counts.Failed)
 	back := localPath(r.PostForm.Get("back"))
 	sep := "?"
 	if strings.Contains(back, "?") {

@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/tenants/{slug}", s.auth(api.ScopeRead, s.tenant))
 	mux.Handle("GET /ui/tenants/{slug}/diff", s.auth(api.ScopeRead, s.diff))
 	mux.Handle("POST /ui/tenants/{slug}/repair", s.auth(api.ScopeOperate, s.repair))
+	mux.Handle("POST /ui/tenants/{slug}/reconcile", s.auth(api.ScopeOperate, s.reconcile))
 	mux.Handle("GET /ui/runs", s.auth(api.ScopeRead, s.runs))
 	mux.Handle("GET /ui/runs/{id}", s.auth(api.ScopeRead, s.run))
 	mux.Handle("GET /ui/drift", s.auth(api.ScopeRead, s.drift))

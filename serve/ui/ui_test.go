@@ -248,6 +248,27 @@ func TestOperateRefused(t *testing.T) {
 			t.Errorf("a refused request started run %d", r.ID)
 		}
 	}
+	// Reconcile: operate only; preview first, then a run as the token.
+	reconcile := e.url + "/ui/tenants/cpn-uml/reconcile"
+	if code, _ := post(t, ro, reconcile, url.Values{"csrf": {roCSRF}}); code != http.StatusForbidden {
+		t.Errorf("read token reconciles: %d, want 403", code)
+	}
+	if code, _ := post(t, op, reconcile, url.Values{}); code != http.StatusForbidden {
+		t.Errorf("reconcile without CSRF: %d, want 403", code)
+	}
+	if code, page := post(t, op, reconcile, url.Values{"csrf": {csrf}, "preview": {"1"}}); code != 200 || !strings.Contains(page, "Reconcile <a") ||
+		!strings.Contains(page, "Nothing to do") {
+		t.Errorf("reconcile preview of a synced tenant: %d\n%s", code, page)
+	}
+	if code, page := post(t, op, reconcile, url.Values{"csrf": {csrf}, "back": {"/ui/tenants/cpn-uml"}}); code != 200 ||
+		!strings.Contains(page, "reconcile of cpn-uml: run ") {
+		t.Errorf("reconcile: %d\n%s", code, page)
+	}
+	runs, _ = e.store.Runs(context.Background(), 1)
+	if len(runs) != 1 || runs[0].Trigger != "api" || runs[0].Actor != "oncall" {
+		t.Errorf("the reconcile's run: %+v, want trigger api by oncall", runs)
+	}
+
 	// A logged-out session is gone.
 	if code, _ := post(t, ro, e.url+"/ui/logout", url.Values{"csrf": {roCSRF}}); code != 200 {
 		t.Errorf("log out: %d", code)
