@@ -13,6 +13,7 @@ import (
 // so a new package has to take its place here.
 var floors = [][]string{
 	{"cmd/landlord"},
+	{"serve/ui"},
 	{"serve/api"},
 	{"serve/daemon"},
 	{"serve/notify"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/landlord/landlord/serve/daemon"
 	"github.com/landlord/landlord/serve/metrics"
 	"github.com/landlord/landlord/serve/notify"
+	"github.com/landlord/landlord/serve/ui"
 	"github.com/landlord/landlord/state"
 )
 
@@ -180,6 +182,10 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	if tokens.Len() == 0 {
 		log.Warn("no API tokens: every /api/v1 call but the OpenAPI document answers 401 (set LANDLORD_TOKENS_READ, LANDLORD_TOKENS_OPERATE or --tokens-file)")
 	}
+	// The dashboard shares the listener: /ui/ is its, the rest the API's.
+	handler := http.NewServeMux()
+	handler.Handle("/ui/", ui.New(tokens, srv, loop, store, log).Handler())
+	handler.Handle("/", srv.Handler())
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
@@ -194,7 +200,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 		httpErr error
 	)
 	wg.Go(func() {
-		httpErr = api.Serve(httpCtx, ln, srv.Handler(), api.Timeouts{Read: f.readTimeout, Write: f.writeTimeout})
+		httpErr = api.Serve(httpCtx, ln, handler, api.Timeouts{Read: f.readTimeout, Write: f.writeTimeout})
 		stopLoop() // a server that stopped on its own stops serve
 	})
 	loopErr := loop.Run(loopCtx)

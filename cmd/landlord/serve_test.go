@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,6 +36,16 @@ func TestServe(t *testing.T) {
 	p := startServe(t, "serve", serveEnv(), args...)
 	took := until(t, 2*time.Minute, "every tenant Synced", func() bool { return p.allSynced("", 3) })
 	t.Logf("figure: every example tenant Synced %s after start (%s waiting for it)", time.Since(start).Round(time.Millisecond), took.Round(time.Millisecond))
+
+	// The dashboard shares serve's listener.
+	if res, err := http.Get("http://" + p.addr + "/ui/login"); err != nil {
+		t.Errorf("GET /ui/login: %v", err)
+	} else {
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET /ui/login on serve's listener: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	}
 
 	// A second serve on the same SQLite landlord database refuses to start.
 	second := startServe(t, "second", serveEnv(), args...)

@@ -43,19 +43,19 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ Token) {
 	writeJSON(w, http.StatusOK, map[string]any{"serve": st, "leader": leader, "replicas": replicas})
 }
 
-// tenantJSON is a tenant's recorded status (as `landlord status --output
+// TenantStatus is a tenant's recorded status (as `landlord status --output
 // json` shows it: record, pin, open drift, snapshots, last run) with its
 // retry state.
-type tenantJSON struct {
+type TenantStatus struct {
 	state.Status
 	// InRepository: the revision in force has the tenant.
 	InRepository bool         `json:"in_repository"`
 	Retry        *state.Retry `json:"retry,omitempty"`
 }
 
-// tenantList is every recorded tenant plus those of the revision in force
+// TenantList is every recorded tenant plus those of the revision in force
 // not recorded yet (Unknown, Missing).
-func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
+func (s *Server) TenantList(ctx context.Context) ([]TenantStatus, error) {
 	recs, err := s.store.Statuses(ctx)
 	if err != nil {
 		return nil, err
@@ -71,11 +71,11 @@ func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
 			inRepo[t.Slug] = true
 		}
 	}
-	out := make([]tenantJSON, 0, len(recs))
+	out := make([]TenantStatus, 0, len(recs))
 	recorded := map[string]bool{}
 	for _, st := range recs {
 		recorded[st.Slug] = true
-		tj := tenantJSON{Status: st, InRepository: inRepo[st.Slug]}
+		tj := TenantStatus{Status: st, InRepository: inRepo[st.Slug]}
 		if rt, ok := retries[st.Slug]; ok {
 			tj.Retry = &rt
 		}
@@ -84,7 +84,7 @@ func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
 	if repo != nil {
 		for _, t := range repo.Tenants {
 			if !recorded[t.Slug] {
-				out = append(out, tenantJSON{InRepository: true, Status: state.Status{Tenant: state.Tenant{Slug: t.Slug, Name: t.Name,
+				out = append(out, TenantStatus{InRepository: true, Status: state.Status{Tenant: state.Tenant{Slug: t.Slug, Name: t.Name,
 					Template: t.Template, Modules: t.Modules, Server: t.Server, Database: t.Database, Domain: t.Domain,
 					Lifecycle: t.Lifecycle, Sync: state.Unknown, Health: state.Missing}}})
 			}
@@ -94,7 +94,7 @@ func (s *Server) tenantList(ctx context.Context) ([]tenantJSON, error) {
 }
 
 func (s *Server) tenants(w http.ResponseWriter, r *http.Request, _ Token) {
-	list, err := s.tenantList(r.Context())
+	list, err := s.TenantList(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -104,12 +104,12 @@ func (s *Server) tenants(w http.ResponseWriter, r *http.Request, _ Token) {
 
 func (s *Server) tenant(w http.ResponseWriter, r *http.Request, _ Token) {
 	slug := r.PathValue("slug")
-	list, err := s.tenantList(r.Context())
+	list, err := s.TenantList(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	var found *tenantJSON
+	var found *TenantStatus
 	for i := range list {
 		if list[i].Slug == slug {
 			found = &list[i]
