@@ -628,17 +628,16 @@ func (m *sqliteMem) QueryContext(ctx context.Context, q string, args ...any) (*s
 // order of tables, columns, indexes and foreign keys, which the diff ignores
 // too (a column added later sits last in the live table).
 //
-// On MySQL and MariaDB the hash also covers every table's canonical DDL
-// (TableDDL.Canonical): whatever the server shows, Atlas's model or not.
+// It covers every field of Atlas's model (writeCanonical) and, on MySQL
+// and MariaDB, every table's canonical DDL (TableDDL.Canonical): whatever
+// the server shows, Atlas's model or not. It is stable for one version of
+// landlord: an encoding that changes changes hashVersion.
 func (l *Live) Hash() (string, error) {
 	s := copySchema(l.schema, placeholder)
 	sortSchema(s)
-	hcl, err := l.marshal(s)
-	if err != nil {
-		return "", err
-	}
 	h := sha256.New()
-	h.Write(hcl)
+	h.Write([]byte(hashVersion))
+	writeCanonical(h, s)
 	for _, name := range sortedKeys(l.ddl) {
 		h.Write([]byte("\x00" + l.ddl[name].Canonical()))
 	}
