@@ -32,6 +32,11 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := ru.store.(schema.HashCache); ok {
+		// Desired hashes are kept in the landlord database: an unchanged
+		// layer set costs no scratch database in the next run.
+		srv.SetHashCache(c)
+	}
 	d, err := ru.desiredFor(srv.Engine(), t)
 	if err != nil {
 		return nil, err

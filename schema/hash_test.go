@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/landlord/landlord/internal/testenv"
@@ -162,4 +163,80 @@ func benchLive(b *testing.B) *Live {
 		b.Fatal(err)
 	}
 	return live
+}
+
+// mapCache is a HashCache in memory.
+type mapCache struct {
+	m          map[string]string
+	gets, puts int
+}
+
+func (c *mapCache) DesiredHash(_ context.Context, key string) (string, bool, error) {
+	c.gets++
+	h, ok := c.m[key]
+	return h, ok, nil
+}
+
+func (c *mapCache) PutDesiredHash(_ context.Context, key, hash string) error {
+	c.puts++
+	c.m[key] = hash
+	return nil
+}
+
+// TestDesiredHashCache: a server with a HashCache keeps the desired hash it
+// computed; another server of the same version takes it from there without
+// a scratch database, and still normalizes the desired schema when a
+// snapshot asks for it. Another desired schema has another key.
+func TestDesiredHashCache(t *testing.T) {
+	ctx := context.Background()
+	cache := &mapCache{m: map[string]string{}}
+	open := func() *Server {
+		srv, err := Open(ctx, mariaURL(t), ServerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		srv.SetHashCache(cache)
+		return srv
+	}
+	first := open()
+	d := composeFixture(t, fixtureHCL)
+	h1, err := first.DesiredHash(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cache.m) != 1 || cache.puts != 1 {
+		t.Fatalf("cache after the first hash: %d keys, %d puts", len(cache.m), cache.puts)
+	}
+	second := open()
+	d2 := composeFixture(t, fixtureHCL) // the same layers, composed again
+	h2, err := second.DesiredHash(ctx, d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h2 != h1 {
+		t.Fatalf("hash from the cache %s, computed %s", h2, h1)
+	}
+	if n := second.norm[d2]; n.cached == nil || n.live != nil || cache.puts != 1 {
+		t.Fatalf("the second server normalized the desired schema again")
+	}
+	live, err := second.DesiredLive(ctx, d2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := live.Hash(); h != h1 {
+		t.Fatalf("desired live hash %s, cached %s", h, h1)
+	}
+	other := composeFixture(t, strings.Replace(fixtureHCL, `column "n" {`, `column "n2" {
+    type = int
+    null = true
+  }
+  column "n" {`, 1))
+	h3, err := second.DesiredHash(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h3 == h1 || len(cache.m) != 2 {
+		t.Fatalf("another desired schema: hash %s (first %s), %d keys", h3, h1, len(cache.m))
+	}
 }

@@ -53,6 +53,11 @@ type Server struct {
 
 	csMu sync.Mutex
 	cs   *charsets
+
+	hashCache  HashCache
+	traitsOnce sync.Once
+	traitsText string
+	traitsErr  error
 }
 
 // env returns the planning environment of the server with driver drv. The
@@ -83,6 +88,9 @@ type normalized struct {
 	live *Live
 	hash string
 	err  error
+	// cached is set when the hash came from the HashCache: the live
+	// schema is normalized only when asked for.
+	cached *liveOnce
 }
 
 // LogValue implements slog.LogValuer: a server logs without its credentials.
@@ -503,7 +511,9 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 // server: the desired schema is applied to a scratch database (an in-memory
 // file on SQLite, a landlord_dev_* database on MySQL and MariaDB, dropped
 // afterwards) and inspected back, so the server's own normalization (default
-// charsets, implicit indexes, type spellings) is in the hash.
+// charsets, implicit indexes, type spellings) is in the hash. With a
+// HashCache (SetHashCache), a desired schema hashed before on a server of
+// the same version and defaults needs no scratch database.
 func (s *Server) DesiredHash(ctx context.Context, d *Desired) (string, error) {
 	s.mu.Lock()
 	n, ok := s.norm[d]
@@ -513,8 +523,15 @@ func (s *Server) DesiredHash(ctx context.Context, d *Desired) (string, error) {
 	}
 	s.mu.Unlock()
 	n.once.Do(func() {
+		h, put := s.cachedHash(ctx, d)
+		if h != "" {
+			n.hash, n.cached = h, &liveOnce{}
+			return
+		}
 		if n.live, n.err = s.normalize(ctx, d); n.err == nil {
-			n.hash, n.err = n.live.Hash()
+			if n.hash, n.err = n.live.Hash(); n.err == nil {
+				put(n.hash)
+			}
 		}
 	})
 	return n.hash, n.err
@@ -530,6 +547,10 @@ func (s *Server) DesiredLive(ctx context.Context, d *Desired) (*Live, error) {
 	s.mu.Lock()
 	n := s.norm[d]
 	s.mu.Unlock()
+	if c := n.cached; c != nil {
+		c.once.Do(func() { c.live, c.err = s.normalize(ctx, d) })
+		return c.live, c.err
+	}
 	return n.live, nil
 }
 

@@ -1,0 +1,44 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DesiredHashKeep is how long a desired hash stays in the landlord
+// database after it was computed: the cache is bounded by age, and a hash
+// dropped is only computed again.
+const DesiredHashKeep = 30 * 24 * time.Hour
+
+// DesiredHash returns the desired hash recorded under key; ok is false
+// when there is none.
+func (s *Store) DesiredHash(ctx context.Context, key string) (hash string, ok bool, err error) {
+	err = s.db.QueryRowContext(ctx, "SELECT hash FROM desired_hashes WHERE cache_key = ?", key).Scan(&hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("read desired hash: %w", err)
+	}
+	return hash, true, nil
+}
+
+// PutDesiredHash records the desired hash of key (a key recorded already
+// keeps its hash: one key has one hash) and forgets the hashes older than
+// DesiredHashKeep.
+func (s *Store) PutDesiredHash(ctx context.Context, key, hash string) error {
+	q := "INSERT INTO desired_hashes (cache_key, hash, created_at) VALUES (?, ?, ?) ON CONFLICT (cache_key) DO NOTHING"
+	if s.dialect == MySQL {
+		q = "INSERT INTO desired_hashes (cache_key, hash, created_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE cache_key = cache_key"
+	}
+	if _, err := s.db.ExecContext(ctx, q, key, hash, now()); err != nil {
+		return fmt.Errorf("record desired hash: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM desired_hashes WHERE created_at < ?", now().Add(-DesiredHashKeep)); err != nil {
+		return fmt.Errorf("forget old desired hashes: %w", err)
+	}
+	return nil
+}
