@@ -28,14 +28,9 @@ type observation struct {
 // have just finished. A plan reads without locking. The caller closes
 // obs.target.
 func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult) (*observation, error) {
-	srv, err := ru.server(ctx, ru.repo, t.Server)
+	srv, err := ru.tenantServer(ctx, t)
 	if err != nil {
 		return nil, err
-	}
-	if c, ok := ru.store.(schema.HashCache); ok {
-		// Desired hashes are kept in the landlord database: an unchanged
-		// layer set costs no scratch database in the next run.
-		srv.SetHashCache(c)
 	}
 	d, err := ru.desiredFor(srv.Engine(), t)
 	if err != nil {
@@ -67,4 +62,18 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	}
 	obs.live = live.Without(obs.ignore)
 	return obs, nil
+}
+
+// tenantServer returns the tenant's server, with the landlord database as
+// the cache of its desired hashes: an unchanged layer set costs no scratch
+// database in the next run.
+func (ru *run) tenantServer(ctx context.Context, t *desired.Tenant) (*schema.Server, error) {
+	srv, err := ru.server(ctx, ru.repo, t.Server)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := ru.store.(schema.HashCache); ok {
+		srv.SetHashCache(c)
+	}
+	return srv, nil
 }

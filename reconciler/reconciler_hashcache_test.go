@@ -46,7 +46,7 @@ func TestDesiredHashCached(t *testing.T) {
 		}
 		n++
 		if tr.DesiredHash != marker {
-			t.Errorf("%s: desired hash %.12s, not the kept one", tr.Slug, tr.DesiredHash)
+			t.Errorf("%s: desired hash %.12s, not the kept one (%s %s)", tr.Slug, tr.DesiredHash, tr.Action, tr.Error)
 		}
 	}
 	if n != first.Counts.Created {

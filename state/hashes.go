@@ -42,3 +42,52 @@ func (s *Store) PutDesiredHash(ctx context.Context, key, hash string) error {
 	}
 	return nil
 }
+
+// Fingerprint is a tenant's live fingerprint at its last clean, verified
+// reconcile, and the basis that reconcile was verified on.
+type Fingerprint struct {
+	Fingerprint string
+	Basis       string
+}
+
+// TenantFingerprints returns the recorded fingerprints by tenant.
+func (s *Store) TenantFingerprints(ctx context.Context) (map[string]Fingerprint, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT tenant, fingerprint, basis FROM tenant_fingerprints")
+	if err != nil {
+		return nil, fmt.Errorf("read fingerprints: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Fingerprint{}
+	for rows.Next() {
+		var t string
+		var f Fingerprint
+		if err := rows.Scan(&t, &f.Fingerprint, &f.Basis); err != nil {
+			return nil, fmt.Errorf("read fingerprints: %w", err)
+		}
+		out[t] = f
+	}
+	return out, rows.Err()
+}
+
+// SetTenantFingerprint records a tenant's fingerprint, replacing the last.
+func (s *Store) SetTenantFingerprint(ctx context.Context, tenant string, f Fingerprint) error {
+	q := "INSERT INTO tenant_fingerprints (tenant, fingerprint, basis, recorded_at) VALUES (?, ?, ?, ?) " +
+		"ON CONFLICT (tenant) DO UPDATE SET fingerprint = excluded.fingerprint, basis = excluded.basis, recorded_at = excluded.recorded_at"
+	if s.dialect == MySQL {
+		q = "INSERT INTO tenant_fingerprints (tenant, fingerprint, basis, recorded_at) VALUES (?, ?, ?, ?) " +
+			"ON DUPLICATE KEY UPDATE fingerprint = VALUES(fingerprint), basis = VALUES(basis), recorded_at = VALUES(recorded_at)"
+	}
+	if _, err := s.db.ExecContext(ctx, q, tenant, f.Fingerprint, f.Basis, now()); err != nil {
+		return fmt.Errorf("record fingerprint of %s: %w", tenant, err)
+	}
+	return nil
+}
+
+// ForgetTenantFingerprint removes a tenant's fingerprint: its next
+// reconcile inspects it.
+func (s *Store) ForgetTenantFingerprint(ctx context.Context, tenant string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM tenant_fingerprints WHERE tenant = ?", tenant); err != nil {
+		return fmt.Errorf("forget fingerprint of %s: %w", tenant, err)
+	}
+	return nil
+}

@@ -45,3 +45,39 @@ func TestDesiredHashes(t *testing.T) {
 		})
 	}
 }
+
+// TestTenantFingerprints: a tenant's fingerprint is recorded, replaced and
+// forgotten.
+func TestTenantFingerprints(t *testing.T) {
+	ctx := context.Background()
+	for dialect, dsn := range stores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			s, err := Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			a := Fingerprint{Fingerprint: strings.Repeat("a", 64), Basis: strings.Repeat("b", 64)}
+			c := Fingerprint{Fingerprint: strings.Repeat("c", 64), Basis: strings.Repeat("d", 64)}
+			if err := s.SetTenantFingerprint(ctx, "acme", a); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetTenantFingerprint(ctx, "globex", a); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetTenantFingerprint(ctx, "acme", c); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.TenantFingerprints(ctx)
+			if err != nil || len(got) != 2 || got["acme"] != c || got["globex"] != a {
+				t.Fatalf("got %v (%v)", got, err)
+			}
+			if err := s.ForgetTenantFingerprint(ctx, "acme"); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.TenantFingerprints(ctx); err != nil || len(got) != 1 {
+				t.Fatalf("after forgetting: %v (%v)", got, err)
+			}
+		})
+	}
+}
