@@ -39,8 +39,17 @@ type fastPath struct {
 // databases with a landlord database; a failure only leaves it unset (every
 // tenant takes the full path).
 func (ru *run) loadFingerprints(ctx context.Context, tenants []*desired.Tenant) {
+	if ru.mode != modeReconcile || ru.opts.Against != AgainstLive || ru.target != nil {
+		return
+	}
+	ru.readFingerprints(ctx, tenants)
+}
+
+// readFingerprints sets ru.fast: the recorded fingerprints and the live
+// ones of tenants, in bulk per server.
+func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) {
 	fs, ok := ru.store.(fingerprintStore)
-	if !ok || ru.mode != modeReconcile || ru.opts.Against != AgainstLive || ru.target != nil {
+	if !ok {
 		return
 	}
 	recorded, err := fs.TenantFingerprints(ctx)
@@ -150,4 +159,28 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: before, Basis: basis}); err != nil {
 		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
 	}
+}
+
+// fastClean reports whether t has no drift by its fingerprint: the live
+// fingerprint is the one recorded at its last clean, verified reconcile,
+// its baseline snapshot is still the schema verified then (the basis of
+// the record is that of the baseline's hash), and no drift is open. It
+// fills the baseline of td.
+func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift) bool {
+	if ru.fast == nil {
+		return false
+	}
+	live, ok := ru.fast.live[t.Slug]
+	rec, recorded := ru.fast.recorded[t.Slug]
+	base := ru.snaps[t.Slug]
+	if !ok || !recorded || base == "" || live != rec.Fingerprint || ru.drifted[t.Slug].Open > 0 || ru.basis(t, base) != rec.Basis {
+		return false
+	}
+	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
+	if err != nil || !ok || snap.Hash != base {
+		return false
+	}
+	td.Baseline = &Baseline{SnapshotID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, TakenAt: snap.CreatedAt}
+	td.Status, td.Drift = DriftClean, []state.Drift{}
+	return true
 }

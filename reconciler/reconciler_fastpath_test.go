@@ -7,9 +7,10 @@ import (
 )
 
 // TestFastPath: after a clean, verified no-op the tenants' fingerprints are
-// recorded; the next reconcile finds an unchanged tenant unchanged without
-// locking it (it finishes while another session holds its lock), and a
-// tenant changed by hand has its drift found as before.
+// recorded; the next drift check and reconcile find an unchanged tenant
+// clean and unchanged without locking it (they finish while another
+// session holds its lock), and a tenant changed by hand has its drift
+// found as before.
 func TestFastPath(t *testing.T) {
 	f := newMariaFixture(t)
 	first := f.reconcile(Options{})
@@ -41,6 +42,25 @@ func TestFastPath(t *testing.T) {
 	defer conn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", "landlord:"+f.database("nepali-congress"))
 	if _, err := f.db.Exec("ALTER TABLE `" + f.database("cpn-uml") + "`.users ADD INDEX by_hand (phone)"); err != nil {
 		t.Fatal(err)
+	}
+
+	// drift takes the fast path too: the locked, unchanged tenant is clean
+	// against its baseline, the changed one has drift.
+	dr, err := f.rec.Drift(ctx, f.load(), DriftOptions{LockWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, td := range dr.Tenants {
+		switch td.Slug {
+		case "nepali-congress":
+			if td.Status != DriftClean || td.Baseline == nil {
+				t.Errorf("drift of %s (locked elsewhere, unchanged): %s %s", td.Slug, td.Status, td.Error)
+			}
+		case "cpn-uml":
+			if td.Status != DriftFound {
+				t.Errorf("drift of %s: %s %s, want the index added by hand", td.Slug, td.Status, td.Error)
+			}
+		}
 	}
 
 	third := f.reconcile(Options{LockWait: time.Second})
