@@ -49,9 +49,19 @@ func fingerprintQueries(engine Engine) []fingerprintQuery {
 		{"fk column", "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL", "TABLE_SCHEMA"},
 		{"fk", "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_NAME, MATCH_OPTION, UPDATE_RULE, DELETE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"},
 		{"check", checks, checkSchema},
-		{"partition", "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, PARTITION_METHOD, SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, PARTITION_DESCRIPTION, PARTITION_COMMENT, NODEGROUP, TABLESPACE_NAME FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT NULL", "TABLE_SCHEMA"},
 	}
 }
+
+// partitionQuery reads the partitions of one table: only of the tables
+// whose CREATE_OPTIONS say "partitioned" (a table partitioned out of band
+// moves its table row already), since reading PARTITIONS opens every
+// table it scans.
+const partitionQuery = "SELECT TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, SUBPARTITION_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION, " +
+	"PARTITION_METHOD, SUBPARTITION_METHOD, PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION, PARTITION_DESCRIPTION, PARTITION_COMMENT, NODEGROUP, TABLESPACE_NAME " +
+	"FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND PARTITION_NAME IS NOT NULL"
+
+// createOptionsColumn is the index of CREATE_OPTIONS in the table query.
+const createOptionsColumn = 6
 
 // Fingerprints returns a fingerprint of the live schema of each of
 // databases that exists on the server (MySQL and MariaDB), read in bulk: a
@@ -85,9 +95,14 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 	}
 	defer conn.Close()
 	rows := make(map[string][]string, len(databases))
+	var partitioned [][2]string
 	for _, q := range fingerprintQueries(s.engine) {
+		var part *[][2]string
+		if q.name == "table" {
+			part = &partitioned
+		}
 		if bulk {
-			if err := readFingerprintRows(ctx, conn, q.sql, nil, q.name, want, rows); err != nil {
+			if err := readFingerprintRows(ctx, conn, q.sql, nil, q.name, want, rows, part); err != nil {
 				return nil, fmt.Errorf("fingerprints: %s: %w", q.name, err)
 			}
 			continue
@@ -97,9 +112,14 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 			where = " AND "
 		}
 		for _, db := range databases {
-			if err := readFingerprintRows(ctx, conn, q.sql+where+q.schema+" = ?", []any{db}, q.name, want, rows); err != nil {
+			if err := readFingerprintRows(ctx, conn, q.sql+where+q.schema+" = ?", []any{db}, q.name, want, rows, part); err != nil {
 				return nil, fmt.Errorf("fingerprints: %s: %w", q.name, err)
 			}
+		}
+	}
+	for _, t := range partitioned {
+		if err := readFingerprintRows(ctx, conn, partitionQuery, []any{t[0], t[1]}, "partition", want, rows, nil); err != nil {
+			return nil, fmt.Errorf("fingerprints: partitions: %w", err)
 		}
 	}
 	out := make(map[string]string, len(rows))
@@ -122,7 +142,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 	return out, nil
 }
 
-func readFingerprintRows(ctx context.Context, conn *sql.Conn, query string, args []any, name string, want map[string]bool, out map[string][]string) error {
+func readFingerprintRows(ctx context.Context, conn *sql.Conn, query string, args []any, name string, want map[string]bool, out map[string][]string, partitioned *[][2]string) error {
 	rs, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -160,6 +180,9 @@ func readFingerprintRows(ctx context.Context, conn *sql.Conn, query string, args
 			}
 		}
 		out[db] = append(out[db], b.String())
+		if partitioned != nil && strings.Contains(strings.ToLower(vals[createOptionsColumn].String), "partitioned") {
+			*partitioned = append(*partitioned, [2]string{db, vals[1].String})
+		}
 	}
 	return rs.Err()
 }
