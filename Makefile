@@ -3,7 +3,7 @@
 #   make demo   reconcile the example repository on SQLite (no server needed)
 #   make test   all tests, with -race, against the local MariaDB
 #   make test-short  the inner loop: no soak, no long ALTERs, no large schemas
-#   make bench  benchmarks, reported as ratios against a baseline
+#   make bench  landlord against Skeema and the mariadb client on N tenants, as ratios
 #   make soak   two serve replicas, 50 tenants, a push every 30 s for 5 minutes
 #   make fuzz   each fuzz target for FUZZTIME (10s) on hostile input
 #   make chaos  a 200-tenant rollout killed with SIGKILL at 20 random points
@@ -13,7 +13,7 @@ BIN       := bin/landlord
 DEMO_DIR  := examples/platform
 MYSQL_URL ?= mysql://root@127.0.0.1:3306/
 
-.PHONY: all build demo test test-short vet fmt bench soak fuzz chaos clean
+.PHONY: all build demo test test-short vet fmt bench bench-go soak fuzz chaos clean
 
 all: build
 
@@ -47,7 +47,16 @@ test-short:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# landlord, Skeema v1.14.1 (built from the Go module proxy) and the mariadb
+# client on one MariaDB of its own (a free port, max_connections=151), the
+# same N tenants of the example: per-tenant ms and ratios. N=1000:
+# make bench BENCH_ARGS='-n 1000'.
+BENCH_ARGS ?= -n 200
 bench: build
+	$(GO) run ./cmd/fleetbench -landlord $(BIN) $(BENCH_ARGS)
+
+# The Go benchmarks of the reconciler against the local MariaDB.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./reconciler/
 
 # Two landlord serve processes on one MariaDB landlord database over 50

@@ -179,6 +179,16 @@ func (r *Reconciler) Drift(ctx context.Context, repo *desired.Repo, opts DriftOp
 	}
 	ru := &run{Reconciler: r, repo: repo, revision: repo.Revision, opts: Options{LockWait: opts.LockWait}, desired: map[string]*desiredEntry{}}
 	defer ru.forgetDesired()
+	// Tenants whose fingerprint did not move since a clean, verified
+	// reconcile whose schema is still their baseline are clean without an
+	// inspection (fastClean).
+	if ru.snaps, err = r.store.LatestSnapshotHashes(ctx); err != nil {
+		return nil, err
+	}
+	if ru.drifted, err = r.store.DriftSummaries(ctx); err != nil {
+		return nil, err
+	}
+	ru.readFingerprints(ctx, tenants)
 	res := &DriftResult{Revision: repo.Revision}
 	res.Tenants = each(ctx, repo, opts.Concurrency, tenants, ru.checkDrift, func(t *desired.Tenant) TenantDrift {
 		return TenantDrift{Slug: t.Slug, Server: t.Server, Database: t.Database, Status: DriftError, Error: "not checked: interrupted"}
@@ -225,6 +235,9 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 		return td
 	case t.Lifecycle != desired.Active:
 		td.Status = DriftSkipped
+		return td
+	}
+	if ru.fastClean(ctx, t, &td) {
 		return td
 	}
 	sc, err := ru.scanDrift(ctx, t, false)

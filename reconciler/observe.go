@@ -28,7 +28,7 @@ type observation struct {
 // have just finished. A plan reads without locking. The caller closes
 // obs.target.
 func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult) (*observation, error) {
-	srv, err := ru.server(ctx, ru.repo, t.Server)
+	srv, err := ru.tenantServer(ctx, t)
 	if err != nil {
 		tr.Unreachable = classify(err) == Transient
 		return nil, err
@@ -63,4 +63,18 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	}
 	obs.live = live.Without(obs.ignore)
 	return obs, nil
+}
+
+// tenantServer returns the tenant's server, with the landlord database as
+// the cache of its desired hashes: an unchanged layer set costs no scratch
+// database in the next run.
+func (ru *run) tenantServer(ctx context.Context, t *desired.Tenant) (*schema.Server, error) {
+	srv, err := ru.server(ctx, ru.repo, t.Server)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := ru.store.(schema.HashCache); ok {
+		srv.SetHashCache(c)
+	}
+	return srv, nil
 }

@@ -107,6 +107,8 @@ type run struct {
 	desired  map[string]*desiredEntry
 	previous map[string]*previousEntry
 	offline  map[schema.Engine]*offlineEntry
+	// fast is what the fast path for unchanged tenants knows, or nil.
+	fast *fastPath
 }
 
 // Reconcile plans and, unless opts.Plan, applies the repository to the
@@ -163,6 +165,9 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 			}
 			return nil, err
 		}
+	}
+	if r.store != nil {
+		ru.loadFingerprints(ctx, tenants)
 	}
 	res.Tenants = ru.all(ctx, tenants)
 	for _, t := range res.Tenants {
@@ -433,6 +438,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if ru.opts.Against == AgainstState {
 		return ru.planFromState(ctx, t, tr)
 	}
+	if ru.fastNoop(ctx, t, tr) {
+		return nil
+	}
 	obs, err := ru.observe(ctx, t, tr)
 	if err != nil {
 		return err
@@ -463,7 +471,11 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
 	}
-	return ru.recordApplied(ctx, t, obs, dec, tr)
+	if err := ru.recordApplied(ctx, t, obs, dec, tr); err != nil {
+		return err
+	}
+	ru.rememberFingerprint(ctx, t, obs, dec, tr)
+	return nil
 }
 
 // applyContext is the context of an apply: not cancelled with ctx, but

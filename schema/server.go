@@ -101,6 +101,11 @@ type Server struct {
 
 	csMu sync.Mutex
 	cs   *charsets
+
+	hashCache  HashCache
+	traitsOnce sync.Once
+	traitsText string
+	traitsErr  error
 }
 
 // maxNormalized bounds the desired schemas a server keeps normalized.
@@ -134,6 +139,9 @@ type normalized struct {
 	done bool
 	live *Live
 	hash string
+	// cached is set when the hash came from the HashCache: the live
+	// schema is normalized only when asked for (DesiredLive).
+	cached bool
 }
 
 // LogValue implements slog.LogValuer: a server logs without its credentials.
@@ -634,7 +642,9 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 // server: the desired schema is applied to a scratch database (an in-memory
 // file on SQLite, a landlord_dev_* database on MySQL and MariaDB, dropped
 // afterwards) and inspected back, so the server's own normalization (default
-// charsets, implicit indexes, type spellings) is in the hash.
+// charsets, implicit indexes, type spellings) is in the hash. With a
+// HashCache (SetHashCache), a desired schema hashed before on a server of
+// the same version and defaults needs no scratch database.
 //
 // The result is kept for d (at most maxNormalized desired schemas, the
 // oldest forgotten first; Forget drops one); a failure is not kept, so the
@@ -663,6 +673,11 @@ func (s *Server) normalized(ctx context.Context, d *Desired) (*normalized, error
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.done {
+		h, put := s.cachedHash(ctx, d)
+		if h != "" {
+			n.hash, n.cached, n.done = h, true, true
+			return n, nil
+		}
 		live, err := s.normalize(ctx, d)
 		if err == nil {
 			n.hash, err = live.Hash()
@@ -670,6 +685,7 @@ func (s *Server) normalized(ctx context.Context, d *Desired) (*normalized, error
 		if err != nil {
 			return nil, err
 		}
+		put(n.hash)
 		n.live, n.done = live, true
 	}
 	return n, nil
@@ -699,6 +715,17 @@ func (s *Server) DesiredLive(ctx context.Context, d *Desired) (*Live, error) {
 	n, err := s.normalized(ctx, d)
 	if err != nil {
 		return nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.live == nil {
+		// The hash came from the HashCache: normalize now, once it
+		// succeeds.
+		live, err := s.normalize(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		n.live = live
 	}
 	return n.live, nil
 }
@@ -810,17 +837,16 @@ func (m *sqliteMem) QueryContext(ctx context.Context, q string, args ...any) (*s
 // order of tables, columns, indexes and foreign keys, which the diff ignores
 // too (a column added later sits last in the live table).
 //
-// On MySQL and MariaDB the hash also covers every table's canonical DDL
-// (TableDDL.Canonical): whatever the server shows, Atlas's model or not.
+// It covers every field of Atlas's model (writeCanonical) and, on MySQL
+// and MariaDB, every table's canonical DDL (TableDDL.Canonical): whatever
+// the server shows, Atlas's model or not. It is stable for one version of
+// landlord: an encoding that changes changes hashVersion.
 func (l *Live) Hash() (string, error) {
 	s := copySchema(l.schema, placeholder)
 	sortSchema(s)
-	hcl, err := l.marshal(s)
-	if err != nil {
-		return "", err
-	}
 	h := sha256.New()
-	h.Write(hcl)
+	h.Write([]byte(hashVersion))
+	writeCanonical(h, s)
 	for _, name := range sortedKeys(l.ddl) {
 		h.Write([]byte("\x00" + l.ddl[name].Canonical()))
 	}

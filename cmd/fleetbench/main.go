@@ -1,0 +1,607 @@
+// Command fleetbench measures landlord against Skeema and the mariadb client
+// on one MariaDB instance of its own: the same N tenants of the example's
+// full layer set, every operation back to back on the same databases. It
+// prints per-tenant wall time, the ratios landlord/Skeema and
+// landlord/floor, peak connections and the peak RSS of each tool.
+//
+//	make bench                       # N=200
+//	make bench BENCH_ARGS='-n 1000'
+//
+// It builds Skeema v1.14.1 from the Go module proxy (go mod download, then
+// go build in the module's directory), starts mariadbd on a free port in a
+// temporary datadir with max_connections=151, stops it by its pid, and
+// removes everything it made. Skeema cannot finish a fleet on 151
+// connections, so its runs get max_connections=1000 (its peak is
+// reported); landlord and the floor run on 151.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+)
+
+const skeemaVersion = "v1.14.1"
+
+// moduleSets cycle over the generated tenants: 4 distinct layer sets.
+var moduleSets = []string{"[election, social, volunteers]", "[election]", "[social]", "[]"}
+
+type options struct {
+	n        int
+	reps     int
+	landlord string
+	example  string
+	keep     bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 200, "tenants")
+	flag.IntVar(&o.reps, "reps", 3, "runs of each read-only operation (the median counts)")
+	flag.StringVar(&o.landlord, "landlord", "bin/landlord", "the landlord binary")
+	flag.StringVar(&o.example, "example", "examples/platform", "the example repository whose layers the tenants use")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (datadir, repository, Skeema dirs)")
+	flag.Parse()
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one timed run of one tool.
+type result struct {
+	wall  time.Duration
+	rssKB int64
+	peak  int
+	err   error
+}
+
+type bench struct {
+	o        options
+	tmp      string
+	db       *sql.DB
+	port     int
+	landlord string
+	skeema   string
+	repo     string
+	skdir    string
+	state    string
+	dbs      []string // tenant databases, in tenant order
+}
+
+func run(ctx context.Context, o options) (err error) {
+	b := &bench{o: o}
+	if b.landlord, err = filepath.Abs(o.landlord); err != nil {
+		return err
+	}
+	if b.tmp, err = os.MkdirTemp("", "landlord-fleetbench-"); err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(b.tmp)
+	} else {
+		fmt.Fprintln(os.Stderr, "keeping", b.tmp)
+	}
+	step("build skeema " + skeemaVersion)
+	if b.skeema, err = buildSkeema(ctx, b.tmp); err != nil {
+		return fmt.Errorf("build skeema: %w", err)
+	}
+	step("start mariadbd")
+	stop, err := b.startServer(ctx)
+	if err != nil {
+		return fmt.Errorf("start mariadbd: %w", err)
+	}
+	defer stop()
+	if err := b.prepare(o.example); err != nil {
+		return err
+	}
+	return b.measure(ctx)
+}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), s) }
+
+// buildSkeema downloads Skeema's module and builds it into dir.
+func buildSkeema(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", "github.com/skeema/skeema@"+skeemaVersion).Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download: %w", err)
+	}
+	var mod struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return "", err
+	}
+	if mod.Error != "" {
+		return "", errors.New(mod.Error)
+	}
+	bin := filepath.Join(dir, "skeema")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = mod.Dir
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	return bin, nil
+}
+
+// startServer installs a datadir and starts mariadbd on a free port; the
+// function it returns stops that process, by its pid, and waits for it.
+func (b *bench) startServer(ctx context.Context) (func(), error) {
+	data := filepath.Join(b.tmp, "data")
+	tmpdir := filepath.Join(b.tmp, "mysqltmp")
+	if err := os.MkdirAll(tmpdir, 0o700); err != nil {
+		return nil, err
+	}
+	install := exec.CommandContext(ctx, "mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal", "--user="+currentUser(),
+		"--skip-test-db", "--datadir="+data)
+	if out, err := install.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	b.port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	logf, err := os.Create(filepath.Join(b.tmp, "mariadbd.log"))
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--no-defaults"}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	srv := exec.Command("mariadbd", append(args,
+		"--datadir="+data, "--tmpdir="+tmpdir,
+		"--socket="+filepath.Join(b.tmp, "mariadbd.sock"), "--pid-file="+filepath.Join(b.tmp, "mariadbd.pid"),
+		"--bind-address=127.0.0.1", fmt.Sprintf("--port=%d", b.port),
+		"--max-connections=151", "--skip-log-bin", "--innodb-buffer-pool-size=256M",
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci")...)
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { srv.Wait(); close(done) }()
+	stop := func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			srv.Process.Kill()
+			<-done
+		}
+		logf.Close()
+	}
+	b.db, err = sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/?multiStatements=true", b.port))
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	b.db.SetMaxOpenConns(1)
+	b.db.SetMaxIdleConns(1)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err = b.db.PingContext(ctx); err == nil {
+			break
+		}
+		exited := false
+		select {
+		case <-done:
+			exited = true
+		default:
+		}
+		if exited || time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("mariadbd did not answer on port %d: %w (log in %s)", b.port, err, logf.Name())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return func() { b.db.Close(); stop() }, nil
+}
+
+// prepare copies the example repository with n generated tenants in place
+// of its own.
+func (b *bench) prepare(example string) error {
+	b.repo = filepath.Join(b.tmp, "repo")
+	b.state = filepath.Join(b.tmp, "landlord.db")
+	b.skdir = filepath.Join(b.tmp, "skeema-repo")
+	if err := copyDir(example, b.repo); err != nil {
+		return err
+	}
+	os.RemoveAll(filepath.Join(b.repo, ".landlord"))
+	ents, err := os.ReadDir(filepath.Join(b.repo, "tenants"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		os.Remove(filepath.Join(b.repo, "tenants", e.Name()))
+	}
+	for i := 0; i < b.o.n; i++ {
+		db := fmt.Sprintf("fb_p%05d", i)
+		b.dbs = append(b.dbs, db)
+		y := fmt.Sprintf("slug: party-%05d\nname: Party %d\ntemplate: political-party\nmodules: %s\ndatabase: %s\n", i, i, moduleSets[i%len(moduleSets)], db)
+		if err := os.WriteFile(filepath.Join(b.repo, "tenants", fmt.Sprintf("party-%05d.yaml", i)), []byte(y), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyDir(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
+}
+
+// row is one line of the table: the three tools on one operation.
+type row struct {
+	op                      string
+	landlord, skeema, floor *result
+	note                    string
+}
+
+func (b *bench) measure(ctx context.Context) error {
+	var rows []*row
+	add := func(r *row) { rows = append(rows, r) }
+
+	step(fmt.Sprintf("landlord: fresh provisioning of %d tenants", b.o.n))
+	fresh := &row{op: "fresh provisioning", landlord: b.landlordRun(ctx, "reconcile")}
+	if fresh.landlord.err != nil {
+		return fmt.Errorf("landlord fresh: %w", fresh.landlord.err)
+	}
+	step("landlord: no-op reconcile, --plan, drift")
+	// The first no-op after a change takes landlord's full path (and
+	// records the fingerprints the next ones compare with).
+	first := &row{op: "first no-op after provisioning", landlord: b.landlordRun(ctx, "reconcile")}
+	noop := &row{op: "no-op reconcile / skeema push", landlord: b.median(func() *result { return b.landlordRun(ctx, "reconcile") })}
+	plan := &row{op: "no-op --plan / skeema diff", landlord: b.median(func() *result { return b.landlordRun(ctx, "reconcile", "--plan") })}
+	drift := &row{op: "drift (clean) / skeema diff", landlord: b.median(func() *result { return b.landlordRun(ctx, "drift") })}
+
+	step("dump the layer sets for skeema and the floor")
+	dumps, err := b.dumpLayerSets(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.writeSkeemaDirs(dumps); err != nil {
+		return err
+	}
+	step("skeema: no-op push and diff")
+	noop.skeema = b.median(func() *result { return b.skeemaRun(ctx, "push") })
+	first.skeema = noop.skeema
+	plan.skeema = b.median(func() *result { return b.skeemaRun(ctx, "diff") })
+	drift.skeema = plan.skeema
+
+	step("floor: fresh provisioning with the mariadb client")
+	if err := b.dropTenants(ctx); err != nil {
+		return err
+	}
+	var sqlText strings.Builder
+	for i, db := range b.dbs {
+		fmt.Fprintf(&sqlText, "CREATE DATABASE `%s` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\nUSE `%s`;\nSET FOREIGN_KEY_CHECKS=0;\n", db, db)
+		for _, t := range dumps[i%len(moduleSets)] {
+			sqlText.WriteString(t.ddl + ";\n")
+		}
+		sqlText.WriteString("SET FOREIGN_KEY_CHECKS=1;\n")
+	}
+	fresh.floor = b.clientRun(ctx, sqlText.String())
+	if err := b.dropTenants(ctx); err != nil {
+		return err
+	}
+	step("skeema: fresh provisioning")
+	fresh.skeema = b.skeemaRun(ctx, "push")
+
+	step("one column added: landlord")
+	col := &row{op: "one column added"}
+	if err := b.addColumnToLayers(); err != nil {
+		return err
+	}
+	col.landlord = b.landlordRun(ctx, "reconcile")
+	undo := b.alterAll("ALTER TABLE `%s`.`users` DROP COLUMN `bench_note`")
+	if r := b.clientRun(ctx, undo); r.err != nil {
+		return fmt.Errorf("undo landlord's column: %w", r.err)
+	}
+	step("one column added: skeema")
+	if err := b.addColumnToSkeema(dumps); err != nil {
+		return err
+	}
+	col.skeema = b.skeemaRun(ctx, "push")
+	if r := b.clientRun(ctx, undo); r.err != nil {
+		return fmt.Errorf("undo skeema's column: %w", r.err)
+	}
+	step("one column added: floor")
+	col.floor = b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` ADD COLUMN `bench_note` varchar(64) DEFAULT NULL"))
+	step("landlord: no-op after the column")
+	after := &row{op: "first no-op after the column", landlord: b.landlordRun(ctx, "reconcile")}
+
+	add(first)
+	add(noop)
+	add(plan)
+	add(drift)
+	add(fresh)
+	add(col)
+	add(after)
+	b.print(os.Stdout, rows)
+	return nil
+}
+
+// median runs f o.reps times and returns the run of median wall time (or
+// the first failure).
+func (b *bench) median(f func() *result) *result {
+	var rs []*result
+	for i := 0; i < b.o.reps; i++ {
+		r := f()
+		if r.err != nil {
+			return r
+		}
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].wall < rs[j].wall })
+	return rs[len(rs)/2]
+}
+
+func (b *bench) landlordRun(ctx context.Context, args ...string) *result {
+	args = append(args, "--repo", b.repo, "--state", b.state)
+	cmd := exec.CommandContext(ctx, b.landlord, args...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("LANDLORD_PRIMARY_URL=mysql://root@127.0.0.1:%d/", b.port))
+	return b.timed(ctx, cmd, 151)
+}
+
+func (b *bench) skeemaRun(ctx context.Context, verb string) *result {
+	cmd := exec.CommandContext(ctx, b.skeema, verb)
+	cmd.Dir = b.skdir
+	return b.timed(ctx, cmd, 1000)
+}
+
+func (b *bench) clientRun(ctx context.Context, sqlText string) *result {
+	cmd := exec.CommandContext(ctx, "mariadb", "--no-defaults", "-h127.0.0.1", fmt.Sprintf("-P%d", b.port), "-uroot", "--batch")
+	cmd.Stdin = strings.NewReader(sqlText)
+	return b.timed(ctx, cmd, 151)
+}
+
+// timed runs cmd on a server limited to maxConns connections and measures
+// its wall time, peak RSS and the server's peak connections during it.
+func (b *bench) timed(ctx context.Context, cmd *exec.Cmd, maxConns int) *result {
+	if _, err := b.db.ExecContext(ctx, fmt.Sprintf("SET GLOBAL max_connections = %d", maxConns)); err != nil {
+		return &result{err: err}
+	}
+	defer b.db.ExecContext(ctx, "SET GLOBAL max_connections = 151")
+	if _, err := b.db.ExecContext(ctx, "FLUSH STATUS"); err != nil {
+		return &result{err: err}
+	}
+	var out bytes.Buffer
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &out
+	start := time.Now()
+	err := cmd.Run()
+	r := &result{wall: time.Since(start)}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.rssKB = ru.Maxrss
+		}
+	}
+	if err != nil {
+		msg := strings.TrimSpace(out.String())
+		if len(msg) > 600 {
+			msg = msg[:600] + "…"
+		}
+		r.err = fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, msg)
+	}
+	var name string
+	if err := b.db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Max_used_connections'").Scan(&name, &r.peak); err == nil {
+		r.peak-- // the bench's own connection
+	}
+	return r
+}
+
+// table is one table of a layer set as the server shows it.
+type table struct{ name, ddl string }
+
+var autoInc = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
+
+// dumpLayerSets reads the tables of the first tenant of each layer set, as
+// landlord created them: the files of Skeema and the floor's statements.
+func (b *bench) dumpLayerSets(ctx context.Context) ([][]table, error) {
+	var sets [][]table
+	for i := range moduleSets {
+		db := b.dbs[i]
+		rows, err := b.db.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", db)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names = append(names, n)
+		}
+		rows.Close()
+		var set []table
+		for _, n := range names {
+			var tn, ddl string
+			if err := b.db.QueryRowContext(ctx, fmt.Sprintf("SHOW CREATE TABLE `%s`.`%s`", db, n)).Scan(&tn, &ddl); err != nil {
+				return nil, err
+			}
+			set = append(set, table{name: n, ddl: autoInc.ReplaceAllString(ddl, "")})
+		}
+		if len(set) == 0 {
+			return nil, fmt.Errorf("%s has no tables after landlord's fresh run", db)
+		}
+		sets = append(sets, set)
+	}
+	return sets, nil
+}
+
+// writeSkeemaDirs writes one Skeema directory per layer set, naming the
+// databases of its tenants.
+func (b *bench) writeSkeemaDirs(sets [][]table) error {
+	top := fmt.Sprintf("host=127.0.0.1\nport=%d\nuser=root\nallow-unsafe=0\n", b.port)
+	if err := os.MkdirAll(b.skdir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(b.skdir, ".skeema"), []byte(top), 0o644); err != nil {
+		return err
+	}
+	for s, set := range sets {
+		dir := filepath.Join(b.skdir, fmt.Sprintf("set%d", s))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		var names []string
+		for i := s; i < len(b.dbs); i += len(moduleSets) {
+			names = append(names, b.dbs[i])
+		}
+		opt := "schema=" + strings.Join(names, ",") + "\ndefault-character-set=utf8mb4\ndefault-collation=utf8mb4_unicode_ci\n"
+		if err := os.WriteFile(filepath.Join(dir, ".skeema"), []byte(opt), 0o644); err != nil {
+			return err
+		}
+		for _, t := range set {
+			if err := os.WriteFile(filepath.Join(dir, t.name+".sql"), []byte(t.ddl+";\n"), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addColumnToLayers adds users.bench_note to the example's identity layer.
+func (b *bench) addColumnToLayers() error {
+	p := filepath.Join(b.repo, "layers", "basic", "identity.hcl")
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	anchor := "  column \"locale\" {"
+	if !bytes.Contains(src, []byte(anchor)) {
+		return fmt.Errorf("%s: no %q to add a column before", p, anchor)
+	}
+	src = bytes.Replace(src, []byte(anchor), []byte("  column \"bench_note\" {\n    type = varchar(64)\n    null = true\n  }\n"+anchor), 1)
+	return os.WriteFile(p, src, 0o644)
+}
+
+// addColumnToSkeema adds the same column, last, to users.sql of every set.
+func (b *bench) addColumnToSkeema(sets [][]table) error {
+	for s := range sets {
+		p := filepath.Join(b.skdir, fmt.Sprintf("set%d", s), "users.sql")
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		i := bytes.Index(src, []byte("\n  PRIMARY KEY"))
+		if i < 0 {
+			return fmt.Errorf("%s: no primary key line", p)
+		}
+		src = append(src[:i:i], append([]byte("\n  `bench_note` varchar(64) DEFAULT NULL,"), src[i:]...)...)
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) alterAll(format string) string {
+	var s strings.Builder
+	for _, db := range b.dbs {
+		fmt.Fprintf(&s, format+";\n", db)
+	}
+	return s.String()
+}
+
+func (b *bench) dropTenants(ctx context.Context) error {
+	var s strings.Builder
+	for _, db := range b.dbs {
+		fmt.Fprintf(&s, "DROP DATABASE IF EXISTS `%s`;\n", db)
+	}
+	if r := b.clientRun(ctx, s.String()); r.err != nil {
+		return fmt.Errorf("drop tenants: %w", r.err)
+	}
+	return nil
+}
+
+func (b *bench) print(w io.Writer, rows []*row) {
+	n := float64(b.o.n)
+	per := func(r *result) string {
+		if r == nil {
+			return "—"
+		}
+		if r.err != nil {
+			return "failed"
+		}
+		return fmt.Sprintf("%.2f", float64(r.wall.Microseconds())/1000/n)
+	}
+	ratio := func(a, c *result) string {
+		if a == nil || c == nil || a.err != nil || c.err != nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f×", float64(a.wall)/float64(c.wall))
+	}
+	peak := func(r *result) string {
+		if r == nil || r.wall == 0 {
+			return "—"
+		}
+		return fmt.Sprint(r.peak)
+	}
+	rss := func(r *result) string {
+		if r == nil || r.rssKB == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.0f", float64(r.rssKB)/1024)
+	}
+	fmt.Fprintf(w, "\nN=%d tenants, %d runs of read-only operations (median); ms per tenant; Skeema runs with max_connections=1000, the others 151\n\n", b.o.n, b.o.reps)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(tw, "operation\tlandlord\tskeema\tfloor\tlandlord/skeema\tlandlord/floor\tpeak conns L/S/F\tRSS MB L/S/F\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\t%s/%s/%s\t\n", r.op, per(r.landlord), per(r.skeema), per(r.floor),
+			ratio(r.landlord, r.skeema), ratio(r.landlord, r.floor),
+			peak(r.landlord), peak(r.skeema), peak(r.floor), rss(r.landlord), rss(r.skeema), rss(r.floor))
+	}
+	tw.Flush()
+	for _, r := range rows {
+		for _, x := range []struct {
+			tool string
+			r    *result
+		}{{"landlord", r.landlord}, {"skeema", r.skeema}, {"floor", r.floor}} {
+			if x.r != nil && x.r.err != nil {
+				fmt.Fprintf(w, "%s, %s: %v\n", r.op, x.tool, x.r.err)
+			}
+		}
+	}
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "root"
+}

@@ -1,0 +1,186 @@
+package reconciler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
+)
+
+// fingerprintStore is a Store that keeps each tenant's live fingerprint at
+// its last clean, verified reconcile (the landlord database does).
+type fingerprintStore interface {
+	TenantFingerprints(ctx context.Context) (map[string]state.Fingerprint, error)
+	SetTenantFingerprint(ctx context.Context, tenant string, f state.Fingerprint) error
+}
+
+// fastPath is what a reconcile knows before it inspects any tenant: the
+// live fingerprints of the tenants on MySQL and MariaDB servers, read in
+// bulk per server, and the fingerprints recorded at each tenant's last
+// clean, verified reconcile with their basis.
+//
+// A tenant whose live fingerprint is the recorded one, on the same basis
+// (the same desired hash, database and comparison settings), has the
+// schema it had when it was verified to match that desired schema: it is
+// unchanged without being inspected, diffed or locked. Every other tenant
+// takes the full path. The fingerprint covers every attribute drift
+// compares (schema.Fingerprints), so this is no blind spot for drift.
+type fastPath struct {
+	store    fingerprintStore
+	recorded map[string]state.Fingerprint
+	live     map[string]string // by slug
+}
+
+// loadFingerprints sets ru.fast for a reconcile or a plan against live
+// databases with a landlord database; a failure only leaves it unset (every
+// tenant takes the full path).
+func (ru *run) loadFingerprints(ctx context.Context, tenants []*desired.Tenant) {
+	if ru.mode != modeReconcile || ru.opts.Against != AgainstLive || ru.target != nil {
+		return
+	}
+	ru.readFingerprints(ctx, tenants)
+}
+
+// readFingerprints sets ru.fast: the recorded fingerprints and the live
+// ones of tenants, in bulk per server.
+func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) {
+	fs, ok := ru.store.(fingerprintStore)
+	if !ok {
+		return
+	}
+	recorded, err := fs.TenantFingerprints(ctx)
+	if err != nil {
+		ru.log.Warn("read fingerprints", "err", err)
+		return
+	}
+	if len(recorded) == 0 && ru.opts.Plan {
+		return
+	}
+	fp := &fastPath{store: fs, recorded: recorded, live: map[string]string{}}
+	byServer := map[string][]*desired.Tenant{}
+	var order []string
+	for _, t := range tenants {
+		if !t.Valid() || t.Lifecycle != desired.Active {
+			continue
+		}
+		if _, ok := byServer[t.Server]; !ok {
+			order = append(order, t.Server)
+		}
+		byServer[t.Server] = append(byServer[t.Server], t)
+	}
+	for _, name := range order {
+		srv, err := ru.server(ctx, ru.repo, name)
+		if err != nil || (srv.Engine() != schema.MySQL && srv.Engine() != schema.MariaDB) {
+			continue // the tenants fail or take the full path
+		}
+		ts := byServer[name]
+		dbs := make([]string, len(ts))
+		for i, t := range ts {
+			dbs[i] = t.Database
+		}
+		live, err := srv.Fingerprints(ctx, dbs)
+		if err != nil {
+			ru.log.Warn("read fingerprints", "server", name, "err", err)
+			continue
+		}
+		for _, t := range ts {
+			if f, ok := live[t.Database]; ok {
+				fp.live[t.Slug] = f
+			}
+		}
+	}
+	ru.fast = fp
+}
+
+// basis is what a tenant's recorded fingerprint was verified on: its
+// desired hash, its database and server, and the settings that decide
+// what a no-op is (comparison ignores, drift policy).
+func (ru *run) basis(t *desired.Tenant, desiredHash string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "basis 1\x00%s\x00%s\x00%s\x00%s\x00%+v", desiredHash, t.Server, t.Database, t.DriftPolicy, ru.repo.Config.Comparison)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fastNoop reports whether t is unchanged by its fingerprint, and fills tr
+// as a verified no-op if so.
+func (ru *run) fastNoop(ctx context.Context, t *desired.Tenant, tr *TenantResult) bool {
+	if ru.fast == nil {
+		return false
+	}
+	live, ok := ru.fast.live[t.Slug]
+	rec, recorded := ru.fast.recorded[t.Slug]
+	if !ok || !recorded || live != rec.Fingerprint || ru.drifted[t.Slug].Open > 0 {
+		return false
+	}
+	srv, err := ru.tenantServer(ctx, t)
+	if err != nil {
+		return false
+	}
+	d, err := ru.desiredFor(srv.Engine(), t)
+	if err != nil {
+		return false
+	}
+	// The baseline snapshot must be the desired schema too, as a clean
+	// reconcile leaves it: a baseline recorded since (a rollback, a
+	// repair) takes the full path, which compares live with it.
+	dh, err := srv.DesiredHash(ctx, d)
+	if err != nil || ru.basis(t, dh) != rec.Basis || ru.snaps[t.Slug] != dh {
+		return false
+	}
+	tr.Action, tr.Changes, tr.DesiredHash, tr.LiveHash = ActionNoop, []Change{}, dh, dh
+	return true
+}
+
+// rememberFingerprint records t's fingerprint after a clean, verified
+// reconcile: live equal to desired, no drift found or left. Only when the
+// fingerprint read before the tenant was inspected is the one read now is
+// it known to be the fingerprint of the schema that was verified (a tenant
+// just changed is remembered by its next reconcile).
+func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) {
+	if ru.fast == nil || ru.opts.Plan {
+		return
+	}
+	before := ru.fast.live[t.Slug]
+	if before == "" || tr.LiveHash == "" || tr.LiveHash != tr.DesiredHash || len(dec.leave) > 0 || len(dec.drift) > 0 {
+		return
+	}
+	basis := ru.basis(t, tr.DesiredHash)
+	if rec := ru.fast.recorded[t.Slug]; rec.Fingerprint == before && rec.Basis == basis {
+		return
+	}
+	now, err := obs.srv.Fingerprints(ctx, []string{t.Database})
+	if err != nil || now[t.Database] != before {
+		return
+	}
+	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: before, Basis: basis}); err != nil {
+		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
+// fastClean reports whether t has no drift by its fingerprint: the live
+// fingerprint is the one recorded at its last clean, verified reconcile,
+// its baseline snapshot is still the schema verified then (the basis of
+// the record is that of the baseline's hash), and no drift is open. It
+// fills the baseline of td.
+func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift) bool {
+	if ru.fast == nil {
+		return false
+	}
+	live, ok := ru.fast.live[t.Slug]
+	rec, recorded := ru.fast.recorded[t.Slug]
+	base := ru.snaps[t.Slug]
+	if !ok || !recorded || base == "" || live != rec.Fingerprint || ru.drifted[t.Slug].Open > 0 || ru.basis(t, base) != rec.Basis {
+		return false
+	}
+	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
+	if err != nil || !ok || snap.Hash != base {
+		return false
+	}
+	td.Baseline = &Baseline{SnapshotID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, TakenAt: snap.CreatedAt}
+	td.Status, td.Drift = DriftClean, []state.Drift{}
+	return true
+}

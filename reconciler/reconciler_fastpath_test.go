@@ -1,0 +1,79 @@
+package reconciler
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestFastPath: after a clean, verified no-op the tenants' fingerprints are
+// recorded; the next drift check and reconcile find an unchanged tenant
+// clean and unchanged without locking it (they finish while another
+// session holds its lock), and a tenant changed by hand has its drift
+// found as before.
+func TestFastPath(t *testing.T) {
+	f := newMariaFixture(t)
+	first := f.reconcile(Options{})
+	if first.Counts.Created == 0 {
+		t.Fatalf("nothing created: %+v", first.Counts)
+	}
+	second := f.reconcile(Options{})
+	if second.Counts.Unchanged != first.Counts.Created {
+		t.Fatalf("second run: %+v", second.Counts)
+	}
+	fps, err := f.store.TenantFingerprints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fps) != first.Counts.Created {
+		t.Fatalf("%d fingerprints recorded for %d tenants", len(fps), first.Counts.Created)
+	}
+
+	ctx := context.Background()
+	conn, err := f.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var got int
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", "landlord:"+f.database("nepali-congress")).Scan(&got); err != nil || got != 1 {
+		t.Fatalf("take the tenant's lock: %v %d", err, got)
+	}
+	defer conn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", "landlord:"+f.database("nepali-congress"))
+	if _, err := f.db.Exec("ALTER TABLE `" + f.database("cpn-uml") + "`.users ADD INDEX by_hand (phone)"); err != nil {
+		t.Fatal(err)
+	}
+
+	// drift takes the fast path too: the locked, unchanged tenant is clean
+	// against its baseline, the changed one has drift.
+	dr, err := f.rec.Drift(ctx, f.load(), DriftOptions{LockWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, td := range dr.Tenants {
+		switch td.Slug {
+		case "nepali-congress":
+			if td.Status != DriftClean || td.Baseline == nil {
+				t.Errorf("drift of %s (locked elsewhere, unchanged): %s %s", td.Slug, td.Status, td.Error)
+			}
+		case "cpn-uml":
+			if td.Status != DriftFound {
+				t.Errorf("drift of %s: %s %s, want the index added by hand", td.Slug, td.Status, td.Error)
+			}
+		}
+	}
+
+	third := f.reconcile(Options{LockWait: time.Second})
+	for _, tr := range third.Tenants {
+		switch tr.Slug {
+		case "nepali-congress":
+			if tr.Action != ActionNoop {
+				t.Errorf("%s (locked elsewhere, unchanged): %s %s", tr.Slug, tr.Action, tr.Error)
+			}
+		case "cpn-uml":
+			if len(tr.Drift) == 0 {
+				t.Errorf("%s: the index added by hand is no drift (%s %s)", tr.Slug, tr.Action, tr.Error)
+			}
+		}
+	}
+}
