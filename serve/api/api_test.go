@@ -354,20 +354,26 @@ func withDelivery(h map[string]string, id string) map[string]string {
 // answered 503 at once, and the slots come back when requests end.
 func TestPublicRequestsBounded(t *testing.T) {
 	e := newEnvWith(t, Options{MaxPublic: 2})
-	// Two unsigned posts whose bodies never end hold both slots.
-	var held []*io.PipeWriter
-	done := make(chan struct{}, 2)
+	// Two unsigned posts whose bodies never end hold both slots: written
+	// on connections of their own, so the server has their headers and a
+	// first byte at once, and closed when the test ends, failed or not
+	// (the server's Close waits for its handlers).
+	host := strings.TrimPrefix(e.url, "http://")
+	var held []net.Conn
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
 	for range 2 {
-		pr, pw := io.Pipe()
-		held = append(held, pw)
-		req, _ := http.NewRequest("POST", e.url+"/hooks/github", pr)
-		go func() {
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-			done <- struct{}{}
-		}()
-		pw.Write([]byte("{"))
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		if _, err := fmt.Fprintf(c, "POST /hooks/github HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", host); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for e.call("GET", "/metrics", "", nil, "", nil) != 503 {
@@ -385,11 +391,14 @@ func TestPublicRequestsBounded(t *testing.T) {
 	if code := e.call("GET", "/api/v1/tenants", readToken, nil, "", nil); code == 503 {
 		t.Errorf("an authenticated call was refused with the public requests")
 	}
-	for _, pw := range held {
-		pw.Close()
+	for _, c := range held {
+		c.Close()
 	}
-	<-done
-	<-done
+	// The slots come back once the server sees the connections end.
+	deadline = time.Now().Add(10 * time.Second)
+	for e.call("GET", "/metrics", "", nil, "", nil) == 503 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if code := e.call("GET", "/metrics", "", nil, "", nil); code != 200 {
 		t.Errorf("after the held requests ended: %d, want 200", code)
 	}
