@@ -19,6 +19,7 @@ var floors = [][]string{
 	{"serve/metrics"},
 	{"reconciler"},
 	{"desired", "schema", "state"},
+	{"refdata"},
 	{"internal/redact", "internal/signature", "internal/testenv"},
 	{"internal/mysqlurl"},
 }
