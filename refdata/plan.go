@@ -118,7 +118,7 @@ func Plan(set, prev *Set, live map[string]*Live, leave bool) ([]Statement, []Fin
 			}
 			where, wargs := keyWhere(tr.Def.Key, r.Key)
 			out = append(out, Statement{
-				SQL:  "UPDATE " + quote(name) + " SET " + strings.Join(set, ", ") + " WHERE " + where,
+				SQL:  "UPDATE " + tr.qualified() + " SET " + strings.Join(set, ", ") + " WHERE " + where,
 				Args: append(args, wargs...), Table: name, Columns: cols,
 				Layer: first.Layer, File: first.File, Line: first.Line, Kind: "update", Rows: 1,
 			})
@@ -143,7 +143,9 @@ func prevRow(ptr *TableRows, key []string) *Row {
 // still holds, in prev's order.
 func deletes(set, prev *Set, live map[string]*Live) []Statement {
 	var out []Statement
-	for _, name := range prev.Names() {
+	names := prev.Names()
+	for i := len(names) - 1; i >= 0; i-- { // rows that reference first
+		name := names[i]
 		ptr := prev.Tables[name]
 		lv := live[name]
 		if lv == nil || !lv.Exists {
@@ -162,7 +164,7 @@ func deletes(set, prev *Set, live map[string]*Live) []Statement {
 			where, args := keyWhere(ptr.Def.Key, r.Key)
 			k := keyText(ptr.Def.Key, r.Key)
 			out = append(out, Statement{
-				SQL:  "DELETE FROM " + quote(name) + " WHERE " + where,
+				SQL:  "DELETE FROM " + ptr.qualified() + " WHERE " + where,
 				Args: args, Table: name, Columns: ptr.Def.Key,
 				Layer: r.Layer, File: r.File, Line: r.Line, Kind: "delete", Rows: 1,
 				Destructive: true, Reason: fmt.Sprintf("deletes the row %s of %s that git no longer declares", k, name),
@@ -197,7 +199,7 @@ func insertBatches(tr *TableRows, rows []*Row) []Statement {
 			}
 		}
 		out = append(out, Statement{
-			SQL:  "INSERT INTO " + quote(tr.Name) + " (" + strings.Join(quoted, ", ") + ") VALUES " + strings.Join(tuples, ", "),
+			SQL:  "INSERT INTO " + tr.qualified() + " (" + strings.Join(quoted, ", ") + ") VALUES " + strings.Join(tuples, ", "),
 			Args: args, Table: tr.Name, Columns: cols,
 			Layer: rows[i].Layer, File: rows[i].File, Line: rows[i].Line, Kind: "insert", Rows: j - i,
 		})
@@ -239,7 +241,15 @@ func (tr *TableRows) ReadQuery(have func(column string) bool) (query string, col
 	for i, c := range cols {
 		quoted[i] = quote(c)
 	}
-	return "SELECT " + strings.Join(quoted, ", ") + " FROM " + quote(tr.Name), cols
+	return "SELECT " + strings.Join(quoted, ", ") + " FROM " + tr.qualified(), cols
+}
+
+// qualified is the table's name as statements give it.
+func (tr *TableRows) qualified() string {
+	if tr.set != nil && tr.set.Database != "" {
+		return quote(tr.set.Database) + "." + quote(tr.Name)
+	}
+	return quote(tr.Name)
 }
 
 // quote quotes a name already checked against identPattern and the desired

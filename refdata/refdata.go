@@ -27,6 +27,9 @@ type File struct {
 type Table struct {
 	Columns []string
 	Key     []string
+	// Refs are the tables the table's foreign keys reference: their rows
+	// are inserted first and deleted last.
+	Refs []string
 }
 
 // Value is one declared column value; Null is SQL NULL.
@@ -50,10 +53,14 @@ type Row struct {
 // Set is the declared rows of a tenant, by table.
 type Set struct {
 	Tables map[string]*TableRows
+	// Database, when set, qualifies the tables of planned statements
+	// (MySQL and MariaDB); SQLite's statements name the table alone.
+	Database string
 }
 
 // TableRows is the declared rows of one table, in declaration order.
 type TableRows struct {
+	set   *Set
 	Name  string
 	Def   Table
 	Rows  []*Row
@@ -111,7 +118,7 @@ func Compose(files []File, tables map[string]Table) (*Set, error) {
 		}
 		tr := set.Tables[table]
 		if tr == nil {
-			tr = &TableRows{Name: table, Def: def, byKey: map[string]*Row{}}
+			tr = &TableRows{set: set, Name: table, Def: def, byKey: map[string]*Row{}}
 			set.Tables[table] = tr
 		}
 		errs = append(errs, tr.decode(f)...)
@@ -243,7 +250,8 @@ func keyText(cols, vals []string) string {
 	return strings.Join(parts, ",")
 }
 
-// Names returns the declared tables, sorted.
+// Names returns the declared tables, a table after the tables its
+// foreign keys reference, else by name.
 func (s *Set) Names() []string {
 	if s == nil {
 		return nil
@@ -253,7 +261,34 @@ func (s *Set) Names() []string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return names
+	var (
+		out  []string
+		done = map[string]bool{}
+		on   = map[string]bool{}
+	)
+	var visit func(n string)
+	visit = func(n string) {
+		if done[n] || on[n] { // a cycle of references: by name
+			return
+		}
+		on[n] = true
+		if tr := s.Tables[n]; tr != nil {
+			refs := append([]string(nil), tr.Def.Refs...)
+			sort.Strings(refs)
+			for _, r := range refs {
+				if _, ok := s.Tables[r]; ok {
+					visit(r)
+				}
+			}
+		}
+		on[n] = false
+		done[n] = true
+		out = append(out, n)
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
 }
 
 // Columns returns the columns the table's rows declare, key first, in the
