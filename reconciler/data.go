@@ -65,13 +65,7 @@ func (ru *run) planData(ctx context.Context, t *desired.Tenant, target *schema.T
 	}
 	leave := ru.mode == modeReconcile && t.DriftPolicy != desired.DriftHeal
 	sts, found := refdata.Plan(set, prev, rows, leave)
-	add := make([]schema.DataStatement, len(sts))
-	for i, s := range sts {
-		add[i] = schema.DataStatement{SQL: s.SQL, Args: s.Args, Table: s.Table, Names: s.Columns,
-			Origin:      schema.Origin{Layer: s.Layer, File: s.File, Line: s.Line},
-			Destructive: s.Destructive, Reason: s.Reason}
-	}
-	dec.plan.AddData(add)
+	dec.plan.AddData(dataStatements(sts))
 	for _, f := range found {
 		df := DriftFinding{Drift: rowDrift(f), Action: DriftRestored}
 		if f.Left {
@@ -81,6 +75,17 @@ func (ru *run) planData(ctx context.Context, t *desired.Tenant, target *schema.T
 		dec.drift = append(dec.drift, df)
 	}
 	return nil
+}
+
+// dataStatements are refdata's statements as a plan carries them.
+func dataStatements(sts []refdata.Statement) []schema.DataStatement {
+	add := make([]schema.DataStatement, len(sts))
+	for i, s := range sts {
+		add[i] = schema.DataStatement{SQL: s.SQL, Args: s.Args, Table: s.Table, Names: s.Columns,
+			Origin:      schema.Origin{Layer: s.Layer, File: s.File, Line: s.Line},
+			Destructive: s.Destructive, Reason: s.Reason}
+	}
+	return add
 }
 
 // rowDrift is a declared row changed or deleted out of band, as a drift
