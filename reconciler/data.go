@@ -95,7 +95,7 @@ func rowDrift(f refdata.Finding) state.Drift {
 	if f.Column != "" {
 		name += " " + f.Column
 	}
-	return state.Drift{Object: f.Table + "[" + name + "]", Kind: "row", Table: f.Table, Name: name,
+	return state.Drift{Object: f.Table + "." + name, Kind: "row", Table: f.Table, Name: name,
 		Change: f.Change, Severity: state.SeverityMedium, Detail: f.Detail}
 }
 
@@ -222,4 +222,24 @@ func (ru *run) verifyData(ctx context.Context, obs *observation, dec *decision, 
 		}
 	}
 	return nil
+}
+
+// scanRows returns the declared rows of t changed or deleted out of band,
+// when the revision last applied to t is this one (else a difference may
+// be git's, not yet applied: the reconcile tells).
+func (ru *run) scanRows(ctx context.Context, t *desired.Tenant, target *schema.Target, live *schema.Live, d *schema.Desired) ([]refdata.Finding, error) {
+	rec, ok, err := ru.store.Tenant(ctx, t.Slug)
+	if err != nil || !ok || rec.LastAppliedRevision != ru.revision || !live.Exists() {
+		return nil, err
+	}
+	set, err := dataSet(t, d, target.Qualifier())
+	if err != nil || set == nil {
+		return nil, err
+	}
+	rows, err := readLive(ctx, target, live, set)
+	if err != nil {
+		return nil, err
+	}
+	_, found := refdata.Plan(set, set, rows, true)
+	return found, nil
 }

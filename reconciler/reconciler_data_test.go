@@ -149,13 +149,24 @@ func TestReferenceData(t *testing.T) {
 			if _, err := db.Exec("DELETE FROM " + q("districts") + " WHERE id = 76"); err != nil {
 				t.Fatal(err)
 			}
+			dr, err := f.rec.Drift(context.Background(), f.load(), DriftOptions{Tenants: []string{"nepali-congress"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			for _, d := range dr.Tenants[0].Drift {
+				found = append(found, d.Object+" "+d.Change+" "+string(d.Severity))
+			}
+			if got, want := strings.Join(found, ","), "districts.id=28 name_en modified medium,districts.id=76 removed medium"; got != want || dr.Tenants[0].Status != DriftFound {
+				t.Errorf("drift: %s %q (%s), want %q", dr.Tenants[0].Status, got, dr.Tenants[0].Error, want)
+			}
 			report := f.reconcile(Options{Tenants: []string{"nepali-congress"}})
 			tr := report.Tenants[0]
 			var drift []string
 			for _, d := range tr.Drift {
 				drift = append(drift, d.Object+" "+d.Change+" "+d.Action+" "+string(d.Severity))
 			}
-			want := "districts[id=28 name_en] modified left medium,districts[id=76] removed left medium"
+			want := "districts.id=28 name_en modified left medium,districts.id=76 removed left medium"
 			if strings.Join(drift, ",") != want || tr.Applied != 0 {
 				t.Errorf("report: drift %q applied %d (%s), want %q", strings.Join(drift, ","), tr.Applied, tr.Error, want)
 			}
