@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
