@@ -26,7 +26,8 @@ func dataSet(t *desired.Tenant, d *schema.Desired, qualifier string) (*refdata.S
 	tables := map[string]refdata.Table{}
 	for _, name := range d.Tables() {
 		cols, key, _ := d.TableColumns(name)
-		tables[name] = refdata.Table{Columns: cols, Key: key, Refs: d.TableReferences(name)}
+		ints, enums := d.ColumnValues(name)
+		tables[name] = refdata.Table{Columns: cols, Key: key, Refs: d.TableReferences(name), Integers: ints, Enums: enums}
 	}
 	set, err := refdata.Compose(files, tables)
 	if err != nil {

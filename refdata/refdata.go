@@ -30,6 +30,10 @@ type Table struct {
 	// Refs are the tables the table's foreign keys reference: their rows
 	// are inserted first and deleted last.
 	Refs []string
+	// Integers are the columns that take integers only; Enums the values
+	// each enum column takes.
+	Integers map[string]bool
+	Enums    map[string][]string
 }
 
 // Value is one declared column value; Null is SQL NULL.
@@ -171,7 +175,13 @@ func (tr *TableRows) decode(f File) Errors {
 				bad = true
 				continue
 			}
-			vals[k.Value] = scalar(v, f, k.Line)
+			val := scalar(v, f, k.Line)
+			if msg := tr.Def.check(k.Value, val); msg != "" {
+				errs = append(errs, &Error{File: f.Path, Line: v.Line, Column: v.Column, Msg: msg})
+				bad = true
+				continue
+			}
+			vals[k.Value] = val
 		}
 		if bad {
 			continue
@@ -214,6 +224,27 @@ func (tr *TableRows) decode(f File) Errors {
 		tr.byKey[k] = r
 	}
 	return errs
+}
+
+var integerPattern = regexp.MustCompile(`^-?[0-9]{1,20}$`)
+
+// check returns why v cannot be a value of column c, or "".
+func (t Table) check(c string, v Value) string {
+	if v.Null {
+		return ""
+	}
+	if t.Integers[c] && !integerPattern.MatchString(v.S) {
+		return fmt.Sprintf("column %s: %q is not an integer", c, v.S)
+	}
+	if values, ok := t.Enums[c]; ok {
+		for _, e := range values {
+			if e == v.S {
+				return ""
+			}
+		}
+		return fmt.Sprintf("column %s: %q is not one of %s", c, v.S, strings.Join(values, ", "))
+	}
+	return ""
 }
 
 func scalar(v *yaml.Node, f File, line int) Value {

@@ -7,7 +7,8 @@ import (
 )
 
 var tables = map[string]Table{
-	"provinces": {Columns: []string{"id", "name_en", "name_ne", "capital"}, Key: []string{"id"}},
+	"provinces": {Columns: []string{"id", "name_en", "name_ne", "capital", "kind"}, Key: []string{"id"},
+		Integers: map[string]bool{"id": true}, Enums: map[string][]string{"kind": {"a", "b"}}},
 }
 
 func compose(t *testing.T, files ...File) *Set {
@@ -29,6 +30,8 @@ func TestComposeErrorsNameFileAndLine(t *testing.T) {
 		{"duplicate key", "- id: 1\n  name_en: Koshi\n- id: 1\n  name_en: Madhesh\n", "layers/basic/data/provinces.yaml:3:3: duplicate key id=1 of provinces: first at line 1"},
 		{"no key", "- name_en: Koshi\n", "provinces.yaml:1:3: a row of provinces without its primary key column id"},
 		{"not a list", "id: 1\n", "provinces.yaml:1:1: want a list of rows"},
+		{"not an integer", "- id: 1.5\n", "provinces.yaml:1:7: column id: \"1.5\" is not an integer"},
+		{"not in the enum", "- id: 1\n  kind: c\n", "provinces.yaml:2:9: column kind: \"c\" is not one of a, b"},
 		{"nested value", "- id: 1\n  name_en: [a]\n", "provinces.yaml:2:12: column name_en: want a single value"},
 	}
 	for _, c := range cases {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	atlas "ariga.io/atlas/sql/schema"
 )
 
 // TableColumns returns the columns of a table the desired schema declares,
@@ -151,4 +153,27 @@ func (d *Desired) TableReferences(table string) []string {
 		}
 	}
 	return out
+}
+
+// ColumnValues returns, for the columns of a table that take only some
+// values, what they take: "integer" for integer and boolean columns, or
+// the values of an enum.
+func (d *Desired) ColumnValues(table string) (integers map[string]bool, enums map[string][]string) {
+	t, ok := d.schema.Table(table)
+	if !ok {
+		return nil, nil
+	}
+	integers, enums = map[string]bool{}, map[string][]string{}
+	for _, c := range t.Columns {
+		if c.Type == nil {
+			continue
+		}
+		switch ty := c.Type.Type.(type) {
+		case *atlas.IntegerType, *atlas.BoolType:
+			integers[c.Name] = true
+		case *atlas.EnumType:
+			enums[c.Name] = ty.Values
+		}
+	}
+	return integers, enums
 }
