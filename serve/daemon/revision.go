@@ -219,7 +219,7 @@ func (l *Loop) restoreLastGood(ctx context.Context) {
 
 // fingerprints hash, per tenant, everything its reconcile depends on: its
 // manifest's effective fields, its server, the database options and every
-// file of its layers. Equal fingerprints mean an equal desired schema and
+// file of its layers, its data files included. Equal fingerprints mean an equal desired schema and
 // policy, so the tenant has nothing new to apply.
 func fingerprints(repo *desired.Repo) map[string]string {
 	out := make(map[string]string, len(repo.Tenants))
@@ -234,7 +234,7 @@ func fingerprints(repo *desired.Repo) map[string]string {
 			t.AllowDestructive, t.DriftPolicy, db.Charset, db.Collation)
 		for _, layer := range t.Layers {
 			fmt.Fprintf(h, "layer\x00%s\x00", layer.Name)
-			files := slices.Clone(layer.Files)
+			files := append(slices.Clone(layer.Files), layer.Data...)
 			sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 			for _, f := range files {
 				fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Data))
