@@ -193,6 +193,24 @@ func (l *Loop) accept(ctx context.Context, repo *desired.Repo) []string {
 	return changed
 }
 
+// loadAt reads the repository at an earlier revision: what a tenant was
+// last applied at, to tell rows removed from git (deleted) and drops from
+// what the tenant holds of its own. It needs a git repository that still
+// holds the commit.
+func (l *Loop) loadAt(ctx context.Context, revision string) (*desired.Repo, error) {
+	src := l.cfg.Source
+	src.Ref = revision
+	co, err := desired.Open(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	opts := desired.LoadOptions{Servers: l.cfg.Servers, Reserved: l.cfg.Reserved}
+	if !desired.IsRemote(src.Repo) {
+		opts.Dir, _ = filepath.Abs(src.Repo)
+	}
+	return desired.Load(co.FS, co.Revision, opts)
+}
+
 // restoreLastGood loads the last revision accepted (by any replica, before
 // a restart) when the newest one is rejected and none is in force, so the
 // last good revision stays in force across restarts. It needs a git
