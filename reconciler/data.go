@@ -53,6 +53,17 @@ func (ru *run) planData(ctx context.Context, t *desired.Tenant, target *schema.T
 	if err != nil {
 		return err
 	}
+	if prev != nil && prev != set {
+		// A table the desired schema no longer has is dropped with its
+		// rows (a destructive change of the schema's): no DELETE for it.
+		kept := &refdata.Set{Tables: map[string]*refdata.TableRows{}, Database: prev.Database}
+		for name, tr := range prev.Tables {
+			if _, _, ok := d.TableColumns(name); ok {
+				kept.Tables[name] = tr
+			}
+		}
+		prev = kept
+	}
 	if set == nil {
 		if prev == nil {
 			return nil
