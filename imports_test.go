@@ -20,6 +20,7 @@ var floors = [][]string{
 	{"serve/metrics"},
 	{"reconciler"},
 	{"backup", "desired", "schema", "state"},
+	{"refdata"},
 	{"internal/redact", "internal/signature", "internal/testenv"},
 	{"internal/mysqlurl"},
 }

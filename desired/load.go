@@ -52,6 +52,8 @@ type Repo struct {
 	// Custom holds the files of every custom layer, by directory name
 	// (the tenant's slug), whether or not a tenant uses it.
 	Custom map[string][]File
+	// data holds the data files of each layer directory, read once.
+	data map[string]dataEntry
 	// Errors are the problems no tenant can be reconciled with:
 	// landlord.yaml and the basic layer.
 	Errors ManifestErrors
@@ -110,6 +112,9 @@ func (t *Tenant) LayerKey() string {
 type Layer struct {
 	Name  string
 	Files []File
+	// Data are the layer's reference data files, data/<table>.yaml,
+	// sorted by name.
+	Data []File
 }
 
 // File is a file of the repository.
@@ -922,9 +927,84 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 		if custom := r.Custom[t.Slug]; len(custom) > 0 {
 			layers = append(layers, Layer{Name: "custom/" + t.Slug, Files: custom})
 		}
+		for i := range layers {
+			files, errs, err := r.dataFiles(fsys, layerDir(layers[i].Name))
+			if err != nil {
+				return err
+			}
+			layers[i].Data = files
+			t.Errors = append(t.Errors, errs...)
+		}
 		t.Layers = layers
 	}
 	return nil
+}
+
+type dataEntry struct {
+	files []File
+	errs  ManifestErrors
+}
+
+// layerDir is the directory of a layer: "basic", "template/x",
+// "module/x" and "custom/x" live in layers/basic, layers/templates/x,
+// layers/modules/x and layers/custom/x.
+func layerDir(name string) string {
+	kind, rest, _ := strings.Cut(name, "/")
+	switch kind {
+	case "template":
+		return "layers/templates/" + rest
+	case "module":
+		return "layers/modules/" + rest
+	case "custom":
+		return "layers/custom/" + rest
+	}
+	return "layers/basic"
+}
+
+// dataFiles reads the .yaml files of dir/data, sorted by name, once per
+// directory. Each is bounded as a layer file is (MaxLayerFileSize) and
+// shaped as a manifest is (MaxYAMLDepth, MaxYAMLNodes, MaxValueLength);
+// one that is not is left out and returned as a ManifestError.
+func (r *Repo) dataFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
+	if e, ok := r.data[dir]; ok {
+		return e.files, e.errs, nil
+	}
+	if r.data == nil {
+		r.data = map[string]dataEntry{}
+	}
+	entries, err := fs.ReadDir(fsys, dir+"/data")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	var e dataEntry
+	for _, de := range entries {
+		if de.IsDir() || path.Ext(de.Name()) != ".yaml" {
+			continue
+		}
+		p := dir + "/data/" + de.Name()
+		data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			merr, err = danglingLink(p), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if merr == nil {
+			var root yaml.Node
+			if err := yaml.Unmarshal(data, &root); err != nil {
+				merr = &ManifestError{File: p, Msg: err.Error()}
+			} else {
+				merr = checkShape(p, &root)
+			}
+		}
+		if merr != nil {
+			e.errs = append(e.errs, merr)
+			continue
+		}
+		e.files = append(e.files, File{Path: p, Data: data})
+	}
+	r.data[dir] = e
+	return e.files, e.errs, nil
 }
 
 // hclFiles reads the .hcl files of dir, sorted by name. A missing directory

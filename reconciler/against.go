@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
@@ -77,6 +78,23 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	oe.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if !ok {
+		// A tenant without a snapshot is created: every declared row is
+		// inserted. Snapshots hold no rows, so a tenant with one has its
+		// rows planned against its database only.
+		qualifier := t.Database
+		if engine == schema.SQLite {
+			qualifier = ""
+		}
+		set, err := dataSet(t, d, qualifier)
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		if set != nil {
+			sts, _ := refdata.Plan(set, nil, nil, false)
+			p.AddData(dataStatements(sts))
+		}
 	}
 	ru.decide(t, &decision{plan: p}, tr)
 	return nil

@@ -8,6 +8,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 )
 
@@ -33,9 +34,10 @@ func classify(err error) Class {
 		manifest *desired.ManifestError
 		source   schema.SourceErrors
 		refused  *schema.RefusedError
+		data     refdata.Errors
 	)
 	switch {
-	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.Is(err, schema.ErrStatementTimeout):
+	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.As(err, &data), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
 	case errors.Is(err, schema.ErrStalled):
 		return Transient

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 )
 
@@ -22,6 +23,10 @@ type decision struct {
 	// liveHash is the hash of the live schema compute saw, when it took
 	// it (to compare with the baseline's).
 	liveHash string
+	// data is the reference data the tenant's layers declare, nil when
+	// none; dataLeft is set when the plan leaves declared rows drifted.
+	data     *refdata.Set
+	dataLeft bool
 }
 
 // compute plans the tenant from live to d. With a landlord database, live is
@@ -77,6 +82,9 @@ func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Serve
 			}
 		}
 	}
+	if err := ru.planData(ctx, t, target, live, d, dec); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
 	return dec, nil
 }
 
@@ -98,6 +106,27 @@ func (ru *run) since(ctx context.Context, engine schema.Engine, t *desired.Tenan
 	if ru.opts.Previous == nil || rev == "" || rev == ru.revision || ru.target != nil {
 		return d
 	}
+	repo := ru.previousRepo(ctx, t, rev)
+	if repo == nil {
+		return d
+	}
+	pt, ok := repo.Tenant(t.Slug)
+	if !ok || !pt.Valid() || len(pt.Layers) == 0 {
+		return d
+	}
+	prev, err := compose(repo, engine, pt)
+	if err != nil {
+		return d
+	}
+	return d.Since(prev, rev)
+}
+
+// previousRepo is the repository at rev, read once per run, or nil when
+// it cannot be read (Options.Previous).
+func (ru *run) previousRepo(ctx context.Context, t *desired.Tenant, rev string) *desired.Repo {
+	if ru.opts.Previous == nil {
+		return nil
+	}
 	ru.mu.Lock()
 	if ru.previous == nil {
 		ru.previous = map[string]*previousEntry{}
@@ -111,17 +140,9 @@ func (ru *run) since(ctx context.Context, engine schema.Engine, t *desired.Tenan
 	e.once.Do(func() { e.repo, e.err = ru.opts.Previous(ctx, rev) })
 	if e.err != nil {
 		ru.log.Debug("revision last applied not read: drops keep their table's provenance", "tenant", t.Slug, "revision", rev, "err", e.err)
-		return d
+		return nil
 	}
-	pt, ok := e.repo.Tenant(t.Slug)
-	if !ok || !pt.Valid() || len(pt.Layers) == 0 {
-		return d
-	}
-	prev, err := compose(e.repo, engine, pt)
-	if err != nil {
-		return d
-	}
-	return d.Since(prev, rev)
+	return e.repo
 }
 
 // baseline returns the tenant's baseline snapshot as a schema, with the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
@@ -252,7 +253,11 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 		return td
 	}
 	td.Baseline = &Baseline{SnapshotID: sc.snap.ID, RunID: sc.snap.RunID, Revision: sc.snap.Revision, TakenAt: sc.snap.CreatedAt}
-	recorded, err := ru.store.RecordDrift(context.WithoutCancel(ctx), t.Slug, findings(sc.diffs), 0)
+	found := findings(sc.diffs)
+	for _, f := range sc.rows {
+		found = append(found, rowDrift(f))
+	}
+	recorded, err := ru.store.RecordDrift(context.WithoutCancel(ctx), t.Slug, found, 0)
 	if err != nil {
 		td.Status, td.Error = DriftError, err.Error()
 		return td
@@ -303,6 +308,8 @@ type scan struct {
 	// undeclared are the objects live has and the desired schema does not
 	// (scanDrift with undeclared set).
 	undeclared map[schema.Object]bool
+	// rows are the declared rows changed or deleted out of band.
+	rows []refdata.Finding
 }
 
 // scanDrift inspects the tenant under its lock (so that it never sees an
@@ -338,6 +345,9 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 		return nil, err
 	}
 	sc := &scan{live: live.Without(ignore), d: d}
+	if sc.rows, err = ru.scanRows(ctx, t, target, live, d); err != nil {
+		return nil, err
+	}
 	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
 	if err != nil || !ok {
 		return sc, err

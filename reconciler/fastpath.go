@@ -108,7 +108,7 @@ func (ru *run) basis(t *desired.Tenant, desiredHash string) string {
 // fastNoop reports whether t is unchanged by its fingerprint, and fills tr
 // as a verified no-op if so.
 func (ru *run) fastNoop(ctx context.Context, t *desired.Tenant, tr *TenantResult) bool {
-	if ru.fast == nil {
+	if ru.fast == nil || declaresData(t) {
 		return false
 	}
 	live, ok := ru.fast.live[t.Slug]
@@ -133,6 +133,18 @@ func (ru *run) fastNoop(ctx context.Context, t *desired.Tenant, tr *TenantResult
 	}
 	tr.Action, tr.Changes, tr.DesiredHash, tr.LiveHash = ActionNoop, []Change{}, dh, dh
 	return true
+}
+
+// declaresData reports whether a layer of t declares reference data rows.
+// Such a tenant always takes the full path: a fingerprint is read from the
+// catalog, and rows changed out of band (or in git) do not move it.
+func declaresData(t *desired.Tenant) bool {
+	for _, l := range t.Layers {
+		if len(l.Data) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // rememberFingerprint records t's fingerprint after a clean, verified
@@ -167,7 +179,7 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 // the record is that of the baseline's hash), and no drift is open. It
 // fills the baseline of td.
 func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift) bool {
-	if ru.fast == nil {
+	if ru.fast == nil || declaresData(t) {
 		return false
 	}
 	live, ok := ru.fast.live[t.Slug]

@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -10,9 +12,13 @@ import (
 // recorded; the next drift check and reconcile find an unchanged tenant
 // clean and unchanged without locking it (they finish while another
 // session holds its lock), and a tenant changed by hand has its drift
-// found as before.
+// found as before. Tenants that declare reference data always take the
+// full path (TestFastPathNotForData): this fixture's layers declare none.
 func TestFastPath(t *testing.T) {
 	f := newMariaFixture(t)
+	if err := os.RemoveAll(filepath.Join(f.repo, "layers", "basic", "data")); err != nil {
+		t.Fatal(err)
+	}
 	first := f.reconcile(Options{})
 	if first.Counts.Created == 0 {
 		t.Fatalf("nothing created: %+v", first.Counts)
@@ -74,6 +80,27 @@ func TestFastPath(t *testing.T) {
 			if len(tr.Drift) == 0 {
 				t.Errorf("%s: the index added by hand is no drift (%s %s)", tr.Slug, tr.Action, tr.Error)
 			}
+		}
+	}
+}
+
+// TestFastPathNotForData: a tenant whose layers declare reference data is
+// inspected every time, however still its catalog: a declared row deleted
+// out of band moves no fingerprint, and drift still finds it.
+func TestFastPathNotForData(t *testing.T) {
+	f := newMariaFixture(t)
+	f.reconcile(Options{})
+	f.reconcile(Options{})
+	if _, err := f.db.Exec("UPDATE `" + f.database("cpn-uml") + "`.provinces SET capital = 'Dharan' WHERE id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.rec.Drift(context.Background(), f.load(), DriftOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, td := range res.Tenants {
+		if td.Slug == "cpn-uml" && len(td.Drift) == 0 {
+			t.Errorf("cpn-uml: a declared row changed out of band is not drift: %+v", td)
 		}
 	}
 }

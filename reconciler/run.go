@@ -471,6 +471,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
 	}
+	if err := ru.verifyData(ctx, obs, dec, tr); err != nil {
+		return err
+	}
 	if err := ru.recordApplied(ctx, t, obs, dec, tr); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 )
 
@@ -203,6 +204,9 @@ func Validate(repo *desired.Repo) *Validation {
 			// as an apply would: what SQLite refuses there fails here.
 			err = schema.CheckSQLite(context.Background(), d)
 		}
+		if err == nil {
+			_, err = dataSet(c.tenant, d, "")
+		}
 		if err != nil {
 			for _, p := range problems(err) {
 				add(p, c.tenants...)
@@ -268,6 +272,13 @@ func problems(err error) []Problem {
 		out := make([]Problem, len(es))
 		for i, e := range es {
 			out[i] = sourceProblem(e)
+		}
+		return out
+	}
+	if es, ok := err.(refdata.Errors); ok {
+		out := make([]Problem, len(es))
+		for i, e := range es {
+			out[i] = Problem{File: e.File, Line: e.Line, Column: e.Column, Message: e.Msg}
 		}
 		return out
 	}

@@ -26,7 +26,10 @@ type hostileCase struct {
 	tenant string
 }
 
-const evilLayer = "layers/custom/nepali-congress/evil.hcl"
+const (
+	evilLayer = "layers/custom/nepali-congress/evil.hcl"
+	evilData  = "layers/basic/data/provinces.yaml"
+)
 
 // evilTable is a custom-layer table with a hostile body.
 func evilTable(body string) string {
@@ -79,6 +82,12 @@ func hostileCases(prefix string) []hostileCase {
 			// The loosened policy would drop a column of the tenant's.
 			"layers/custom/nepali-congress/congress.hcl": "~  column \"elected_from\" {\n    type = varchar(64)\n  }\n~",
 		}, want: congress + ":7:21: policy.allowDestructive: a tenant manifest may only tighten the policy of landlord.yaml"},
+		{name: "data column name", files: map[string]string{evilData: "~  capital: Biratnagar~  \"name_en` = 'x', `id\": Biratnagar"},
+			want: evilData + ":6:3: unknown column \"name_en` = 'x', `id\" of table provinces"},
+		{name: "data table name", files: map[string]string{"layers/basic/data/mysql.yaml": "- id: 1\n"},
+			want: "layers/basic/data/mysql.yaml: rows for table \"mysql\": no layer of this tenant declares it"},
+		{name: "data key twice in a layer", files: map[string]string{evilData: "~- id: 2\n~- id: 1\n"},
+			want: evilData + ":7:3: duplicate key id=1 of provinces: first at line 3"},
 		{name: "manifest heals drift", files: map[string]string{congress: "~domain:~policy:\n  drift: heal\ndomain:"},
 			want: congress + ":7:10: policy.drift: a tenant manifest may only tighten the policy of landlord.yaml: drift: heal needs policy.tenantOverrides: true"},
 	}
@@ -99,7 +108,7 @@ func TestHostileRepositories(t *testing.T) {
 	st.Close()
 	c.must(0, "reconcile")
 	for _, slug := range []string{"nepali-congress", "cpn-uml"} {
-		c.exec("INSERT INTO `" + c.database(slug) + "`.`provinces` VALUES (1, 'Koshi', 'कोशी', 'Biratnagar'), (2, 'Madhesh', 'मधेश', 'Janakpur')")
+		c.exec("INSERT INTO `" + c.database(slug) + "`.`provinces` VALUES (98, 'Own', 'आफ्नै', NULL), (99, 'Other', 'अर्को', 'x')")
 	}
 	before := c.serverState()
 	for _, tc := range hostileCases(c.prefix) {

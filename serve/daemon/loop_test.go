@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -269,5 +271,24 @@ func TestFingerprintsIgnoreFileOrder(t *testing.T) {
 	}
 	if len(a) != 4 || a["cpn-uml"] == a["nepali-congress"] {
 		t.Errorf("fingerprints %v: want 4, distinct for distinct layers", a)
+	}
+}
+
+func TestFingerprintsFollowDataFiles(t *testing.T) {
+	dir := testenv.CopyExample(t, "")
+	a := fingerprints(loadRepo(t, dir))
+	p := filepath.Join(dir, "layers/basic/data/districts.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), "name_ne: ललितपुर", "name_ne: ललितपुर जिल्ला", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := fingerprints(loadRepo(t, dir))
+	for slug := range a {
+		if a[slug] == b[slug] {
+			t.Errorf("%s: fingerprint unchanged by a changed row of the basic layer", slug)
+		}
 	}
 }

@@ -193,6 +193,24 @@ func (l *Loop) accept(ctx context.Context, repo *desired.Repo) []string {
 	return changed
 }
 
+// loadAt reads the repository at an earlier revision: what a tenant was
+// last applied at, to tell rows removed from git (deleted) and drops from
+// what the tenant holds of its own. It needs a git repository that still
+// holds the commit.
+func (l *Loop) loadAt(ctx context.Context, revision string) (*desired.Repo, error) {
+	src := l.cfg.Source
+	src.Ref = revision
+	co, err := desired.Open(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	opts := desired.LoadOptions{Servers: l.cfg.Servers, Reserved: l.cfg.Reserved}
+	if !desired.IsRemote(src.Repo) {
+		opts.Dir, _ = filepath.Abs(src.Repo)
+	}
+	return desired.Load(co.FS, co.Revision, opts)
+}
+
 // restoreLastGood loads the last revision accepted (by any replica, before
 // a restart) when the newest one is rejected and none is in force, so the
 // last good revision stays in force across restarts. It needs a git
@@ -219,7 +237,7 @@ func (l *Loop) restoreLastGood(ctx context.Context) {
 
 // fingerprints hash, per tenant, everything its reconcile depends on: its
 // manifest's effective fields, its server, the database options and every
-// file of its layers. Equal fingerprints mean an equal desired schema and
+// file of its layers, its data files included. Equal fingerprints mean an equal desired schema and
 // policy, so the tenant has nothing new to apply.
 func fingerprints(repo *desired.Repo) map[string]string {
 	out := make(map[string]string, len(repo.Tenants))
@@ -234,7 +252,7 @@ func fingerprints(repo *desired.Repo) map[string]string {
 			t.AllowDestructive, t.DriftPolicy, db.Charset, db.Collation)
 		for _, layer := range t.Layers {
 			fmt.Fprintf(h, "layer\x00%s\x00", layer.Name)
-			files := slices.Clone(layer.Files)
+			files := append(slices.Clone(layer.Files), layer.Data...)
 			sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 			for _, f := range files {
 				fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Data))

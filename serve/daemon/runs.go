@@ -33,6 +33,7 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 	opts := reconciler.Options{
 		Tenants: tenants, Concurrency: l.cfg.Concurrency, LockWait: l.cfg.LockWait,
 		Trigger: o.trigger, Actor: o.actor, AllowDestructive: o.allowDestructive,
+		Previous: l.loadAt,
 		Acting: func(tr reconciler.TenantResult) {
 			if tr.Action != reconciler.ActionCreate {
 				return
