@@ -89,11 +89,18 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 	for _, db := range databases {
 		want[db] = true
 	}
-	conn, err := s.db.Conn(ctx)
+	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer c.Close()
+	// Under the watchdog, as every statement on a tenant server: a server
+	// that stops answering fails the read within the stall timeout.
+	conn, err := s.watched(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.close()
 	rows := make(map[string][]string, len(databases))
 	var partitioned [][2]string
 	for _, q := range fingerprintQueries(s.engine) {
@@ -142,7 +149,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 	return out, nil
 }
 
-func readFingerprintRows(ctx context.Context, conn *sql.Conn, query string, args []any, name string, want map[string]bool, out map[string][]string, partitioned *[][2]string) error {
+func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, args []any, name string, want map[string]bool, out map[string][]string, partitioned *[][2]string) error {
 	rs, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
