@@ -124,23 +124,45 @@ func (s *Store) openSQLiteFile(ctx context.Context, path, options string) error 
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("landlord database %s: is a directory; --state names an SQLite file (e.g. %s) or a mysql:// URL", path, filepath.Join(path, "landlord.db"))
 	}
+	// Switching a new file to WAL needs the file to itself: a process
+	// opening it while another one creates it can get SQLITE_BUSY before
+	// any busy timeout applies. Opening is tried again for a while then.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		db, err := s.trySQLiteFile(ctx, path, options)
+		if err == nil {
+			s.db = db
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return sqliteOpenError(path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return sqliteOpenError(path, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Store) trySQLiteFile(ctx context.Context, path, options string) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?"+options)
 	if err != nil {
-		return fmt.Errorf("landlord database %s: %w", path, err)
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return sqliteOpenError(path, err)
+		return nil, err
 	}
 	// The first statement is where SQLite finds a file is not a database.
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&n); err != nil {
 		db.Close()
-		return sqliteOpenError(path, err)
+		return nil, err
 	}
-	s.db = db
-	return nil
+	return db, nil
 }
 
 // sqliteOpenError says in words why SQLite cannot open path, instead of
@@ -185,7 +207,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 			return fmt.Errorf("landlord database %s: %w", path, err)
 		}
 	}
-	return s.openSQLiteFile(ctx, path, "_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	return s.openSQLiteFile(ctx, path, "_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
 }
 
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
