@@ -34,6 +34,9 @@ type Proxy struct {
 // NewProxy starts a proxy to target (host:port) on a free loopback port.
 func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("injects network faults: make test runs it, make test-short does not")
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
