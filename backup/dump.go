@@ -228,6 +228,16 @@ func isTemporal(dataType string) bool {
 // TIMESTAMP values in UTC, so a server's time zone never shifts them.
 const mysqlSession = "SET SESSION time_zone = '+00:00'"
 
+// manifest starts the manifest of backup id of an engine.
+func (o Options) manifest(id, engine string, started time.Time) *Manifest {
+	m := &Manifest{Format: FormatVersion, ID: id, Tenant: o.Tenant, Database: o.Database, Kind: o.Kind,
+		Revision: o.Revision, SchemaHash: o.SchemaHash, SchemaHCL: o.SchemaHCL, Engine: engine, Started: started}
+	if m.Kind == "" {
+		m.Kind = KindManual
+	}
+	return m
+}
+
 // DumpMySQL backs up database on the MySQL or MariaDB server db into st,
 // in one consistent-snapshot transaction, table by table, and writes the
 // manifest last. On failure nothing usable is left behind.
@@ -242,11 +252,7 @@ func DumpMySQL(ctx context.Context, db *sql.DB, st *Storage, opts Options) (m *M
 			st.cleanup(id)
 		}
 	}()
-	m = &Manifest{Format: FormatVersion, ID: id, Tenant: opts.Tenant, Database: opts.Database, Kind: opts.Kind,
-		Revision: opts.Revision, SchemaHash: opts.SchemaHash, SchemaHCL: opts.SchemaHCL, Engine: "mysql", Started: started}
-	if m.Kind == "" {
-		m.Kind = KindManual
-	}
+	m = opts.manifest(id, "mysql", started)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err

@@ -45,11 +45,7 @@ func DumpSQLite(ctx context.Context, path string, st *Storage, opts Options) (m 
 			st.cleanup(id)
 		}
 	}()
-	m = &Manifest{Format: FormatVersion, ID: id, Tenant: opts.Tenant, Database: opts.Database, Kind: opts.Kind,
-		Revision: opts.Revision, SchemaHash: opts.SchemaHash, SchemaHCL: opts.SchemaHCL, Engine: "sqlite", Started: started}
-	if m.Kind == "" {
-		m.Kind = KindManual
-	}
+	m = opts.manifest(id, "sqlite", started)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("backup %s: %w", opts.Database, err)
 	}

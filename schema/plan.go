@@ -552,14 +552,8 @@ func narrowing(from, to atlas.Type) string {
 	case *atlas.EnumType:
 		switch t := to.(type) {
 		case *atlas.EnumType:
-			have := make(map[string]bool, len(t.Values))
-			for _, v := range t.Values {
-				have[v] = true
-			}
-			for _, v := range f.Values {
-				if !have[v] {
-					return fmt.Sprintf("value %q is removed", v)
-				}
+			if r := removedValue(f.Values, t.Values); r != "" {
+				return r
 			}
 		case *atlas.StringType:
 			longest := 0
@@ -617,14 +611,8 @@ func narrowing(from, to atlas.Type) string {
 			}
 			return "a set column changes to another kind of type"
 		}
-		have := make(map[string]bool, len(t.Values))
-		for _, v := range t.Values {
-			have[v] = true
-		}
-		for _, v := range f.Values {
-			if !have[v] {
-				return fmt.Sprintf("value %q is removed", v)
-			}
+		if r := removedValue(f.Values, t.Values); r != "" {
+			return r
 		}
 	case *mysql.BitType:
 		t, ok := to.(*mysql.BitType)
@@ -691,4 +679,19 @@ func stringCapacity(t *atlas.StringType) int {
 		return 1<<24 - 1
 	}
 	return 1<<32 - 1 // longtext
+}
+
+// removedValue names the first enum or set value of from that to lacks, or
+// is "" when to keeps them all.
+func removedValue(from, to []string) string {
+	have := make(map[string]bool, len(to))
+	for _, v := range to {
+		have[v] = true
+	}
+	for _, v := range from {
+		if !have[v] {
+			return fmt.Sprintf("value %q is removed", v)
+		}
+	}
+	return ""
 }
