@@ -202,6 +202,10 @@ type ServerHealth struct {
 	Error string `json:"error,omitempty"`
 	// CheckedAt is when it was checked.
 	CheckedAt time.Time `json:"checked_at"`
+	// Open and InUse are the connections of landlord's pool to the
+	// server at that time (none on SQLite).
+	Open  int `json:"connections_open"`
+	InUse int `json:"connections_in_use"`
 }
 
 // Probe checks every server of repo: connected (dialled again after its
@@ -220,6 +224,7 @@ func (r *Reconciler) Probe(ctx context.Context, repo *desired.Repo) []ServerHeal
 			srv, err := r.server(ctx, repo, name)
 			if err == nil {
 				err = srv.Ping(ctx)
+				h.Open, h.InUse = srv.Connections()
 			}
 			if err != nil {
 				h.Up, h.Error = false, redact.Text(err.Error())

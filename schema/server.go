@@ -940,6 +940,16 @@ func (s *Server) Exists(ctx context.Context, database string) (bool, error) {
 	return n > 0, err
 }
 
+// Connections are the connections of the server's pool open and in use
+// now; SQLite, which opens a tenant's file per use, has none.
+func (s *Server) Connections() (open, inUse int) {
+	if s.db == nil {
+		return 0, 0
+	}
+	st := s.db.Stats()
+	return st.OpenConnections, st.InUse
+}
+
 // Ping checks that the server answers: a round trip within the stall
 // timeout on MySQL and MariaDB, the directory on SQLite (a missing one is
 // created by the first tenant).

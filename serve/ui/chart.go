@@ -22,6 +22,8 @@ const (
 type chart struct {
 	Bars                        []bar
 	Max, Applied, Failed, Other int
+	// Drift is the drift findings first seen in the chart's hours.
+	Drift int
 	W, H                        int
 	From, To                    time.Time
 }
@@ -33,7 +35,8 @@ type bar struct {
 }
 
 // runChart counts the runs of each of the last chartHours hours by what
-// they did: applied statements, failed, or neither.
+// they did: applied statements, failed, or neither; and beside them the
+// drift findings first seen each hour.
 func (s *Server) runChart(r *http.Request) (chart, error) {
 	runs, err := s.store.Runs(r.Context(), chartRuns)
 	if err != nil {
@@ -60,8 +63,19 @@ func (s *Server) runChart(r *http.Request) (chart, error) {
 			c.Other++
 		}
 	}
-	for _, h := range hours {
-		c.Max = max(c.Max, h.applied+h.failed+h.other)
+	found, err := s.store.DriftFound(r.Context(), chartRuns)
+	if err != nil {
+		return chart{}, err
+	}
+	drift := make([]int, chartHours)
+	for _, at := range found {
+		if i := int(at.Sub(c.From) / time.Hour); at.After(c.From) && i < chartHours {
+			drift[i]++
+			c.Drift++
+		}
+	}
+	for i, h := range hours {
+		c.Max = max(c.Max, h.applied+h.failed+h.other, drift[i])
 	}
 	if c.Max == 0 {
 		return c, nil
@@ -79,8 +93,14 @@ func (s *Server) runChart(r *http.Request) (chart, error) {
 			}
 			ht := max(1, part.n*(chartH-4)/c.Max)
 			y -= ht
-			c.Bars = append(c.Bars, bar{X: i*slot + 2, Y: y, W: slot - 4, H: ht, Class: part.class,
+			c.Bars = append(c.Bars, bar{X: i*slot + 2, Y: y, W: slot*2/3 - 2, H: ht, Class: part.class,
 				Title: fmt.Sprintf("%s: %d %s", at, part.n, part.class)})
+		}
+		// Drift found that hour: a narrow bar beside the runs'.
+		if n := drift[i]; n > 0 {
+			ht := max(1, n*(chartH-4)/c.Max)
+			c.Bars = append(c.Bars, bar{X: i*slot + slot*2/3 + 1, Y: chartH - ht, W: slot/3 - 3, H: ht, Class: "drift",
+				Title: fmt.Sprintf("%s: %d drift found", at, n)})
 		}
 	}
 	return c, nil
