@@ -23,9 +23,9 @@ type chart struct {
 	Bars                        []bar
 	Max, Applied, Failed, Other int
 	// Drift is the drift findings first seen in the chart's hours.
-	Drift int
-	W, H                        int
-	From, To                    time.Time
+	Drift    int
+	W, H     int
+	From, To time.Time
 }
 
 type bar struct {
