@@ -44,6 +44,7 @@ type serveFlags struct {
 	probeInterval       time.Duration
 	replica             string
 	tokensFile          string
+	pushProposals       bool
 	notify              []string
 	notifyBackoff       []time.Duration
 	hookMaxBody         int64
@@ -108,6 +109,7 @@ SIGTERM or SIGINT: stop dispatching, let the run in flight finish within
 	fl.DurationVar(&f.stuckAfter, "stuck-after", 2*time.Hour, "/readyz fails while one job of the loop runs longer")
 	fl.DurationVar(&f.probeInterval, "probe-interval", 15*time.Second, "how often the database servers are checked (status, landlord_server_up)")
 	fl.StringVar(&f.replica, "replica-id", "", "this replica's name in leases, runs and events (default host-pid)")
+	fl.BoolVar(&f.pushProposals, "push-proposals", false, "push tenants proposed on the dashboard as a commit on a branch landlord/tenant-<slug> of the remote, for review (credentials: LANDLORD_PUSH_TOKEN, else the git credentials)")
 	fl.StringVar(&f.tokensFile, "tokens-file", "", "API tokens, one per line: \"read|operate [NAME:]TOKEN\"")
 	fl.StringArrayVar(&f.notify, "notify", nil, "webhook URL receiving events, signed with LANDLORD_NOTIFY_SECRET (repeatable)")
 	fl.DurationSliceVar(&f.notifyBackoff, "notify-backoff", []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}, "waits before each retry of a notification")
@@ -135,6 +137,12 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	gitAuth, err := gitAuth()
 	if err != nil {
 		return err
+	}
+	var pushAuth *desired.Auth
+	if f.pushProposals {
+		if pushAuth, err = proposalAuth(gitAuth); err != nil {
+			return err
+		}
 	}
 	tokens, err := apiTokens(f.tokensFile)
 	if err != nil {
@@ -167,6 +175,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 	notifier := notify.New(notify.Options{Webhooks: webhooks, Backoff: f.notifyBackoff, Replica: f.replica}, store, m, log)
 	loop, err := daemon.New(daemon.Config{
 		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth, Timeout: f.gitTimeout},
+		Push:         pushAuth,
 		Servers:      overrides,
 		Reserved:     reservedDatabases(f.state),
 		PollInterval: f.pollInterval, Schedule: f.schedule, DriftSchedule: f.driftSchedule,
@@ -244,6 +253,19 @@ func gitAuth() (desired.Auth, error) {
 		return desired.Auth{}, err
 	}
 	return desired.Auth{Token: token, Username: os.Getenv("LANDLORD_GIT_USERNAME"), SSHKeyPath: os.Getenv("LANDLORD_GIT_SSH_KEY")}, nil
+}
+
+// proposalAuth is the credentials proposals are pushed with: a token of
+// their own (LANDLORD_PUSH_TOKEN, LANDLORD_PUSH_USERNAME), else git's.
+func proposalAuth(git desired.Auth) (*desired.Auth, error) {
+	token, err := secretEnv("LANDLORD_PUSH_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		return &desired.Auth{Token: token, Username: os.Getenv("LANDLORD_PUSH_USERNAME")}, nil
+	}
+	return &git, nil
 }
 
 // secretEnv reads a secret from env NAME, or from the file env NAME_FILE

@@ -23,6 +23,10 @@ import (
 type Config struct {
 	// Source is the desired-state repository to follow.
 	Source desired.Source
+	// Push, when set, are the credentials new tenants proposed from the
+	// dashboard are pushed with, each on a branch of its own for review
+	// (PushTenant); nil: proposals are shown, never pushed.
+	Push *desired.Auth
 	// Servers overrides server URLs by name (--server NAME=URL).
 	Servers map[string]string
 	// Reserved are database names no tenant may have besides those

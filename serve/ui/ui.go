@@ -29,7 +29,7 @@ const HTMX = "2.0.4"
 type Server struct {
 	tokens   *api.Tokens
 	api      *api.Server
-	loop     api.Loop
+	loop     Loop
 	store    *state.Store
 	log      *slog.Logger
 	sessions *sessions
@@ -39,12 +39,12 @@ type Server struct {
 
 // New returns the dashboard over the API srv, its loop and store; tokens
 // are the API's tokens, which log in.
-func New(tokens *api.Tokens, srv *api.Server, loop api.Loop, store *state.Store, log *slog.Logger) *Server {
+func New(tokens *api.Tokens, srv *api.Server, loop Loop, store *state.Store, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{tokens: tokens, api: srv, loop: loop, store: store, log: log, sessions: newSessions(), pages: map[string]*template.Template{}}
-	for _, p := range []string{"login", "fleet", "tenant", "diff", "runs", "run", "drift", "preview", "error"} {
+	for _, p := range []string{"login", "fleet", "tenant", "diff", "runs", "run", "drift", "preview", "error", "newtenant"} {
 		s.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}
 	sub, _ := fs.Sub(assetFS, "assets")
@@ -96,6 +96,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/runs", s.auth(api.ScopeRead, s.runs))
 	mux.Handle("GET /ui/runs/{id}", s.auth(api.ScopeRead, s.run))
 	mux.Handle("GET /ui/drift", s.auth(api.ScopeRead, s.drift))
+	mux.Handle("GET /ui/new-tenant", s.auth(api.ScopeRead, s.newTenant))
+	mux.Handle("POST /ui/new-tenant", s.auth(api.ScopeRead, s.proposeTenant))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, http.StatusNotFound, "no such page")
 	})

@@ -45,7 +45,10 @@ type env struct {
 	handler http.Handler
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the loop's configuration changed by configure.
+func newEnvWith(t testing.TB, configure func(*daemon.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := state.Open(context.Background(), filepath.Join(dir, "landlord.db"))
@@ -54,11 +57,15 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	m := metrics.New(metrics.Sources{Tenants: st.Tenants})
-	loop, err := daemon.New(daemon.Config{
+	cfg := daemon.Config{
 		Source:       desired.Source{Repo: testenv.CopyExample(t, "")},
 		Servers:      map[string]string{"primary": "sqlite://" + filepath.Join(dir, "tenants")},
 		PollInterval: time.Hour, Schedule: "@every 1h", DriftSchedule: "@every 1h", Replica: "test",
-	}, st, nil, m, nil)
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	loop, err := daemon.New(cfg, st, nil, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

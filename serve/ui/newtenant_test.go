@@ -1,0 +1,187 @@
+package ui_test
+
+import (
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/serve/daemon"
+)
+
+// git runs git in dir and returns its output.
+func git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// bareRemote is a bare git repository (a remote) holding the example
+// repository on branch main.
+func bareRemote(t testing.TB) string {
+	t.Helper()
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	git(t, filepath.Dir(bare), "init", "-q", "--bare", "-b", "main", bare)
+	work := testenv.CopyExample(t, "")
+	git(t, work, "init", "-q", "-b", "main")
+	git(t, work, "add", "-A")
+	git(t, work, "commit", "-q", "-m", "example")
+	git(t, work, "push", "-q", bare, "main")
+	return bare
+}
+
+// newPushEnv follows a bare remote and pushes proposals to it.
+func newPushEnv(t testing.TB, push bool) (*env, string) {
+	bare := bareRemote(t)
+	cache := t.TempDir()
+	e := newEnvWith(t, func(c *daemon.Config) {
+		c.Source = desired.Source{Repo: "file://" + bare, CacheDir: cache}
+		if push {
+			c.Push = &desired.Auth{}
+		}
+	})
+	return e, bare
+}
+
+// An operate token proposes a tenant through the form: a missing module
+// is named at its line, the fixed manifest is planned as a dry run, and
+// the push puts it on branch landlord/tenant-<slug> of the remote, main
+// untouched.
+func TestBrowserNewTenant(t *testing.T) {
+	ctx := browser(t)
+	dir := shots(t)
+	e, bare := newPushEnv(t, true)
+	e.start(t)
+	mainBefore := git(t, bare, "rev-parse", "main")
+
+	var form, problems, plan, pushed string
+	if err := chromedp.Do(ctx,
+		login(e.url, operateToken),
+		chromedp.Click(chromedp.CSS(`a[href="/ui/new-tenant"]`)),
+		chromedp.WaitVisible(chromedp.ID(`slug`)),
+		screenshot(t, dir, "13-new-tenant"),
+		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &form),
+		chromedp.SendKeys(chromedp.ID(`slug`), "janakpur-forum"),
+		chromedp.SendKeys(chromedp.ID(`name`), `Janakpur "Forum": tests`),
+		chromedp.Click(chromedp.CSS(`input[name="template"][value="political-party"]`)),
+		// volunteers requires election, left out on purpose.
+		chromedp.Click(chromedp.CSS(`input[name="modules"][value="volunteers"]`)),
+		chromedp.Click(chromedp.ID(`plan`)),
+		chromedp.WaitVisible(chromedp.CSS(`ul.problems`)),
+		screenshot(t, dir, "14-new-tenant-problems"),
+		into(chromedp.OuterHTML(chromedp.CSS(`#proposal`)), &problems),
+		chromedp.Click(chromedp.CSS(`input[name="modules"][value="election"]`)),
+		chromedp.Click(chromedp.ID(`plan`)),
+		chromedp.WaitVisible(chromedp.ID(`plan-table`)),
+		screenshot(t, dir, "15-new-tenant-plan"),
+		into(chromedp.OuterHTML(chromedp.CSS(`#proposal`)), &plan),
+		chromedp.Click(chromedp.ID(`push`)),
+		chromedp.WaitVisible(chromedp.ID(`pushed`)),
+		screenshot(t, dir, "16-new-tenant-pushed"),
+		into(chromedp.Text(chromedp.ID(`pushed`)), &pushed),
+	); err != nil {
+		t.Fatalf("new tenant: %v", err)
+	}
+	for _, c := range []struct{ what, html, want string }{
+		{"form", form, `value="political-party"`},
+		{"form", form, `value="volunteers"`},
+		{"form", form, `<label for="slug">`},
+		{"problems", problems, `tenants/janakpur-forum.yaml:`},
+		{"problems", problems, `module "volunteers" requires module "election"`},
+		{"plan", plan, `CREATE TABLE`},
+		{"plan", plan, `module/election`},
+		{"plan", plan, `slug: janakpur-forum`},
+		{"pushed", pushed, `landlord/tenant-janakpur-forum`},
+	} {
+		if !strings.Contains(c.html, c.want) {
+			t.Errorf("%s lacks %q:\n%.3000s", c.what, c.want, c.html)
+		}
+	}
+	if strings.Contains(problems, "plan-table") {
+		t.Errorf("a manifest with problems was planned")
+	}
+	manifest := git(t, bare, "show", "landlord/tenant-janakpur-forum:tenants/janakpur-forum.yaml")
+	for _, want := range []string{"slug: janakpur-forum", `name: 'Janakpur "Forum": tests'`, "template: political-party", "modules: [election, volunteers]"} {
+		if !strings.Contains(manifest, want) {
+			t.Errorf("the pushed manifest lacks %q:\n%s", want, manifest)
+		}
+	}
+	if after := git(t, bare, "rev-parse", "main"); after != mainBefore {
+		t.Errorf("main moved from %s to %s: a proposal goes on its own branch", mainBefore, after)
+	}
+	if parent := git(t, bare, "rev-parse", "landlord/tenant-janakpur-forum~1"); parent != mainBefore {
+		t.Errorf("the branch's parent is %s, want main %s", parent, mainBefore)
+	}
+
+	// Never an overwrite: the branch exists now, and an existing tenant's
+	// slug is a problem.
+	op, csrf := e.client(t, operateToken)
+	form1 := url.Values{"csrf": {csrf}, "slug": {"janakpur-forum"}, "template": {"political-party"}, "modules": {"election"}, "action": {"push"}}
+	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity || !strings.Contains(page, "branch exists") {
+		t.Errorf("second push of a branch: %d\n%.2000s", code, page)
+	}
+	form1.Set("slug", "cpn-uml")
+	form1.Set("action", "plan")
+	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity || !strings.Contains(page, "tenant cpn-uml exists") {
+		t.Errorf("an existing slug: %d\n%.2000s", code, page)
+	}
+	form1.Set("slug", "../landlord")
+	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity || !strings.Contains(page, "invalid slug") {
+		t.Errorf("a slug with a path: %d\n%.2000s", code, page)
+	}
+	// A read token plans, is offered no push, and cannot push; a form
+	// without CSRF is refused.
+	ro, roCSRF := e.client(t, readToken)
+	page := get(t, ro, e.url+"/ui/new-tenant")
+	if strings.Contains(page, `value="push"`) {
+		t.Errorf("a read token is offered the push")
+	}
+	form2 := url.Values{"csrf": {roCSRF}, "slug": {"read-only-party"}, "template": {"political-party"}, "action": {"push"}}
+	if code, _ := post(t, ro, e.url+"/ui/new-tenant", form2); code != http.StatusForbidden {
+		t.Errorf("read token pushes: %d, want 403", code)
+	}
+	form2.Del("csrf")
+	form2.Set("action", "plan")
+	if code, _ := post(t, op, e.url+"/ui/new-tenant", form2); code != http.StatusForbidden {
+		t.Errorf("a form without CSRF: %d, want 403", code)
+	}
+	if heads := git(t, bare, "for-each-ref", "--format=%(refname)", "refs/heads"); strings.Count(heads, "\n") != 2 {
+		t.Errorf("the remote's branches: %s, want main and the one proposal", heads)
+	}
+}
+
+// Without push credentials the form plans and shows the manifest to copy.
+func TestNewTenantWithoutPush(t *testing.T) {
+	e, bare := newPushEnv(t, false)
+	e.start(t)
+	op, csrf := e.client(t, operateToken)
+	page := get(t, op, e.url+"/ui/new-tenant")
+	if strings.Contains(page, `value="push"`) || !strings.Contains(page, "copy the manifest") {
+		t.Errorf("without push credentials the form offers a push:\n%.2000s", page)
+	}
+	form := url.Values{"csrf": {csrf}, "slug": {"madhesh-party"}, "template": {"political-party"}, "modules": {"social"}, "action": {"plan"}}
+	code, page := post(t, op, e.url+"/ui/new-tenant", form)
+	if code != 200 || !strings.Contains(page, `id="manifest"`) || !strings.Contains(page, "slug: madhesh-party") || !strings.Contains(page, "CREATE TABLE") {
+		t.Errorf("plan: %d\n%.3000s", code, page)
+	}
+	form.Set("action", "push")
+	if code, page := post(t, op, e.url+"/ui/new-tenant", form); code != http.StatusConflict || !strings.Contains(page, "no push credentials") {
+		t.Errorf("push without credentials: %d\n%.2000s", code, page)
+	}
+	if heads := git(t, bare, "for-each-ref", "--format=%(refname)", "refs/heads"); strings.TrimSpace(heads) != "refs/heads/main" {
+		t.Errorf("the remote's branches: %s", heads)
+	}
+}
