@@ -22,8 +22,12 @@ type Request struct {
 	// Repair restores one tenant's desired schema, drift included
 	// whatever its policy (reconciler.Repair); Tenants holds its slug.
 	Repair bool
+	// RollbackTo rolls one tenant (Tenants holds its slug) back to the
+	// snapshot a run recorded (a run id) or a git revision, and pins it
+	// there (reconciler.Rollback).
+	RollbackTo string
 	// Trigger is recorded with a reconcile's run ("api"); a repair's is
-	// "repair".
+	// "repair", a rollback's "rollback".
 	Trigger string
 }
 
@@ -52,6 +56,11 @@ func (l *Loop) Reconcile(ctx context.Context, req Request) (*reconciler.Result, 
 		}
 	}
 	switch {
+	case req.RollbackTo != "":
+		if len(req.Tenants) != 1 || req.Repair {
+			return nil, fmt.Errorf("a rollback is of one tenant, not %d", len(req.Tenants))
+		}
+		req.Trigger = reconciler.TriggerRollback
 	case req.Repair:
 		if len(req.Tenants) != 1 {
 			return nil, fmt.Errorf("a repair is of one tenant, not %d", len(req.Tenants))
@@ -90,12 +99,17 @@ func (l *Loop) serve(ctx context.Context, req *request) outcome {
 		return outcome{err: ErrNotReady}
 	}
 	res, err := l.reconcile(ctx, repo, req.Tenants, runOptions{trigger: req.Trigger, actor: req.Actor,
-		allowDestructive: req.AllowDestructive, repair: req.Repair})
+		allowDestructive: req.AllowDestructive, repair: req.Repair, rollbackTo: req.RollbackTo})
 	return outcome{res, err}
 }
 
 // run plans a request: nothing is applied or recorded.
 func (l *Loop) run(ctx context.Context, repo *desired.Repo, req Request) (*reconciler.Result, error) {
+	if req.RollbackTo != "" {
+		return l.rec.Rollback(ctx, repo, reconciler.RollbackOptions{To: req.RollbackTo, Load: l.loadAt,
+			TenantOptions: reconciler.TenantOptions{Tenant: req.Tenants[0], Plan: true, AllowDestructive: req.AllowDestructive,
+				LockWait: l.cfg.LockWait, Actor: req.Actor}})
+	}
 	if req.Repair {
 		return l.rec.Repair(ctx, repo, reconciler.TenantOptions{Tenant: req.Tenants[0], Plan: true,
 			AllowDestructive: req.AllowDestructive, LockWait: l.cfg.LockWait, Actor: req.Actor})
@@ -201,4 +215,18 @@ func (l *Loop) Retries(ctx context.Context) (map[string]state.Retry, error) {
 		out[r.Tenant] = r
 	}
 	return out, nil
+}
+
+// Unpin releases a tenant a rollback pinned: the next reconcile brings it
+// to the revision in force. ok is false when it was not pinned.
+func (l *Loop) Unpin(ctx context.Context, slug, actor string) (state.Pin, bool, error) {
+	if _, pinned, err := l.store.GetPin(ctx, slug); err != nil || !pinned {
+		return state.Pin{}, false, err
+	}
+	p, err := l.rec.Unpin(ctx, slug)
+	if err != nil {
+		return p, false, err
+	}
+	l.log.Info("tenant unpinned", "tenant", slug, "actor", actor, "revision", p.Revision)
+	return p, true, nil
 }

@@ -21,6 +21,9 @@ type runOptions struct {
 	allowDestructive bool
 	// repair: a reconciler.Repair of the one tenant.
 	repair bool
+	// rollbackTo: a reconciler.Rollback of the one tenant to this run id
+	// or revision.
+	rollbackTo string
 }
 
 // reconcile runs a reconcile of tenants (nil: all) at repo's revision and
@@ -50,7 +53,10 @@ func (l *Loop) reconcile(ctx context.Context, repo *desired.Repo, tenants []stri
 		res *reconciler.Result
 		err error
 	)
-	if o.repair {
+	if o.rollbackTo != "" {
+		res, err = l.rec.Rollback(ctx, repo, reconciler.RollbackOptions{To: o.rollbackTo, Load: l.loadAt,
+			TenantOptions: reconciler.TenantOptions{Tenant: tenants[0], AllowDestructive: o.allowDestructive, LockWait: l.cfg.LockWait, Actor: o.actor}})
+	} else if o.repair {
 		res, err = l.rec.Repair(ctx, repo, reconciler.TenantOptions{Tenant: tenants[0], AllowDestructive: o.allowDestructive,
 			LockWait: l.cfg.LockWait, Actor: o.actor})
 	} else {

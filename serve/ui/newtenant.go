@@ -11,6 +11,7 @@ import (
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/state"
 )
 
 // Loop is what the dashboard asks of serve's loop (*daemon.Loop): the
@@ -20,6 +21,7 @@ type Loop interface {
 	ProposeTenant(ctx context.Context, t desired.NewTenant) (*daemon.TenantProposal, error)
 	PushTenant(ctx context.Context, t desired.NewTenant, actor string) (branch, commit string, p *daemon.TenantProposal, err error)
 	CanPush() bool
+	Unpin(ctx context.Context, slug, actor string) (state.Pin, bool, error)
 }
 
 // proposeTimeout bounds a proposal: a fetch of the repository, a plan

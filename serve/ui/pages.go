@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/serve/daemon"
@@ -195,7 +197,21 @@ type tenantData struct {
 	OpenDrift []state.Drift
 	Runs      []runRow
 	Snapshots []state.Snapshot
+	// TemplateVersion and Modules are the versions the revision in force
+	// declares for the manifest's template and modules.
+	TemplateVersion string
+	Modules         []versioned
+	// Tables are where each desired table is defined; TablesError why
+	// they are not known.
+	Tables      []reconciler.TableProvenance
+	TablesError string
+	Backups     []state.Backup
 }
+
+type versioned struct{ Name, Version string }
+
+// maxBackups bounds the backups a tenant's page lists.
+const maxBackups = 10
 
 // tenantStatus finds slug as the API's tenant list has it.
 func (s *Server) tenantStatus(r *http.Request, slug string) (api.TenantStatus, bool, error) {
@@ -242,9 +258,22 @@ func (s *Server) tenant(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	d := tenantData{T: ts, OpenDrift: ts.OpenDrift}
 	if repo := s.loop.Current(); repo != nil {
-		for i := range repo.Tenants {
-			if repo.Tenants[i].Slug == slug {
-				d.Manifest = repo.Tenants[i]
+		if m, ok := repo.Tenant(slug); ok {
+			d.Manifest = m
+			if t := repo.Templates[m.Template]; t != nil {
+				d.TemplateVersion = t.Version
+			}
+			for _, name := range m.Modules {
+				v := versioned{Name: name}
+				if mod := repo.Modules[name]; mod != nil {
+					v.Version = mod.Version
+				}
+				d.Modules = append(d.Modules, v)
+			}
+			if m.Valid() {
+				if d.Tables, err = reconciler.Provenance(repo, m); err != nil {
+					d.TablesError, err = err.Error(), nil
+				}
 			}
 		}
 	}
@@ -267,6 +296,9 @@ func (s *Server) tenant(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	if err == nil {
 		d.Snapshots, err = s.store.Snapshots(r.Context(), slug)
+	}
+	if err == nil {
+		d.Backups, err = s.store.Backups(r.Context(), slug, maxBackups)
 	}
 	if err != nil {
 		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
@@ -443,6 +475,8 @@ func (s *Server) drift(w http.ResponseWriter, r *http.Request, ss *session) {
 
 type previewData struct {
 	Slug, Action, Back, Error string
+	// To is what a rollback goes back to: a run id or a revision.
+	To                        string
 	Changes                   []reconciler.Change
 	Warnings                  []string
 }
@@ -462,7 +496,18 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request, ss *session) 
 	s.run1(w, r, ss, "reconcile")
 }
 
-// run1 runs a repair or a reconcile of the tenant of the path.
+// rollback rolls the tenant back to the snapshot of a run (to: a run id)
+// or a git revision and pins it there (as landlord rollback does); with
+// preview set it plans and changes nothing.
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.run1(w, r, ss, "rollback")
+}
+
+// rollbackTarget is what a rollback form may name: a run id, or a
+// commit, branch or tag name.
+var rollbackTarget = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
+
+// run1 runs a repair, rollback or reconcile of the tenant of the path.
 func (s *Server) run1(w http.ResponseWriter, r *http.Request, ss *session, action string) {
 	slug := r.PathValue("slug")
 	rc := http.NewResponseController(w)
@@ -470,9 +515,17 @@ func (s *Server) run1(w http.ResponseWriter, r *http.Request, ss *session, actio
 	rc.SetWriteDeadline(time.Time{})
 	preview := r.PostForm.Get("preview") != ""
 	req := daemon.Request{Tenants: []string{slug}, Actor: ss.token.Name, Plan: preview}
-	if action == "repair" {
+	to := strings.TrimSpace(r.PostForm.Get("to"))
+	switch action {
+	case "repair":
 		req.Repair = true
-	} else {
+	case "rollback":
+		if !rollbackTarget.MatchString(to) {
+			s.fail(w, r, ss, http.StatusBadRequest, "rollback: want a run id or a git revision (commit, branch or tag)")
+			return
+		}
+		req.RollbackTo = to
+	default:
 		req.Trigger = "api"
 	}
 	res, err := s.loop.Reconcile(r.Context(), req)
@@ -484,13 +537,18 @@ func (s *Server) run1(w http.ResponseWriter, r *http.Request, ss *session, actio
 	case errors.Is(err, daemon.ErrBusy), errors.Is(err, daemon.ErrNotReady), errors.Is(err, daemon.ErrStopping):
 		s.fail(w, r, ss, http.StatusServiceUnavailable, err.Error())
 		return
+	case err != nil && action == "rollback":
+		// What to roll back to is the user's: a run without a snapshot,
+		// a revision git does not have.
+		s.fail(w, r, ss, http.StatusUnprocessableEntity, err.Error())
+		return
 	case err != nil:
 		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
 		return
 	}
 	rep := res.Report()
 	if preview {
-		d := previewData{Slug: slug, Action: action, Back: localPath(r.PostForm.Get("back"))}
+		d := previewData{Slug: slug, Action: action, To: req.RollbackTo, Back: localPath(r.PostForm.Get("back"))}
 		for _, t := range rep.Tenants {
 			if t.Slug == slug {
 				d.Changes, d.Error, d.Warnings = t.Changes, t.Error, t.Warnings
@@ -500,11 +558,58 @@ func (s *Server) run1(w http.ResponseWriter, r *http.Request, ss *session, actio
 		s.render(w, r, http.StatusOK, "preview", "", page{Title: action + " " + slug + ": preview", Nav: "drift", Session: ss, Data: d})
 		return
 	}
-	flash := fmt.Sprintf("%s of %s: run %d, %d statements applied, %d failed", action, slug, rep.RunID, rep.Applied, rep.Counts.Failed)
+	s.back(w, r, fmt.Sprintf("%s of %s: run %d, %d statements applied, %d failed%s", action, slug, rep.RunID, rep.Applied, rep.Counts.Failed, tenantError(rep, slug)))
+}
+
+func tenantError(rep reconciler.Report, slug string) string {
+	for _, t := range rep.Tenants {
+		if t.Slug == slug && t.Error != "" {
+			return ": " + t.Error
+		}
+	}
+	return ""
+}
+
+// back redirects to the form's back page (a page of the dashboard) with
+// flash to show there.
+func (s *Server) back(w http.ResponseWriter, r *http.Request, flash string) {
 	back := localPath(r.PostForm.Get("back"))
 	sep := "?"
 	if strings.Contains(back, "?") {
 		sep = "&"
 	}
-	http.Redirect(w, r, back+sep+"flash="+url.QueryEscape(flash), http.StatusSeeOther)
+	http.Redirect(w, r, back+sep+"flash="+url.QueryEscape(redact.Text(flash)), http.StatusSeeOther)
+}
+
+// unpin releases a tenant a rollback pinned.
+func (s *Server) unpin(w http.ResponseWriter, r *http.Request, ss *session) {
+	slug := r.PathValue("slug")
+	p, ok, err := s.loop.Unpin(r.Context(), slug, ss.token.Name)
+	switch {
+	case err != nil:
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+	case !ok:
+		s.fail(w, r, ss, http.StatusConflict, slug+" is not pinned")
+	default:
+		s.back(w, r, fmt.Sprintf("%s unpinned from %.12s: the next reconcile brings it to the revision in force", slug, p.Revision))
+	}
+}
+
+// backupNow takes a backup of the tenant now.
+func (s *Server) backupNow(w http.ResponseWriter, r *http.Request, ss *session) {
+	slug := r.PathValue("slug")
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{})
+	m, err := s.loop.Backup(r.Context(), slug, ss.token.Name)
+	var unknown *daemon.UnknownTenantError
+	switch {
+	case errors.As(err, &unknown):
+		s.fail(w, r, ss, http.StatusNotFound, err.Error())
+	case errors.Is(err, daemon.ErrNotReady), errors.Is(err, daemon.ErrStopping):
+		s.fail(w, r, ss, http.StatusServiceUnavailable, err.Error())
+	case err != nil:
+		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
+	default:
+		s.back(w, r, fmt.Sprintf("backup %s of %s taken: %d rows", m.ID, slug, m.Rows()))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,7 @@ var funcs = template.FuncMap{
 	"inc":    func(i int) int { return i + 1 },
 	"join":   strings.Join,
 	"redact": redact.Text,
+	"kb":     func(n int64) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) },
 }
 
 // Handler serves every page under /ui/.
@@ -93,6 +95,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /ui/tenants/{slug}/diff", s.auth(api.ScopeRead, s.diff))
 	mux.Handle("POST /ui/tenants/{slug}/repair", s.auth(api.ScopeOperate, s.repair))
 	mux.Handle("POST /ui/tenants/{slug}/reconcile", s.auth(api.ScopeOperate, s.reconcile))
+	mux.Handle("POST /ui/tenants/{slug}/rollback", s.auth(api.ScopeOperate, s.rollback))
+	mux.Handle("POST /ui/tenants/{slug}/unpin", s.auth(api.ScopeOperate, s.unpin))
+	mux.Handle("POST /ui/tenants/{slug}/backup", s.auth(api.ScopeOperate, s.backupNow))
 	mux.Handle("GET /ui/runs", s.auth(api.ScopeRead, s.runs))
 	mux.Handle("GET /ui/runs/{id}", s.auth(api.ScopeRead, s.run))
 	mux.Handle("GET /ui/drift", s.auth(api.ScopeRead, s.drift))

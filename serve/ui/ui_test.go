@@ -310,7 +310,7 @@ func TestPagesWeightAndHeaders(t *testing.T) {
 	total := 0
 	for _, p := range []string{"/ui/login", "/ui/fleet", "/ui/tenants/" + drifted,
 		fmt.Sprintf("/ui/tenants/%s/diff?a=%d&b=%d", drifted, snaps[1].ID, snaps[0].ID),
-		"/ui/runs", fmt.Sprintf("/ui/runs/%d", runs[0].ID), "/ui/drift",
+		"/ui/runs", fmt.Sprintf("/ui/runs/%d", runs[0].ID), "/ui/drift", "/ui/new-tenant",
 		"/ui/assets/ui.css", "/ui/assets/htmx-" + ui.HTMX + ".min.js"} {
 		res, err := c.Get(e.url + p)
 		if err != nil {
