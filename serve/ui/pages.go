@@ -476,9 +476,9 @@ func (s *Server) drift(w http.ResponseWriter, r *http.Request, ss *session) {
 type previewData struct {
 	Slug, Action, Back, Error string
 	// To is what a rollback goes back to: a run id or a revision.
-	To                        string
-	Changes                   []reconciler.Change
-	Warnings                  []string
+	To       string
+	Changes  []reconciler.Change
+	Warnings []string
 }
 
 // repair asks the loop to restore a tenant's desired schema, drift
