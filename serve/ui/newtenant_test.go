@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -94,6 +95,31 @@ func TestBrowserNewTenant(t *testing.T) {
 		into(chromedp.Text(chromedp.ID(`pushed`)), &pushed),
 	); err != nil {
 		t.Fatalf("new tenant: %v", err)
+	}
+	// Every control of the operate pages has a label, and on a phone the
+	// pages fit the screen's width.
+	for i, p := range []string{"/ui/new-tenant", "/ui/tenants/cpn-uml", "/ui/fleet", "/ui/runs"} {
+		var unlabelled string
+		var overflow bool
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(e.url+p),
+			chromedp.WaitVisible(chromedp.CSS(`h1`)),
+			into(chromedp.Evaluate[string](`[...document.querySelectorAll("input:not([type=hidden]),select,button")].filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim()).map(e => e.outerHTML).join("\n")`), &unlabelled),
+			chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+			chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS(`h1`)),
+			screenshot(t, dir, fmt.Sprintf("%02d-phone-%s", 17+i, strings.ReplaceAll(strings.TrimPrefix(p, "/ui/"), "/", "-"))),
+			into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > 390`), &overflow),
+			chromedp.EmulateViewport(1280, 900),
+		); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if unlabelled != "" {
+			t.Errorf("%s: controls without a label:\n%s", p, unlabelled)
+		}
+		if overflow {
+			t.Errorf("%s: on a 390 px wide phone the page is wider than the screen", p)
+		}
 	}
 	for _, c := range []struct{ what, html, want string }{
 		{"form", form, `value="political-party"`},
