@@ -86,20 +86,21 @@ func (s *Store) FleetPage(ctx context.Context, q FleetQuery) (Fleet, error) {
 			FROM drift WHERE open_key IS NOT NULL GROUP BY tenant) dr ON dr.tenant = tenants.slug`
 		order = "COALESCE(dr.drift_rank, 0) DESC, slug"
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT "+qualified("tenants", tenantColumns)+" FROM "+from+where+
-		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(q.Offset, 0))...)
+	// The page's slugs first, sorting only the columns of the order; then
+	// their records.
+	rows, err := s.db.QueryContext(ctx, "SELECT tenants.slug FROM "+from+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+		append(args, limit, max(q.Offset, 0))...)
 	if err != nil {
 		return f, fmt.Errorf("read tenants: %w", err)
 	}
 	defer rows.Close()
 	var slugs []string
 	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
+		var slug string
+		if err := rows.Scan(&slug); err != nil {
 			return f, fmt.Errorf("read tenants: %w", err)
 		}
-		f.Rows = append(f.Rows, Status{Tenant: t})
-		slugs = append(slugs, t.Slug)
+		slugs = append(slugs, slug)
 	}
 	if err := rows.Err(); err != nil {
 		return f, fmt.Errorf("read tenants: %w", err)
@@ -108,16 +109,28 @@ func (s *Store) FleetPage(ctx context.Context, q FleetQuery) (Fleet, error) {
 	if len(slugs) == 0 {
 		return f, nil
 	}
-	return f, s.fillStatuses(ctx, f.Rows, slugs)
-}
-
-// qualified prefixes each of the comma-separated columns with table.
-func qualified(table, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, c := range parts {
-		parts[i] = table + "." + strings.TrimSpace(c)
+	f.Rows = make([]Status, len(slugs))
+	at := make(map[string]int, len(slugs))
+	args = make([]any, len(slugs))
+	for i, slug := range slugs {
+		at[slug], args[i] = i, slug
 	}
-	return strings.Join(parts, ", ")
+	trows, err := s.db.QueryContext(ctx, "SELECT "+tenantColumns+" FROM tenants WHERE slug IN (?"+strings.Repeat(", ?", len(slugs)-1)+")", args...)
+	if err != nil {
+		return f, fmt.Errorf("read tenants: %w", err)
+	}
+	defer trows.Close()
+	for trows.Next() {
+		t, err := scanTenant(trows)
+		if err != nil {
+			return f, fmt.Errorf("read tenants: %w", err)
+		}
+		f.Rows[at[t.Slug]].Tenant = t
+	}
+	if err := trows.Err(); err != nil {
+		return f, fmt.Errorf("read tenants: %w", err)
+	}
+	return f, s.fillStatuses(ctx, f.Rows, slugs)
 }
 
 // fleetWhere is the WHERE clause of q's filters and its arguments.
