@@ -68,23 +68,28 @@ func TestBrowserNewTenant(t *testing.T) {
 	e.start(t)
 	mainBefore := git(t, bare, "rev-parse", "main")
 
-	var form, problems, plan, pushed string
+	var form, problems, plan, pushed, needs string
+	var enforced bool
 	if err := chromedp.Do(ctx,
 		login(e.url, operateToken),
 		chromedp.Click(chromedp.CSS(`a[href="/ui/new-tenant"]`)),
 		chromedp.WaitVisible(chromedp.ID(`slug`)),
 		screenshot(t, dir, "13-new-tenant"),
 		into(chromedp.OuterHTML(chromedp.CSS(`main`)), &form),
-		chromedp.SendKeys(chromedp.ID(`slug`), "janakpur-forum"),
+		// An existing tenant's slug is a problem; nothing is planned.
+		chromedp.SendKeys(chromedp.ID(`slug`), "cpn-uml"),
 		chromedp.SendKeys(chromedp.ID(`name`), `Janakpur "Forum": tests`),
 		chromedp.Click(chromedp.CSS(`input[name="template"][value="political-party"]`)),
-		// volunteers requires election, left out on purpose.
-		chromedp.Click(chromedp.CSS(`input[name="modules"][value="volunteers"]`)),
 		chromedp.Click(chromedp.ID(`plan`)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.problems`)),
 		screenshot(t, dir, "14-new-tenant-problems"),
 		into(chromedp.OuterHTML(chromedp.CSS(`#proposal`)), &problems),
-		chromedp.Click(chromedp.CSS(`input[name="modules"][value="election"]`)),
+		chromedp.SetValue(chromedp.ID(`slug`), "janakpur-forum"),
+		// Checking volunteers checks election, which it requires, and
+		// makes it required.
+		chromedp.Click(chromedp.CSS(`input[name="modules"][value="volunteers"]`)),
+		into(chromedp.Evaluate[bool](`(b => b.checked && b.required)(document.querySelector('input[name="modules"][value="election"]'))`), &enforced),
+		into(chromedp.Text(chromedp.ID(`needs-election`)), &needs),
 		chromedp.Click(chromedp.ID(`plan`)),
 		chromedp.WaitVisible(chromedp.ID(`plan-table`)),
 		screenshot(t, dir, "15-new-tenant-plan"),
@@ -125,8 +130,8 @@ func TestBrowserNewTenant(t *testing.T) {
 		{"form", form, `value="political-party"`},
 		{"form", form, `value="volunteers"`},
 		{"form", form, `<label for="slug">`},
-		{"problems", problems, `tenants/janakpur-forum.yaml:`},
-		{"problems", problems, `module "volunteers" requires module "election"`},
+		{"problems", problems, `tenant cpn-uml exists in the revision in force`},
+		{"requirement", needs, `Required by module volunteers`},
 		{"plan", plan, `CREATE TABLE`},
 		{"plan", plan, `module/election`},
 		{"plan", plan, `slug: janakpur-forum`},
@@ -138,6 +143,9 @@ func TestBrowserNewTenant(t *testing.T) {
 	}
 	if strings.Contains(problems, "plan-table") {
 		t.Errorf("a manifest with problems was planned")
+	}
+	if !enforced {
+		t.Errorf("checking volunteers did not check and require election")
 	}
 	manifest := git(t, bare, "show", "landlord/tenant-janakpur-forum:tenants/janakpur-forum.yaml")
 	for _, want := range []string{"slug: janakpur-forum", `name: 'Janakpur "Forum": tests'`, "template: political-party", "modules: [election, volunteers]"} {
@@ -159,8 +167,15 @@ func TestBrowserNewTenant(t *testing.T) {
 	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity || !strings.Contains(page, "branch exists") {
 		t.Errorf("second push of a branch: %d\n%.2000s", code, page)
 	}
-	form1.Set("slug", "cpn-uml")
+	// The server checks requirements whatever the browser sent.
+	form1.Set("slug", "birgunj-forum")
 	form1.Set("action", "plan")
+	form1["modules"] = []string{"volunteers"}
+	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, `tenants/birgunj-forum.yaml:3:11: modules[0]: module &#34;volunteers&#34; requires module &#34;election&#34;`) {
+		t.Errorf("a missing required module: %d\n%.2000s", code, page)
+	}
+	form1.Set("slug", "cpn-uml")
 	if code, page := post(t, op, e.url+"/ui/new-tenant", form1); code != http.StatusUnprocessableEntity || !strings.Contains(page, "tenant cpn-uml exists") {
 		t.Errorf("an existing slug: %d\n%.2000s", code, page)
 	}

@@ -311,7 +311,7 @@ func TestPagesWeightAndHeaders(t *testing.T) {
 	for _, p := range []string{"/ui/login", "/ui/fleet", "/ui/tenants/" + drifted,
 		fmt.Sprintf("/ui/tenants/%s/diff?a=%d&b=%d", drifted, snaps[1].ID, snaps[0].ID),
 		"/ui/runs", fmt.Sprintf("/ui/runs/%d", runs[0].ID), "/ui/drift", "/ui/new-tenant",
-		"/ui/assets/ui.css", "/ui/assets/htmx-" + ui.HTMX + ".min.js"} {
+		"/ui/assets/ui.css", "/ui/assets/newtenant.js", "/ui/assets/htmx-" + ui.HTMX + ".min.js"} {
 		res, err := c.Get(e.url + p)
 		if err != nil {
 			t.Fatal(err)
