@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/testenv"
@@ -101,6 +103,32 @@ func TestBrowserNewTenant(t *testing.T) {
 	); err != nil {
 		t.Fatalf("new tenant: %v", err)
 	}
+	// The operate section of a tenant: a rollback previewed by keyboard
+	// (type the run, press Enter), changing nothing.
+	runs, err := e.store.Runs(context.Background(), 100)
+	if err != nil || len(runs) == 0 {
+		t.Fatal(runs, err)
+	}
+	var rollback string
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.url+"/ui/tenants/cpn-uml"),
+		chromedp.WaitVisible(chromedp.ID(`rollback-to`)),
+		screenshot(t, dir, "17-tenant-operate"),
+		chromedp.Focus(chromedp.ID(`rollback-to`)),
+		chromedp.SendKeys(chromedp.ID(`rollback-to`), fmt.Sprint(runs[len(runs)-1].ID)+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID(`rollback-cpn-uml`)),
+		screenshot(t, dir, "18-rollback-preview"),
+		into(chromedp.Text(chromedp.CSS(`h1`)), &rollback),
+	); err != nil {
+		t.Fatalf("rollback preview: %v", err)
+	}
+	if !strings.Contains(rollback, "Roll back cpn-uml to") {
+		t.Errorf("rollback preview heading %q", rollback)
+	}
+	if _, pinned, _ := e.store.GetPin(context.Background(), "cpn-uml"); pinned {
+		t.Errorf("the rollback preview pinned cpn-uml")
+	}
+
 	// Every control of the operate pages has a label, and on a phone the
 	// pages fit the screen's width.
 	for i, p := range []string{"/ui/new-tenant", "/ui/tenants/cpn-uml", "/ui/fleet", "/ui/runs"} {
@@ -113,7 +141,7 @@ func TestBrowserNewTenant(t *testing.T) {
 			chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 			chromedp.Reload(),
 			chromedp.WaitVisible(chromedp.CSS(`h1`)),
-			screenshot(t, dir, fmt.Sprintf("%02d-phone-%s", 17+i, strings.ReplaceAll(strings.TrimPrefix(p, "/ui/"), "/", "-"))),
+			screenshot(t, dir, fmt.Sprintf("%02d-phone-%s", 19+i, strings.ReplaceAll(strings.TrimPrefix(p, "/ui/"), "/", "-"))),
 			into(chromedp.Evaluate[bool](`document.documentElement.scrollWidth > 390`), &overflow),
 			chromedp.EmulateViewport(1280, 900),
 		); err != nil {
