@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,14 +35,7 @@ func git(t testing.TB, dir string, args ...string) string {
 // repository on branch main.
 func bareRemote(t testing.TB) string {
 	t.Helper()
-	bare := filepath.Join(t.TempDir(), "remote.git")
-	git(t, filepath.Dir(bare), "init", "-q", "--bare", "-b", "main", bare)
-	work := testenv.CopyExample(t, "")
-	git(t, work, "init", "-q", "-b", "main")
-	git(t, work, "add", "-A")
-	git(t, work, "commit", "-q", "-m", "example")
-	git(t, work, "push", "-q", bare, "main")
-	return bare
+	return testenv.NewGit(t, testenv.CopyExample(t, "")).Bare
 }
 
 // newPushEnv follows a bare remote and pushes proposals to it.
