@@ -145,6 +145,14 @@ func TestFleetPaging(t *testing.T) {
 			t.Errorf("fleet%s: %d rows %v, want %d from %s to %s and %q", c.query, len(got), got, c.rows, c.first, c.last, c.meta)
 		}
 	}
+	// A rejected revision the loop no longer holds (a later one was
+	// accepted) still shows, from the landlord database.
+	if err := e.store.RecordRevision(ctx, state.Revision{Revision: "badc0ffee1234567", Status: state.RevisionRejected, Problems: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if page := fleet(""); !strings.Contains(page, "Last rejected: <code>badc0ffee123</code> (2 problems)") {
+		t.Errorf("the fleet page does not show the last rejected revision")
+	}
 	// htmx asks for the table only.
 	req := httptest.NewRequest("GET", "/ui/fleet?q=t-00", nil)
 	req.AddCookie(cookie)

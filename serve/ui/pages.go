@@ -44,6 +44,9 @@ type fleetData struct {
 	Prev, Next                       string
 	Sorts                            []string
 	Chart                            chart
+	// LastRejected is the newest revision ever rejected, when the loop
+	// has none pending (a later one was accepted).
+	LastRejected *state.Revision
 	// Unrecorded are tenants of the revision in force with no record
 	// yet (at most PageSize of them); UnrecordedN counts them all.
 	Unrecorded  []string
@@ -81,6 +84,12 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	if err == nil {
 		d.Chart, err = s.runChart(r)
+	}
+	if err == nil && d.Status.Rejected == nil {
+		var revs []state.Revision
+		if revs, err = s.store.Revisions(r.Context(), state.RevisionRejected, 1); err == nil && len(revs) > 0 {
+			d.LastRejected = &revs[0]
+		}
 	}
 	if err != nil {
 		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
