@@ -139,6 +139,33 @@ func (p *Plan) AddData(sts []DataStatement) {
 	}
 }
 
+// TableUniques returns the columns of a table's unique indexes (of
+// columns only: an index of an expression is left out).
+func (d *Desired) TableUniques(table string) [][]string {
+	t, ok := d.schema.Table(table)
+	if !ok {
+		return nil
+	}
+	var out [][]string
+	for _, idx := range t.Indexes {
+		if !idx.Unique {
+			continue
+		}
+		var cols []string
+		for _, p := range idx.Parts {
+			if p.C == nil {
+				cols = nil
+				break
+			}
+			cols = append(cols, p.C.Name)
+		}
+		if len(cols) > 0 {
+			out = append(out, cols)
+		}
+	}
+	return out
+}
+
 // TableReferences returns the tables that a table's foreign keys
 // reference, itself left out.
 func (d *Desired) TableReferences(table string) []string {
