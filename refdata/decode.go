@@ -35,15 +35,29 @@ func (d *decoder) yaml(data []byte) {
 		headLine  int    // its first line with content
 		headers   int
 		rows      bool // past the first item
-		chunk     []byte
-		chunkLine int
-		skip      bool // the item is too long: skip to the next
+		chunk     []byte // items read, not yet decoded
+		chunkLine int    // the line of chunk's first item
+		itemAt    int    // where the last item starts in chunk
+		itemLine  int
+		skip      bool // the last item is too long: skip to the next
 	)
+	// Items are decoded a few at a time: one parse per batch costs far
+	// less than one per row, and a batch is bounded all the same.
 	flush := func() {
-		if chunk != nil && !skip {
+		if len(chunk) > 0 {
 			d.item(chunk, chunkLine)
 		}
-		chunk, skip = nil, false
+		chunk, skip = chunk[:0], false
+	}
+	start := func(text []byte) {
+		if len(chunk) >= batchBytes {
+			flush()
+		}
+		if len(chunk) == 0 {
+			chunkLine = line
+		}
+		skip, itemAt, itemLine = false, len(chunk), line
+		chunk = append(append(chunk, text...), '\n')
 	}
 	for sc.Scan() && !d.failed {
 		line++
@@ -76,8 +90,7 @@ func (d *decoder) yaml(data []byte) {
 				return
 			}
 			rows = true
-			chunk, chunkLine = append(chunk, text...), line
-			chunk = append(chunk, '\n')
+			start(text)
 		case !rows:
 			if content && headLine == 0 {
 				headLine = line
@@ -94,17 +107,15 @@ func (d *decoder) yaml(data []byte) {
 			d.fail(line, 1, "a second document: a data file holds one list of rows")
 			return
 		case item:
-			flush()
-			chunk, chunkLine = append(chunk, text...), line
-			chunk = append(chunk, '\n')
+			start(text)
 		case content && text[0] != ' ' && text[0] != '\t':
 			flush()
 			d.fail(line, 1, "want a row of the list (- column: value) at the left margin, its other columns indented")
 			return
 		case skip:
-		case len(chunk)+len(text) > MaxRowBytes:
-			d.fail(chunkLine, 1, "a row of more than %d bytes", MaxRowBytes)
-			skip = true
+		case len(chunk)-itemAt+len(text) > MaxRowBytes:
+			d.fail(itemLine, 1, "a row of more than %d bytes", MaxRowBytes)
+			chunk, skip = chunk[:itemAt], true
 		default:
 			chunk = append(append(chunk, text...), '\n')
 		}
@@ -204,7 +215,10 @@ func (d *decoder) header(text []byte, first int) {
 	d.setKey(key, line, col)
 }
 
-// item decodes one item of the list: its text, from line first.
+// batchBytes is the text of the list's items decoded in one parse.
+const batchBytes = 32 << 10
+
+// item decodes items of the list: their text, from line first.
 func (d *decoder) item(text []byte, first int) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {

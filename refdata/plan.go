@@ -341,7 +341,7 @@ func rowColumns(tr *TableRows, r *Row) []string {
 func (tr *TableRows) describe(r *Row, cols []string) string {
 	var vals []string
 	for _, c := range cols {
-		if slices.Contains(tr.Def.Key, c) {
+		if slices.Contains(tr.Def.Key, c) || !r.Values[tr.pos[c]].Set {
 			continue
 		}
 		vals = append(vals, c+"="+clip(showValue(r.Values[tr.pos[c]])))
