@@ -34,7 +34,7 @@ func (d *decoder) yaml(data []byte) {
 		head      []byte // text before the first item or ---
 		headLine  int    // its first line with content
 		headers   int
-		rows      bool // past the first item
+		rows      bool   // past the first item
 		chunk     []byte // items read, not yet decoded
 		chunkLine int    // the line of chunk's first item
 		itemAt    int    // where the last item starts in chunk
