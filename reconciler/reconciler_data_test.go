@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,7 @@ func TestReferenceData(t *testing.T) {
 			}
 			for _, slug := range []string{"nepali-congress", "cpn-uml", "rastriya-swatantra"} {
 				_, qq := f.tenantDB(slug)
-				for table, want := range map[string]string{"provinces": "7", "districts": "77", "local_levels": "21"} {
+				for table, want := range map[string]string{"provinces": "7", "districts": "77", "local_levels": "21", "committee_levels": "5", "membership_fee_types": "4"} {
 					if got := f.scalar(slug, "SELECT COUNT(*) FROM "+qq(table)); got != want {
 						t.Errorf("%s.%s: %s rows, want %s", slug, table, got, want)
 					}
@@ -93,8 +94,11 @@ func TestReferenceData(t *testing.T) {
 				t.Fatalf("second run: applied %d, counts %+v", second.Applied, second.Counts)
 			}
 
-			// A tenant's own row is never touched.
+			// A tenant's own rows are never touched.
 			if _, err := db.Exec("INSERT INTO " + q("provinces") + " (id, name_en, name_ne) VALUES (99, 'Own', 'आफ्नै')"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("INSERT INTO " + q("membership_fee_types") + " (code, name_en, name_ne, period, amount_npr) VALUES ('student', 'Student', 'विद्यार्थी', 'annual', 50)"); err != nil {
 				t.Fatal(err)
 			}
 
@@ -111,6 +115,10 @@ func TestReferenceData(t *testing.T) {
 				if len(tr.Changes) != 1 || !strings.HasPrefix(tr.Changes[0].SQL, "UPDATE ") || tr.Changes[0].File != districts || tr.Changes[0].Line != 123 || tr.Changes[0].Layer != "basic" {
 					t.Errorf("%s: changes %+v, want one UPDATE at %s:123", tr.Slug, tr.Changes, districts)
 				}
+				want := `districts: 1 update [update id=30: name_ne: "ललितपुर" → "ललितपुर जिल्ला" (layers/basic/data/districts.yaml:123)]`
+				if len(tr.Data) != 1 || fmt.Sprint(tr.Data[0].String(), " ", tr.Data[0].Rows) != want {
+					t.Errorf("%s: data %+v, want %s", tr.Slug, tr.Data, want)
+				}
 			}
 			applied := f.reconcile(Options{Previous: prev})
 			if applied.Failed() || applied.Applied != 3 {
@@ -118,6 +126,30 @@ func TestReferenceData(t *testing.T) {
 			}
 			if got := f.scalar("nepali-congress", "SELECT name_ne FROM "+q("districts")+" WHERE id = 30"); got != "ललितपुर जिल्ला" {
 				t.Errorf("district 30 name_ne %q after the change", got)
+			}
+
+			// A row keyed by its unique key (a CSV file, key code): one
+			// UPDATE by code; the tenant's own fee type stays.
+			const fees = "layers/templates/political-party/data/membership_fee_types.csv"
+			before = f.load()
+			f.editFile(fees, "आजीवन सदस्यता,once,10000", "आजीवन सदस्यता,once,15000")
+			feePlan := f.reconcile(Options{Plan: true, Previous: func(context.Context, string) (*desired.Repo, error) { return before, nil }})
+			for _, tr := range feePlan.Tenants {
+				if tr.Slug == "janamat" {
+					continue
+				}
+				if len(tr.Changes) != 1 || !strings.Contains(tr.Changes[0].SQL, "SET `amount_npr` = ? WHERE `code` = ?") || tr.Changes[0].File != fees || tr.Changes[0].Line != 9 {
+					t.Errorf("%s: fee change %+v, want one UPDATE by code at %s:9", tr.Slug, tr.Changes, fees)
+				}
+			}
+			if res := f.reconcile(Options{}); res.Failed() || res.Applied != 3 {
+				t.Fatalf("apply the fee change: applied %d, %+v", res.Applied, res.Tenants)
+			}
+			if got := f.scalar("nepali-congress", "SELECT amount_npr FROM "+q("membership_fee_types")+" WHERE code = 'life'"); got != "15000" {
+				t.Errorf("life fee %s after the change", got)
+			}
+			if got := f.scalar("nepali-congress", "SELECT amount_npr FROM "+q("membership_fee_types")+" WHERE code = 'student'"); got != "50" {
+				t.Errorf("the tenant's own fee type: %s", got)
 			}
 
 			// A row removed from git is deleted only when allowed.
