@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // tenantDB opens a tenant's database: the fixture's MariaDB connection
@@ -217,6 +218,33 @@ func TestReferenceData(t *testing.T) {
 			}
 			if again := f.reconcile(Options{}); again.Applied != 0 || again.Changed() {
 				t.Errorf("after repair: applied %d, counts %+v", again.Applied, again.Counts)
+			}
+		})
+	}
+}
+
+// TestReferenceDataTransaction: the statements on rows run in one
+// transaction, so a row the server refuses (a district that does not
+// exist) in the last of four INSERTs leaves none of the rows, and the
+// statements that ran are not recorded as applied.
+func TestReferenceDataTransaction(t *testing.T) {
+	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			opts := Options{Tenants: []string{"nepali-congress"}}
+			if res := f.reconcile(opts); res.Failed() {
+				t.Fatalf("provision: %+v", res.Tenants)
+			}
+			data := levelRows(450) + "- id: 99999\n  district_id: 999\n  name_en: Nowhere\n  name_ne: कतै छैन\n  kind: municipality\n"
+			testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/data/local_levels.yaml", data)
+			res := f.reconcile(opts)
+			tr := res.Tenants[0]
+			if !res.Failed() || tr.Applied != 0 || len(tr.Changes) != 4 {
+				t.Fatalf("apply: %s applied %d of %d (%s), want a failure with none applied", tr.Action, tr.Applied, len(tr.Changes), tr.Error)
+			}
+			_, q := f.tenantDB("nepali-congress")
+			if got := f.scalar("nepali-congress", "SELECT COUNT(*) FROM "+q("local_levels")); got != "21" {
+				t.Errorf("%s local levels after the failed apply, want the 21 before it", got)
 			}
 		})
 	}

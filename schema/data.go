@@ -131,7 +131,7 @@ func (p *Plan) AddData(sts []DataStatement) {
 		for _, n := range s.Names {
 			p.intended[n] = true
 		}
-		st := Statement{SQL: s.SQL, Origin: s.Origin, Table: s.Table, Destructive: s.Destructive, args: s.Args}
+		st := Statement{SQL: s.SQL, Origin: s.Origin, Table: s.Table, Destructive: s.Destructive, args: s.Args, data: true}
 		if s.Reason != "" {
 			st.Reasons = []string{s.Reason}
 		}
