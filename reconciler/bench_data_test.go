@@ -25,6 +25,18 @@ func levelRows(n int) string {
 	return data.String()
 }
 
+// provisionOne provisions nepali-congress alone on a new fixture; opts
+// reconcile it alone.
+func provisionOne(t testing.TB, newFixture func(testing.TB) *fixture) (*fixture, Options) {
+	t.Helper()
+	f := newFixture(t)
+	opts := Options{Tenants: []string{"nepali-congress"}}
+	if res := f.reconcile(opts); res.Failed() {
+		t.Fatalf("provision: %+v", res.Tenants)
+	}
+	return f, opts
+}
+
 // levelCSV is levelRows as a CSV file.
 func levelCSV(n int) string {
 	var data strings.Builder
@@ -85,11 +97,7 @@ func TestReferenceData100k(t *testing.T) {
 	data := levelRows(rows)
 	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {
 		t.Run(name, func(t *testing.T) {
-			f := newFixture(t)
-			opts := Options{Tenants: []string{"nepali-congress"}}
-			if res := f.reconcile(opts); res.Failed() {
-				t.Fatalf("provision: %+v", res.Tenants)
-			}
+			f, opts := provisionOne(t, newFixture)
 			testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/data/local_levels.yaml", data)
 			repo := f.load()
 			stop := heapPeak()
@@ -150,10 +158,7 @@ func BenchmarkReferenceData(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s/rows=%d", engine, c.ext, rows), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
-					f := newFixture(b)
-					if res := f.reconcile(Options{Tenants: []string{"nepali-congress"}}); res.Failed() {
-						b.Fatalf("provision: %+v", res.Tenants)
-					}
+					f, _ := provisionOne(b, newFixture)
 					testenv.WriteFile(b, f.repo, "layers/custom/nepali-congress/data/local_levels."+c.ext, data)
 					repo := f.load()
 					b.StartTimer()

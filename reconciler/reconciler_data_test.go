@@ -230,11 +230,7 @@ func TestReferenceData(t *testing.T) {
 func TestReferenceDataTransaction(t *testing.T) {
 	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {
 		t.Run(name, func(t *testing.T) {
-			f := newFixture(t)
-			opts := Options{Tenants: []string{"nepali-congress"}}
-			if res := f.reconcile(opts); res.Failed() {
-				t.Fatalf("provision: %+v", res.Tenants)
-			}
+			f, opts := provisionOne(t, newFixture)
 			data := levelRows(450) + "- id: 99999\n  district_id: 999\n  name_en: Nowhere\n  name_ne: कतै छैन\n  kind: municipality\n"
 			testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/data/local_levels.yaml", data)
 			res := f.reconcile(opts)
