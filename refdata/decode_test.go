@@ -141,3 +141,34 @@ func TestStreamedRowsMatchWholeDecode(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestRowBounds: a table holds at most MaxRows declared rows, a tenant's
+// tables together MaxTenantRows; past either, an error at the row's line.
+func TestRowBounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million rows: not under -short")
+	}
+	csv := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("id\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "%d\n", i)
+		}
+		return []byte(b.String())
+	}
+	tbl := map[string]Table{}
+	var files []File
+	for i := 0; i < 5; i++ {
+		name := fmt.Sprintf("t%d", i)
+		tbl[name] = Table{Columns: []string{"id"}, Key: []string{"id"}}
+		files = append(files, File{Layer: "basic", Path: name + ".csv", Data: csv(MaxTenantRows / 4)})
+	}
+	_, err := Compose(files, tbl)
+	if err == nil || err.Error() != "t4.csv:2: more than 1000000 rows for the tenant's tables together" {
+		t.Errorf("tenant bound: %v", err)
+	}
+	_, err = Compose([]File{{Layer: "basic", Path: "t0.csv", Data: csv(MaxRows + 1)}}, tbl)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("t0.csv:%d: more than %d rows for t0", MaxRows+2, MaxRows)) {
+		t.Errorf("table bound: %v", err)
+	}
+}

@@ -21,6 +21,9 @@ const (
 	// layers: the declared rows are held in memory, compactly (about
 	// 200 bytes and the values' text per row).
 	MaxRows = 250_000
+	// MaxTenantRows bounds the rows all a tenant's layers declare
+	// together, so that many small tables cannot hold what one may not.
+	MaxTenantRows = 1_000_000
 	// MaxRowBytes bounds the text of one row of a YAML file (its item
 	// of the list) and one line of a CSV file.
 	MaxRowBytes = 64 << 10
@@ -86,6 +89,7 @@ func (r *Row) File() string { return r.Src.File }
 
 // Set is the declared rows of a tenant, by table.
 type Set struct {
+	rows   int // declared, all tables together
 	Tables map[string]*TableRows
 	// Database, when set, qualifies the tables of planned statements
 	// (MySQL and MariaDB); SQLite's statements name the table alone.
@@ -338,6 +342,12 @@ func (d *decoder) add(fields []field, line, col int) {
 		d.failed = true
 		return
 	}
+	if tr.set.rows >= MaxTenantRows {
+		d.fail(line, 0, "more than %d rows for the tenant's tables together", MaxTenantRows)
+		d.failed = true
+		return
+	}
+	tr.set.rows++
 	r := &Row{Key: key, Values: vals, Src: d.src, Line: int32(line), idx: int32(len(tr.Rows))}
 	tr.Rows = append(tr.Rows, r)
 	tr.byKey[k] = r
