@@ -105,8 +105,9 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 			t.Errorf("the shared change must show once, with no destructive warning:\n%s", out)
 		}
 		// Every statement names its layer and file: the schema's, and
-		// the INSERTs of the basic layer's three reference tables.
-		if n, m := strings.Count(out, "` · `layers/"), 1+21+3; n != m {
+		// the INSERTs of the basic layer's three reference tables and
+		// the template's two.
+		if n, m := strings.Count(out, "` · `layers/"), 1+23+5; n != m {
 			t.Errorf("%d statements with layer and file, want %d:\n%s", n, m, out)
 		}
 		code, text, _ := landlord(t, "", f.args("reconcile", "--plan")...)
