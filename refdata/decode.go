@@ -326,6 +326,19 @@ const csvNull = `\N`
 // are keyed by ("# key: code" or "# key: a, b"), else the rows are keyed
 // by the primary key. \N is NULL.
 func (d *decoder) csv(data []byte) {
+	// A line is bounded first, so that no record holds more fields than
+	// a line of MaxRowBytes can: encoding/csv bounds neither.
+	for line, rest := 1, data; len(rest) > 0; line++ {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			i = len(rest)
+		}
+		if i > MaxRowBytes {
+			d.fail(line, 1, "a line of more than %d bytes", MaxRowBytes)
+			return
+		}
+		rest = rest[min(i+1, len(rest)):]
+	}
 	var key []string
 	keyLine := 0
 	for line, rest := 1, data; len(rest) > 0 && rest[0] == '#'; line++ {

@@ -48,6 +48,7 @@ func TestCSV(t *testing.T) {
 		{"key unknown", "# key: cdoe\ncode\nx\n", "fee_types.csv:1:1: key: unknown column \"cdoe\""},
 		{"no key value", "# key: code\ncode,name_en\n\\N,x\n", "fee_types.csv:3:1: a row of fee_types without its key column code"},
 		{"invalid UTF-8", "id,name_en\n1,a\xffb\n", "fee_types.csv:2:3: column name_en: not valid UTF-8"},
+		{"long line", "id,name_en\n1," + strings.Repeat(",", MaxRowBytes) + "\n", "fee_types.csv:2:1: a line of more than 65536 bytes"},
 		{"no primary key", "a,b\n1,2\n", "nokey.csv:1:1: table nokey has no primary key"},
 	}
 	for _, c := range cases {
