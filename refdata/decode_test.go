@@ -173,3 +173,21 @@ func TestRowBounds(t *testing.T) {
 		t.Errorf("table bound: %v", err)
 	}
 }
+
+// TestKeyChange: a revision that keys a table otherwise than the revision
+// before it finds no drift and deletes nothing of it.
+func TestKeyChange(t *testing.T) {
+	prev, err := Compose([]File{{Layer: "basic", Path: "fee_types.yaml", Data: []byte("- id: 1\n  code: a\n- id: 2\n  code: b\n")}}, parties)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Compose([]File{{Layer: "basic", Path: "fee_types.csv", Data: []byte("# key: code\ncode,name_en\na,A\n")}}, parties)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]*Live{"fee_types": liveRows([]*string{str("a"), str("old")}, []*string{str("b"), nil})}
+	sts, found, err := Plan(set, prev, live, false)
+	if err != nil || len(found) != 0 || len(sts) != 1 || sts[0].Kind != "update" || !strings.HasSuffix(sts[0].SQL, "WHERE `code` = ?") {
+		t.Errorf("%v found %+v statements %+v", err, found, sts)
+	}
+}
