@@ -38,16 +38,29 @@ func TestDataFilesInLayers(t *testing.T) {
 }
 
 func TestDataFilesBounded(t *testing.T) {
-	deep := strings.Repeat("- ", MaxYAMLDepth+2) + "x\n"
 	r := load(t, repoFS(map[string]string{
-		"layers/basic/data/big.yaml":  "# " + strings.Repeat("x", MaxLayerFileSize) + "\n",
-		"layers/basic/data/deep.yaml": deep,
+		"layers/basic/data/big.yaml":          "# " + strings.Repeat("x", MaxDataFileSize) + "\n",
+		"layers/basic/data/provinces.yaml":    "- id: 1\n",
+		"layers/basic/data/provinces.csv":     "id\n1\n",
+		"layers/modules/election/data/ok.csv": "id\n1\n",
 	}), LoadOptions{})
 	acme, _ := r.Tenant("acme")
 	msg := acme.Errors.Error()
-	for _, want := range []string{"layers/basic/data/big.yaml:1:1: the file is larger than", "layers/basic/data/deep.yaml:1:", "nested more than"} {
+	for _, want := range []string{
+		"layers/basic/data/big.yaml:1:1: the file is larger than 33554432 bytes",
+		"layers/basic/data/provinces.yaml: rows for table provinces are also in layers/basic/data/provinces.csv: one file per table and layer",
+	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("errors %q lack %q", msg, want)
 		}
+	}
+	var csv []string
+	for _, l := range acme.Layers {
+		for _, f := range l.Data {
+			csv = append(csv, f.Path)
+		}
+	}
+	if strings.Join(csv, ",") != "layers/basic/data/provinces.csv,layers/modules/election/data/ok.csv" {
+		t.Errorf("data files read: %v", csv)
 	}
 }

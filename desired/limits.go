@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -25,6 +26,10 @@ const (
 	// MaxLayerFileSize bounds one layer (.hcl) file; schema refuses larger
 	// ones too, and nests them at most schema.MaxNesting deep.
 	MaxLayerFileSize = 512 << 10
+	// MaxDataFileSize bounds one reference data file of a layer
+	// (data/<table>.yaml or .csv). refdata reads its rows as a stream and
+	// bounds each row on its own (refdata.MaxRowBytes, MaxValueLength).
+	MaxDataFileSize = 32 << 20
 	// MaxYAMLDepth bounds the nesting of a manifest's mappings and lists.
 	MaxYAMLDepth = 16
 	// MaxYAMLNodes bounds the nodes of a manifest with every alias
@@ -37,10 +42,23 @@ const (
 	MaxNameLength = 200
 	// MaxDomainLength is the longest DNS name.
 	MaxDomainLength = 253
-	// MaxRepositorySize bounds the manifests and layer files of one
-	// revision together, as Load keeps them all in memory.
+	// MaxRepositorySize bounds the manifests, layer files and data files
+	// of one revision together, as Load keeps them all in memory.
 	MaxRepositorySize = 64 << 20
 )
+
+// IsDataFile reports whether p, a path of the repository, names a layer's
+// reference data file: data/<table>.yaml or data/<table>.csv.
+func IsDataFile(p string) bool {
+	if path.Base(path.Dir(p)) != "data" {
+		return false
+	}
+	switch path.Ext(p) {
+	case ".yaml", ".csv":
+		return true
+	}
+	return false
+}
 
 // ErrOutsideRepository is the error of a file that is a symlink to a place
 // outside the repository's directory.

@@ -112,7 +112,7 @@ func (t *Tenant) LayerKey() string {
 type Layer struct {
 	Name  string
 	Files []File
-	// Data are the layer's reference data files, data/<table>.yaml,
+	// Data are the layer's reference data files, data/<table>.yaml or .csv,
 	// sorted by name.
 	Data []File
 }
@@ -961,10 +961,10 @@ func layerDir(name string) string {
 	return "layers/basic"
 }
 
-// dataFiles reads the .yaml files of dir/data, sorted by name, once per
-// directory. Each is bounded as a layer file is (MaxLayerFileSize) and
-// shaped as a manifest is (MaxYAMLDepth, MaxYAMLNodes, MaxValueLength);
-// one that is not is left out and returned as a ManifestError.
+// dataFiles reads the .yaml and .csv files of dir/data, sorted by name,
+// once per directory. Each is bounded by MaxDataFileSize; refdata decodes
+// it, as a stream of rows each bounded on its own. One that cannot be read
+// is left out and returned as a ManifestError.
 func (r *Repo) dataFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error) {
 	if e, ok := r.data[dir]; ok {
 		return e.files, e.errs, nil
@@ -977,25 +977,24 @@ func (r *Repo) dataFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error)
 		return nil, nil, err
 	}
 	var e dataEntry
+	tables := map[string]string{}
 	for _, de := range entries {
-		if de.IsDir() || path.Ext(de.Name()) != ".yaml" {
+		p := dir + "/data/" + de.Name()
+		if de.IsDir() || !IsDataFile(p) {
 			continue
 		}
-		p := dir + "/data/" + de.Name()
-		data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
+		table := strings.TrimSuffix(de.Name(), path.Ext(de.Name()))
+		if other, dup := tables[table]; dup {
+			e.errs = append(e.errs, &ManifestError{File: p, Msg: fmt.Sprintf("rows for table %s are also in %s: one file per table and layer", table, other)})
+			continue
+		}
+		tables[table] = p
+		data, merr, err := r.readFile(fsys, p, MaxDataFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			merr, err = danglingLink(p), nil
 		}
 		if err != nil {
 			return nil, nil, err
-		}
-		if merr == nil {
-			var root yaml.Node
-			if err := yaml.Unmarshal(data, &root); err != nil {
-				merr = &ManifestError{File: p, Msg: err.Error()}
-			} else {
-				merr = checkShape(p, &root)
-			}
 		}
 		if merr != nil {
 			e.errs = append(e.errs, merr)

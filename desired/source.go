@@ -153,8 +153,8 @@ func dirRevision(dir string) (string, error) {
 	return head.Hash().String() + "+dirty." + content[:12], nil
 }
 
-// contentHash hashes the files that Load reads (.yaml and .hcl) by path and
-// content.
+// contentHash hashes the files that Load reads (.yaml, .hcl and the
+// layers' .csv data files) by path and content.
 func contentHash(fsys fs.FS) (string, error) {
 	h := sha256.New()
 	var paths []string
@@ -171,6 +171,10 @@ func contentHash(fsys fs.FS) (string, error) {
 		switch path.Ext(p) {
 		case ".yaml", ".hcl":
 			paths = append(paths, p)
+		case ".csv":
+			if IsDataFile(p) {
+				paths = append(paths, p)
+			}
 		}
 		return nil
 	})
@@ -263,6 +267,10 @@ func treeFS(tree *object.Tree) fs.FS {
 	tree.Files().ForEach(func(f *object.File) error {
 		switch path.Ext(f.Name) {
 		case ".yaml", ".hcl":
+		case ".csv":
+			if !IsDataFile(f.Name) {
+				return nil
+			}
 		default:
 			return nil
 		}
@@ -297,7 +305,11 @@ func treeFS(tree *object.Tree) fs.FS {
 			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
 			return nil
 		}
-		data, err := readBlob(blob, MaxLayerFileSize+1)
+		limit := int64(MaxLayerFileSize)
+		if IsDataFile(f.Name) {
+			limit = MaxDataFileSize
+		}
+		data, err := readBlob(blob, limit+1)
 		if err != nil {
 			return err
 		}

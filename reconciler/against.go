@@ -79,6 +79,7 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 	if err != nil {
 		return err
 	}
+	var changes []refdata.TableChanges
 	if !ok {
 		// A tenant without a snapshot is created: every declared row is
 		// inserted. Snapshots hold no rows, so a tenant with one has its
@@ -92,11 +93,15 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 			return fmt.Errorf("data: %w", err)
 		}
 		if set != nil {
-			sts, _ := refdata.Plan(set, nil, nil, false)
+			sts, _, err := refdata.Plan(set, nil, nil, false)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
 			p.AddData(dataStatements(sts))
+			changes = refdata.Summarise(sts)
 		}
 	}
-	ru.decide(t, &decision{plan: p}, tr)
+	ru.decide(t, &decision{plan: p, dataChanges: changes}, tr)
 	return nil
 }
 

@@ -27,6 +27,8 @@ type decision struct {
 	// none; dataLeft is set when the plan leaves declared rows drifted.
 	data     *refdata.Set
 	dataLeft bool
+	// dataChanges count the plan's row changes per table.
+	dataChanges []refdata.TableChanges
 }
 
 // compute plans the tenant from live to d. With a landlord database, live is

@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/refdata"
@@ -27,7 +26,7 @@ func dataSet(t *desired.Tenant, d *schema.Desired, qualifier string) (*refdata.S
 	for _, name := range d.Tables() {
 		cols, key, _ := d.TableColumns(name)
 		ints, enums := d.ColumnValues(name)
-		tables[name] = refdata.Table{Columns: cols, Key: key, Refs: d.TableReferences(name), Integers: ints, Enums: enums}
+		tables[name] = refdata.Table{Columns: cols, Key: key, Uniques: d.TableUniques(name), Refs: d.TableReferences(name), Integers: ints, Enums: enums}
 	}
 	set, err := refdata.Compose(files, tables)
 	if err != nil {
@@ -71,13 +70,14 @@ func (ru *run) planData(ctx context.Context, t *desired.Tenant, target *schema.T
 		set = &refdata.Set{Tables: map[string]*refdata.TableRows{}, Database: target.Qualifier()}
 	}
 	dec.data = set
-	rows, err := readLive(ctx, target, live, set, prev)
+	rows := liveTables(ctx, target, live, set, prev)
+	leave := ru.mode == modeReconcile && t.DriftPolicy != desired.DriftHeal
+	sts, found, err := refdata.Plan(set, prev, rows, leave)
 	if err != nil {
 		return err
 	}
-	leave := ru.mode == modeReconcile && t.DriftPolicy != desired.DriftHeal
-	sts, found := refdata.Plan(set, prev, rows, leave)
 	dec.plan.AddData(dataStatements(sts))
+	dec.dataChanges = refdata.Summarise(sts)
 	for _, f := range found {
 		df := DriftFinding{Drift: rowDrift(f), Action: DriftRestored}
 		if f.Left {
@@ -111,33 +111,32 @@ func rowDrift(f refdata.Finding) state.Drift {
 		Change: f.Change, Severity: state.SeverityMedium, Detail: f.Detail}
 }
 
-// readLive reads the declared columns of every table set or prev declares
-// rows for, keyed as refdata.Plan wants them.
-func readLive(ctx context.Context, target *schema.Target, live *schema.Live, sets ...*refdata.Set) (map[string]*refdata.Live, error) {
+// liveTables are the live tables set or prev declare rows for, each
+// read as refdata.Plan streams it (a set's table first: its columns are
+// the ones compared).
+func liveTables(ctx context.Context, target *schema.Target, live *schema.Live, sets ...*refdata.Set) map[string]*refdata.Live {
 	out := map[string]*refdata.Live{}
 	for _, set := range sets {
 		if set == nil {
 			continue
 		}
 		for _, name := range set.Names() {
-			if out[name] != nil {
-				continue
+			if out[name] == nil {
+				out[name] = liveTable(ctx, target, live, set.Tables[name])
 			}
-			lv, err := readTable(ctx, target, live, set.Tables[name])
-			if err != nil {
-				return nil, err
-			}
-			out[name] = lv
 		}
 	}
-	return out, nil
+	return out
 }
 
-func readTable(ctx context.Context, target *schema.Target, live *schema.Live, tr *refdata.TableRows) (*refdata.Live, error) {
-	lv := &refdata.Live{Rows: map[string][]*string{}, Absent: map[string]bool{}}
+// liveTable is the live table of tr's rows: its rows stream from the
+// database each time they are read, the declared columns in the order
+// of tr.Columns, nil for a column the live table lacks.
+func liveTable(ctx context.Context, target *schema.Target, live *schema.Live, tr *refdata.TableRows) *refdata.Live {
+	lv := &refdata.Live{Absent: map[string]bool{}}
 	have, exists := live.Columns(tr.Name)
 	if !exists {
-		return lv, nil
+		return lv
 	}
 	lv.Exists = true
 	haveSet := map[string]bool{}
@@ -152,7 +151,7 @@ func readTable(ctx context.Context, target *schema.Target, live *schema.Live, tr
 	}
 	for _, k := range tr.Def.Key {
 		if !haveSet[k] {
-			return lv, nil // the key changes with the schema: every row is new
+			return lv // the key changes with the schema: every row is new
 		}
 	}
 	query, read := tr.ReadQuery(func(c string) bool { return haveSet[c] })
@@ -164,25 +163,20 @@ func readTable(ctx context.Context, target *schema.Target, live *schema.Live, tr
 			}
 		}
 	}
-	nkey := len(tr.Def.Key)
-	err := target.ReadRows(ctx, query, func(vals []*string) error {
+	lv.Each = func(fn func([]*string) error) error {
 		row := make([]*string, len(cols))
-		for i, v := range vals {
-			row[pos[i]] = v
-		}
-		key := make([]string, nkey)
-		for i := range key {
-			if row[i] != nil {
-				key[i] = *row[i]
+		err := target.ReadRows(ctx, query, func(vals []*string) error {
+			for i, v := range vals {
+				row[pos[i]] = v
 			}
+			return fn(row)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", tr.Name, err)
 		}
-		lv.Rows[strings.Join(key, "\x00")] = row
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", tr.Name, err)
 	}
-	return lv, nil
+	return lv
 }
 
 // previousData is the reference data the revision last applied to t
@@ -225,11 +219,11 @@ func (ru *run) verifyData(ctx context.Context, obs *observation, dec *decision, 
 	}
 	for _, name := range dec.data.Names() {
 		rows := dec.data.Tables[name]
-		lv, err := readTable(ctx, obs.target, obs.live, rows)
+		got, err := rows.LiveChecksum(liveTable(ctx, obs.target, obs.live, rows).Each)
 		if err != nil {
 			return fmt.Errorf("verify: %w", err)
 		}
-		if got, want := rows.LiveChecksum(lv.Rows), rows.Checksum(); got != want {
+		if want := rows.Checksum(); got != want {
 			return fmt.Errorf("verify: the rows of %s are not as declared after apply (checksum %.12s, declared %.12s)", name, got, want)
 		}
 	}
@@ -248,10 +242,6 @@ func (ru *run) scanRows(ctx context.Context, t *desired.Tenant, target *schema.T
 	if err != nil || set == nil {
 		return nil, err
 	}
-	rows, err := readLive(ctx, target, live, set)
-	if err != nil {
-		return nil, err
-	}
-	_, found := refdata.Plan(set, set, rows, true)
-	return found, nil
+	_, found, err := refdata.Plan(set, set, liveTables(ctx, target, live, set), true)
+	return found, err
 }

@@ -11,6 +11,7 @@ import (
 func (ru *run) decide(t *desired.Tenant, dec *decision, tr *TenantResult) {
 	p := dec.plan
 	tr.Changes = changes(p)
+	tr.Data = dec.dataChanges
 	tr.Drift = dec.drift
 	switch {
 	case p.Empty():

@@ -3,12 +3,14 @@ package reconciler
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // tenantDB opens a tenant's database: the fixture's MariaDB connection
@@ -79,7 +81,7 @@ func TestReferenceData(t *testing.T) {
 			}
 			for _, slug := range []string{"nepali-congress", "cpn-uml", "rastriya-swatantra"} {
 				_, qq := f.tenantDB(slug)
-				for table, want := range map[string]string{"provinces": "7", "districts": "77", "local_levels": "21"} {
+				for table, want := range map[string]string{"provinces": "7", "districts": "77", "local_levels": "21", "committee_levels": "5", "membership_fee_types": "4"} {
 					if got := f.scalar(slug, "SELECT COUNT(*) FROM "+qq(table)); got != want {
 						t.Errorf("%s.%s: %s rows, want %s", slug, table, got, want)
 					}
@@ -93,8 +95,11 @@ func TestReferenceData(t *testing.T) {
 				t.Fatalf("second run: applied %d, counts %+v", second.Applied, second.Counts)
 			}
 
-			// A tenant's own row is never touched.
+			// A tenant's own rows are never touched.
 			if _, err := db.Exec("INSERT INTO " + q("provinces") + " (id, name_en, name_ne) VALUES (99, 'Own', 'आफ्नै')"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("INSERT INTO " + q("membership_fee_types") + " (code, name_en, name_ne, period, amount_npr) VALUES ('student', 'Student', 'विद्यार्थी', 'annual', 50)"); err != nil {
 				t.Fatal(err)
 			}
 
@@ -111,6 +116,10 @@ func TestReferenceData(t *testing.T) {
 				if len(tr.Changes) != 1 || !strings.HasPrefix(tr.Changes[0].SQL, "UPDATE ") || tr.Changes[0].File != districts || tr.Changes[0].Line != 123 || tr.Changes[0].Layer != "basic" {
 					t.Errorf("%s: changes %+v, want one UPDATE at %s:123", tr.Slug, tr.Changes, districts)
 				}
+				want := `districts: 1 update [update id=30: name_ne: "ललितपुर" → "ललितपुर जिल्ला" (layers/basic/data/districts.yaml:123)]`
+				if len(tr.Data) != 1 || fmt.Sprint(tr.Data[0].String(), " ", tr.Data[0].Rows) != want {
+					t.Errorf("%s: data %+v, want %s", tr.Slug, tr.Data, want)
+				}
 			}
 			applied := f.reconcile(Options{Previous: prev})
 			if applied.Failed() || applied.Applied != 3 {
@@ -118,6 +127,30 @@ func TestReferenceData(t *testing.T) {
 			}
 			if got := f.scalar("nepali-congress", "SELECT name_ne FROM "+q("districts")+" WHERE id = 30"); got != "ललितपुर जिल्ला" {
 				t.Errorf("district 30 name_ne %q after the change", got)
+			}
+
+			// A row keyed by its unique key (a CSV file, key code): one
+			// UPDATE by code; the tenant's own fee type stays.
+			const fees = "layers/templates/political-party/data/membership_fee_types.csv"
+			before = f.load()
+			f.editFile(fees, "आजीवन सदस्यता,once,10000", "आजीवन सदस्यता,once,15000")
+			feePlan := f.reconcile(Options{Plan: true, Previous: func(context.Context, string) (*desired.Repo, error) { return before, nil }})
+			for _, tr := range feePlan.Tenants {
+				if tr.Slug == "janamat" {
+					continue
+				}
+				if len(tr.Changes) != 1 || !strings.Contains(tr.Changes[0].SQL, "SET `amount_npr` = ? WHERE `code` = ?") || tr.Changes[0].File != fees || tr.Changes[0].Line != 9 {
+					t.Errorf("%s: fee change %+v, want one UPDATE by code at %s:9", tr.Slug, tr.Changes, fees)
+				}
+			}
+			if res := f.reconcile(Options{}); res.Failed() || res.Applied != 3 {
+				t.Fatalf("apply the fee change: applied %d, %+v", res.Applied, res.Tenants)
+			}
+			if got := f.scalar("nepali-congress", "SELECT amount_npr FROM "+q("membership_fee_types")+" WHERE code = 'life'"); got != "15000" {
+				t.Errorf("life fee %s after the change", got)
+			}
+			if got := f.scalar("nepali-congress", "SELECT amount_npr FROM "+q("membership_fee_types")+" WHERE code = 'student'"); got != "50" {
+				t.Errorf("the tenant's own fee type: %s", got)
 			}
 
 			// A row removed from git is deleted only when allowed.
@@ -185,6 +218,29 @@ func TestReferenceData(t *testing.T) {
 			}
 			if again := f.reconcile(Options{}); again.Applied != 0 || again.Changed() {
 				t.Errorf("after repair: applied %d, counts %+v", again.Applied, again.Counts)
+			}
+		})
+	}
+}
+
+// TestReferenceDataTransaction: the statements on rows run in one
+// transaction, so a row the server refuses (a district that does not
+// exist) in the last of four INSERTs leaves none of the rows, and the
+// statements that ran are not recorded as applied.
+func TestReferenceDataTransaction(t *testing.T) {
+	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {
+		t.Run(name, func(t *testing.T) {
+			f, opts := provisionOne(t, newFixture)
+			data := levelRows(450) + "- id: 99999\n  district_id: 999\n  name_en: Nowhere\n  name_ne: कतै छैन\n  kind: municipality\n"
+			testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/data/local_levels.yaml", data)
+			res := f.reconcile(opts)
+			tr := res.Tenants[0]
+			if !res.Failed() || tr.Applied != 0 || len(tr.Changes) != 4 {
+				t.Fatalf("apply: %s applied %d of %d (%s), want a failure with none applied", tr.Action, tr.Applied, len(tr.Changes), tr.Error)
+			}
+			_, q := f.tenantDB("nepali-congress")
+			if got := f.scalar("nepali-congress", "SELECT COUNT(*) FROM "+q("local_levels")); got != "21" {
+				t.Errorf("%s local levels after the failed apply, want the 21 before it", got)
 			}
 		})
 	}

@@ -16,8 +16,10 @@ import (
 // full path (TestFastPathNotForData): this fixture's layers declare none.
 func TestFastPath(t *testing.T) {
 	f := newMariaFixture(t)
-	if err := os.RemoveAll(filepath.Join(f.repo, "layers", "basic", "data")); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{"basic", "templates/political-party"} {
+		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	first := f.reconcile(Options{})
 	if first.Counts.Created == 0 {

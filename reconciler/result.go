@@ -3,6 +3,7 @@ package reconciler
 import (
 	"time"
 
+	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
@@ -104,7 +105,10 @@ type TenantResult struct {
 	Database string   `json:"database"`
 	Action   Action   `json:"action"`
 	Changes  []Change `json:"changes"`
-	Error    string   `json:"error,omitempty"`
+	// Data counts the rows the changes insert, update and delete, per
+	// table, with the first rows of each kind.
+	Data  []refdata.TableChanges `json:"data,omitempty"`
+	Error string                 `json:"error,omitempty"`
 	// PinnedTo is the revision a pinned tenant is held at.
 	PinnedTo string `json:"pinned_to,omitempty"`
 	// Drift is how the live schema differed from the tenant's baseline

@@ -63,23 +63,45 @@ func TestLaterLayerOverridesColumns(t *testing.T) {
 		t.Fatalf("rows %d", len(tr.Rows))
 	}
 	r := tr.Rows[0]
-	if v := r.Values["capital"]; !v.Null || v.File != "c/provinces.yaml" || v.Line != 2 {
+	if v, _ := tr.Value(r, "capital"); !v.Null || v.Src.File != "c/provinces.yaml" || v.Line != 2 {
 		t.Errorf("capital %+v", v)
 	}
-	if v := r.Values["name_en"]; v.S != "Koshi" || v.File != "b/provinces.yaml" {
+	if v, _ := tr.Value(r, "name_en"); v.S != "Koshi" || v.Src.File != "b/provinces.yaml" {
 		t.Errorf("name_en %+v", v)
 	}
 }
 
 func str(s string) *string { return &s }
 
+// liveRows is a live table holding rows, streamed in the order given.
+func liveRows(rows ...[]*string) *Live {
+	return &Live{Exists: true, Each: func(fn func([]*string) error) error {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 func TestPlan(t *testing.T) {
 	prev := compose(t, File{Layer: "basic", Path: "provinces.yaml", Data: []byte("- id: 1\n  name_en: Koshi\n- id: 2\n  name_en: Madhesh\n- id: 3\n  name_en: Bagmati\n")})
 	set := compose(t, File{Layer: "basic", Path: "provinces.yaml", Data: []byte("- id: 1\n  name_en: Koshi\n- id: 2\n  name_en: Madhesh Pradesh\n- id: 4\n  name_en: Gandaki\n")})
-	live := map[string]*Live{"provinces": {Exists: true, Rows: map[string][]*string{
-		"1": {str("1"), str("Koshi")}, "2": {str("2"), str("Madhesh")}, "3": {str("3"), str("Bagmati")}, "9": {str("9"), str("tenant's own")},
-	}}}
-	sts, found := Plan(set, prev, live, true)
+	live := map[string]*Live{"provinces": liveRows(
+		[]*string{str("1"), str("Koshi")}, []*string{str("2"), str("Madhesh")}, []*string{str("3"), str("Bagmati")}, []*string{str("9"), str("tenant's own")},
+	)}
+	sts, found, err := Plan(set, prev, live, true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(found) != 0 {
 		t.Errorf("found %+v", found)
 	}
@@ -99,22 +121,22 @@ func TestPlan(t *testing.T) {
 		t.Errorf("destructive flags wrong")
 	}
 	// Out of band: row 1 changed, row 2 deleted; git unchanged.
-	live = map[string]*Live{"provinces": {Exists: true, Rows: map[string][]*string{
-		"1": {str("1"), str("Kosi")}, "3": {str("3"), str("Bagmati")},
-	}}}
-	sts, found = Plan(prev, prev, live, true)
+	live = map[string]*Live{"provinces": liveRows(
+		[]*string{str("3"), str("Bagmati")}, []*string{str("1"), str("Kosi")},
+	)}
+	sts, found, _ = Plan(prev, prev, live, true)
 	if len(sts) != 0 || len(found) != 2 || !found[0].Left || found[0].Change != "modified" || found[1].Change != "removed" {
 		t.Errorf("report: %d statements, found %+v", len(sts), found)
 	}
-	sts, found = Plan(prev, prev, live, false)
+	sts, found, _ = Plan(prev, prev, live, false)
 	if len(sts) != 2 || len(found) != 2 || found[0].Left {
 		t.Errorf("heal: %d statements, found %+v", len(sts), found)
 	}
-	if tr := prev.Tables["provinces"]; tr.Checksum() == tr.LiveChecksum(live["provinces"].Rows) {
+	if tr := prev.Tables["provinces"]; tr.Checksum() == must(tr.LiveChecksum(live["provinces"].Each)) {
 		t.Error("checksum equal on drifted rows")
 	}
-	fixed := map[string][]*string{"1": {str("1"), str("Koshi")}, "2": {str("2"), str("Madhesh")}, "3": {str("3"), str("Bagmati")}, "7": {str("7"), str("x")}}
-	if tr := prev.Tables["provinces"]; tr.Checksum() != tr.LiveChecksum(fixed) {
+	fixed := liveRows([]*string{str("7"), str("x")}, []*string{str("3"), str("Bagmati")}, []*string{str("1"), str("Koshi")}, []*string{str("2"), str("Madhesh")})
+	if tr := prev.Tables["provinces"]; tr.Checksum() != must(tr.LiveChecksum(fixed.Each)) {
 		t.Error("checksum differs on declared rows")
 	}
 }
@@ -125,7 +147,7 @@ func TestInsertBatches(t *testing.T) {
 		b.WriteString("- id: " + itoa(i) + "\n  name_en: n\n")
 	}
 	set := compose(t, File{Layer: "basic", Path: "provinces.yaml", Data: []byte(b.String())})
-	sts, _ := Plan(set, nil, nil, true)
+	sts, _, _ := Plan(set, nil, nil, true)
 	if len(sts) != 3 || sts[0].Rows != 200 || sts[2].Rows != 50 || len(sts[2].Args) != 100 || sts[1].Line != 401 {
 		t.Errorf("%d statements", len(sts))
 	}

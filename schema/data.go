@@ -131,12 +131,39 @@ func (p *Plan) AddData(sts []DataStatement) {
 		for _, n := range s.Names {
 			p.intended[n] = true
 		}
-		st := Statement{SQL: s.SQL, Origin: s.Origin, Table: s.Table, Destructive: s.Destructive, args: s.Args}
+		st := Statement{SQL: s.SQL, Origin: s.Origin, Table: s.Table, Destructive: s.Destructive, args: s.Args, data: true}
 		if s.Reason != "" {
 			st.Reasons = []string{s.Reason}
 		}
 		p.Statements = append(p.Statements, st)
 	}
+}
+
+// TableUniques returns the columns of a table's unique indexes (of
+// columns only: an index of an expression is left out).
+func (d *Desired) TableUniques(table string) [][]string {
+	t, ok := d.schema.Table(table)
+	if !ok {
+		return nil
+	}
+	var out [][]string
+	for _, idx := range t.Indexes {
+		if !idx.Unique {
+			continue
+		}
+		var cols []string
+		for _, p := range idx.Parts {
+			if p.C == nil {
+				cols = nil
+				break
+			}
+			cols = append(cols, p.C.Name)
+		}
+		if len(cols) > 0 {
+			out = append(out, cols)
+		}
+	}
+	return out
 }
 
 // TableReferences returns the tables that a table's foreign keys

@@ -35,6 +35,9 @@ type Statement struct {
 
 	args   []any
 	source atlas.Change
+	// data marks a statement on rows (AddData): consecutive ones run in
+	// one transaction.
+	data bool
 }
 
 // Plan is the ordered list of statements that turns a live schema into the

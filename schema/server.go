@@ -620,7 +620,19 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 		}
 		return &ApplyError{Index: i, SQL: p.Statements[i].SQL, Err: err}
 	}
-	for i, st := range p.Statements {
+	for i := 0; i < len(p.Statements); {
+		j := i + 1
+		for p.Statements[i].data && j < len(p.Statements) && p.Statements[j].data && j-i < DataTxStatements {
+			j++
+		}
+		if j-i > 1 {
+			if err := t.applyTx(ctx, exec, p, i, j, done); err != nil {
+				return err
+			}
+			i = j
+			continue
+		}
+		st := p.Statements[i]
 		start := time.Now()
 		_, err := exec.ExecContext(ctx, st.SQL, st.args...)
 		r := StatementResult{Index: i, Duration: time.Since(start), Err: err}
@@ -630,9 +642,58 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 		if err != nil {
 			return &ApplyError{Index: i, SQL: st.SQL, Err: err}
 		}
+		i++
 	}
 	if p.Create {
 		t.exists = true
+	}
+	return nil
+}
+
+// DataTxStatements bounds the consecutive statements on rows (AddData)
+// that Apply runs in one transaction.
+const DataTxStatements = 100
+
+// applyTx runs the statements on rows p.Statements[i:j] in one
+// transaction. Their results are reported once it commits; when one
+// fails, the transaction is rolled back and only the failing statement is
+// reported (the others ran and were undone: their records stay pending,
+// as the statements after a failure do).
+func (t *Target) applyTx(ctx context.Context, exec interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, p *Plan, i, j int, done func(StatementResult)) error {
+	begin := "START TRANSACTION"
+	if t.server.engine == SQLite {
+		begin = "BEGIN" // one connection: SQLite targets hold one
+	}
+	fail := func(k int, err error) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.server.killTimeout())
+		exec.ExecContext(rctx, "ROLLBACK")
+		cancel()
+		if done != nil {
+			done(StatementResult{Index: k, Err: err})
+		}
+		return &ApplyError{Index: k, SQL: p.Statements[k].SQL, Err: err}
+	}
+	if _, err := exec.ExecContext(ctx, begin); err != nil {
+		return fail(i, fmt.Errorf("begin a transaction: %w", err))
+	}
+	results := make([]StatementResult, 0, j-i)
+	for k := i; k < j; k++ {
+		st := p.Statements[k]
+		start := time.Now()
+		if _, err := exec.ExecContext(ctx, st.SQL, st.args...); err != nil {
+			return fail(k, err)
+		}
+		results = append(results, StatementResult{Index: k, Duration: time.Since(start)})
+	}
+	if _, err := exec.ExecContext(ctx, "COMMIT"); err != nil {
+		return fail(j-1, fmt.Errorf("commit: %w", err))
+	}
+	if done != nil {
+		for _, r := range results {
+			done(r)
+		}
 	}
 	return nil
 }

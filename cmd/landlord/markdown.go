@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/refdata"
 )
 
 // MarkdownMarker opens every markdown report, so that a CI job can find
@@ -186,6 +187,9 @@ func writeGroup(b *bytes.Buffer, g reconciler.PlanGroup, against bool, statement
 	if g.Action == reconciler.ActionBlocked && len(g.Tenants) > 0 {
 		fmt.Fprintf(b, "**Blocked**: %s\n\n", md(strings.TrimPrefix(g.Tenants[0].Error, "blocked: ")))
 	}
+	if len(g.Tenants) > 0 {
+		writeRows(b, g.Tenants[0], len(g.Tenants) > 1 && statements)
+	}
 	if !statements || len(g.Changes) == 0 {
 		return
 	}
@@ -210,6 +214,38 @@ func writeGroup(b *bytes.Buffer, g reconciler.PlanGroup, against bool, statement
 	if fold {
 		b.WriteString("</details>\n\n")
 	}
+}
+
+// writeRows counts the rows a tenant's plan inserts, updates and deletes
+// per table and, with rows, lists the first of each kind (those of t: the
+// group's other tenants have the same statements, their values may
+// differ).
+func writeRows(b *bytes.Buffer, t reconciler.TenantResult, group bool) {
+	if len(t.Data) == 0 {
+		return
+	}
+	counts := make([]string, len(t.Data))
+	n := 0
+	for i, tc := range t.Data {
+		name, rest, _ := strings.Cut(tc.String(), ": ")
+		counts[i] = fmt.Sprintf("`%s` %s", name, rest)
+		n += len(tc.Rows)
+	}
+	fmt.Fprintf(b, "Rows · %s\n\n", strings.Join(counts, " · "))
+	if n == 0 {
+		return
+	}
+	whose := ""
+	if group {
+		whose = fmt.Sprintf(" of `%s`", t.Slug)
+	}
+	fmt.Fprintf(b, "<details><summary>The first rows%s, %d of each kind per table</summary>\n\n", whose, refdata.SampleRows)
+	for _, tc := range t.Data {
+		for _, r := range tc.Rows {
+			fmt.Fprintf(b, "- `%s` %s\n", tc.Table, md(strings.ReplaceAll(r, "`", "\\`")))
+		}
+	}
+	b.WriteString("\n</details>\n\n")
 }
 
 // sourceOf names a statement's layer and file.

@@ -36,6 +36,13 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 				}
 			}
 			writeChanges(w, g.Changes)
+			if len(g.Tenants) > 0 && len(g.Tenants[0].Data) > 0 {
+				counts := make([]string, len(g.Tenants[0].Data))
+				for i, tc := range g.Tenants[0].Data {
+					counts[i] = tc.String()
+				}
+				fmt.Fprintf(w, "  rows: %s\n", strings.Join(counts, "; "))
+			}
 			fmt.Fprintln(w)
 		}
 	}

@@ -96,6 +96,8 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 			"#### Create · `new-party`\n",
 			"1. `basic` · `layers/basic/schema.hcl:3`\n   `` CREATE DATABASE `" + f.prefix + "new_party` COLLATE utf8mb4_unicode_ci ``",
 			"<details><summary>",
+			"Rows · `committee_levels` 5 insert · `provinces` 7 insert · `districts` 77 insert · `local_levels` 21 insert · `membership_fee_types` 4 insert\n",
+			"- `districts` insert id=1: province\\_id=\"1\", name\\_en=\"Taplejung\", name\\_ne=\"ताप्लेजुङ\" (layers/basic/data/districts.yaml:4)\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("report lacks %q:\n%s", want, out)
@@ -105,12 +107,14 @@ func TestPlanReportsOnMariaDB(t *testing.T) {
 			t.Errorf("the shared change must show once, with no destructive warning:\n%s", out)
 		}
 		// Every statement names its layer and file: the schema's, and
-		// the INSERTs of the basic layer's three reference tables.
-		if n, m := strings.Count(out, "` · `layers/"), 1+21+3; n != m {
+		// the INSERTs of the basic layer's three reference tables and
+		// the template's two.
+		if n, m := strings.Count(out, "` · `layers/"), 1+23+5; n != m {
 			t.Errorf("%d statements with layer and file, want %d:\n%s", n, m, out)
 		}
 		code, text, _ := landlord(t, "", f.args("reconcile", "--plan")...)
-		if code != 0 || !strings.Contains(text, "update cpn-uml ("+f.prefix+"cpn_uml on primary, mysql), nepali-congress ("+f.prefix+"nepali_congress on primary, mysql): 1 statement(s)\n") {
+		if code != 0 || !strings.Contains(text, "update cpn-uml ("+f.prefix+"cpn_uml on primary, mysql), nepali-congress ("+f.prefix+"nepali_congress on primary, mysql): 1 statement(s)\n") ||
+			!strings.Contains(text, "  rows: committee_levels: 5 insert; provinces: 7 insert; districts: 77 insert; local_levels: 21 insert; membership_fee_types: 4 insert\n") {
 			t.Errorf("text plan not grouped:\n%s", text)
 		}
 		f.samePlanAgainstState(t)

@@ -1,6 +1,8 @@
-# Nepal's administrative divisions: 7 provinces, 77 districts and 753 local
-# levels (metropolitan and sub-metropolitan cities, municipalities and rural
-# municipalities). Every tenant carries the same reference tables.
+# Nepal's administrative divisions: provinces, districts and local levels
+# (metropolitan and sub-metropolitan cities, municipalities and rural
+# municipalities). Every tenant carries the same reference tables; their rows
+# are in data/ (all 7 provinces and 77 districts, and the 21 local levels of
+# three districts, not all of Nepal's 753: see README.md).
 
 table "provinces" {
   schema = schema.tenant
