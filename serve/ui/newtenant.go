@@ -108,6 +108,14 @@ func (s *Server) proposeTenant(w http.ResponseWriter, r *http.Request, ss *sessi
 		s.fail(w, r, ss, http.StatusServiceUnavailable, daemon.ErrNotReady.Error())
 		return
 	}
+	select {
+	case s.proposals <- struct{}{}:
+		defer func() { <-s.proposals }()
+	default:
+		w.Header().Set("Retry-After", "10")
+		s.fail(w, r, ss, http.StatusTooManyRequests, "other new tenant checks are running; try again in a few seconds")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), proposeTimeout)
 	defer cancel()
 	rc := http.NewResponseController(w)

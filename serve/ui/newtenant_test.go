@@ -15,6 +15,7 @@ import (
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/testenv"
 	"github.com/landlord/landlord/serve/daemon"
+	"github.com/landlord/landlord/serve/ui"
 )
 
 // git runs git in dir and returns its output.
@@ -244,5 +245,23 @@ func TestNewTenantWithoutPush(t *testing.T) {
 	}
 	if heads := git(t, bare, "for-each-ref", "--format=%(refname)", "refs/heads"); strings.TrimSpace(heads) != "refs/heads/main" {
 		t.Errorf("the remote's branches: %s", heads)
+	}
+}
+
+// TestNewTenantChecksBounded: checks and pushes fetch the repository and
+// plan against a server, and read tokens may ask for them, so only
+// maxProposals run at once; the next is refused at once with 429.
+func TestNewTenantChecksBounded(t *testing.T) {
+	e, _ := newPushEnv(t, false)
+	e.start(t)
+	rd, csrf := e.client(t, readToken)
+	release := ui.HoldProposals(e.ui)
+	form := url.Values{"csrf": {csrf}, "slug": {"madhesh-party"}, "template": {"political-party"}, "modules": {"social"}, "action": {"plan"}}
+	if code, page := post(t, rd, e.url+"/ui/new-tenant", form); code != http.StatusTooManyRequests || !strings.Contains(page, "try again") {
+		t.Errorf("a check beyond the bound: %d\n%.2000s", code, page)
+	}
+	release()
+	if code, page := post(t, rd, e.url+"/ui/new-tenant", form); code != http.StatusOK || !strings.Contains(page, "slug: madhesh-party") {
+		t.Errorf("a check within the bound: %d\n%.2000s", code, page)
 	}
 }

@@ -36,7 +36,15 @@ type Server struct {
 	sessions *sessions
 	pages    map[string]*template.Template
 	assets   http.Handler
+	// proposals bounds the new tenant checks and pushes running at once:
+	// each fetches the repository and plans against a server, and read
+	// tokens may ask for them.
+	proposals chan struct{}
 }
+
+// maxProposals is how many new tenant checks or pushes run at once; more
+// are answered 429 at once rather than queued.
+const maxProposals = 2
 
 // New returns the dashboard over the API srv, its loop and store; tokens
 // are the API's tokens, which log in.
@@ -44,7 +52,7 @@ func New(tokens *api.Tokens, srv *api.Server, loop Loop, store *state.Store, log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{tokens: tokens, api: srv, loop: loop, store: store, log: log, sessions: newSessions(), pages: map[string]*template.Template{}}
+	s := &Server{tokens: tokens, api: srv, loop: loop, store: store, log: log, sessions: newSessions(), pages: map[string]*template.Template{}, proposals: make(chan struct{}, maxProposals)}
 	for _, p := range []string{"login", "fleet", "tenant", "diff", "runs", "run", "drift", "preview", "error", "newtenant"} {
 		s.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html"))
 	}

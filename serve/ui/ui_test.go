@@ -43,6 +43,7 @@ type env struct {
 	store   *state.Store
 	loop    *daemon.Loop
 	handler http.Handler
+	ui      *ui.Server
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
@@ -78,9 +79,10 @@ func newEnvWith(t testing.TB, configure func(*daemon.Config)) *env {
 	}
 	srv := api.New(api.Options{Tokens: tokens}, loop, st, m, nil)
 	mux := http.NewServeMux()
-	mux.Handle("/ui/", ui.New(tokens, srv, loop, st, nil).Handler())
+	u := ui.New(tokens, srv, loop, st, nil)
+	mux.Handle("/ui/", u.Handler())
 	mux.Handle("/", srv.Handler())
-	return &env{dir: dir, store: st, loop: loop, handler: mux}
+	return &env{dir: dir, store: st, loop: loop, handler: mux, ui: u}
 }
 
 // start serves the handler and runs the loop until its first reconcile
