@@ -54,7 +54,7 @@ func Summary(e Event) string {
 			b.WriteString(sep + r.Message)
 		}
 	case HealthResolved:
-		fmt.Fprintf(&b, ":white_check_mark: tenant %s is %s again (alert since %s resolved)", e.Tenant, h.Status, h.Since.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, ":white_check_mark: tenant %s recovered: now %s (the alert since %s is resolved)", e.Tenant, h.Status, h.Since.UTC().Format(time.RFC3339))
 	default:
 		b.WriteString(e.Type)
 		if e.Tenant != "" {

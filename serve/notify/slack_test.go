@@ -43,7 +43,7 @@ func TestSlackFormat(t *testing.T) {
 	}
 	n.Notify(Event{Type: HealthResolved, Tenant: "acme", Data: HealthData{Status: state.CheckHealthy, Since: since}})
 	g = <-ch
-	if want := "landlord: :white_check_mark: tenant acme is healthy again (alert since 2026-01-02T03:04:05Z resolved)"; g.body["text"] != want {
+	if want := "landlord: :white_check_mark: tenant acme recovered: now healthy (the alert since 2026-01-02T03:04:05Z is resolved)"; g.body["text"] != want {
 		t.Errorf("resolved: %q, want %q", g.body["text"], want)
 	}
 	n.Notify(Event{Type: RunFinished, Revision: "0123456789abcdef0123", RunID: 7})
