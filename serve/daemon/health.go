@@ -42,6 +42,18 @@ func (l *Loop) checkHealth(ctx context.Context) {
 	}
 }
 
+// HealthRules returns the health rules of the revision in force (the
+// defaults before one is).
+func (l *Loop) HealthRules() desired.HealthRules {
+	if l == nil {
+		return desired.DefaultHealthRules()
+	}
+	if repo := l.Current(); repo != nil {
+		return repo.Config.HealthRules()
+	}
+	return desired.DefaultHealthRules()
+}
+
 // HealthRound is the figures of the last health round.
 type HealthRound struct {
 	At       time.Time     `json:"at"`
