@@ -39,11 +39,13 @@ type serverRow struct {
 type fleetData struct {
 	Status                           daemon.Status
 	Total                            int
-	Sync, Health                     []count
+	Sync, Health, Checks             []count
 	Servers                          []serverRow
 	Rows                             []api.TenantStatus
 	Matched, Page, Pages             int
 	Q, SyncF, HealthF, ServerF, Sort string
+	// CheckF filters on the health check status.
+	CheckF string
 	Prev, Next                       string
 	Sorts                            []string
 	Chart                            chart
@@ -70,17 +72,22 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	q := r.URL.Query()
 	d := fleetData{Status: s.loop.Status(), Total: len(list), Q: strings.TrimSpace(q.Get("q")), SyncF: q.Get("sync"),
-		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: fleetSorts}
+		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: fleetSorts, CheckF: q.Get("check")}
 	if !contains(fleetSorts, d.Sort) {
 		d.Sort = "slug"
 	}
-	syncs, healths := map[string]int{}, map[string]int{}
+	syncs, healths, checks := map[string]int{}, map[string]int{}, map[string]int{}
 	servers := map[string]*serverRow{}
 	needle := strings.ToLower(d.Q)
 	matched := make([]api.TenantStatus, 0, len(list))
 	for _, t := range list {
 		syncs[string(t.Sync)]++
 		healths[string(t.Health)]++
+		check := state.CheckUnknown
+		if t.Check != nil {
+			check = t.Check.Status
+		}
+		checks[check]++
 		sr := servers[t.Server]
 		if sr == nil {
 			sr = &serverRow{Name: t.Server}
@@ -97,12 +104,15 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 			sr.Drift++
 		}
 		if (d.SyncF == "" || string(t.Sync) == d.SyncF) && (d.HealthF == "" || string(t.Health) == d.HealthF) &&
-			(d.ServerF == "" || t.Server == d.ServerF) &&
+			(d.ServerF == "" || t.Server == d.ServerF) && (d.CheckF == "" || check == d.CheckF) &&
 			(needle == "" || strings.Contains(strings.ToLower(t.Slug), needle) || strings.Contains(strings.ToLower(t.Name), needle)) {
 			matched = append(matched, t)
 		}
 	}
 	d.Sync, d.Health = counted(syncs), counted(healths)
+	for _, st := range state.CheckStatuses {
+		d.Checks = append(d.Checks, count{st, checks[st]})
+	}
 	for _, h := range d.Status.Servers {
 		sr := servers[h.Name]
 		if sr == nil {
@@ -162,7 +172,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	link := func(p int) string {
 		v := url.Values{}
-		for k, x := range map[string]string{"q": d.Q, "sync": d.SyncF, "health": d.HealthF, "server": d.ServerF, "sort": d.Sort} {
+		for k, x := range map[string]string{"q": d.Q, "sync": d.SyncF, "health": d.HealthF, "server": d.ServerF, "sort": d.Sort, "check": d.CheckF} {
 			if x != "" {
 				v.Set(k, x)
 			}
