@@ -45,10 +45,10 @@ type fleetData struct {
 	Matched, Page, Pages             int
 	Q, SyncF, HealthF, ServerF, Sort string
 	// CheckF filters on the health check status.
-	CheckF string
-	Prev, Next                       string
-	Sorts                            []string
-	Chart                            chart
+	CheckF     string
+	Prev, Next string
+	Sorts      []string
+	Chart      chart
 }
 
 var fleetSorts = []string{"slug", "sync", "health", "server", "drift", "updated"}
