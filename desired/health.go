@@ -15,6 +15,9 @@ type Health struct {
 	Interval string `yaml:"interval"`
 	// ProbeTimeout bounds the probe of one server; default 10s.
 	ProbeTimeout string `yaml:"probeTimeout"`
+	// SizeInterval between reads of the databases' sizes and table counts
+	// (the costly part of a probe); default 15m.
+	SizeInterval string `yaml:"sizeInterval"`
 	// AlertOn is the lowest health that fires an alert: degraded or
 	// unhealthy (the default).
 	AlertOn string `yaml:"alertOn"`
@@ -60,7 +63,7 @@ type Threshold struct {
 
 // HealthRules is the health section parsed, defaults filled in.
 type HealthRules struct {
-	Interval, ProbeTimeout time.Duration
+	Interval, ProbeTimeout, SizeInterval time.Duration
 	// AlertOn is "degraded" or "unhealthy".
 	AlertOn   string
 	MaxSeries int
@@ -90,7 +93,7 @@ const (
 // unless landlord.yaml sets limits.
 func DefaultHealthRules() HealthRules {
 	return HealthRules{
-		Interval: time.Minute, ProbeTimeout: 10 * time.Second, AlertOn: HealthUnhealthy, MaxSeries: 100,
+		Interval: time.Minute, ProbeTimeout: 10 * time.Second, SizeInterval: 15 * time.Minute, AlertOn: HealthUnhealthy, MaxSeries: 100,
 		Unreachable: HealthUnhealthy,
 		SyncAge:     Limit{int64(time.Hour), int64(6 * time.Hour)},
 		Drift:       Limit{2, 3},
@@ -119,6 +122,7 @@ func validateHealth(doc *document, h *Health) ManifestErrors {
 	}
 	dur("health.interval", h.Interval, &p.Interval)
 	dur("health.probeTimeout", h.ProbeTimeout, &p.ProbeTimeout)
+	dur("health.sizeInterval", h.SizeInterval, &p.SizeInterval)
 	if p.Interval < time.Second {
 		errs = append(errs, doc.errorf("health.interval", "at least 1s, got %s", p.Interval))
 	}

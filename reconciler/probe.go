@@ -18,19 +18,25 @@ type TenantProbe struct {
 	// Reachable: the server answered within the probe's deadline.
 	Reachable bool `json:"reachable"`
 	// Exists: the database is on the server (when Reachable).
-	Exists bool        `json:"exists"`
-	Size   schema.Size `json:"size"`
+	Exists bool `json:"exists"`
+	// Measured: Size was read (a probe that measures, and the read ended
+	// in time); SizeError is why not, when it was asked for.
+	Measured  bool        `json:"measured"`
+	Size      schema.Size `json:"size"`
+	SizeError string      `json:"size_error,omitempty"`
 	// Error is why the server is not reachable (no secret in it).
 	Error string `json:"error,omitempty"`
 }
 
 // ProbeTenants probes the database of every tenant of repo that is not
-// decommissioned, server by server in parallel: a ping, then the sizes
-// and table counts of all the server's tenant databases in one query.
-// Each server's probe ends by timeout: a server that does not answer by
-// then marks its tenants unreachable, and one server never holds up the
+// decommissioned, server by server in parallel: a ping and a read of which
+// databases exist; with measure, the sizes and table counts of all the
+// server's tenant databases in one more query (the costly one: MariaDB
+// opens every table for it). Each server's probe ends by timeout: a server
+// that does not answer by then marks its tenants unreachable, sizes not
+// read by then are left unmeasured, and one server never holds up the
 // others.
-func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeout time.Duration) map[string]TenantProbe {
+func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeout time.Duration, measure bool) map[string]TenantProbe {
 	byServer := map[string][]*desired.Tenant{}
 	for _, t := range repo.Tenants {
 		if t.Lifecycle == desired.Decommissioned || t.Server == "" || t.Database == "" {
@@ -51,15 +57,19 @@ func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeo
 	for _, name := range names {
 		wg.Go(func() {
 			tenants := byServer[name]
-			sizes, err := r.probeServer(ctx, repo, name, tenants, timeout)
+			exists, sizes, err, sizeErr := r.probeServer(ctx, repo, name, tenants, timeout, measure)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, t := range tenants {
-				p := TenantProbe{Server: name, Reachable: err == nil}
-				if err != nil {
+				p := TenantProbe{Server: name, Reachable: err == nil, Exists: exists[t.Database]}
+				switch {
+				case err != nil:
 					p.Error = redact.Text(err.Error())
-				} else if sz, ok := sizes[t.Database]; ok {
-					p.Exists, p.Size = true, sz
+				case !p.Exists || !measure:
+				case sizeErr != nil:
+					p.SizeError = redact.Text(sizeErr.Error())
+				default:
+					p.Measured, p.Size = true, sizes[t.Database]
 				}
 				out[t.Slug] = p
 			}
@@ -69,23 +79,35 @@ func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeo
 	return out
 }
 
-func (r *Reconciler) probeServer(ctx context.Context, repo *desired.Repo, name string, tenants []*desired.Tenant, timeout time.Duration) (map[string]schema.Size, error) {
+// probeServer returns which tenant databases exist on the server, and
+// with measure their sizes; err is why the server is unreachable, sizeErr
+// why the sizes were not read.
+func (r *Reconciler) probeServer(ctx context.Context, repo *desired.Repo, name string, tenants []*desired.Tenant, timeout time.Duration,
+	measure bool) (exists map[string]bool, sizes map[string]schema.Size, err, sizeErr error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	within := func(err error) error {
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("no answer within %s: %w", timeout, err)
+		}
+		return err
+	}
 	srv, err := r.server(ctx, repo, name)
 	if err == nil {
 		err = srv.Ping(ctx)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, within(err), nil
 	}
 	dbs := make([]string, len(tenants))
 	for i, t := range tenants {
 		dbs[i] = t.Database
 	}
-	sizes, err := srv.Sizes(ctx, dbs)
-	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("no answer within %s: %w", timeout, err)
+	if exists, err = srv.Existing(ctx, dbs); err != nil {
+		return nil, nil, within(err), nil
 	}
-	return sizes, err
+	if measure {
+		sizes, sizeErr = srv.Sizes(ctx, dbs)
+	}
+	return exists, sizes, nil, within(sizeErr)
 }

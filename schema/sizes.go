@@ -18,13 +18,53 @@ type Size struct {
 	Tables int64
 }
 
-// sizesQuery reads every schema's tables and size in one query.
-const sizesQuery = `SELECT s.SCHEMA_NAME, COUNT(t.TABLE_NAME), COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0)
-	FROM information_schema.SCHEMATA s
-	LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME AND t.TABLE_TYPE = 'BASE TABLE'`
+// sizesQuery reads every schema's base tables and size in one query
+// (a join with SCHEMATA, for the schemas without tables, takes twice as
+// long on MariaDB: Sizes reads both apart).
+const sizesQuery = `SELECT TABLE_SCHEMA, COUNT(*), COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0)
+	FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`
 
-// Sizes returns the size of each of databases that exists on the server;
-// a database missing from the result does not exist. On MySQL and MariaDB
+// Existing returns which of databases exist on the server: one read of
+// information_schema.SCHEMATA (no table is opened), or a stat per file on
+// SQLite.
+func (s *Server) Existing(ctx context.Context, databases []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(databases))
+	if s.engine == SQLite {
+		for _, db := range databases {
+			if _, err := os.Stat(s.sqlitePath(db)); err == nil {
+				out[db] = true
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	want := make(map[string]bool, len(databases))
+	for _, db := range databases {
+		want[db] = true
+	}
+	qctx, cancel := context.WithTimeout(ctx, s.opts.StallTimeout)
+	defer cancel()
+	rows, err := s.db.QueryContext(qctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+	if err != nil {
+		return nil, s.stallCause(qctx, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, s.stallCause(qctx, err)
+		}
+		if want[name] {
+			out[name] = true
+		}
+	}
+	return out, s.stallCause(qctx, rows.Err())
+}
+
+// Sizes returns the size of each of databases that has tables on the
+// server (SQLite: that exists); a database missing from the result has no
+// table, or does not exist (see Existing). On MySQL and MariaDB
 // it is one information_schema query for the whole server (or one per
 // database, for a handful of them), under the stall timeout's watchdog and
 // ctx's deadline; on SQLite a stat and a read-only count per file.
@@ -80,13 +120,13 @@ func (s *Server) Sizes(ctx context.Context, databases []string) (map[string]Size
 		return rows.Err()
 	}
 	if len(databases) > fingerprintOneByOne {
-		if err := read(sizesQuery + " GROUP BY s.SCHEMA_NAME"); err != nil {
+		if err := read(sizesQuery + " GROUP BY TABLE_SCHEMA"); err != nil {
 			return nil, fmt.Errorf("sizes: %w", err)
 		}
 		return out, nil
 	}
 	for _, db := range databases {
-		if err := read(sizesQuery+" WHERE s.SCHEMA_NAME = ? GROUP BY s.SCHEMA_NAME", db); err != nil {
+		if err := read(sizesQuery+" AND TABLE_SCHEMA = ? GROUP BY TABLE_SCHEMA", db); err != nil {
 			return nil, fmt.Errorf("size of %s: %w", db, err)
 		}
 	}

@@ -42,8 +42,12 @@ func TestSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bulk) != 10 {
-		t.Fatalf("%d sizes, want the 10 databases that exist", len(bulk))
+	if len(bulk) != 7 {
+		t.Fatalf("%d sizes, want the 7 databases with tables", len(bulk))
+	}
+	exists, err := srv.Existing(ctx, names)
+	if err != nil || len(exists) != 10 || exists[prefix+"missing"] {
+		t.Fatalf("existing %v %v, want the 10 databases that exist", exists, err)
 	}
 	for i := range 10 {
 		if got := bulk[names[i]].Tables; got != int64(i%4) {
@@ -87,6 +91,9 @@ func TestSizes(t *testing.T) {
 	}
 	if len(sizes) != 1 || sizes["a"].Tables != 2 || sizes["a"].Bytes == 0 {
 		t.Errorf("sqlite sizes %+v, want a: 2 tables", sizes)
+	}
+	if exists, err := lite.Existing(ctx, []string{"a", "b"}); err != nil || len(exists) != 1 || !exists["a"] {
+		t.Errorf("sqlite existing %v %v, want a", exists, err)
 	}
 }
 

@@ -71,8 +71,9 @@ type HealthReason struct {
 const healthColumns = `tenant, status, reasons, reachable, size_bytes, table_count, growth_bytes, size_base_bytes, size_base_at,
 	probed_at, since, alert_status, alert_id, alert_since`
 
-// healthBatch is the rows of one INSERT of SaveHealthChecks.
-const healthBatch = 200
+// healthBatch is the rows of one INSERT of SaveHealthChecks (14 values
+// each: within the placeholders of both dialects).
+const healthBatch = 1000
 
 // SaveHealthChecks records the checks, in batches of multi-row upserts in
 // one transaction, and forgets the checks of tenants not among keep (when

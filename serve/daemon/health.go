@@ -60,8 +60,12 @@ type HealthRound struct {
 	Tenants  int           `json:"tenants"`
 	Probe    time.Duration `json:"probe_ns"`
 	Evaluate time.Duration `json:"evaluate_ns"`
-	Alerts   int           `json:"alerts"`
-	Resolved int           `json:"resolved"`
+	// Measured: the round read the sizes; SizeErrors counts the tenants
+	// whose sizes it could not read in time.
+	Measured   bool `json:"measured"`
+	SizeErrors int  `json:"size_errors,omitempty"`
+	Alerts     int  `json:"alerts"`
+	Resolved   int  `json:"resolved"`
 	Error    string        `json:"error,omitempty"`
 }
 
@@ -85,8 +89,17 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 		}
 	}()
 	start := time.Now()
-	probes := l.rec.ProbeTenants(ctx, repo, rules.ProbeTimeout)
-	round.Probe = time.Since(start)
+	measure := now.Sub(l.measured) >= rules.SizeInterval
+	probes := l.rec.ProbeTenants(ctx, repo, rules.ProbeTimeout, measure)
+	round.Probe, round.Measured = time.Since(start), measure
+	if measure {
+		l.measured = now
+	}
+	for _, p := range probes {
+		if p.SizeError != "" {
+			round.SizeErrors++
+		}
+	}
 	if ctx.Err() != nil {
 		return
 	}
@@ -109,6 +122,9 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 		}
 		keep[t.Slug] = true
 		c := evaluate(rules, t, probes, in, now)
+		if c.Reachable && c.SizeBytes == nil {
+			l.measured = time.Time{} // a database never measured: measure it next round
+		}
 		if e := episode(rules, &c, in.prev[t.Slug], now); e != nil {
 			events = append(events, *e)
 		}
@@ -203,19 +219,23 @@ func evaluate(rules desired.HealthRules, t *desired.Tenant, probes map[string]re
 		add("unreachable", rules.Unreachable, "database %s is missing on server %q", t.Database, p.Server)
 	default:
 		c.Reachable = true
-		size, tables := p.Size.Bytes, p.Size.Tables
-		c.SizeBytes, c.Tables = &size, &tables
-		limit("size", rules.Size, size, "database size %s", bytes(size))
-		limit("tables", rules.Tables, tables, "%d tables", tables)
-		c.SizeBase, c.SizeBaseAt, c.GrowthBytes = prev.SizeBase, prev.SizeBaseAt, prev.GrowthBytes
-		if !seen || c.SizeBase == nil || c.SizeBaseAt == nil {
-			c.SizeBase, c.SizeBaseAt, c.GrowthBytes = &size, &now, nil
-		} else if age := now.Sub(*c.SizeBaseAt); age >= minGrowthWindow {
-			g := int64(float64(size-*c.SizeBase) * float64(24*time.Hour) / float64(age))
-			c.GrowthBytes = &g
-			if age >= growthWindow {
-				c.SizeBase, c.SizeBaseAt = &size, &now
+		c.SizeBytes, c.Tables, c.SizeBase, c.SizeBaseAt, c.GrowthBytes = prev.SizeBytes, prev.Tables, prev.SizeBase, prev.SizeBaseAt, prev.GrowthBytes
+		if p.Measured {
+			size, tables := p.Size.Bytes, p.Size.Tables
+			c.SizeBytes, c.Tables = &size, &tables
+			if !seen || c.SizeBase == nil || c.SizeBaseAt == nil {
+				c.SizeBase, c.SizeBaseAt, c.GrowthBytes = &size, &now, nil
+			} else if age := now.Sub(*c.SizeBaseAt); age >= minGrowthWindow {
+				g := int64(float64(size-*c.SizeBase) * float64(24*time.Hour) / float64(age))
+				c.GrowthBytes = &g
+				if age >= growthWindow {
+					c.SizeBase, c.SizeBaseAt = &size, &now
+				}
 			}
+		}
+		if c.SizeBytes != nil {
+			limit("size", rules.Size, *c.SizeBytes, "database size %s", bytes(*c.SizeBytes))
+			limit("tables", rules.Tables, *c.Tables, "%d tables", *c.Tables)
 		}
 		if c.GrowthBytes != nil {
 			limit("growth", rules.Growth, *c.GrowthBytes, "database grows by %s a day", bytes(*c.GrowthBytes))

@@ -89,6 +89,7 @@ func TestHealthAlerts(t *testing.T) {
 health:
   interval: 1s
   probeTimeout: 3s
+  sizeInterval: 1h
 
 defaults:`, 1))
 	f.write("tenants/lone.yaml", "slug: lone\nname: Lone\ntemplate: political-party\nmodules: [election]\nserver: secondary\ndatabase: "+f.prefix+"lone\n")

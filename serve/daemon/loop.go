@@ -162,6 +162,9 @@ type Loop struct {
 	retryNow chan struct{}
 	// healthRound0 is the figures of the last health round.
 	healthRound0 HealthRound
+	// measured is when a health round last read the sizes (only the
+	// health goroutine uses it).
+	measured time.Time
 }
 
 // New returns a loop recording into store. n and m may be nil.
