@@ -71,7 +71,7 @@ func BenchmarkProbeTenants(b *testing.B) {
 	db := testenv.DB(b)
 	testenv.DropPrefix(b, db, prefix)
 	created := 0
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 2000} {
 		createProbeDatabases(b, db, prefix, created, n)
 		created = n
 		tenants := map[string][2]string{}

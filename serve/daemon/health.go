@@ -62,11 +62,11 @@ type HealthRound struct {
 	Evaluate time.Duration `json:"evaluate_ns"`
 	// Measured: the round read the sizes; SizeErrors counts the tenants
 	// whose sizes it could not read in time.
-	Measured   bool `json:"measured"`
-	SizeErrors int  `json:"size_errors,omitempty"`
-	Alerts     int  `json:"alerts"`
-	Resolved   int  `json:"resolved"`
-	Error    string        `json:"error,omitempty"`
+	Measured   bool   `json:"measured"`
+	SizeErrors int    `json:"size_errors,omitempty"`
+	Alerts     int    `json:"alerts"`
+	Resolved   int    `json:"resolved"`
+	Error      string `json:"error,omitempty"`
 }
 
 // LastHealthRound returns the figures of the last health round.
