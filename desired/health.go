@@ -18,6 +18,8 @@ type Health struct {
 	// SizeInterval between reads of the databases' sizes and table counts
 	// (the costly part of a probe); default 15m.
 	SizeInterval string `yaml:"sizeInterval"`
+	// SizeTimeout bounds that read, per server; default 2m.
+	SizeTimeout string `yaml:"sizeTimeout"`
 	// AlertOn is the lowest health that fires an alert: degraded or
 	// unhealthy (the default).
 	AlertOn string `yaml:"alertOn"`
@@ -63,7 +65,7 @@ type Threshold struct {
 
 // HealthRules is the health section parsed, defaults filled in.
 type HealthRules struct {
-	Interval, ProbeTimeout, SizeInterval time.Duration
+	Interval, ProbeTimeout, SizeInterval, SizeTimeout time.Duration
 	// AlertOn is "degraded" or "unhealthy".
 	AlertOn   string
 	MaxSeries int
@@ -93,7 +95,7 @@ const (
 // unless landlord.yaml sets limits.
 func DefaultHealthRules() HealthRules {
 	return HealthRules{
-		Interval: time.Minute, ProbeTimeout: 10 * time.Second, SizeInterval: 15 * time.Minute, AlertOn: HealthUnhealthy, MaxSeries: 100,
+		Interval: time.Minute, ProbeTimeout: 10 * time.Second, SizeInterval: 15 * time.Minute, SizeTimeout: 2 * time.Minute, AlertOn: HealthUnhealthy, MaxSeries: 100,
 		Unreachable: HealthUnhealthy,
 		SyncAge:     Limit{int64(time.Hour), int64(6 * time.Hour)},
 		Drift:       Limit{2, 3},
@@ -123,6 +125,7 @@ func validateHealth(doc *document, h *Health) ManifestErrors {
 	dur("health.interval", h.Interval, &p.Interval)
 	dur("health.probeTimeout", h.ProbeTimeout, &p.ProbeTimeout)
 	dur("health.sizeInterval", h.SizeInterval, &p.SizeInterval)
+	dur("health.sizeTimeout", h.SizeTimeout, &p.SizeTimeout)
 	if p.Interval < time.Second {
 		errs = append(errs, doc.errorf("health.interval", "at least 1s, got %s", p.Interval))
 	}

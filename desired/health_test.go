@@ -33,7 +33,7 @@ func TestHealthRules(t *testing.T) {
 		t.Fatalf("problems: %s", p)
 	}
 	want := HealthRules{
-		Interval: 30 * time.Second, ProbeTimeout: 10 * time.Second, SizeInterval: time.Hour, AlertOn: "degraded", MaxSeries: 5, Unreachable: "degraded",
+		Interval: 30 * time.Second, ProbeTimeout: 10 * time.Second, SizeInterval: time.Hour, SizeTimeout: 2 * time.Minute, AlertOn: "degraded", MaxSeries: 5, Unreachable: "degraded",
 		SyncAge:   Limit{int64(2 * time.Hour), int64(48 * time.Hour)},
 		BackupAge: Limit{0, int64(7 * 24 * time.Hour)},
 		Drift:     Limit{0, 2},

@@ -28,15 +28,25 @@ type TenantProbe struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ProbeOptions are the deadlines of ProbeTenants.
+type ProbeOptions struct {
+	// Timeout bounds the ping and the read of which databases exist, per
+	// server.
+	Timeout time.Duration
+	// Measure reads the sizes too, within SizeTimeout (per server).
+	Measure     bool
+	SizeTimeout time.Duration
+}
+
 // ProbeTenants probes the database of every tenant of repo that is not
 // decommissioned, server by server in parallel: a ping and a read of which
 // databases exist; with measure, the sizes and table counts of all the
 // server's tenant databases in one more query (the costly one: MariaDB
-// opens every table for it). Each server's probe ends by timeout: a server
-// that does not answer by then marks its tenants unreachable, sizes not
-// read by then are left unmeasured, and one server never holds up the
-// others.
-func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeout time.Duration, measure bool) map[string]TenantProbe {
+// opens every table for it). Each server's probe ends by its deadlines: a
+// server that does not answer by Timeout marks its tenants unreachable,
+// sizes not read by SizeTimeout are left unmeasured, and one server never
+// holds up the others.
+func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, opts ProbeOptions) map[string]TenantProbe {
 	byServer := map[string][]*desired.Tenant{}
 	for _, t := range repo.Tenants {
 		if t.Lifecycle == desired.Decommissioned || t.Server == "" || t.Database == "" {
@@ -57,7 +67,7 @@ func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeo
 	for _, name := range names {
 		wg.Go(func() {
 			tenants := byServer[name]
-			exists, sizes, err, sizeErr := r.probeServer(ctx, repo, name, tenants, timeout, measure)
+			exists, sizes, err, sizeErr := r.probeServer(ctx, repo, name, tenants, opts)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, t := range tenants {
@@ -65,7 +75,7 @@ func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeo
 				switch {
 				case err != nil:
 					p.Error = redact.Text(err.Error())
-				case !p.Exists || !measure:
+				case !p.Exists || !opts.Measure:
 				case sizeErr != nil:
 					p.SizeError = redact.Text(sizeErr.Error())
 				default:
@@ -82,32 +92,35 @@ func (r *Reconciler) ProbeTenants(ctx context.Context, repo *desired.Repo, timeo
 // probeServer returns which tenant databases exist on the server, and
 // with measure their sizes; err is why the server is unreachable, sizeErr
 // why the sizes were not read.
-func (r *Reconciler) probeServer(ctx context.Context, repo *desired.Repo, name string, tenants []*desired.Tenant, timeout time.Duration,
-	measure bool) (exists map[string]bool, sizes map[string]schema.Size, err, sizeErr error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	within := func(err error) error {
+func (r *Reconciler) probeServer(ctx context.Context, repo *desired.Repo, name string, tenants []*desired.Tenant,
+	opts ProbeOptions) (exists map[string]bool, sizes map[string]schema.Size, err, sizeErr error) {
+	within := func(ctx context.Context, timeout time.Duration, err error) error {
 		if err != nil && ctx.Err() != nil {
 			return fmt.Errorf("no answer within %s: %w", timeout, err)
 		}
 		return err
 	}
-	srv, err := r.server(ctx, repo, name)
+	pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	srv, err := r.server(pctx, repo, name)
 	if err == nil {
-		err = srv.Ping(ctx)
+		err = srv.Ping(pctx)
 	}
 	if err != nil {
-		return nil, nil, within(err), nil
+		return nil, nil, within(pctx, opts.Timeout, err), nil
 	}
 	dbs := make([]string, len(tenants))
 	for i, t := range tenants {
 		dbs[i] = t.Database
 	}
-	if exists, err = srv.Existing(ctx, dbs); err != nil {
-		return nil, nil, within(err), nil
+	if exists, err = srv.Existing(pctx, dbs); err != nil {
+		return nil, nil, within(pctx, opts.Timeout, err), nil
 	}
-	if measure {
-		sizes, sizeErr = srv.Sizes(ctx, dbs)
+	if opts.Measure {
+		sctx, cancel := context.WithTimeout(ctx, opts.SizeTimeout)
+		defer cancel()
+		sizes, sizeErr = srv.Sizes(sctx, dbs)
+		sizeErr = within(sctx, opts.SizeTimeout, sizeErr)
 	}
-	return exists, sizes, nil, within(sizeErr)
+	return exists, sizes, nil, sizeErr
 }

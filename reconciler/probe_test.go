@@ -45,12 +45,12 @@ func TestProbeTenants(t *testing.T) {
 	repo := probeRepo(map[string]string{"up": testenv.MySQLURL(t), "stalled": proxy.URL()},
 		map[string][2]string{"a": {"up", prefix + "a"}, "b": {"up", prefix + "b"}, "c": {"stalled", prefix + "a"}})
 	ctx := context.Background()
-	if got := r.ProbeTenants(ctx, repo, 5*time.Second, true); !got["c"].Reachable || !got["c"].Exists {
+	if got := r.ProbeTenants(ctx, repo, ProbeOptions{Timeout: 5 * time.Second, Measure: true, SizeTimeout: 5 * time.Second}); !got["c"].Reachable || !got["c"].Exists {
 		t.Fatalf("through the proxy before the stall: %+v", got["c"])
 	}
 	proxy.Stall()
 	start := time.Now()
-	got := r.ProbeTenants(ctx, repo, 2*time.Second, true)
+	got := r.ProbeTenants(ctx, repo, ProbeOptions{Timeout: 2 * time.Second, Measure: true, SizeTimeout: 2 * time.Second})
 	t.Logf("probe with a stalled server: %v", time.Since(start))
 	if a := got["a"]; !a.Reachable || !a.Exists || !a.Measured || a.Size.Tables != 2 || a.Size.Bytes == 0 {
 		t.Errorf("a: %+v, want reachable with 2 tables", a)
@@ -82,7 +82,7 @@ func BenchmarkProbeTenants(b *testing.B) {
 		r := New(nil, nil)
 		b.Run(fmt.Sprintf("tenants=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				got := r.ProbeTenants(context.Background(), repo, time.Minute, true)
+				got := r.ProbeTenants(context.Background(), repo, ProbeOptions{Timeout: time.Minute, Measure: true, SizeTimeout: time.Minute})
 				if p := got["t0000"]; !p.Exists || p.Size.Tables != 3 || len(got) != n {
 					b.Fatalf("%d probes, t0000 %+v", len(got), p)
 				}
@@ -91,7 +91,7 @@ func BenchmarkProbeTenants(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("tenants=%d,existence only", n), func(b *testing.B) {
 			for b.Loop() {
-				if p := r.ProbeTenants(context.Background(), repo, time.Minute, false)["t0000"]; !p.Exists || p.Measured {
+				if p := r.ProbeTenants(context.Background(), repo, ProbeOptions{Timeout: time.Minute})["t0000"]; !p.Exists || p.Measured {
 					b.Fatalf("t0000 %+v", p)
 				}
 			}

@@ -90,7 +90,7 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 	}()
 	start := time.Now()
 	measure := now.Sub(l.measured) >= rules.SizeInterval
-	probes := l.rec.ProbeTenants(ctx, repo, rules.ProbeTimeout, measure)
+	probes := l.rec.ProbeTenants(ctx, repo, reconciler.ProbeOptions{Timeout: rules.ProbeTimeout, Measure: measure, SizeTimeout: rules.SizeTimeout})
 	round.Probe, round.Measured = time.Since(start), measure
 	if measure {
 		l.measured = now
