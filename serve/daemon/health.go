@@ -122,8 +122,10 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 		}
 		keep[t.Slug] = true
 		c := evaluate(rules, t, probes, in, now)
-		if c.Reachable && c.SizeBytes == nil {
-			l.measured = time.Time{} // a database never measured: measure it next round
+		if !measure && c.Reachable && c.SizeBytes == nil {
+			// A database never measured (new, or back): measure it next
+			// round. A read that failed waits for the next interval.
+			l.measured = time.Time{}
 		}
 		if e := episode(rules, &c, in.prev[t.Slug], now); e != nil {
 			events = append(events, *e)
