@@ -195,13 +195,17 @@ func intPtr(v sql.NullInt64) *int64 {
 	return &v.Int64
 }
 
-// FailuresInARow returns, for each tenant whose newest runs failed, how
-// many of its runs failed since the last one that did not, in one query.
+// FailuresInARow returns, for each recorded tenant whose newest run
+// failed, how many of its runs failed since the last one that did not, in
+// one query: the newest run of every tenant is an index lookup, and only
+// the failing tenants' runs are counted.
 func (s *Store) FailuresInARow(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT rt.tenant, COUNT(*) FROM run_tenants rt
-		LEFT JOIN (SELECT tenant, MAX(run_id) AS ok_id FROM run_tenants WHERE outcome <> ? GROUP BY tenant) ok ON ok.tenant = rt.tenant
-		WHERE rt.outcome = ? AND (ok.ok_id IS NULL OR rt.run_id > ok.ok_id)
-		GROUP BY rt.tenant`, OutcomeFailed, OutcomeFailed)
+	rows, err := s.db.QueryContext(ctx, `SELECT t.slug,
+			(SELECT COUNT(*) FROM run_tenants f WHERE f.tenant = t.slug AND f.outcome = ? AND f.run_id >
+				COALESCE((SELECT MAX(ok.run_id) FROM run_tenants ok WHERE ok.tenant = t.slug AND ok.outcome <> ?), 0))
+		FROM tenants t
+		WHERE (SELECT l.outcome FROM run_tenants l WHERE l.tenant = t.slug ORDER BY l.run_id DESC LIMIT 1) = ?`,
+		OutcomeFailed, OutcomeFailed, OutcomeFailed)
 	if err != nil {
 		return nil, fmt.Errorf("count failures in a row: %w", err)
 	}

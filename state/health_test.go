@@ -66,6 +66,11 @@ func TestFailuresInARow(t *testing.T) {
 	ctx := context.Background()
 	for name, st := range stores(t) {
 		t.Run(name, func(t *testing.T) {
+			for _, slug := range []string{"a", "b"} {
+				if err := st.SaveTenant(ctx, state.Tenant{Slug: slug, Lifecycle: "active", Sync: state.Synced, Health: state.Healthy}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for _, outcomes := range [][2]state.Outcome{
 				{state.OutcomeFailed, state.OutcomeSucceeded},
 				{state.OutcomeSucceeded, state.OutcomeFailed},

@@ -82,3 +82,73 @@ func BenchmarkHealthJudge10000(b *testing.B) {
 		st.Close()
 	}
 }
+
+// BenchmarkHealthInputs10000 reads what a health round needs of the
+// landlord database (SQLite) for 10,000 tenants with 20 runs each (200,000
+// tenant runs, one in a hundred tenants failing its last two), one in
+// fifty with open drift and a backup each.
+func BenchmarkHealthInputs10000(b *testing.B) {
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(b.TempDir(), "landlord.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	tx, err := st.DB().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i := range 10000 {
+		if _, err := tx.Exec("INSERT INTO tenants (slug, last_synced_at, updated_at) VALUES (?, ?, ?)", fmt.Sprintf("tenant-%05d", i), now, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for run := 1; run <= 20; run++ {
+		if _, err := tx.Exec("INSERT INTO runs (id, trigger_kind, started_at, outcome) VALUES (?, 'schedule', ?, 'succeeded')", run, now); err != nil {
+			b.Fatal(err)
+		}
+		for i := range 10000 {
+			outcome := state.OutcomeSucceeded
+			if i%100 == 0 && run > 18 {
+				outcome = state.OutcomeFailed
+			}
+			if _, err := tx.Exec("INSERT INTO run_tenants (run_id, tenant, action, outcome, started_at, finished_at) VALUES (?, ?, 'noop', ?, ?, ?)",
+				run, fmt.Sprintf("tenant-%05d", i), outcome, now, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 10000; i += 50 {
+		slug := fmt.Sprintf("tenant-%05d", i)
+		if _, err := st.RecordDrift(ctx, slug, []state.Drift{{Kind: "index", Table: "posts", Name: "i", Change: "removed", Severity: state.SeverityHigh}}, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l := &Loop{store: st}
+	for name, read := range map[string]func() error{
+		"tenants":  func() error { _, err := st.Tenants(ctx); return err },
+		"failures": func() error { _, err := st.FailuresInARow(ctx); return err },
+		"drift":    func() error { _, err := st.OpenDriftCounts(ctx); return err },
+		"checks":   func() error { _, err := st.HealthChecks(ctx); return err },
+	} {
+		start := time.Now()
+		if err := read(); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%s: %v", name, time.Since(start))
+	}
+	for b.Loop() {
+		in, err := l.healthInputs(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(in.records) != 10000 || len(in.failures) != 100 || in.failures["tenant-00100"] != 2 || len(in.drift) != 200 {
+			b.Fatalf("%d records, %d failing, %d drifted", len(in.records), len(in.failures), len(in.drift))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/read")
+}
