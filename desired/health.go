@@ -204,6 +204,9 @@ func parseDays(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, err
 		}
+		if n > 36500 {
+			return 0, fmt.Errorf("%s: more than 100 years", s)
+		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)

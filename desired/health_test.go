@@ -55,6 +55,8 @@ func TestHealthRules(t *testing.T) {
 		{"health:\n  rules:\n    syncAge: {degraded: 2d, unhealthy: 1h}\n", `landlord.yaml:6:14: health.rules.syncAge: degraded (2d) must not be above unhealthy (1h)`},
 		{"health:\n  rules:\n    failedRuns: {degraded: -2}\n", `health.rules.failedRuns.degraded: want a positive number of runs`},
 		{"health:\n  rules:\n    tables: {warn: 3}\n", `unknown field "warn"`},
+		{"health:\n  rules:\n    syncAge: {degraded: 99999999d}\n", `health.rules.syncAge.degraded: want a positive duration`},
+		{"health:\n  rules: [1, 2]\n", `health.rules`},
 	} {
 		r := load(t, repoFS(map[string]string{"landlord.yaml": base + tc.yaml}), LoadOptions{})
 		if got := r.Errors.Error(); !strings.Contains(got, tc.want) {
