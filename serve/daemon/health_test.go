@@ -110,7 +110,8 @@ defaults:`, 1))
 	cfg.Servers["secondary"] = own.URL()
 	cfg.DriftSchedule = "@every 1s"
 	n := newNotifier()
-	l := f.startWith(cfg, f.store, n, metrics.New(metrics.Sources{Tenants: f.store.Tenants}))
+	m := metrics.New(metrics.Sources{Tenants: f.store.Tenants, Health: f.store.HealthChecks})
+	l := f.startWith(cfg, f.store, n, m)
 	all := []string{"cpn-uml", "nepali-congress", "rastriya-swatantra", "lone"}
 	eventually(t, "Synced", func() bool { return f.synced(f.store, rev, all...) })
 	checks := func() map[string]state.HealthCheck {
@@ -204,6 +205,14 @@ defaults:`, 1))
 	for slug, msg := range map[string]string{"lone": `server "secondary" does not answer`, "rastriya-swatantra": "1 high", "nepali-congress": "last successful reconcile 48h"} {
 		if c[slug].Status != state.CheckUnhealthy || c[slug].Alert != state.CheckUnhealthy || !strings.Contains(c[slug].Reasons[0].Message, msg) {
 			t.Errorf("%s: check %+v, want unhealthy with %q", slug, c[slug], msg)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`landlord_tenant_health{slug="lone",status="unhealthy"} 1`, `landlord_tenant_health{slug="cpn-uml",status="healthy"} 1`,
+		`landlord_tenant_health_count{status="unhealthy"} 3`, `landlord_tenant_health_omitted 0`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 	if c["lone"].Reachable || c["lone"].SizeBytes != nil {
