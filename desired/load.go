@@ -406,6 +406,7 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 			r.Errors = append(r.Errors, doc.errorf("backups.location", "the location holds credentials: never keep a secret in git; object storage takes them from the environment"))
 		}
 	}
+	r.Errors = append(r.Errors, validateHealth(doc, &c.Health)...)
 	for field, patterns := range map[string][]string{"comparison.ignoreTables": c.Comparison.IgnoreTables, "comparison.ignoreColumns": c.Comparison.IgnoreColumns, "database.deny": c.Database.Deny} {
 		for i, p := range patterns {
 			if _, err := path.Match(p, ""); err != nil || p == "" {

@@ -30,6 +30,8 @@ type Config struct {
 	Comparison   Comparison   `yaml:"comparison"`
 	Backups      Backups      `yaml:"backups"`
 	Decommission Decommission `yaml:"decommission"`
+	// Health is serve's health rules and alerts.
+	Health Health `yaml:"health"`
 }
 
 // Decommission is what landlord does with decommissioned tenants'

@@ -16,6 +16,9 @@ type FleetQuery struct {
 	Search string
 	// Sync, Health and Server filter by equality when set.
 	Sync, Health, Server string
+	// Check filters by health check status (CheckStatuses); a tenant
+	// never probed is CheckUnknown.
+	Check string
 	// Sort is one of FleetSorts; empty or unknown sorts by slug.
 	Sort string
 	// Offset and Limit select the page; Limit is capped at 500.
@@ -46,6 +49,9 @@ type Fleet struct {
 	Total, Matched int
 	// Sync and Health count every recorded tenant by value, by name.
 	Sync, Health []FleetCount
+	// Checks count every recorded tenant by health check status, in the
+	// order of CheckStatuses.
+	Checks []FleetCount
 	// Servers are every server with tenants, by name.
 	Servers []FleetServer
 }
@@ -143,6 +149,10 @@ func fleetWhere(q FleetQuery) (string, []any) {
 			args = append(args, f.v)
 		}
 	}
+	if q.Check != "" {
+		conds = append(conds, "COALESCE((SELECT h.status FROM tenant_health h WHERE h.tenant = tenants.slug), '"+CheckUnknown+"') = ?")
+		args = append(args, q.Check)
+	}
 	if s := strings.TrimSpace(q.Search); s != "" {
 		pat := "%" + likeEscaper.Replace(strings.ToLower(s)) + "%"
 		conds = append(conds, "(LOWER(tenants.slug) LIKE ? ESCAPE '!' OR LOWER(tenants.name) LIKE ? ESCAPE '!')")
@@ -213,6 +223,27 @@ func (s *Store) fleetCounts(ctx context.Context, f *Fleet) error {
 		return fmt.Errorf("count drift: %w", err)
 	}
 	f.Sync, f.Health = sortedCounts(syncs), sortedCounts(healths)
+	checks := map[string]int{}
+	crows, err := s.db.QueryContext(ctx, `SELECT COALESCE(h.status, '`+CheckUnknown+`'), COUNT(*) FROM tenants t
+		LEFT JOIN tenant_health h ON h.tenant = t.slug GROUP BY COALESCE(h.status, '`+CheckUnknown+`')`)
+	if err != nil {
+		return fmt.Errorf("count health checks: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var status string
+		var n int
+		if err := crows.Scan(&status, &n); err != nil {
+			return fmt.Errorf("count health checks: %w", err)
+		}
+		checks[status] += n
+	}
+	if err := crows.Err(); err != nil {
+		return fmt.Errorf("count health checks: %w", err)
+	}
+	for _, st := range CheckStatuses {
+		f.Checks = append(f.Checks, FleetCount{st, checks[st]})
+	}
 	sort.Strings(order)
 	for _, name := range order {
 		f.Servers = append(f.Servers, *servers[name])
@@ -311,6 +342,15 @@ func (s *Store) fillStatuses(ctx context.Context, rows []Status, slugs []string)
 			lr.StartedAt, lr.FinishedAt = st.Time.UTC(), fin.Time.UTC()
 			at[lr.Tenant].LastRun = lr
 			return nil
+		})
+	}
+	if err == nil {
+		err = each("health checks", "SELECT "+healthColumns+" FROM tenant_health WHERE tenant"+in, func(r *sql.Rows) error {
+			c, err := scanHealth(r)
+			if err == nil && at[c.Tenant] != nil {
+				at[c.Tenant].Check = &c
+			}
+			return err
 		})
 	}
 	return err

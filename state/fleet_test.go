@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // FleetPage filters, sorts and pages in the database, on both dialects,
@@ -39,6 +40,15 @@ func TestFleetPage(t *testing.T) {
 			if err := s.SetPin(ctx, Pin{Tenant: "t-20", Revision: "abc", Actor: "test"}); err != nil {
 				t.Fatal(err)
 			}
+			now := time.Now().UTC()
+			var checks []HealthCheck
+			for slug, st := range map[string]string{"t-04": CheckUnhealthy, "t-08": CheckDegraded, "t-12": CheckHealthy, "t-16": CheckUnhealthy} {
+				checks = append(checks, HealthCheck{Tenant: slug, Status: st, ProbedAt: now, Since: now,
+					Reasons: []HealthReason{{Rule: "drift", Level: st, Message: "m"}}})
+			}
+			if err := s.SaveHealthChecks(ctx, checks, nil); err != nil {
+				t.Fatal(err)
+			}
 			all, err := s.Statuses(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -60,6 +70,8 @@ func TestFleetPage(t *testing.T) {
 				{"search wildcards are literal", FleetQuery{Search: "%_", Limit: 50}, 1, []string{"t-07"}},
 				{"drift worst first", FleetQuery{Sort: "drift", Limit: 4}, 30, []string{"t-20", "t-11", "t-05", "t-00"}},
 				{"health", FleetQuery{Sort: "health", Limit: 2}, 30, []string{"t-00", "t-03"}},
+				{"unhealthy check", FleetQuery{Check: CheckUnhealthy, Limit: 50}, 2, []string{"t-04", "t-16"}},
+				{"never probed is unknown", FleetQuery{Check: CheckUnknown, Search: "t-0", Limit: 3}, 8, []string{"t-00", "t-01", "t-02"}},
 			} {
 				f, err := s.FleetPage(ctx, c.q)
 				if err != nil {
@@ -69,6 +81,9 @@ func TestFleetPage(t *testing.T) {
 				for _, st := range f.Rows {
 					got = append(got, st.Slug)
 					want := bySlug[st.Slug]
+					if (st.Check == nil) != (want.Check == nil) || st.Check != nil && st.Check.Status != want.Check.Status {
+						t.Errorf("%s: %s has check %+v, Statuses has %+v", c.name, st.Slug, st.Check, want.Check)
+					}
 					if st.Drift.Open != want.Drift.Open || st.Drift.Highest != want.Drift.Highest || (st.Pin == nil) != (want.Pin == nil) || st.Snapshots != want.Snapshots {
 						t.Errorf("%s: %s is %+v, Statuses has %+v", c.name, st.Slug, st, want)
 					}
@@ -83,6 +98,9 @@ func TestFleetPage(t *testing.T) {
 			}
 			if got, want := fmt.Sprint(f.Sync, f.Health), "[{OutOfSync 10} {Synced 20}] [{Degraded 10} {Healthy 20}]"; got != want {
 				t.Errorf("counts %s, want %s", got, want)
+			}
+			if got, want := fmt.Sprint(f.Checks), "[{healthy 1} {degraded 1} {unhealthy 2} {unknown 26}]"; got != want {
+				t.Errorf("check counts %s, want %s", got, want)
 			}
 			if got, want := fmt.Sprint(f.Servers), "[{db-0 15 5 5 1} {db-1 15 5 5 2}]"; got != want {
 				t.Errorf("servers %s, want %s", got, want)

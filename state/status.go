@@ -16,6 +16,9 @@ type Status struct {
 	LastRun   *LastRun     `json:"last_run"`
 	// OpenDrift lists the open drift; Status fills it, Statuses does not.
 	OpenDrift []Drift `json:"open_drift,omitempty"`
+	// Check is the tenant's health as serve's probes last judged it; nil
+	// before its first probe.
+	Check *HealthCheck `json:"health_check,omitempty"`
 }
 
 // LastRun is what the newest run that reached a tenant did to it.
@@ -46,9 +49,16 @@ func (s *Store) Statuses(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	checks, err := s.HealthChecks(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Status, len(tenants))
 	for i, t := range tenants {
 		out[i] = Status{Tenant: t, Drift: drift[t.Slug], Snapshots: snaps[t.Slug], LastRun: last[t.Slug]}
+		if c, ok := checks[t.Slug]; ok {
+			out[i].Check = &c
+		}
 		if p, ok := pins[t.Slug]; ok {
 			out[i].Pin = &p
 		}
@@ -113,6 +123,11 @@ func (s *Store) Status(ctx context.Context, slug string) (st Status, ok bool, er
 	st.Snapshots = n
 	if st.LastRun, err = s.lastRun(ctx, slug); err != nil {
 		return st, false, err
+	}
+	if c, probed, err := s.GetHealthCheck(ctx, slug); err != nil {
+		return st, false, err
+	} else if probed {
+		st.Check = &c
 	}
 	return st, true, nil
 }

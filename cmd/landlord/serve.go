@@ -171,9 +171,11 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 		return err
 	}
 	defer release()
-	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity, Backups: store.LastBackups})
+	var loop *daemon.Loop
+	m := metrics.New(metrics.Sources{Tenants: store.Tenants, Drift: store.OpenDriftBySeverity, Backups: store.LastBackups,
+		Health: store.HealthChecks, MaxSeries: func() int { return loop.HealthRules().MaxSeries }})
 	notifier := notify.New(notify.Options{Webhooks: webhooks, Backoff: f.notifyBackoff, Replica: f.replica}, store, m, log)
-	loop, err := daemon.New(daemon.Config{
+	loop, err = daemon.New(daemon.Config{
 		Source:       desired.Source{Repo: f.repo, Ref: f.ref, CacheDir: f.cacheDir, Auth: gitAuth, Timeout: f.gitTimeout},
 		Push:         pushAuth,
 		Servers:      overrides,

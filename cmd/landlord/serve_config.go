@@ -208,6 +208,7 @@ type webhookConfig struct {
 	Secret     string   `yaml:"secret"`
 	SecretFile string   `yaml:"secretFile"`
 	Events     []string `yaml:"events"`
+	Format     string   `yaml:"format"`
 }
 
 func configWebhooks(file string, n *yaml.Node) ([]notify.Webhook, error) {
@@ -222,7 +223,7 @@ func configWebhooks(file string, n *yaml.Node) ([]notify.Webhook, error) {
 		}
 		// Strict: an unknown key is a typo, not something to ignore.
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			if k := item.Content[j]; !slices.Contains([]string{"name", "url", "secret", "secretFile", "events"}, k.Value) {
+			if k := item.Content[j]; !slices.Contains([]string{"name", "url", "secret", "secretFile", "events", "format"}, k.Value) {
 				return nil, fmt.Errorf("%s:%d: notifications[%d]: unknown field %q", file, k.Line, i, k.Value)
 			}
 		}
@@ -249,10 +250,15 @@ func configWebhooks(file string, n *yaml.Node) ([]notify.Webhook, error) {
 				return nil, fmt.Errorf("%s: unknown event %q, want one of %s", where, e, strings.Join(notify.Types, ", "))
 			}
 		}
+		switch c.Format {
+		case "", notify.FormatLandlord, notify.FormatSlack:
+		default:
+			return nil, fmt.Errorf("%s: format %q: want landlord or slack", where, c.Format)
+		}
 		if c.Name == "" {
 			c.Name = fmt.Sprintf("webhook-%d", i+1)
 		}
-		out = append(out, notify.Webhook{Name: c.Name, URL: c.URL, Secret: redact.Secret(c.Secret), Events: c.Events})
+		out = append(out, notify.Webhook{Name: c.Name, URL: c.URL, Secret: redact.Secret(c.Secret), Events: c.Events, Format: c.Format})
 	}
 	return out, nil
 }

@@ -85,6 +85,7 @@ func TestServeSettingsErrors(t *testing.T) {
 		{"unknown event", "notifications:\n  - url: https://x.example/\n    events: [run.started]\n", `unknown event "run.started"`},
 		{"unknown webhook field", "notifications:\n  - url: https://x.example/\n    secrets: x\n", `serve.yaml:3: notifications[0]: unknown field "secrets"`},
 		{"not a url", "notifications:\n  - url: x.example\n", "want http:// or https://"},
+		{"unknown format", "notifications:\n  - url: https://x.example/\n    format: teams\n", `serve.yaml:2: notifications[0]: format "teams": want landlord or slack`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, "serve.yaml")

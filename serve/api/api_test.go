@@ -281,10 +281,14 @@ func TestReadyz(t *testing.T) {
 		Serve    daemon.Status
 		Leader   string
 		Replicas []string
+		Health   map[string]int
 	}
 	e.call("GET", "/api/v1/status", readToken, nil, "", &status)
 	if status.Leader != "test" || status.Serve.Revision == "" {
 		t.Errorf("status %+v", status)
+	}
+	if len(status.Health) != 4 {
+		t.Errorf("status health %v: want the count of each of the four statuses", status.Health)
 	}
 	// The loop records the run in the landlord database before it
 	// observes the run's duration: scrape until the observation is in.

@@ -40,7 +40,19 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ Token) {
 			replicas = append(replicas, l.Owner)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"serve": st, "leader": leader, "replicas": replicas})
+	checks, err := s.store.HealthChecks(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	health := map[string]int{}
+	for _, st := range state.CheckStatuses {
+		health[st] = 0
+	}
+	for _, c := range checks {
+		health[c.Status]++
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"serve": st, "leader": leader, "replicas": replicas, "health": health})
 }
 
 // TenantStatus is a tenant's recorded status (as `landlord status --output

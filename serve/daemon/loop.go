@@ -164,6 +164,11 @@ type Loop struct {
 	// unreachable, by slug: retried as soon as the probe sees it answer.
 	awaiting map[string]string
 	retryNow chan struct{}
+	// healthRound0 is the figures of the last health round.
+	healthRound0 HealthRound
+	// measured is when a health round last read the sizes (only the
+	// health goroutine uses it).
+	measured time.Time
 }
 
 // New returns a loop recording into store. n and m may be nil.
@@ -230,6 +235,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	}
 	wg.Go(func() { l.keepLease(bg) })
 	wg.Go(func() { l.probeServers(bg) })
+	wg.Go(func() { l.checkHealth(bg) })
 
 	l.log.Info("serve started", "repo", redact.URL(l.cfg.Source.Repo), "poll_interval", l.cfg.PollInterval.String(),
 		"schedule", l.cfg.Schedule, "drift_schedule", l.cfg.DriftSchedule, "leader", l.isLeader())

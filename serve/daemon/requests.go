@@ -174,6 +174,9 @@ type Status struct {
 	LastJob *time.Time `json:"last_job,omitempty"`
 	// Servers is whether each server answered its last probe.
 	Servers []reconciler.ServerHealth `json:"servers"`
+	// HealthRound is the figures of this replica's last health round (the
+	// leader's only).
+	HealthRound *HealthRound `json:"health_round,omitempty"`
 }
 
 // Status returns the loop's view.
@@ -200,6 +203,10 @@ func (l *Loop) Status() Status {
 		s.LastJob = &at
 	}
 	s.Servers = append([]reconciler.ServerHealth{}, l.servers...)
+	if !l.healthRound0.At.IsZero() {
+		r := l.healthRound0
+		s.HealthRound = &r
+	}
 	return s
 }
 

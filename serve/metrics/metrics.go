@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -61,7 +62,16 @@ type Sources struct {
 	// Backups returns when each tenant's newest complete backup
 	// finished; nil leaves landlord_backup_last_success_age_seconds out.
 	Backups func(context.Context) (map[string]time.Time, error)
+	// Health returns each tenant's health check; nil leaves the
+	// landlord_tenant_health metrics out. MaxSeries bounds the tenants
+	// exported one by one (nil: DefaultMaxSeries).
+	Health    func(context.Context) (map[string]state.HealthCheck, error)
+	MaxSeries func() int
 }
+
+// DefaultMaxSeries bounds the landlord_tenant_health series when
+// Sources.MaxSeries is nil.
+const DefaultMaxSeries = 100
 
 // New registers the metrics, with the Go runtime and process collectors.
 func New(src Sources) *Set {
@@ -165,6 +175,9 @@ var (
 	tenantsD = prometheus.NewDesc("landlord_tenants", "Tenants in the repository, by sync and health (from the landlord database).", []string{"sync", "health"}, nil)
 	driftD   = prometheus.NewDesc("landlord_drift_open", "Open drift findings, by severity (from the landlord database).", []string{"severity"}, nil)
 	backupD  = prometheus.NewDesc("landlord_backup_last_success_age_seconds", "Seconds since each tenant's newest complete backup finished (from the landlord database).", []string{"tenant"}, nil)
+	healthD  = prometheus.NewDesc("landlord_tenant_health", "1 for a tenant's health check status, by slug: the least healthy tenants first, up to health.maxSeries of landlord.yaml; landlord_tenant_health_count counts them all.", []string{"slug", "status"}, nil)
+	healthND = prometheus.NewDesc("landlord_tenant_health_count", "Tenants by health check status (healthy, degraded, unhealthy, unknown), all of them.", []string{"status"}, nil)
+	healthOD = prometheus.NewDesc("landlord_tenant_health_omitted", "Tenants left out of landlord_tenant_health by its series limit (counted in landlord_tenant_health_count).", nil, nil)
 	errorsD  = prometheus.NewDesc("landlord_scrape_errors", "1 when a landlord database read of this scrape failed.", []string{"source"}, nil)
 )
 
@@ -179,6 +192,11 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.src.Backups != nil {
 		ch <- backupD
+	}
+	if c.src.Health != nil {
+		ch <- healthD
+		ch <- healthND
+		ch <- healthOD
 	}
 }
 
@@ -198,6 +216,17 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 			for tenant, at := range last {
 				ch <- prometheus.MustNewConstMetric(backupD, prometheus.GaugeValue, now.Sub(at).Seconds(), tenant)
 			}
+		}
+	}
+	if c.src.Health != nil {
+		if checks, err := c.src.Health(ctx); err != nil {
+			ch <- prometheus.MustNewConstMetric(errorsD, prometheus.GaugeValue, 1, "health")
+		} else {
+			limit := DefaultMaxSeries
+			if c.src.MaxSeries != nil {
+				limit = c.src.MaxSeries()
+			}
+			collectHealth(ch, checks, limit)
 		}
 	}
 	if c.src.Drift == nil {
@@ -237,4 +266,45 @@ func collectTenants(ch chan<- prometheus.Metric, tenants []state.Tenant) {
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(tenantsD, prometheus.GaugeValue, float64(n), k[0], k[1])
 	}
+}
+
+// collectHealth exports the count of tenants by health check status, and
+// one series per tenant for at most limit tenants, the least healthy
+// first: the series stay bounded whatever the size of the fleet.
+func collectHealth(ch chan<- prometheus.Metric, checks map[string]state.HealthCheck, limit int) {
+	counts := map[string]int{}
+	all := make([]state.HealthCheck, 0, len(checks))
+	for _, c := range checks {
+		counts[c.Status]++
+		all = append(all, c)
+	}
+	for _, st := range state.CheckStatuses {
+		ch <- prometheus.MustNewConstMetric(healthND, prometheus.GaugeValue, float64(counts[st]), st)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		ri, rj := healthOrder(all[i].Status), healthOrder(all[j].Status)
+		if ri != rj {
+			return ri > rj
+		}
+		return all[i].Tenant < all[j].Tenant
+	})
+	shown := all[:min(limit, len(all))]
+	for _, c := range shown {
+		ch <- prometheus.MustNewConstMetric(healthD, prometheus.GaugeValue, 1, c.Tenant, c.Status)
+	}
+	ch <- prometheus.MustNewConstMetric(healthOD, prometheus.GaugeValue, float64(len(all)-len(shown)))
+}
+
+// healthOrder ranks statuses for the series limit: unhealthy, degraded,
+// unknown, healthy.
+func healthOrder(status string) int {
+	switch status {
+	case state.CheckUnhealthy:
+		return 3
+	case state.CheckDegraded:
+		return 2
+	case state.CheckHealthy:
+		return 0
+	}
+	return 1
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	cryptorand "crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,11 +33,16 @@ const (
 	RevisionRejected      = "revision.rejected"
 	BackupCompleted       = "tenant.backup.completed"
 	BackupFailed          = "tenant.backup.failed"
+	// HealthAlert opens an alert episode: a tenant's health fell to the
+	// alerting level. HealthResolved closes it. Each is sent once per
+	// episode, whatever the restarts in between.
+	HealthAlert    = "tenant.health.alert"
+	HealthResolved = "tenant.health.resolved"
 )
 
 // Types lists every event type.
 var Types = []string{ProvisioningStarted, ProvisioningCompleted, ProvisioningFailed, LayerApplied, DriftDetected, RunFinished, RevisionRejected,
-	BackupCompleted, BackupFailed}
+	BackupCompleted, BackupFailed, HealthAlert, HealthResolved}
 
 // Headers of a delivery.
 const (
@@ -71,7 +75,16 @@ type Webhook struct {
 	Secret redact.Secret
 	// Events limits the webhook to these types; empty means all.
 	Events []string
+	// Format of the body: FormatLandlord (the Event, the default) or
+	// FormatSlack (a Slack-compatible message).
+	Format string
 }
+
+// Body formats.
+const (
+	FormatLandlord = "landlord"
+	FormatSlack    = "slack"
+)
 
 // LogValue implements slog.LogValuer: name and host only.
 func (w Webhook) LogValue() slog.Value {
@@ -245,7 +258,7 @@ func (n *Notifier) Close(ctx context.Context) error {
 
 // deliver posts e to w until it is delivered, refused or out of attempts.
 func (n *Notifier) deliver(e Event, w Webhook) {
-	body, err := json.Marshal(e)
+	body, err := encode(e, w.Format)
 	if err != nil {
 		n.log.Error("notification not encodable", "event", e.Type, "event_id", e.ID, "err", err)
 		return
@@ -351,6 +364,10 @@ func jitter(d time.Duration, frac float64) time.Duration {
 	}
 	return time.Duration(float64(d) * (1 + frac*(2*rand.Float64()-1)))
 }
+
+// NewID returns a new event ID, for a caller that records it before
+// Notify.
+func NewID() string { return newID() }
 
 func newID() string {
 	var b [16]byte

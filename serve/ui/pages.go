@@ -36,14 +36,16 @@ type serverRow struct {
 type fleetData struct {
 	Status                           daemon.Status
 	Total                            int
-	Sync, Health                     []state.FleetCount
+	Sync, Health, Checks             []state.FleetCount
 	Servers                          []serverRow
 	Rows                             []api.TenantStatus
 	Matched, Page, Pages             int
 	Q, SyncF, HealthF, ServerF, Sort string
-	Prev, Next                       string
-	Sorts                            []string
-	Chart                            chart
+	// CheckF filters on the health check status.
+	CheckF     string
+	Prev, Next string
+	Sorts      []string
+	Chart      chart
 	// LastRejected is the newest revision ever rejected, when the loop
 	// has none pending (a later one was accepted).
 	LastRejected *state.Revision
@@ -60,13 +62,14 @@ type fleetData struct {
 func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	q := r.URL.Query()
 	d := fleetData{Status: s.loop.Status(), Q: strings.TrimSpace(q.Get("q")), SyncF: q.Get("sync"),
-		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: state.FleetSorts}
+		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: state.FleetSorts,
+		CheckF: q.Get("check")}
 	if !contains(state.FleetSorts, d.Sort) {
 		d.Sort = "slug"
 	}
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
-	fq := state.FleetQuery{Search: d.Q, Sync: d.SyncF, Health: d.HealthF, Server: d.ServerF, Sort: d.Sort,
+	fq := state.FleetQuery{Search: d.Q, Sync: d.SyncF, Health: d.HealthF, Server: d.ServerF, Check: d.CheckF, Sort: d.Sort,
 		Offset: (d.Page - 1) * PageSize, Limit: PageSize}
 	f, err := s.store.FleetPage(r.Context(), fq)
 	if err == nil && f.Matched > 0 && len(f.Rows) == 0 {
@@ -95,7 +98,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.fail(w, r, ss, http.StatusInternalServerError, err.Error())
 		return
 	}
-	d.Total, d.Matched, d.Sync, d.Health = f.Total, f.Matched, f.Sync, f.Health
+	d.Total, d.Matched, d.Sync, d.Health, d.Checks = f.Total, f.Matched, f.Sync, f.Health, f.Checks
 	inRepo := map[string]bool{}
 	if repo := s.loop.Current(); repo != nil {
 		for _, t := range f.Rows {
@@ -128,7 +131,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	d.Pages = max(1, (d.Matched+PageSize-1)/PageSize)
 	link := func(p int) string {
 		v := url.Values{}
-		for k, x := range map[string]string{"q": d.Q, "sync": d.SyncF, "health": d.HealthF, "server": d.ServerF, "sort": d.Sort} {
+		for k, x := range map[string]string{"q": d.Q, "sync": d.SyncF, "health": d.HealthF, "server": d.ServerF, "sort": d.Sort, "check": d.CheckF} {
 			if x != "" {
 				v.Set(k, x)
 			}

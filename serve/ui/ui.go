@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -88,6 +89,21 @@ var funcs = template.FuncMap{
 	"join":   strings.Join,
 	"redact": redact.Text,
 	"kb":     func(n int64) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) },
+	// bytes writes a size in binary units.
+	"bytes": func(n *int64) string {
+		if n == nil {
+			return "—"
+		}
+		v, units := float64(*n), []string{"B", "KiB", "MiB", "GiB", "TiB"}
+		i := 0
+		for ; (v >= 1024 || v <= -1024) && i < len(units)-1; i++ {
+			v /= 1024
+		}
+		if i == 0 {
+			return fmt.Sprintf("%d B", *n)
+		}
+		return fmt.Sprintf("%.1f %s", v, units[i])
+	},
 }
 
 // Handler serves every page under /ui/.
