@@ -1,0 +1,124 @@
+package seed
+
+import (
+	"strings"
+)
+
+// Statement is one statement of a seed: its values are bound parameters;
+// its names are the table's and columns' of the desired schema.
+type Statement struct {
+	SQL   string
+	Args  []any
+	Table string
+	// Columns are the names the statement quotes besides its table.
+	Columns []string
+	Kind    string // insert or delete
+	Rows    int
+}
+
+// batchRows bounds the rows of one statement; maxArgs its parameters,
+// under SQLite's limit (32766) and MySQL's (65535).
+const (
+	batchRows = 500
+	maxArgs   = 30000
+)
+
+// Inserts returns the multi-row INSERTs of a table's generated rows; the
+// database, when set, qualifies the table (MySQL and MariaDB).
+func Inserts(database string, r *Rows) []Statement {
+	per := min(batchRows, maxArgs/max(1, len(r.Columns)))
+	quoted := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		quoted[i] = quote(c)
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(r.Columns)), ", ") + ")"
+	head := "INSERT INTO " + qualified(database, r.Table) + " (" + strings.Join(quoted, ", ") + ") VALUES "
+	var out []Statement
+	for i := 0; i < len(r.Rows); i += per {
+		rows := r.Rows[i:min(i+per, len(r.Rows))]
+		args := make([]any, 0, len(rows)*len(r.Columns))
+		for _, row := range rows {
+			for _, v := range row {
+				if v == nil {
+					args = append(args, nil)
+				} else {
+					args = append(args, *v)
+				}
+			}
+		}
+		out = append(out, Statement{
+			SQL:  head + strings.TrimSuffix(strings.Repeat(tuple+", ", len(rows)), ", "),
+			Args: args, Table: r.Table, Columns: r.Columns, Kind: "insert", Rows: len(rows),
+		})
+	}
+	return out
+}
+
+// Deletes returns the DELETEs of a table's rows by key (each key's values
+// in the order of the key's columns), in batches.
+func Deletes(database, table string, key []string, keys [][]string) []Statement {
+	per := min(batchRows, maxArgs/max(1, len(key)))
+	var out []Statement
+	for i := 0; i < len(keys); i += per {
+		batch := keys[i:min(i+per, len(keys))]
+		args := make([]any, 0, len(batch)*len(key))
+		var where string
+		if len(key) == 1 {
+			for _, k := range batch {
+				args = append(args, k[0])
+			}
+			where = quote(key[0]) + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ") + ")"
+		} else {
+			parts := make([]string, len(key))
+			for j, c := range key {
+				parts[j] = quote(c) + " = ?"
+			}
+			one := "(" + strings.Join(parts, " AND ") + ")"
+			terms := make([]string, len(batch))
+			for j, k := range batch {
+				terms[j] = one
+				for _, v := range k {
+					args = append(args, v)
+				}
+			}
+			where = strings.Join(terms, " OR ")
+		}
+		out = append(out, Statement{
+			SQL:  "DELETE FROM " + qualified(database, table) + " WHERE " + where,
+			Args: args, Table: table, Columns: key, Kind: "delete", Rows: len(batch),
+		})
+	}
+	return out
+}
+
+func qualified(database, table string) string {
+	if database != "" {
+		return quote(database) + "." + quote(table)
+	}
+	return quote(table)
+}
+
+// quote quotes a name of the desired schema (checked by landlord's
+// identifier rule when the layers were composed); backquotes are MySQL's
+// and MariaDB's, and SQLite reads them too.
+func quote(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// Select returns the query that reads cols of a table, ordered by key so
+// that the same rows are read in the same order every time.
+func Select(database, table string, cols, key []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = quote(c)
+	}
+	order := make([]string, len(key))
+	for i, c := range key {
+		order[i] = quote(c)
+	}
+	q := "SELECT " + strings.Join(quoted, ", ") + " FROM " + qualified(database, table)
+	if len(order) > 0 {
+		q += " ORDER BY " + strings.Join(order, ", ")
+	}
+	return q
+}
