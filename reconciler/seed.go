@@ -213,7 +213,7 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	order := spec.Tables()
 	for i := len(order) - 1; i >= 0; i-- { // rows that reference first
 		n := order[i]
-		for _, s := range seed.Deletes(db, n, spec.Key(n), deletes[n]) {
+		for _, s := range spec.Clear(db, n, deletes[n]) {
 			sts = append(sts, seedStatement(s, spec.Origin(n)))
 		}
 	}

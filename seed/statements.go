@@ -122,3 +122,44 @@ func Select(database, table string, cols, key []string) string {
 	}
 	return q
 }
+
+// Clear returns the statements that delete a generated table's rows by
+// key: first the references of those rows to rows of the same table are
+// set to NULL (a parent deleted before its child fails on MySQL and
+// MariaDB, which check every row), then the rows are deleted, last keys
+// first.
+func (s *Spec) Clear(database, table string, keys [][]string) []Statement {
+	t := s.tables[table]
+	if t == nil || len(keys) == 0 {
+		return nil
+	}
+	rev := make([][]string, len(keys))
+	for i, k := range keys {
+		rev[len(keys)-1-i] = k
+	}
+	var out []Statement
+	for _, fk := range t.ForeignKeys {
+		if fk.RefTable != table {
+			continue
+		}
+		nullable := true
+		for _, c := range fk.Columns {
+			col, _ := t.column(c)
+			nullable = nullable && col.Nullable
+		}
+		if !nullable {
+			continue // the rows go last keys first: children first, when numbered after their parents
+		}
+		sets := make([]string, len(fk.Columns))
+		for i, c := range fk.Columns {
+			sets[i] = quote(c) + " = NULL"
+		}
+		for _, d := range Deletes(database, table, t.Key, rev) {
+			d.SQL = "UPDATE " + qualified(database, table) + " SET " + strings.Join(sets, ", ") + strings.TrimPrefix(d.SQL, "DELETE FROM "+qualified(database, table))
+			d.Columns = append(append([]string(nil), t.Key...), fk.Columns...)
+			d.Kind = "update"
+			out = append(out, d)
+		}
+	}
+	return append(out, Deletes(database, table, t.Key, rev)...)
+}
