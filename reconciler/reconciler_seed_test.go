@@ -1,0 +1,228 @@
+package reconciler
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/seed"
+)
+
+// seedTables are the tables of a tenant of the fixture, as seed sees them.
+func (f *fixture) seedTables(slug string) []seed.Table {
+	f.t.Helper()
+	repo := f.load()
+	tn, _ := repo.Tenant(slug)
+	d, err := compose(repo, schema.MariaDB, tn)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d.SeedTables()
+}
+
+// dump hashes every row of the tables, in key order, and counts them.
+func (f *fixture) dump(slug string, tables []seed.Table) (string, map[string]int) {
+	f.t.Helper()
+	db, q := f.tenantDB(slug)
+	h := sha256.New()
+	counts := map[string]int{}
+	for _, t := range tables {
+		rows, err := db.Query("SELECT * FROM " + q(t.Name) + " ORDER BY `" + strings.Join(t.Key, "`, `") + "`")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				f.t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s:%v\n", t.Name, vals)
+			counts[t.Name]++
+		}
+		rows.Close()
+	}
+	return hex.EncodeToString(h.Sum(nil)), counts
+}
+
+// orphans counts, for every foreign key of every table, the rows whose
+// reference names no row.
+func (f *fixture) orphans(slug string, tables []seed.Table) map[string]int {
+	f.t.Helper()
+	_, q := f.tenantDB(slug)
+	out := map[string]int{}
+	for _, t := range tables {
+		for _, fk := range t.ForeignKeys {
+			var on, notNull []string
+			for i, c := range fk.Columns {
+				on = append(on, "p.`"+fk.RefColumns[i]+"` = c.`"+c+"`")
+				notNull = append(notNull, "c.`"+c+"` IS NOT NULL")
+			}
+			query := fmt.Sprintf("SELECT COUNT(*) FROM %s c LEFT JOIN %s p ON %s WHERE %s AND p.`%s` IS NULL",
+				q(t.Name), q(fk.RefTable), strings.Join(on, " AND "), strings.Join(notNull, " AND "), fk.RefColumns[0])
+			var n int
+			if _, err := fmt.Sscan(f.scalar(slug, query), &n); err != nil {
+				f.t.Fatal(err)
+			}
+			out[t.Name+"."+strings.Join(fk.Columns, ",")+" -> "+fk.RefTable] = n
+		}
+	}
+	return out
+}
+
+// TestSeedDemo seeds the example's development tenant at scale 1000 on
+// MariaDB and SQLite: every foreign key valid, the reference rows as they
+// were, the same rows again with the same seed, other rows with another;
+// the production tenant refused with nothing changed. The same seed gives
+// the same members on both engines.
+func TestSeedDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reconciles the example twice and seeds 10,000 rows per engine")
+	}
+	ctx := context.Background()
+	members := map[string]string{}
+	for _, engine := range []string{"mariadb", "sqlite"} {
+		t.Run(engine, func(t *testing.T) {
+			f := newSQLiteFixture
+			if engine == "mariadb" {
+				f = newMariaFixture
+			}
+			fx := f(t)
+			if res := fx.reconcile(Options{}); res.Failed() {
+				t.Fatalf("reconcile: %+v", res.Tenants)
+			}
+			repo := fx.load()
+			tables := fx.seedTables("nepali-congress")
+			reference := []seed.Table{}
+			for _, tb := range tables {
+				switch tb.Name {
+				case "provinces", "districts", "local_levels":
+					reference = append(reference, tb)
+				}
+			}
+			refBefore, refCounts := fx.dump("nepali-congress", reference)
+			if refCounts["districts"] != 77 {
+				t.Fatalf("districts before seeding: %d, want 77", refCounts["districts"])
+			}
+
+			// The production tenant: refused, nothing written, no run.
+			prodTables := fx.seedTables("cpn-uml")
+			prodBefore, _ := fx.dump("cpn-uml", prodTables)
+			runsBefore, err := fx.store.Runs(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fx.rec.Seed(ctx, repo, "cpn-uml", SeedOptions{Scale: 1000, Seed: 42}); !errors.Is(err, ErrProduction) {
+				t.Fatalf("seed of a production tenant: %v, want ErrProduction", err)
+			}
+			if after, _ := fx.dump("cpn-uml", prodTables); after != prodBefore {
+				t.Errorf("the refused seed changed the production tenant")
+			}
+			if runs, _ := fx.store.Runs(ctx, 100); len(runs) != len(runsBefore) {
+				t.Errorf("the refused seed recorded a run: %d runs, were %d", len(runs), len(runsBefore))
+			}
+
+			first, err := fx.rec.Seed(ctx, repo, "nepali-congress", SeedOptions{Scale: 1000, Seed: 42})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum1, counts := fx.dump("nepali-congress", tables)
+			if counts["members"] != 1000 || counts["users"] != 500 || counts["membership_fees"] != 2000 {
+				t.Errorf("rows: %v", counts)
+			}
+			for _, st := range first.Tables {
+				if counts[st.Table] != st.Kept+st.Inserted {
+					t.Errorf("%s: %d rows, the seed reports %d kept and %d inserted", st.Table, counts[st.Table], st.Kept, st.Inserted)
+				}
+			}
+			fks := fx.orphans("nepali-congress", tables)
+			if len(fks) < 30 {
+				t.Errorf("%d foreign keys checked, the example's development tenant has more than 30", len(fks))
+			}
+			for fk, n := range fks {
+				if n != 0 {
+					t.Errorf("%s: %d rows reference no row", fk, n)
+				}
+			}
+			if refAfter, _ := fx.dump("nepali-congress", reference); refAfter != refBefore {
+				t.Errorf("the seed changed the reference rows")
+			}
+			t.Logf("%s: %d rows in %d tables in %s (%.0f rows/s)", engine, first.Inserted, len(first.Tables), first.Duration, float64(first.Inserted)/first.Duration.Seconds())
+
+			// Again with the same seed: the same rows, the previous ones replaced.
+			again, err := fx.rec.Seed(ctx, repo, "nepali-congress", SeedOptions{Scale: 1000, Seed: 42})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Deleted != first.Inserted {
+				t.Errorf("second seed deleted %d rows, the first inserted %d", again.Deleted, first.Inserted)
+			}
+			if sum2, _ := fx.dump("nepali-congress", tables); sum2 != sum1 {
+				t.Errorf("the same seed gave other rows")
+			}
+			members[engine] = fx.membersText()
+
+			// Another seed: other rows, as consistent.
+			if _, err := fx.rec.Seed(ctx, repo, "nepali-congress", SeedOptions{Scale: 1000, Seed: 43}); err != nil {
+				t.Fatal(err)
+			}
+			if sum3, _ := fx.dump("nepali-congress", tables); sum3 == sum1 {
+				t.Errorf("another seed gave the same rows")
+			}
+			for fk, n := range fx.orphans("nepali-congress", tables) {
+				if n != 0 {
+					t.Errorf("seed 43: %s: %d rows reference no row", fk, n)
+				}
+			}
+			runs, err := fx.store.Runs(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeds := 0
+			for _, r := range runs {
+				if r.Trigger == TriggerSeed {
+					seeds++
+					if r.Outcome != "succeeded" || r.StatementsApplied == 0 {
+						t.Errorf("seed run %d: %s, %d statements", r.ID, r.Outcome, r.StatementsApplied)
+					}
+				}
+			}
+			if seeds != 3 {
+				t.Errorf("%d seed runs recorded, want 3", seeds)
+			}
+		})
+	}
+	if len(members) == 2 && members["mariadb"] != members["sqlite"] {
+		t.Errorf("the same seed gave other members on MariaDB and SQLite")
+	}
+}
+
+// membersText is the members' numbers and names, in key order.
+func (f *fixture) membersText() string {
+	f.t.Helper()
+	db, q := f.tenantDB("nepali-congress")
+	rows, err := db.Query("SELECT id, membership_no, full_name, full_name_ne, ward_id FROM " + q("members") + " ORDER BY id")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, no, name, ne, ward string
+		if err := rows.Scan(&id, &no, &name, &ne, &ward); err != nil {
+			f.t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s %s %s %s\n", id, no, name, ne, ward)
+	}
+	return b.String()
+}
