@@ -150,6 +150,9 @@ type rowGen struct {
 	person  *person
 	pools   map[string]*pool
 	ownPool *pool
+	// seq is the next number of each seq column: it moves on at every
+	// draw, so a number a kept row has is skipped, not drawn again.
+	seq map[string]int
 }
 
 type pickedRow struct {
@@ -207,13 +210,14 @@ func (s *Spec) generate(tg *tableGen, seed uint64, count int, own *pool, pools m
 		}
 	}
 	out := make([][]*string, 0, count)
+	seq := map[string]int{}
 	for n := 1; n <= count; n++ {
 		var row []*string
 		for attempt := 0; ; attempt++ {
 			if attempt == maxAttempts {
 				return nil, tg.origin.errorf("table %s: no unique row %d after %d attempts: fewer rows, or generators with more values, for its unique keys", t.Name, n, maxAttempts)
 			}
-			rg := &rowGen{f: f, tg: tg, n: n, row: make([]*string, len(t.Columns)), pos: pos, picked: map[string]*pickedRow{}, pools: pools, ownPool: own}
+			rg := &rowGen{f: f, tg: tg, n: n, row: make([]*string, len(t.Columns)), pos: pos, picked: map[string]*pickedRow{}, pools: pools, ownPool: own, seq: seq}
 			if seqCol != "" {
 				v := strconv.FormatInt(next, 10)
 				rg.row[pos[seqCol]] = &v
@@ -443,7 +447,8 @@ func (rg *rowGen) value(g *gen, col *Column) (*string, error) {
 	case "const":
 		v = g.strs[0]
 	case "seq":
-		v = fmt.Sprintf(g.strs[0], rg.n)
+		rg.seq[col.Name]++
+		v = fmt.Sprintf(g.strs[0], rg.seq[col.Name])
 	case "pattern":
 		v = f.Lexify(f.Numerify(g.strs[0]))
 	case "copy":
