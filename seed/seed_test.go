@@ -49,7 +49,7 @@ func ptr(s string) *string { return &s }
 const demo = `members:
   perScale: 1
   columns:
-    mentor_id: {ref: members, null: 0.3}
+    mentor_id: {ref: members, nulls: 0.3}
     membership_no: {seq: "M-%05d"}
     full_name: person.name
     full_name_ne: person.name_ne
@@ -157,7 +157,7 @@ func TestGenerateIsDeterministicAndConsistent(t *testing.T) {
 		}
 	}
 	if mentors < 100 || mentors > 170 {
-		t.Errorf("%d of 200 members have a mentor; null: 0.3 wants about 140", mentors)
+		t.Errorf("%d of 200 members have a mentor; nulls: 0.3 wants about 140", mentors)
 	}
 	pairs := map[string]bool{}
 	for i, row := range fees.Rows {
@@ -236,7 +236,7 @@ func TestComposeErrors(t *testing.T) {
 		{"wrong type", "fees:\n  columns:\n    year: person.name\n", "column year: generator person.name makes no value"},
 		{"out of range", "fees:\n  columns:\n    year: {int: [1, 70000]}\n", "layer0/demo.yaml:3:17: column year: int: [1, 70000] is out of the column's range [0, 65535]"},
 		{"not an enum value", "members:\n  columns:\n    status: {oneof: [active, retired]}\n", "column status: oneof: \"retired\" is not one of pending, active"},
-		{"null on not null", "members:\n  columns:\n    full_name: {const: x, null: 0.5}\n", "column full_name: null: the column is NOT NULL"},
+		{"null on not null", "members:\n  columns:\n    full_name: {const: x, nulls: 0.5}\n", "column full_name: nulls: the column is NOT NULL"},
 		{"too long", "members:\n  columns:\n    full_name: {const: Bishwokarma Pariyar}\n", "is longer than 12 characters"},
 		{"decimal too wide", "fees:\n  columns:\n    amount: {decimal: [0, 100000]}\n", "does not fit decimal(6, 2)"},
 		{"copy of no key", "members:\n  columns:\n    label: {copy: full_name.id}\n", "full_name is not a single-column foreign key"},

@@ -88,7 +88,7 @@ type gen struct {
 	lo, hi     float64
 	from, to   time.Time
 	path       [2]string // copy: fk column, parent column; after: column
-	null       float64   // the fraction of rows that get NULL
+	null       float64   // the fraction of rows that get NULL (nulls:)
 	origin     Origin
 	placeholds [][2]string // format: column, parent column ("" for the row's own)
 }
@@ -224,7 +224,8 @@ var scalarGens = map[string][]Kind{
 var placeholderPattern = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}`)
 
 // decodeGen decodes a column's generator: a name, or a mapping of one
-// generator with its arguments and, optionally, null: FRACTION.
+// generator with its arguments and, optionally, nulls: FRACTION (a
+// mapping key "null" would be YAML's null, not a name).
 func decodeGen(n *yaml.Node, o Origin, col *Column) (*gen, *Error) {
 	o.Line, o.Column = n.Line, n.Column
 	g := &gen{origin: o}
@@ -253,13 +254,13 @@ func decodeGen(n *yaml.Node, o Origin, col *Column) (*gen, *Error) {
 		k, v := n.Content[i], n.Content[i+1]
 		ko := o
 		ko.Line, ko.Column = v.Line, v.Column
-		if k.Value == "null" {
+		if k.Value == "nulls" {
 			f, err := strconv.ParseFloat(v.Value, 64)
 			if v.Kind != yaml.ScalarNode || err != nil || f < 0 || f > 1 {
-				return nil, ko.errorf("column %s: null: want a fraction from 0 to 1", col.Name)
+				return nil, ko.errorf("column %s: nulls: want a fraction from 0 to 1", col.Name)
 			}
 			if f > 0 && !col.Nullable {
-				return nil, ko.errorf("column %s: null: the column is NOT NULL", col.Name)
+				return nil, ko.errorf("column %s: nulls: the column is NOT NULL", col.Name)
 			}
 			g.null = f
 			continue
@@ -273,7 +274,7 @@ func decodeGen(n *yaml.Node, o Origin, col *Column) (*gen, *Error) {
 		}
 	}
 	if g.name == "" {
-		return nil, o.errorf("column %s: no generator, only null", col.Name)
+		return nil, o.errorf("column %s: no generator, only nulls", col.Name)
 	}
 	return g, nil
 }
