@@ -54,7 +54,8 @@ type SeedResult struct {
 	Inserted   int           `json:"inserted"`
 	Deleted    int           `json:"deleted"`
 	Statements int           `json:"statements"`
-	Duration   time.Duration `json:"duration_ns"`
+	Duration   time.Duration `json:"-"`
+	DurationMS int64         `json:"duration_ms"`
 	RunID      int64         `json:"run_id,omitempty"`
 }
 
@@ -238,6 +239,7 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 		return res, fmt.Errorf("tenant %s: seed: %w (rolled back: nothing changed)", slug, err)
 	}
 	res.Duration = time.Since(start)
+	res.DurationMS = res.Duration.Milliseconds()
 	r.log.Info("seeded", "tenant", slug, "rows", res.Inserted, "deleted", res.Deleted, "duration_ms", res.Duration.Milliseconds())
 	return res, nil
 }
