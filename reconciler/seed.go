@@ -75,26 +75,14 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	if o.Scale < 0 {
 		return nil, fmt.Errorf("scale %v: want a number from 0", o.Scale)
 	}
-	var files []seed.File
-	for _, l := range t.Layers {
-		if l.Demo != nil {
-			files = append(files, seed.File{Layer: l.Name, Path: l.Demo.Path, Data: l.Demo.Data})
-		}
+	d, spec, err := demoSpec(repo, t)
+	if err != nil {
+		return nil, err
 	}
-	if len(files) == 0 {
+	if spec == nil {
 		return nil, fmt.Errorf("tenant %s: no layer declares demo data (demo.yaml)", slug)
 	}
-	// The MySQL dialect's types describe the tables for either engine:
-	// the same generators, and the same rows, on SQLite and MariaDB.
-	d, err := compose(repo, schema.MariaDB, t)
-	if err != nil {
-		return nil, err
-	}
 	tables := d.SeedTables()
-	spec, err := seed.Compose(files, tables)
-	if err != nil {
-		return nil, err
-	}
 	declared, err := dataSet(t, d, "")
 	if err != nil {
 		return nil, err
@@ -242,6 +230,30 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	res.DurationMS = res.Duration.Milliseconds()
 	r.log.Info("seeded", "tenant", slug, "rows", res.Inserted, "deleted", res.Deleted, "duration_ms", res.Duration.Milliseconds())
 	return res, nil
+}
+
+// demoSpec composes the demo data of t's layers against its tables, as
+// the MySQL dialect types them: the same generators, and the same rows,
+// on SQLite and MariaDB. The spec is nil when no layer has a demo.yaml.
+func demoSpec(repo *desired.Repo, t *desired.Tenant) (*schema.Desired, *seed.Spec, error) {
+	var files []seed.File
+	for _, l := range t.Layers {
+		if l.Demo != nil {
+			files = append(files, seed.File{Layer: l.Name, Path: l.Demo.Path, Data: l.Demo.Data})
+		}
+	}
+	if len(files) == 0 {
+		return nil, nil, nil
+	}
+	d, err := compose(repo, schema.MariaDB, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := seed.Compose(files, d.SeedTables())
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, spec, nil
 }
 
 // SeedAllowed returns the tenant slug when it may receive demo data: a
