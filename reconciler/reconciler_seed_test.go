@@ -184,6 +184,29 @@ func TestSeedDemo(t *testing.T) {
 					t.Errorf("seed 43: %s: %d rows reference no row", fk, n)
 				}
 			}
+			// A member added by hand is the demo's too: replaced by the next seed.
+			db, q := fx.tenantDB("nepali-congress")
+			if _, err := db.Exec("INSERT INTO " + q("members") + " (id, ward_id, membership_no, full_name, status) VALUES (99999, 1, 'BY-HAND', 'Hand Made', 'active')"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fx.rec.Seed(ctx, repo, "nepali-congress", SeedOptions{Scale: 1000, Seed: 42}); err != nil {
+				t.Fatal(err)
+			}
+			if sum4, _ := fx.dump("nepali-congress", tables); sum4 != sum1 {
+				t.Errorf("seed 42 after a row added by hand gave other rows")
+			}
+
+			// A table that references the generated members without
+			// generators of its own, with a row: refused, nothing changed.
+			fx.editFile("layers/custom/nepali-congress/demo.yaml", "mahasamiti_delegates:", "ignored_delegates:")
+			fx.editFile("layers/custom/nepali-congress/demo.yaml", "ignored_delegates:\n  perScale: 0.01\n  columns:\n    convention_no: {oneof: [\"13\", \"14\", \"15\"]}\n    elected_from: {oneof: [district, province, ward, central]}\n", "")
+			if _, err := fx.rec.Seed(ctx, fx.load(), "nepali-congress", SeedOptions{Scale: 1000, Seed: 7}); err == nil || !strings.Contains(err.Error(), "table mahasamiti_delegates has rows that reference members") {
+				t.Errorf("seed with delegates left: %v", err)
+			}
+			if sum5, _ := fx.dump("nepali-congress", tables); sum5 != sum1 {
+				t.Errorf("a refused seed changed the tenant")
+			}
+
 			runs, err := fx.store.Runs(ctx, 100)
 			if err != nil {
 				t.Fatal(err)
@@ -197,8 +220,8 @@ func TestSeedDemo(t *testing.T) {
 					}
 				}
 			}
-			if seeds != 3 {
-				t.Errorf("%d seed runs recorded, want 3", seeds)
+			if seeds != 4 {
+				t.Errorf("%d seed runs recorded, want 4", seeds)
 			}
 		})
 	}
