@@ -10,8 +10,8 @@ import (
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/refdata"
-	"github.com/landlord/landlord/seed"
 	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/seed"
 )
 
 // Problem is one error of a repository, at a file, line and column.
