@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	if err != nil {
 		return nil, err
 	}
-	if o.Scale < 0 {
+	if !(o.Scale >= 0) || math.IsInf(o.Scale, 0) {
 		return nil, fmt.Errorf("scale %v: want a number from 0", o.Scale)
 	}
 	d, spec, err := demoSpec(repo, t)

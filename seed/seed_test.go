@@ -3,6 +3,7 @@ package seed
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -275,8 +276,10 @@ func TestGenerateNoParent(t *testing.T) {
 
 func TestGenerateBounded(t *testing.T) {
 	s := compose(t, "members:\n  perScale: 1000\n")
-	if _, err := s.Generate(1, MaxRows, existing()); err == nil || !strings.Contains(err.Error(), "lower --scale") {
-		t.Fatalf("a billion rows: %v", err)
+	for _, scale := range []float64{MaxRows, math.Inf(1), math.NaN()} {
+		if _, err := s.Generate(1, scale, existing()); err == nil || !strings.Contains(err.Error(), "lower --scale") {
+			t.Errorf("scale %v: %v", scale, err)
+		}
 	}
 }
 

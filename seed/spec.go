@@ -651,7 +651,11 @@ func (s *Spec) Count(table string, scale float64) int {
 	if tg == nil {
 		return 0
 	}
-	return int(math.Round(tg.rows + tg.perScale*scale))
+	n := math.Round(tg.rows + tg.perScale*scale)
+	if !(n <= MaxRows) { // beyond the bound, infinite or NaN
+		return MaxRows + 1
+	}
+	return int(n)
 }
 
 // Origin returns where a generated table's generators were first declared.

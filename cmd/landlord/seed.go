@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,7 @@ One tenant's failure does not stop the others; the exit code is then 1.`,
 			if !demo {
 				return &exitError{code: 2, msg: "seed writes generated demo data only: pass --demo"}
 			}
-			if scale < 0 {
+			if !(scale >= 0) || math.IsInf(scale, 0) {
 				return &exitError{code: 2, msg: fmt.Sprintf("--scale %v: want a number from 0", scale)}
 			}
 			repo, err := rf.load(cmd)
