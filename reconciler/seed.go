@@ -199,23 +199,33 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 		return nil, err
 	}
 	res = &SeedResult{Tenant: slug, Seed: o.Seed, Scale: o.Scale}
-	var sts []schema.DataStatement
 	order := spec.Tables()
-	for i := len(order) - 1; i >= 0; i-- { // rows that reference first
-		n := order[i]
-		for _, s := range spec.Clear(db, n, deletes[n]) {
-			sts = append(sts, seedStatement(s, spec.Origin(n)))
-		}
-	}
 	for _, g := range rows {
-		for _, s := range seed.Inserts(db, g) {
-			sts = append(sts, seedStatement(s, g.Origin))
-		}
 		res.Tables = append(res.Tables, SeedTable{Table: g.Table, Deleted: len(deletes[g.Table]), Inserted: len(g.Rows), Kept: kept[g.Table], File: g.Origin.File})
 		res.Inserted += len(g.Rows)
 		res.Deleted += len(deletes[g.Table])
 	}
-	res.Statements = len(sts)
+	// The statements are made as they run: a batch's arguments live as
+	// long as its statement.
+	sts := func(yield func(schema.DataStatement) bool) {
+		for i := len(order) - 1; i >= 0; i-- { // rows that reference first
+			n := order[i]
+			for _, s := range spec.Clear(db, n, deletes[n]) {
+				if !yield(seedStatement(s, spec.Origin(n))) {
+					return
+				}
+			}
+		}
+		for _, g := range rows {
+			for s := range seed.Inserts(db, g) {
+				if !yield(seedStatement(s, g.Origin)) {
+					return
+				}
+			}
+		}
+	}
+	ran := 0
+	counted := func(schema.StatementResult) { ran++ }
 	if r.store != nil {
 		id, err := r.store.StartRun(ctx, TriggerSeed, o.Actor, repo.Revision)
 		if err != nil {
@@ -224,7 +234,9 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 		res.RunID = id
 		defer func() { r.finishSeed(context.WithoutCancel(ctx), repo, res, start, err) }()
 	}
-	if err := target.ApplyDataInTransaction(ctx, sts, nil); err != nil {
+	err = target.ApplyDataInTransaction(ctx, sts, counted)
+	res.Statements = ran
+	if err != nil {
 		return res, fmt.Errorf("tenant %s: seed: %w (rolled back: nothing changed)", slug, err)
 	}
 	res.Duration = time.Since(start)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"strings"
 	"time"
@@ -131,18 +132,15 @@ func seedColumn(c *atlas.Column) seed.Column {
 
 // ApplyDataInTransaction runs data statements (values bound, names
 // intended as AddData intends them) in one transaction on the target,
-// which must come from Lock: every statement is parsed back before the
-// first runs, each runs under the server's statement timeout, and any
-// failure rolls the transaction back, so the database is as it was. done,
-// when set, is called after each statement.
-func (t *Target) ApplyDataInTransaction(ctx context.Context, sts []DataStatement, done func(StatementResult)) (err error) {
+// which must come from Lock. The statements come one at a time, so that
+// a large seed is never held whole as statements: each is parsed back
+// before it runs (a refused one rolls back those before it), each runs
+// under the server's statement timeout, and any failure rolls the
+// transaction back, so the database is as it was. done, when set, is
+// called after each statement.
+func (t *Target) ApplyDataInTransaction(ctx context.Context, sts iter.Seq[DataStatement], done func(StatementResult)) (err error) {
 	if t.drv == nil {
 		return errors.New("apply needs a locked target")
-	}
-	p := &Plan{Database: t.database}
-	p.AddData(sts)
-	if i, err := p.check(t.server.engine); err != nil {
-		return &ApplyError{Index: i, SQL: p.Statements[i].SQL, Err: err}
 	}
 	var exec interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
@@ -180,7 +178,14 @@ func (t *Target) ApplyDataInTransaction(ctx context.Context, sts []DataStatement
 			}
 		}
 	}()
-	for i, st := range p.Statements {
+	i := 0
+	for ds := range sts {
+		p := &Plan{Database: t.database}
+		p.AddData([]DataStatement{ds})
+		st := p.Statements[0]
+		if _, err := p.check(t.server.engine); err != nil {
+			return &ApplyError{Index: i, SQL: st.SQL, Err: err}
+		}
 		start := time.Now()
 		err := run(ctx, st.SQL, st.args...)
 		if done != nil {
@@ -189,6 +194,7 @@ func (t *Target) ApplyDataInTransaction(ctx context.Context, sts []DataStatement
 		if err != nil {
 			return &ApplyError{Index: i, SQL: st.SQL, Err: err}
 		}
+		i++
 	}
 	if err := run(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("commit: %w", err)

@@ -32,7 +32,7 @@ func FuzzDemoFile(f *testing.F) {
 			return
 		}
 		for _, r := range rows {
-			for _, st := range Inserts("db", r) {
+			for st := range Inserts("db", r) {
 				if st.Rows == 0 || len(st.Args) != st.Rows*len(r.Columns) {
 					t.Fatalf("insert of %d rows with %d args", st.Rows, len(st.Args))
 				}

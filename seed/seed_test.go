@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -289,7 +290,7 @@ func TestStatements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins := Inserts("tenant_db", rows[0])
+	ins := slices.Collect(Inserts("tenant_db", rows[0]))
 	total := 0
 	for _, st := range ins {
 		total += st.Rows

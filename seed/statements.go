@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"iter"
 	"strings"
 )
 
@@ -23,9 +24,16 @@ const (
 	maxArgs   = 30000
 )
 
-// Inserts returns the multi-row INSERTs of a table's generated rows; the
-// database, when set, qualifies the table (MySQL and MariaDB).
-func Inserts(database string, r *Rows) []Statement {
+// Inserts returns the multi-row INSERTs of a table's generated rows, one
+// at a time (each holds its rows' values); the database, when set,
+// qualifies the table (MySQL and MariaDB).
+func Inserts(database string, r *Rows) iter.Seq[Statement] {
+	return func(yield func(Statement) bool) {
+		inserts(database, r, yield)
+	}
+}
+
+func inserts(database string, r *Rows, yield func(Statement) bool) {
 	per := min(batchRows, maxArgs/max(1, len(r.Columns)))
 	quoted := make([]string, len(r.Columns))
 	for i, c := range r.Columns {
@@ -33,7 +41,6 @@ func Inserts(database string, r *Rows) []Statement {
 	}
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(r.Columns)), ", ") + ")"
 	head := "INSERT INTO " + qualified(database, r.Table) + " (" + strings.Join(quoted, ", ") + ") VALUES "
-	var out []Statement
 	for i := 0; i < len(r.Rows); i += per {
 		rows := r.Rows[i:min(i+per, len(r.Rows))]
 		args := make([]any, 0, len(rows)*len(r.Columns))
@@ -46,12 +53,13 @@ func Inserts(database string, r *Rows) []Statement {
 				}
 			}
 		}
-		out = append(out, Statement{
+		if !yield(Statement{
 			SQL:  head + strings.TrimSuffix(strings.Repeat(tuple+", ", len(rows)), ", "),
 			Args: args, Table: r.Table, Columns: r.Columns, Kind: "insert", Rows: len(rows),
-		})
+		}) {
+			return
+		}
 	}
-	return out
 }
 
 // Deletes returns the DELETEs of a table's rows by key (each key's values
