@@ -86,9 +86,6 @@ func (f *fixture) orphans(slug string, tables []seed.Table) map[string]int {
 // the production tenant refused with nothing changed. The same seed gives
 // the same members on both engines.
 func TestSeedDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reconciles the example twice and seeds 10,000 rows per engine")
-	}
 	ctx := context.Background()
 	members := map[string]string{}
 	for _, engine := range []string{"mariadb", "sqlite"} {
