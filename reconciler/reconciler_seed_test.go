@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landlord/landlord/internal/testenv"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/seed"
 )
@@ -95,10 +96,16 @@ func TestSeedDemo(t *testing.T) {
 				f = newMariaFixture
 			}
 			fx := f(t)
+			// Reference rows in tables the seed generates: kept, and the
+			// generated rows deleted around them by key.
+			testenv.WriteFile(t, fx.repo, "layers/basic/data/roles.yaml", "- id: 1\n  name: superuser\n")
+			testenv.WriteFile(t, fx.repo, "layers/basic/data/permissions.yaml", "- id: 1\n  name: everything\n  guard: web\n")
+			testenv.WriteFile(t, fx.repo, "layers/basic/data/permission_role.yaml", "- permission_id: 1\n  role_id: 1\n")
 			if res := fx.reconcile(Options{}); res.Failed() {
 				t.Fatalf("reconcile: %+v", res.Tenants)
 			}
 			repo := fx.load()
+			db, q := fx.tenantDB("nepali-congress")
 			tables := fx.seedTables("nepali-congress")
 			reference := []seed.Table{}
 			for _, tb := range tables {
@@ -106,6 +113,10 @@ func TestSeedDemo(t *testing.T) {
 				case "provinces", "districts", "local_levels":
 					reference = append(reference, tb)
 				}
+			}
+			declared := func() string {
+				return fx.scalar("nepali-congress", "SELECT COUNT(*) FROM "+q("roles")+" r JOIN "+q("permission_role")+" pr ON pr.role_id = r.id JOIN "+q("permissions")+
+					" p ON p.id = pr.permission_id WHERE r.id = 1 AND r.name = 'superuser' AND p.id = 1 AND p.name = 'everything'")
 			}
 			refBefore, refCounts := fx.dump("nepali-congress", reference)
 			if refCounts["districts"] != 77 {
@@ -154,6 +165,14 @@ func TestSeedDemo(t *testing.T) {
 			if refAfter, _ := fx.dump("nepali-congress", reference); refAfter != refBefore {
 				t.Errorf("the seed changed the reference rows")
 			}
+			if declared() != "1" {
+				t.Errorf("the declared role, permission and grant are not as declared after the seed")
+			}
+			for _, st := range first.Tables {
+				if want := map[string]int{"roles": 1, "permissions": 1, "permission_role": 1}[st.Table]; st.Kept != want {
+					t.Errorf("%s: %d rows kept, want %d", st.Table, st.Kept, want)
+				}
+			}
 			t.Logf("%s: %d rows in %d tables in %s (%.0f rows/s)", engine, first.Inserted, len(first.Tables), first.Duration, float64(first.Inserted)/first.Duration.Seconds())
 
 			// Again with the same seed: the same rows, the previous ones replaced.
@@ -166,6 +185,9 @@ func TestSeedDemo(t *testing.T) {
 			}
 			if sum2, _ := fx.dump("nepali-congress", tables); sum2 != sum1 {
 				t.Errorf("the same seed gave other rows")
+			}
+			if declared() != "1" {
+				t.Errorf("the declared rows are not as declared after a second seed")
 			}
 			members[engine] = fx.membersText()
 
@@ -182,7 +204,6 @@ func TestSeedDemo(t *testing.T) {
 				}
 			}
 			// A member added by hand is the demo's too: replaced by the next seed.
-			db, q := fx.tenantDB("nepali-congress")
 			if _, err := db.Exec("INSERT INTO " + q("members") + " (id, ward_id, membership_no, full_name, status) VALUES (99999, 1, 'BY-HAND', 'Hand Made', 'active')"); err != nil {
 				t.Fatal(err)
 			}

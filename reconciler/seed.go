@@ -194,34 +194,34 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 		existing[table] = e
 	}
 	start := time.Now()
-	rows, err := spec.Generate(o.Seed, o.Scale, existing)
-	if err != nil {
-		return nil, err
-	}
 	res = &SeedResult{Tenant: slug, Seed: o.Seed, Scale: o.Scale}
 	order := spec.Tables()
-	for _, g := range rows {
-		res.Tables = append(res.Tables, SeedTable{Table: g.Table, Deleted: len(deletes[g.Table]), Inserted: len(g.Rows), Kept: kept[g.Table], File: g.Origin.File})
-		res.Inserted += len(g.Rows)
-		res.Deleted += len(deletes[g.Table])
-	}
-	// The statements are made as they run: a batch's arguments live as
-	// long as its statement.
-	sts := func(yield func(schema.DataStatement) bool) {
+	// The statements are made as they run, each table's rows drawn when
+	// its inserts are due: what is held is the rows later tables
+	// reference, and one batch of arguments.
+	errStop := errors.New("stop")
+	sts := func(yield func(schema.DataStatement, error) bool) {
 		for i := len(order) - 1; i >= 0; i-- { // rows that reference first
 			n := order[i]
-			for _, s := range spec.Clear(db, n, deletes[n]) {
-				if !yield(seedStatement(s, spec.Origin(n))) {
+			for _, s := range spec.Clear(db, n, deletes[n], kept[n] == 0) {
+				if !yield(seedStatement(s, spec.Origin(n)), nil) {
 					return
 				}
 			}
 		}
-		for _, g := range rows {
+		err := spec.GenerateEach(o.Seed, o.Scale, existing, func(g *seed.Rows) error {
+			res.Tables = append(res.Tables, SeedTable{Table: g.Table, Deleted: len(deletes[g.Table]), Inserted: len(g.Rows), Kept: kept[g.Table], File: g.Origin.File})
+			res.Inserted += len(g.Rows)
+			res.Deleted += len(deletes[g.Table])
 			for s := range seed.Inserts(db, g) {
-				if !yield(seedStatement(s, g.Origin)) {
-					return
+				if !yield(seedStatement(s, g.Origin), nil) {
+					return errStop
 				}
 			}
+			return nil
+		})
+		if err != nil && err != errStop {
+			yield(schema.DataStatement{}, err)
 		}
 	}
 	ran := 0

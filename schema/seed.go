@@ -135,10 +135,10 @@ func seedColumn(c *atlas.Column) seed.Column {
 // which must come from Lock. The statements come one at a time, so that
 // a large seed is never held whole as statements: each is parsed back
 // before it runs (a refused one rolls back those before it), each runs
-// under the server's statement timeout, and any failure rolls the
-// transaction back, so the database is as it was. done, when set, is
-// called after each statement.
-func (t *Target) ApplyDataInTransaction(ctx context.Context, sts iter.Seq[DataStatement], done func(StatementResult)) (err error) {
+// under the server's statement timeout, and any failure, or an error
+// from sts in place of a statement, rolls the transaction back, so the
+// database is as it was. done, when set, is called after each statement.
+func (t *Target) ApplyDataInTransaction(ctx context.Context, sts iter.Seq2[DataStatement, error], done func(StatementResult)) (err error) {
 	if t.drv == nil {
 		return errors.New("apply needs a locked target")
 	}
@@ -179,7 +179,10 @@ func (t *Target) ApplyDataInTransaction(ctx context.Context, sts iter.Seq[DataSt
 		}
 	}()
 	i := 0
-	for ds := range sts {
+	for ds, err := range sts {
+		if err != nil {
+			return err
+		}
 		p := &Plan{Database: t.database}
 		p.AddData([]DataStatement{ds})
 		st := p.Statements[0]

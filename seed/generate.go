@@ -87,13 +87,38 @@ func newPool(cols []string) *pool {
 // existing holds, by table, the rows read with the columns of Reads. The
 // same seed, scale and existing rows give the same rows.
 func (s *Spec) Generate(seed uint64, scale float64, existing map[string]*Existing) ([]*Rows, error) {
+	var out []*Rows
+	err := s.generateEach(seed, scale, existing, false, func(r *Rows) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// GenerateEach is Generate that hands each table's rows to emit as soon as
+// they are drawn, in the order of Tables, and then forgets the rows no
+// later table references: what a seed holds is the rows later tables may
+// reference, not every row it writes. emit must not keep the rows; an
+// error of emit ends the generation with it.
+func (s *Spec) GenerateEach(seed uint64, scale float64, existing map[string]*Existing, emit func(*Rows) error) error {
+	return s.generateEach(seed, scale, existing, true, emit)
+}
+
+func (s *Spec) generateEach(seed uint64, scale float64, existing map[string]*Existing, forget bool, emit func(*Rows) error) error {
 	total := 0
 	for _, n := range s.order {
 		c := s.Count(n, scale)
 		if c < 0 || total+c > MaxRows {
-			return nil, fmt.Errorf("seed: more than %d rows at scale %v: lower --scale", MaxRows, scale)
+			return fmt.Errorf("seed: more than %d rows at scale %v: lower --scale", MaxRows, scale)
 		}
 		total += c
+	}
+	// The last table of the order that references each table.
+	last := map[string]int{}
+	for i, n := range s.order {
+		for _, ref := range s.gens[n].referenced() {
+			last[ref] = i
+		}
 	}
 	pools := map[string]*pool{}
 	for table, e := range existing {
@@ -101,8 +126,7 @@ func (s *Spec) Generate(seed uint64, scale float64, existing map[string]*Existin
 		p.rows = e.Rows
 		pools[table] = p
 	}
-	var out []*Rows
-	for _, n := range s.order {
+	for i, n := range s.order {
 		tg := s.gens[n]
 		cols := make([]string, len(tg.table.Columns))
 		for i, c := range tg.table.Columns {
@@ -124,11 +148,48 @@ func (s *Spec) Generate(seed uint64, scale float64, existing map[string]*Existin
 		pools[n] = own
 		rows, err := s.generate(tg, seed, s.Count(n, scale), own, pools)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, &Rows{Table: n, Columns: cols, Rows: rows, Origin: tg.origin})
+		if err := emit(&Rows{Table: n, Columns: cols, Rows: rows, Origin: tg.origin}); err != nil {
+			return err
+		}
+		if forget {
+			for t, p := range pools {
+				if j, ok := last[t]; (!ok || j <= i) && p != nil {
+					delete(pools, t) // no later table references it
+				}
+			}
+		}
 	}
-	return out, nil
+	return nil
+}
+
+// referenced returns the tables a table's rows take values from: the
+// tables its references pick rows of, and those its copies and formats
+// read through a foreign key.
+func (tg *tableGen) referenced() []string {
+	var out []string
+	for _, fk := range tg.table.ForeignKeys {
+		if tg.refs(fk) {
+			out = append(out, fk.RefTable)
+		}
+	}
+	for _, c := range tg.declared {
+		g := tg.cols[c]
+		paths := g.placeholds
+		if g.name == "copy" {
+			paths = append(paths, g.path)
+		}
+		for _, p := range paths {
+			if p[1] == "" {
+				continue
+			}
+			if fk, ok := tg.table.fkOf(p[0]); ok {
+				out = append(out, fk.RefTable)
+			}
+		}
+	}
+	return out
 }
 
 // faker is the source of one table's values: its own stream of the seed,

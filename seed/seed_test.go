@@ -305,14 +305,18 @@ func TestStatements(t *testing.T) {
 		t.Errorf("%d rows in %d statements, want 1200 in 3", total, len(ins))
 	}
 	keys := [][]string{{"1"}, {"2"}, {"3"}}
-	clear := s.Clear("", "members", keys)
+	clear := s.Clear("", "members", keys, false)
 	if len(clear) != 2 || clear[0].SQL != "UPDATE `members` SET `mentor_id` = NULL WHERE `id` IN (?, ?, ?)" ||
 		clear[1].SQL != "DELETE FROM `members` WHERE `id` IN (?, ?, ?)" || !reflect.DeepEqual(clear[1].Args, []any{"3", "2", "1"}) {
 		t.Errorf("clear: %+v", clear)
 	}
 	del := Deletes("", "fees", []string{"member_id", "year"}, [][]string{{"1", "2020"}, {"2", "2021"}})
-	if len(del) != 1 || del[0].SQL != "DELETE FROM `fees` WHERE (`member_id` = ? AND `year` = ?) OR (`member_id` = ? AND `year` = ?)" {
+	if len(del) != 1 || del[0].SQL != "DELETE FROM `fees` WHERE (`member_id`, `year`) IN ((?, ?), (?, ?))" {
 		t.Errorf("delete: %+v", del)
+	}
+	all := s.Clear("db", "members", keys, true)
+	if len(all) != 2 || all[0].SQL != "UPDATE `db`.`members` SET `mentor_id` = NULL" || all[1].SQL != "DELETE FROM `db`.`members`" || all[1].Rows != 3 {
+		t.Errorf("clear all: %+v", all)
 	}
 	if q := Select("db", "fees", []string{"member_id", "amount"}, []string{"member_id", "year"}); q != "SELECT `member_id`, `amount` FROM `db`.`fees` ORDER BY `member_id`, `year`" {
 		t.Errorf("select: %s", q)

@@ -77,11 +77,13 @@ func Deletes(database, table string, key []string, keys [][]string) []Statement 
 			}
 			where = quote(key[0]) + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ") + ")"
 		} else {
-			parts := make([]string, len(key))
+			// A row value IN list: both engines find each row by the key's
+			// index (an OR of conditions made SQLite scan the table).
+			cols := make([]string, len(key))
 			for j, c := range key {
-				parts[j] = quote(c) + " = ?"
+				cols[j] = quote(c)
 			}
-			one := "(" + strings.Join(parts, " AND ") + ")"
+			one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(key)), ", ") + ")"
 			terms := make([]string, len(batch))
 			for j, k := range batch {
 				terms[j] = one
@@ -89,7 +91,7 @@ func Deletes(database, table string, key []string, keys [][]string) []Statement 
 					args = append(args, v)
 				}
 			}
-			where = strings.Join(terms, " OR ")
+			where = "(" + strings.Join(cols, ", ") + ") IN (" + strings.Join(terms, ", ") + ")"
 		}
 		out = append(out, Statement{
 			SQL:  "DELETE FROM " + qualified(database, table) + " WHERE " + where,
@@ -132,11 +134,12 @@ func Select(database, table string, cols, key []string) string {
 }
 
 // Clear returns the statements that delete a generated table's rows by
-// key: first the references of those rows to rows of the same table are
-// set to NULL (a parent deleted before its child fails on MySQL and
-// MariaDB, which check every row), then the rows are deleted, last keys
-// first.
-func (s *Spec) Clear(database, table string, keys [][]string) []Statement {
+// key, or, with all, every row of the table (one statement, when the
+// table keeps no rows). First the references of those rows to rows of the
+// same table are set to NULL (a parent deleted before its child fails on
+// MySQL and MariaDB, which check every row), then the rows are deleted,
+// last keys first.
+func (s *Spec) Clear(database, table string, keys [][]string, all bool) []Statement {
 	t := s.tables[table]
 	if t == nil || len(keys) == 0 {
 		return nil
@@ -144,6 +147,10 @@ func (s *Spec) Clear(database, table string, keys [][]string) []Statement {
 	rev := make([][]string, len(keys))
 	for i, k := range keys {
 		rev[len(keys)-1-i] = k
+	}
+	deletes := []Statement{{SQL: "DELETE FROM " + qualified(database, table), Table: table, Kind: "delete", Rows: len(keys)}}
+	if !all {
+		deletes = Deletes(database, table, t.Key, rev)
 	}
 	var out []Statement
 	for _, fk := range t.ForeignKeys {
@@ -162,12 +169,12 @@ func (s *Spec) Clear(database, table string, keys [][]string) []Statement {
 		for i, c := range fk.Columns {
 			sets[i] = quote(c) + " = NULL"
 		}
-		for _, d := range Deletes(database, table, t.Key, rev) {
+		for _, d := range deletes {
 			d.SQL = "UPDATE " + qualified(database, table) + " SET " + strings.Join(sets, ", ") + strings.TrimPrefix(d.SQL, "DELETE FROM "+qualified(database, table))
-			d.Columns = append(append([]string(nil), t.Key...), fk.Columns...)
+			d.Columns = append(append([]string(nil), d.Columns...), fk.Columns...)
 			d.Kind = "update"
 			out = append(out, d)
 		}
 	}
-	return append(out, Deletes(database, table, t.Key, rev)...)
+	return append(out, deletes...)
 }
