@@ -147,18 +147,20 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 		if len(key) == 0 {
 			continue
 		}
-		var any bool
-		if err := target.ReadRows(ctx, seed.Select(db, table, key[:1], nil)+" LIMIT 1", func([]*string) error { any = true; return nil }); err != nil {
+		var found bool
+		if err := target.ReadRows(ctx, seed.Select(db, table, key[:1], nil)+" LIMIT 1", func([]*string) error { found = true; return nil }); err != nil {
 			return nil, err
 		}
-		if any {
+		if found {
 			return nil, fmt.Errorf("tenant %s: table %s has rows that reference %s, whose rows seed replaces: give %s generators in a demo.yaml (rows: 0 empties it)", slug, table, strings.Join(refs, ", "), table)
 		}
 	}
 	// Read what the generators reference, and the rows of the generated
-	// tables: those reference data declares are kept, the others deleted.
+	// tables: those reference data declares are kept, the others deleted
+	// (by key in a table that keeps some; else all at once, counted).
 	existing := map[string]*seed.Existing{}
 	deletes := map[string][][]string{}
+	deleted := map[string]int{}
 	kept := map[string]int{}
 	generated := map[string]bool{}
 	for _, n := range spec.Tables() {
@@ -180,7 +182,10 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 					}
 				}
 				if !isDeclared(declared, table, k) {
-					deletes[table] = append(deletes[table], k)
+					deleted[table]++
+					if declared != nil && declared.Tables[table] != nil {
+						deletes[table] = append(deletes[table], k)
+					}
 					return nil
 				}
 				kept[table]++
@@ -203,16 +208,20 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	sts := func(yield func(schema.DataStatement, error) bool) {
 		for i := len(order) - 1; i >= 0; i-- { // rows that reference first
 			n := order[i]
-			for _, s := range spec.Clear(db, n, deletes[n], kept[n] == 0) {
+			clear := spec.Empty(db, n, deleted[n])
+			if kept[n] > 0 {
+				clear = spec.Clear(db, n, deletes[n])
+			}
+			for _, s := range clear {
 				if !yield(seedStatement(s, spec.Origin(n)), nil) {
 					return
 				}
 			}
 		}
 		err := spec.GenerateEach(o.Seed, o.Scale, existing, func(g *seed.Rows) error {
-			res.Tables = append(res.Tables, SeedTable{Table: g.Table, Deleted: len(deletes[g.Table]), Inserted: len(g.Rows), Kept: kept[g.Table], File: g.Origin.File})
+			res.Tables = append(res.Tables, SeedTable{Table: g.Table, Deleted: deleted[g.Table], Inserted: len(g.Rows), Kept: kept[g.Table], File: g.Origin.File})
 			res.Inserted += len(g.Rows)
-			res.Deleted += len(deletes[g.Table])
+			res.Deleted += deleted[g.Table]
 			for s := range seed.Inserts(db, g) {
 				if !yield(seedStatement(s, g.Origin), nil) {
 					return errStop

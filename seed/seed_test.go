@@ -305,7 +305,7 @@ func TestStatements(t *testing.T) {
 		t.Errorf("%d rows in %d statements, want 1200 in 3", total, len(ins))
 	}
 	keys := [][]string{{"1"}, {"2"}, {"3"}}
-	clear := s.Clear("", "members", keys, false)
+	clear := s.Clear("", "members", keys)
 	if len(clear) != 2 || clear[0].SQL != "UPDATE `members` SET `mentor_id` = NULL WHERE `id` IN (?, ?, ?)" ||
 		clear[1].SQL != "DELETE FROM `members` WHERE `id` IN (?, ?, ?)" || !reflect.DeepEqual(clear[1].Args, []any{"3", "2", "1"}) {
 		t.Errorf("clear: %+v", clear)
@@ -314,7 +314,7 @@ func TestStatements(t *testing.T) {
 	if len(del) != 1 || del[0].SQL != "DELETE FROM `fees` WHERE (`member_id`, `year`) IN ((?, ?), (?, ?))" {
 		t.Errorf("delete: %+v", del)
 	}
-	all := s.Clear("db", "members", keys, true)
+	all := s.Empty("db", "members", 3)
 	if len(all) != 2 || all[0].SQL != "UPDATE `db`.`members` SET `mentor_id` = NULL" || all[1].SQL != "DELETE FROM `db`.`members`" || all[1].Rows != 3 {
 		t.Errorf("clear all: %+v", all)
 	}

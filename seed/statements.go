@@ -134,12 +134,11 @@ func Select(database, table string, cols, key []string) string {
 }
 
 // Clear returns the statements that delete a generated table's rows by
-// key, or, with all, every row of the table (one statement, when the
-// table keeps no rows). First the references of those rows to rows of the
-// same table are set to NULL (a parent deleted before its child fails on
-// MySQL and MariaDB, which check every row), then the rows are deleted,
-// last keys first.
-func (s *Spec) Clear(database, table string, keys [][]string, all bool) []Statement {
+// key, last keys first; Empty those that delete every row of it, in one
+// statement. Both first set to NULL the references of those rows to rows
+// of the same table (a parent deleted before its child fails on MySQL and
+// MariaDB, which check every row).
+func (s *Spec) Clear(database, table string, keys [][]string) []Statement {
 	t := s.tables[table]
 	if t == nil || len(keys) == 0 {
 		return nil
@@ -148,13 +147,27 @@ func (s *Spec) Clear(database, table string, keys [][]string, all bool) []Statem
 	for i, k := range keys {
 		rev[len(keys)-1-i] = k
 	}
-	deletes := []Statement{{SQL: "DELETE FROM " + qualified(database, table), Table: table, Kind: "delete", Rows: len(keys)}}
-	if !all {
-		deletes = Deletes(database, table, t.Key, rev)
+	return s.unlinked(database, t, Deletes(database, table, t.Key, rev))
+}
+
+// Empty returns the statements that delete every row of a generated
+// table, which holds rows of them: see Clear.
+func (s *Spec) Empty(database, table string, rows int) []Statement {
+	t := s.tables[table]
+	if t == nil || rows == 0 {
+		return nil
 	}
+	return s.unlinked(database, t, []Statement{{SQL: "DELETE FROM " + qualified(database, table), Table: table, Kind: "delete", Rows: rows}})
+}
+
+// unlinked puts before deletes the UPDATEs, with the same conditions,
+// that set the table's nullable references to itself to NULL. A
+// reference that is NOT NULL is left: the rows go last keys first, so
+// children go first when they were numbered after their parents.
+func (s *Spec) unlinked(database string, t *Table, deletes []Statement) []Statement {
 	var out []Statement
 	for _, fk := range t.ForeignKeys {
-		if fk.RefTable != table {
+		if fk.RefTable != t.Name {
 			continue
 		}
 		nullable := true
@@ -163,14 +176,14 @@ func (s *Spec) Clear(database, table string, keys [][]string, all bool) []Statem
 			nullable = nullable && col.Nullable
 		}
 		if !nullable {
-			continue // the rows go last keys first: children first, when numbered after their parents
+			continue
 		}
 		sets := make([]string, len(fk.Columns))
 		for i, c := range fk.Columns {
 			sets[i] = quote(c) + " = NULL"
 		}
 		for _, d := range deletes {
-			d.SQL = "UPDATE " + qualified(database, table) + " SET " + strings.Join(sets, ", ") + strings.TrimPrefix(d.SQL, "DELETE FROM "+qualified(database, table))
+			d.SQL = "UPDATE " + qualified(database, t.Name) + " SET " + strings.Join(sets, ", ") + strings.TrimPrefix(d.SQL, "DELETE FROM "+qualified(database, t.Name))
 			d.Columns = append(append([]string(nil), d.Columns...), fk.Columns...)
 			d.Kind = "update"
 			out = append(out, d)
