@@ -76,7 +76,7 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	if !(o.Scale >= 0) || math.IsInf(o.Scale, 0) {
 		return nil, fmt.Errorf("scale %v: want a number from 0", o.Scale)
 	}
-	d, spec, err := demoSpec(repo, t)
+	d, spec, err := demoSpec(repo, t, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -256,8 +256,10 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 
 // demoSpec composes the demo data of t's layers against its tables, as
 // the MySQL dialect types them: the same generators, and the same rows,
-// on SQLite and MariaDB. The spec is nil when no layer has a demo.yaml.
-func demoSpec(repo *desired.Repo, t *desired.Tenant) (*schema.Desired, *seed.Spec, error) {
+// on SQLite and MariaDB. d, when set, is t's desired schema already
+// composed: used when it is of the MySQL dialect. The spec is nil when no
+// layer has a demo.yaml.
+func demoSpec(repo *desired.Repo, t *desired.Tenant, d *schema.Desired) (*schema.Desired, *seed.Spec, error) {
 	var files []seed.File
 	for _, l := range t.Layers {
 		if l.Demo != nil {
@@ -267,9 +269,11 @@ func demoSpec(repo *desired.Repo, t *desired.Tenant) (*schema.Desired, *seed.Spe
 	if len(files) == 0 {
 		return nil, nil, nil
 	}
-	d, err := compose(repo, schema.MariaDB, t)
-	if err != nil {
-		return nil, nil, err
+	if d == nil || d.Engine() == schema.SQLite {
+		var err error
+		if d, err = compose(repo, schema.MariaDB, t); err != nil {
+			return nil, nil, err
+		}
 	}
 	spec, err := seed.Compose(files, d.SeedTables())
 	if err != nil {

@@ -209,7 +209,7 @@ func Validate(repo *desired.Repo) *Validation {
 			_, err = dataSet(c.tenant, d, "")
 		}
 		if err == nil {
-			_, _, err = demoSpec(repo, c.tenant)
+			_, _, err = demoSpec(repo, c.tenant, d)
 		}
 		if err != nil {
 			for _, p := range problems(err) {
