@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/reconciler"
+	"github.com/landlord/landlord/state"
 )
 
 func newSeed(g *globals) *cobra.Command {
@@ -79,11 +80,12 @@ One tenant's failure does not stop the others; the exit code is then 1.`,
 				allowed = append(allowed, slug)
 			}
 			if len(allowed) > 0 {
-				rec, st, _, err := openReconciler(cmd, g, &rf, dsn)
+				st, err := state.Open(cmd.Context(), dsn)
 				if err != nil {
 					return err
 				}
 				defer st.Close()
+				rec := reconciler.New(st, g.log)
 				defer rec.Close()
 				for _, slug := range allowed {
 					res, err := rec.Seed(cmd.Context(), repo, slug, reconciler.SeedOptions{Scale: scale, Seed: seedValue, LockWait: lockTimeout, Actor: actor()})
