@@ -267,3 +267,30 @@ func (f *fixture) membersText() string {
 	}
 	return b.String()
 }
+
+// TestSeedAllowed: development and staging tenants may be seeded;
+// production (the default), suspended and unknown tenants may not.
+func TestSeedAllowed(t *testing.T) {
+	dir := testenv.CopyExample(t, "")
+	testenv.Replace(t, dir, "tenants/cpn-uml.yaml", "domain: uml.party.example.np", "domain: uml.party.example.np\nenvironment: staging")
+	testenv.Replace(t, dir, "tenants/janamat.yaml", "lifecycle: suspended", "lifecycle: suspended\nenvironment: development")
+	repo := loadDir(t, dir, nil)
+	for slug, want := range map[string]string{
+		"nepali-congress":    "",
+		"cpn-uml":            "",
+		"rastriya-swatantra": "tenant rastriya-swatantra is production (environment in tenants/rastriya-swatantra.yaml)",
+		"janamat":            "tenant janamat is suspended: only an active tenant is seeded",
+		"ghost":              `no tenant "ghost"`,
+	} {
+		_, err := SeedAllowed(repo, slug)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", slug, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want %q", slug, err, want)
+		}
+	}
+	if _, err := SeedAllowed(repo, "rastriya-swatantra"); !errors.Is(err, ErrProduction) {
+		t.Errorf("production: %v is not ErrProduction", err)
+	}
+}
