@@ -71,7 +71,7 @@ soak:
 # input is written to the package's testdata/fuzz. New inputs are not
 # minimized: in a run this short, minimizing them takes most of the time.
 FUZZTIME    ?= 10s
-FUZZTARGETS := FuzzLoadManifest:./desired/ FuzzDataFile:./refdata/ FuzzCheckLimits:./schema/ FuzzCompose:./schema/ FuzzValidate:./reconciler/
+FUZZTARGETS := FuzzLoadManifest:./desired/ FuzzDataFile:./refdata/ FuzzCheckLimits:./schema/ FuzzCompose:./schema/ FuzzValidate:./reconciler/ FuzzDemoFile:./seed/
 
 fuzz:
 	@set -e; for t in $(FUZZTARGETS); do \

@@ -20,7 +20,7 @@ var floors = [][]string{
 	{"serve/metrics"},
 	{"reconciler"},
 	{"backup", "desired", "schema", "state"},
-	{"refdata"},
+	{"refdata", "seed"},
 	{"internal/redact", "internal/signature", "internal/testenv"},
 	{"internal/mysqlurl"},
 }

@@ -103,6 +103,7 @@ func TestSchemasRejectWhatLoadRejects(t *testing.T) {
 		{"tenant.schema.json", "slug: Bad\ntemplate: t\n"},
 		{"tenant.schema.json", "slug: a-b\ntemplate: t\nlifecycle: paused\n"},
 		{"tenant.schema.json", "slug: a-b\ntemplate: t\nmodules: [x, x]\n"},
+		{"tenant.schema.json", "slug: a-b\ntemplate: t\nenvironment: dev\n"},
 		{"landlord.schema.json", "servers: {primary: {url: 'postgres://h/'}}\n"},
 		{"landlord.schema.json", "servers: {primary: {url: 'sqlite://d', engine: oracle}}\n"},
 		{"landlord.schema.json", "servers: {primary: {url: 'sqlite://d'}}\npolicy: {drift: ignore}\n"},
@@ -180,4 +181,42 @@ func resolveRef(root, node map[string]any) map[string]any {
 		cur, _ = cur[part].(map[string]any)
 	}
 	return cur
+}
+
+// TestDemoFilesMatchSchema: every demo.yaml of the example names
+// demo.schema.json and validates against it.
+func TestDemoFilesMatchSchema(t *testing.T) {
+	s, err := jsonschema.NewCompiler().Compile(filepath.Join(schemaDir, "demo.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := testenv.ExampleDir()
+	var files []string
+	for _, pattern := range []string{"layers/basic/demo.yaml", "layers/*/*/demo.yaml"} {
+		m, _ := filepath.Glob(filepath.Join(root, pattern))
+		files = append(files, m...)
+	}
+	if len(files) < 6 {
+		t.Fatalf("found %d demo files in the example", len(files))
+	}
+	for _, path := range files {
+		rel, _ := filepath.Rel(root, path)
+		data, _ := os.ReadFile(path)
+		m := schemaLine.FindSubmatch(data)
+		if m == nil || filepath.Base(string(m[1])) != "demo.schema.json" {
+			t.Errorf("%s: no yaml-language-server $schema line naming demo.schema.json", rel)
+			continue
+		}
+		if _, err := os.Stat(filepath.Clean(filepath.Join(filepath.Dir(path), string(m[1])))); err != nil {
+			t.Errorf("%s: $schema=%s does not resolve: %v", rel, m[1], err)
+		}
+		if err := s.Validate(readYAML(t, path)); err != nil {
+			t.Errorf("%s: %v", rel, err)
+		}
+	}
+	var bad any
+	yaml.Unmarshal([]byte("members:\n  count: 3\n"), &bad)
+	if s.Validate(bad) == nil {
+		t.Error("demo.schema.json accepts an unknown key")
+	}
 }

@@ -25,6 +25,14 @@ const (
 	Decommissioned = "decommissioned"
 )
 
+// Environments of a tenant: only a tenant that is not production may
+// receive generated demo data (landlord seed --demo).
+const (
+	Development = "development"
+	Staging     = "staging"
+	Production  = "production"
+)
+
 // Drift policies.
 const (
 	DriftReport = "report"
@@ -54,6 +62,8 @@ type Repo struct {
 	Custom map[string][]File
 	// data holds the data files of each layer directory, read once.
 	data map[string]dataEntry
+	// demo holds the demo.yaml of each layer directory, read once.
+	demo map[string]dataEntry
 	// Errors are the problems no tenant can be reconciled with:
 	// landlord.yaml and the basic layer.
 	Errors ManifestErrors
@@ -77,6 +87,8 @@ type Tenant struct {
 	Database  string
 	Domain    string
 	Lifecycle string
+	// Environment is development, staging or production (the default).
+	Environment string
 	// DecommissionedAt is when a decommissioned tenant's hold began, when
 	// its manifest says.
 	DecommissionedAt *time.Time
@@ -115,6 +127,9 @@ type Layer struct {
 	// Data are the layer's reference data files, data/<table>.yaml or .csv,
 	// sorted by name.
 	Data []File
+	// Demo is the layer's demo.yaml, the generators of demo data for its
+	// tables (landlord seed --demo), when it has one.
+	Demo *File
 }
 
 // File is a file of the repository.
@@ -727,6 +742,15 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 	default:
 		fail(doc.errorf("lifecycle", "unknown lifecycle %q: want active, suspended or decommissioned", m.Lifecycle))
 	}
+	t.Environment = m.Environment
+	switch t.Environment {
+	case "":
+		t.Environment = Production
+	case Development, Staging, Production:
+	default:
+		fail(doc.errorf("environment", "unknown environment %q: want development, staging or production", m.Environment))
+		t.Environment = Production
+	}
 	if m.DecommissionedAt != "" {
 		at, err := time.Parse(time.DateOnly, m.DecommissionedAt)
 		if err != nil {
@@ -935,6 +959,12 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 			}
 			layers[i].Data = files
 			t.Errors = append(t.Errors, errs...)
+			demo, errs, err := r.demoFile(fsys, layerDir(layers[i].Name))
+			if err != nil {
+				return err
+			}
+			layers[i].Demo = demo
+			t.Errors = append(t.Errors, errs...)
 		}
 		t.Layers = layers
 	}
@@ -1005,6 +1035,45 @@ func (r *Repo) dataFiles(fsys fs.FS, dir string) ([]File, ManifestErrors, error)
 	}
 	r.data[dir] = e
 	return e.files, e.errs, nil
+}
+
+// demoFile reads dir/demo.yaml, once per directory, bounded and shaped as
+// a data file is; a layer without one has none.
+func (r *Repo) demoFile(fsys fs.FS, dir string) (*File, ManifestErrors, error) {
+	if e, ok := r.demo[dir]; ok {
+		if len(e.files) == 0 {
+			return nil, e.errs, nil
+		}
+		return &e.files[0], e.errs, nil
+	}
+	if r.demo == nil {
+		r.demo = map[string]dataEntry{}
+	}
+	var e dataEntry
+	p := dir + "/demo.yaml"
+	data, merr, err := r.readFile(fsys, p, MaxLayerFileSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.demo[dir] = e
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	if merr == nil {
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			merr = &ManifestError{File: p, Msg: err.Error()}
+		} else {
+			merr = checkShape(p, &root)
+		}
+	}
+	if merr != nil {
+		e.errs = append(e.errs, merr)
+	} else {
+		e.files = append(e.files, File{Path: p, Data: data})
+	}
+	r.demo[dir] = e
+	return r.demoFile(fsys, dir)
 }
 
 // hclFiles reads the .hcl files of dir, sorted by name. A missing directory

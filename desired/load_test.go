@@ -202,6 +202,18 @@ func TestLoadErrors(t *testing.T) {
 			invalid: []string{"acme"},
 		},
 		{
+			name:    "unknown environment",
+			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nenvironment: dev\n"},
+			want:    []string{"tenants/acme.yaml:4", "environment", `unknown environment "dev": want development, staging or production`},
+			invalid: []string{"acme"},
+		},
+		{
+			name:    "environment not a word",
+			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nenvironment: [development]\n"},
+			want:    []string{"tenants/acme.yaml:4"},
+			invalid: []string{"acme"},
+		},
+		{
 			name:   "unknown field in landlord.yaml",
 			files:  map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://x\n    maxConnection: 3\n"},
 			want:   []string{"landlord.yaml:4:5", "servers.primary.maxConnection", `did you mean "maxConnections"`},

@@ -167,6 +167,8 @@ type tenantManifest struct {
 	Database  string   `yaml:"database"`
 	Domain    string   `yaml:"domain"`
 	Lifecycle string   `yaml:"lifecycle"`
+	// Environment is development, staging or production (the default).
+	Environment string `yaml:"environment"`
 	// DecommissionedAt (YYYY-MM-DD or RFC 3339) starts the retention hold
 	// of a decommissioned tenant.
 	DecommissionedAt string       `yaml:"decommissionedAt"`

@@ -11,6 +11,7 @@ import (
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/seed"
 )
 
 // Problem is one error of a repository, at a file, line and column.
@@ -207,6 +208,9 @@ func Validate(repo *desired.Repo) *Validation {
 		if err == nil {
 			_, err = dataSet(c.tenant, d, "")
 		}
+		if err == nil {
+			_, _, err = demoSpec(repo, c.tenant, d)
+		}
 		if err != nil {
 			for _, p := range problems(err) {
 				add(p, c.tenants...)
@@ -276,6 +280,13 @@ func problems(err error) []Problem {
 		return out
 	}
 	if es, ok := err.(refdata.Errors); ok {
+		out := make([]Problem, len(es))
+		for i, e := range es {
+			out[i] = Problem{File: e.File, Line: e.Line, Column: e.Column, Message: e.Msg}
+		}
+		return out
+	}
+	if es, ok := err.(seed.Errors); ok {
 		out := make([]Problem, len(es))
 		for i, e := range es {
 			out[i] = Problem{File: e.File, Line: e.Line, Column: e.Column, Message: e.Msg}

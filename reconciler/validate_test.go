@@ -103,3 +103,19 @@ func BenchmarkValidateExample(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateDemoData: a demo.yaml that names a column the tenant does
+// not have is an error at its line, for the tenants whose layers hold it.
+func TestValidateDemoData(t *testing.T) {
+	dir := testenv.CopyExample(t, "")
+	testenv.Replace(t, dir, "layers/modules/election/demo.yaml", "    votes: {int: [0, 3000]}", "    vote: {int: [0, 3000]}")
+	v := Validate(loadDir(t, dir, nil))
+	if len(v.Errors) != 1 {
+		t.Fatalf("errors: %v", v.Errors)
+	}
+	p := v.Errors[0]
+	if p.File != "layers/modules/election/demo.yaml" || p.Line == 0 || !strings.Contains(p.Message, `unknown column "vote" of table election_results`) ||
+		strings.Join(p.Tenants, ",") != "cpn-uml,nepali-congress" {
+		t.Errorf("problem: %+v", p)
+	}
+}

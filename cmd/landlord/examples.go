@@ -22,6 +22,10 @@ var examples = map[string]string{
   landlord reconcile --plan --against state --state ci.db --detailed-exitcode
   # One tenant, destructive changes allowed
   landlord reconcile --tenant cpn-uml --allow-destructive`,
+	"landlord seed": `  # Fill a development tenant with demo data: 1000 members and the rest
+  landlord seed nepali-congress --demo --scale 1000
+  # Another draw of the same size
+  landlord seed nepali-congress --demo --scale 1000 --seed 7 -o json`,
 	"landlord status": `  # Every tenant's sync and health
   landlord status
   # Everything recorded about one tenant, as JSON

@@ -114,7 +114,7 @@ schemas into provisioned, planned, applied and recorded tenant databases.`,
 	root.PersistentFlags().StringVar(&g.config, "config", os.Getenv("LANDLORD_CONFIG"), "settings file (YAML): flag names as keys; a flag wins over LANDLORD_<FLAG>, which wins over the file (env LANDLORD_CONFIG)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", envOr("LANDLORD_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (env LANDLORD_LOG_LEVEL)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", envOr("LANDLORD_LOG_FORMAT", "text"), "log format: text or json (env LANDLORD_LOG_FORMAT)")
-	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newBackup(g), newBackups(g), newRestore(g), newVersion(g))
+	root.AddCommand(newReconcile(g), newStatus(g), newValidate(g), newDiff(g), newDrift(g), newSnapshot(g), newSnapshots(g), newRepair(g), newRollback(g), newUnpin(g), newServe(g), newBackup(g), newBackups(g), newRestore(g), newSeed(g), newVersion(g))
 	root.Version = buildVersion()
 	root.SetVersionTemplate("landlord {{.Version}}\n")
 	// cobra adds help and completion when it runs; added now, they get
