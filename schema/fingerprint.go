@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -69,8 +70,13 @@ var foreignKeyQueries = map[string]bool{"fk column": true, "fk": true}
 // PROCESS privilege. Database and table names are in InnoDB's file name
 // encoding ("db@002dname/table"); only InnoDB tables have foreign keys on
 // MariaDB.
-const innodbForeignQuery = "SELECT f.ID, f.FOR_NAME, f.REF_NAME, f.N_COLS, f.TYPE, c.POS, c.FOR_COL_NAME, c.REF_COL_NAME " +
-	"FROM information_schema.INNODB_SYS_FOREIGN AS f JOIN information_schema.INNODB_SYS_FOREIGN_COLS AS c ON c.ID = f.ID"
+//
+// The two tables are read apart and joined here: MariaDB joins them by
+// scanning one for every row of the other.
+const (
+	innodbForeignQuery     = "SELECT ID, FOR_NAME, REF_NAME, N_COLS, TYPE FROM information_schema.INNODB_SYS_FOREIGN"
+	innodbForeignColsQuery = "SELECT ID, POS, FOR_COL_NAME, REF_COL_NAME FROM information_schema.INNODB_SYS_FOREIGN_COLS"
+)
 
 // innodbName returns name in InnoDB's file name encoding, for names of
 // ASCII letters, digits, '_', '$' and '-' (the names landlord gives
@@ -145,57 +151,19 @@ const (
 )
 
 // fingerprints reads the fingerprints of databases in mode; innodb tells
-// whether the foreign keys came from InnoDB's dictionary.
+// whether the foreign keys came from InnoDB's dictionary. The queries run
+// one after the other on one connection: on a server of tens of thousands
+// of tables, reading on several at once was slower (each query opens
+// every table, and they contend for the server's table caches).
 func (s *Server) fingerprints(ctx context.Context, databases []string, mode fingerprintMode) (fp map[string]string, innodb bool, err error) {
 	want := make(map[string]bool, len(databases))
 	for _, db := range databases {
 		want[db] = true
 	}
-	c, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, false, err
-	}
-	defer c.Close()
-	// Under the watchdog, as every statement on a tenant server: a server
-	// that stops answering fails the read within the stall timeout.
-	conn, err := s.watched(ctx, c)
-	if err != nil {
-		return nil, false, err
-	}
-	defer conn.close()
 	rows := make(map[string][]string, len(databases))
-	if mode == fingerprintBulk && s.engine == MariaDB {
-		innodb = s.innodbForeignKeys(ctx, conn, databases, rows)
-	}
-	var partitioned [][2]string
-	for _, q := range fingerprintQueries(s.engine) {
-		if innodb && foreignKeyQueries[q.name] {
-			continue
-		}
-		var part *[][2]string
-		if q.name == "table" {
-			part = &partitioned
-		}
-		if mode != fingerprintOneByOne {
-			if err := readFingerprintRows(ctx, conn, q.sql, nil, q.name, want, rows, part); err != nil {
-				return nil, false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
-			}
-			continue
-		}
-		where := " WHERE "
-		if strings.Contains(q.sql, " WHERE ") {
-			where = " AND "
-		}
-		for _, db := range databases {
-			if err := readFingerprintRows(ctx, conn, q.sql+where+q.schema+" = ?", []any{db}, q.name, want, rows, part); err != nil {
-				return nil, false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
-			}
-		}
-	}
-	for _, t := range partitioned {
-		if err := readFingerprintRows(ctx, conn, partitionQuery, []any{t[0], t[1]}, "partition", want, rows, nil); err != nil {
-			return nil, false, fmt.Errorf("fingerprints: partitions: %w", err)
-		}
+	innodb, err = s.readFingerprintGroup(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
+	if err != nil {
+		return nil, false, err
 	}
 	out := make(map[string]string, len(rows))
 	for db, rs := range rows {
@@ -218,13 +186,70 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	return out, innodb, nil
 }
 
+// readFingerprintGroup runs the queries of group on one connection of its
+// own, adding their rows to rows, and reads the partitions of the tables
+// that have them; in bulk on MariaDB, the foreign keys come from InnoDB's
+// dictionary instead of information_schema when they can (innodb).
+func (s *Server) readFingerprintGroup(ctx context.Context, group []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	// Under the watchdog, as every statement on a tenant server: a server
+	// that stops answering fails the read within the stall timeout.
+	conn, err := s.watched(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	defer conn.close()
+	hasFK := false
+	for _, q := range group {
+		hasFK = hasFK || foreignKeyQueries[q.name]
+	}
+	if hasFK && mode == fingerprintBulk && s.engine == MariaDB {
+		innodb = s.innodbForeignKeys(ctx, conn, databases, rows)
+	}
+	var partitioned [][2]string
+	for _, q := range group {
+		if innodb && foreignKeyQueries[q.name] {
+			continue
+		}
+		var part *[][2]string
+		if q.name == "table" {
+			part = &partitioned
+		}
+		if mode != fingerprintOneByOne {
+			if err := readFingerprintRows(ctx, conn, q.sql, nil, q.name, want, rows, part); err != nil {
+				return false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
+			}
+			continue
+		}
+		where := " WHERE "
+		if strings.Contains(q.sql, " WHERE ") {
+			where = " AND "
+		}
+		for _, db := range databases {
+			if err := readFingerprintRows(ctx, conn, q.sql+where+q.schema+" = ?", []any{db}, q.name, want, rows, part); err != nil {
+				return false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
+			}
+		}
+	}
+	for _, t := range partitioned {
+		if err := readFingerprintRows(ctx, conn, partitionQuery, []any{t[0], t[1]}, "partition", want, rows, nil); err != nil {
+			return false, fmt.Errorf("fingerprints: partitions: %w", err)
+		}
+	}
+	return innodb, nil
+}
+
 // innodbForeignKeys adds to rows the foreign keys of databases read from
 // InnoDB's dictionary, as the rows the "fk column" and "fk" queries read
 // from information_schema would be. It reports false, adding nothing,
 // when it cannot: no PROCESS privilege, names stored in another case
 // (lower_case_table_names), a database or table name whose encoding it
-// does not decode, an action it does not know. The caller then reads
-// information_schema.
+// does not decode, an action it does not know, a key whose columns are
+// not all listed. The caller then reads information_schema.
 func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, databases []string, rows map[string][]string) bool {
 	var lower int
 	if err := conn.scanRow(ctx, "SELECT @@lower_case_table_names", nil, &lower); err != nil || lower != 0 {
@@ -238,45 +263,92 @@ func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, datab
 		}
 		byEncoded[enc] = db
 	}
-	rs, err := conn.QueryContext(ctx, innodbForeignQuery)
-	if err != nil {
-		return false
+	type key struct {
+		db, table, name, refDB, refTable, update, del string
+		cols                                          int
+		rows                                          []string
 	}
-	defer rs.Close()
-	found := map[string][]string{}
-	var id, forName, refName, forCol, refCol string
-	var nCols, typ, pos int
-	for rs.Next() {
-		if err := rs.Scan(&id, &forName, &refName, &nCols, &typ, &pos, &forCol, &refCol); err != nil {
-			return false
-		}
+	keys := map[string]*key{}
+	err := innodbRows(ctx, conn, innodbForeignQuery, func(v []sql.NullString) bool {
+		id, forName, refName := v[0].String, v[1].String, v[2].String
 		encDB, _, _ := strings.Cut(forName, "/")
 		db, ok := byEncoded[encDB]
 		if !ok {
-			continue
+			return true
 		}
 		_, table, ok1 := innodbDecodePath(forName)
 		refDB, refTable, ok2 := innodbDecodePath(refName)
 		_, name, ok3 := strings.Cut(id, "/")
+		typ, err1 := strconv.Atoi(v[4].String)
+		cols, err2 := strconv.Atoi(v[3].String)
 		update, del, ok4 := innodbRules(typ)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
+		if !ok1 || !ok2 || !ok3 || !ok4 || err1 != nil || err2 != nil || keys[id] != nil {
 			return false
 		}
 		if refDB == db {
 			refDB = "\x01"
 		}
-		found[db] = append(found[db], strings.Join([]string{"fk column", table, name, fmt.Sprint(pos + 1), forCol, refDB, refTable, refCol}, "\x1e"))
-		if pos == 0 {
-			found[db] = append(found[db], strings.Join([]string{"fk", table, name, update, del, refTable}, "\x1e"))
-		}
-	}
-	if rs.Err() != nil {
+		keys[id] = &key{db: db, table: table, name: name, refDB: refDB, refTable: refTable, update: update, del: del, cols: cols}
+		return true
+	})
+	if err != nil {
 		return false
 	}
-	for db, r := range found {
-		rows[db] = append(rows[db], r...)
+	err = innodbRows(ctx, conn, innodbForeignColsQuery, func(v []sql.NullString) bool {
+		k := keys[v[0].String]
+		if k == nil {
+			return true
+		}
+		pos, err := strconv.Atoi(v[1].String)
+		if err != nil {
+			return false
+		}
+		k.rows = append(k.rows, strings.Join([]string{"fk column", k.table, k.name, strconv.Itoa(pos + 1), v[2].String, k.refDB, k.refTable, v[3].String}, "\x1e"))
+		return true
+	})
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if len(k.rows) != k.cols {
+			return false // a key changed between the two queries
+		}
+	}
+	for _, k := range keys {
+		rows[k.db] = append(rows[k.db], k.rows...)
+		rows[k.db] = append(rows[k.db], strings.Join([]string{"fk", k.table, k.name, k.update, k.del, k.refTable}, "\x1e"))
 	}
 	return true
+}
+
+// errInnodbRow stops innodbRows at a row its function cannot use.
+var errInnodbRow = errors.New("a row of InnoDB's dictionary not understood")
+
+// innodbRows runs query and calls f with each row until f returns false.
+func innodbRows(ctx context.Context, conn *watchedConn, query string, f func([]sql.NullString) bool) error {
+	rs, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			return err
+		}
+		if !f(vals) {
+			return errInnodbRow
+		}
+	}
+	return rs.Err()
 }
 
 // innodbDecodePath decodes "db/table" in InnoDB's file name encoding, for
