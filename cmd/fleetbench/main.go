@@ -52,6 +52,7 @@ type options struct {
 	example  string
 	keep     bool
 	five     bool
+	skeema   bool
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.StringVar(&o.example, "example", "examples/platform", "the example repository whose layers the tenants use")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (datadir, repository, Skeema dirs)")
 	flag.BoolVar(&o.five, "five", false, "the 5-table schema (the basic layer's identity tables, 4 foreign keys) for every tenant, as for N=10,000")
+	flag.BoolVar(&o.skeema, "skeema", true, "run Skeema too (-skeema=false: landlord and the floor only, for the largest fleets)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
@@ -103,9 +105,11 @@ func run(ctx context.Context, o options) (err error) {
 	} else {
 		fmt.Fprintln(os.Stderr, "keeping", b.tmp)
 	}
-	step("build skeema " + skeemaVersion)
-	if b.skeema, err = buildSkeema(ctx, b.tmp); err != nil {
-		return fmt.Errorf("build skeema: %w", err)
+	if o.skeema {
+		step("build skeema " + skeemaVersion)
+		if b.skeema, err = buildSkeema(ctx, b.tmp); err != nil {
+			return fmt.Errorf("build skeema: %w", err)
+		}
 	}
 	step("start mariadbd")
 	stop, err := b.startServer(ctx)
@@ -342,11 +346,13 @@ func (b *bench) measure(ctx context.Context) error {
 	if err := b.writeSkeemaDirs(dumps); err != nil {
 		return err
 	}
-	step("skeema: no-op push and diff")
-	noop.skeema = b.median(func() *result { return b.skeemaRun(ctx, "push") })
-	first.skeema = noop.skeema
-	plan.skeema = b.median(func() *result { return b.skeemaRun(ctx, "diff") })
-	drift.skeema = plan.skeema
+	if b.o.skeema {
+		step("skeema: no-op push and diff")
+		noop.skeema = b.median(func() *result { return b.skeemaRun(ctx, "push") })
+		first.skeema = noop.skeema
+		plan.skeema = b.median(func() *result { return b.skeemaRun(ctx, "diff") })
+		drift.skeema = plan.skeema
+	}
 
 	step("floor: fresh provisioning with the mariadb client")
 	if err := b.dropTenants(ctx); err != nil {
@@ -361,11 +367,15 @@ func (b *bench) measure(ctx context.Context) error {
 		sqlText.WriteString("SET FOREIGN_KEY_CHECKS=1;\n")
 	}
 	fresh.floor = b.clientRun(ctx, sqlText.String())
-	if err := b.dropTenants(ctx); err != nil {
-		return err
+	// Without Skeema, the floor's tables (the same as landlord's) are
+	// the ones landlord adds the column to.
+	if b.o.skeema {
+		if err := b.dropTenants(ctx); err != nil {
+			return err
+		}
+		step("skeema: fresh provisioning")
+		fresh.skeema = b.skeemaRun(ctx, "push")
 	}
-	step("skeema: fresh provisioning")
-	fresh.skeema = b.skeemaRun(ctx, "push")
 
 	step("one column added: landlord")
 	col := &row{op: "one column added"}
@@ -377,13 +387,15 @@ func (b *bench) measure(ctx context.Context) error {
 	if r := b.clientRun(ctx, undo); r.err != nil {
 		return fmt.Errorf("undo landlord's column: %w", r.err)
 	}
-	step("one column added: skeema")
-	if err := b.addColumnToSkeema(dumps); err != nil {
-		return err
-	}
-	col.skeema = b.skeemaRun(ctx, "push")
-	if r := b.clientRun(ctx, undo); r.err != nil {
-		return fmt.Errorf("undo skeema's column: %w", r.err)
+	if b.o.skeema {
+		step("one column added: skeema")
+		if err := b.addColumnToSkeema(dumps); err != nil {
+			return err
+		}
+		col.skeema = b.skeemaRun(ctx, "push")
+		if r := b.clientRun(ctx, undo); r.err != nil {
+			return fmt.Errorf("undo skeema's column: %w", r.err)
+		}
 	}
 	step("one column added: floor")
 	col.floor = b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` ADD COLUMN `bench_note` varchar(64) DEFAULT NULL"))
