@@ -132,6 +132,7 @@ func (ru *run) fastNoop(ctx context.Context, t *desired.Tenant, tr *TenantResult
 		return false
 	}
 	tr.Action, tr.Changes, tr.DesiredHash, tr.LiveHash = ActionNoop, []Change{}, dh, dh
+	tr.fast = true
 	return true
 }
 
@@ -195,4 +196,49 @@ func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift
 	td.Baseline = &Baseline{SnapshotID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, TakenAt: snap.CreatedAt}
 	td.Status, td.Drift = DriftClean, []state.Drift{}
 	return true
+}
+
+// batchStore is a Store that records many tenants and what a run did to
+// them in one transaction (the landlord database does).
+type batchStore interface {
+	SaveTenantRuns(ctx context.Context, tenants []state.Tenant, runs []state.TenantRun) error
+}
+
+// noopBatch is how many no-ops by fingerprint a run records at once.
+const noopBatch = 256
+
+// recordNoop queues the records of a tenant that is a no-op by its
+// fingerprint, and writes the queue once it holds noopBatch of them; it
+// reports false when the store records one tenant at a time.
+func (ru *run) recordNoop(ctx context.Context, rec state.Tenant, tr state.TenantRun) bool {
+	if _, ok := ru.store.(batchStore); !ok {
+		return false
+	}
+	ru.mu.Lock()
+	ru.noopTenants = append(ru.noopTenants, rec)
+	ru.noopRuns = append(ru.noopRuns, tr)
+	full := len(ru.noopTenants) >= noopBatch
+	ru.mu.Unlock()
+	if full {
+		ru.flushNoops(ctx)
+	}
+	return true
+}
+
+// flushNoops writes the queued records of no-ops by fingerprint.
+func (ru *run) flushNoops(ctx context.Context) {
+	bs, ok := ru.store.(batchStore)
+	if !ok {
+		return
+	}
+	ru.mu.Lock()
+	tenants, runs := ru.noopTenants, ru.noopRuns
+	ru.noopTenants, ru.noopRuns = nil, nil
+	ru.mu.Unlock()
+	if len(tenants) == 0 {
+		return
+	}
+	if err := bs.SaveTenantRuns(ctx, tenants, runs); err != nil {
+		ru.log.Error("record unchanged tenants", "tenants", len(tenants), "run_id", ru.id, "err", err)
+	}
 }

@@ -73,13 +73,33 @@ func TestFastPath(t *testing.T) {
 	for _, tr := range third.Tenants {
 		switch tr.Slug {
 		case "nepali-congress":
-			if tr.Action != ActionNoop {
-				t.Errorf("%s (locked elsewhere, unchanged): %s %s", tr.Slug, tr.Action, tr.Error)
+			if tr.Action != ActionNoop || !tr.fast {
+				t.Errorf("%s (locked elsewhere, unchanged): %s %s, by fingerprint: %v", tr.Slug, tr.Action, tr.Error, tr.fast)
 			}
 		case "cpn-uml":
 			if len(tr.Drift) == 0 {
 				t.Errorf("%s: the index added by hand is no drift (%s %s)", tr.Slug, tr.Action, tr.Error)
 			}
+		}
+	}
+	// The no-ops by fingerprint are recorded as every tenant's outcome,
+	// in one transaction at the end of the run.
+	runID := third.RunID
+	rec, ok, err := f.store.Tenant(ctx, "nepali-congress")
+	if err != nil || !ok || rec.LastRunID != runID {
+		t.Errorf("the unchanged tenant's record names run %d, want %d (%v)", rec.LastRunID, runID, err)
+	}
+	trs, err := f.store.TenantRuns(ctx, "", runID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]string{}
+	for _, tr := range trs {
+		recorded[tr.Tenant] = tr.Action
+	}
+	for _, tr := range third.Tenants {
+		if recorded[tr.Slug] != string(tr.Action) {
+			t.Errorf("run %d recorded %q for %s, want %q", runID, recorded[tr.Slug], tr.Slug, tr.Action)
 		}
 	}
 }
