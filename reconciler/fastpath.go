@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
@@ -82,7 +83,9 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		for i, t := range ts {
 			dbs[i] = t.Database
 		}
+		start := time.Now()
 		live, err := srv.Fingerprints(ctx, dbs)
+		ru.log.Debug("read fingerprints", "server", name, "databases", len(dbs), "duration", time.Since(start), "err", err)
 		if err != nil {
 			ru.log.Warn("read fingerprints", "server", name, "err", err)
 			continue
