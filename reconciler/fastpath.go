@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/landlord/landlord/desired"
@@ -34,6 +35,11 @@ type fastPath struct {
 	store    fingerprintStore
 	recorded map[string]state.Fingerprint
 	live     map[string]string // by slug
+
+	mu sync.Mutex
+	// applied is the fingerprint of each tenant changed by the run, read
+	// after its apply and before its verify (by slug).
+	applied map[string]string
 }
 
 // loadFingerprints sets ru.fast for a reconcile or a plan against live
@@ -151,16 +157,42 @@ func declaresData(t *desired.Tenant) bool {
 	return false
 }
 
+// fingerprintApplied reads t's fingerprint after its plan applied and
+// before the verify inspects it: the fingerprint that rememberFingerprint
+// records if the one it reads after the verify is the same.
+func (ru *run) fingerprintApplied(ctx context.Context, t *desired.Tenant, obs *observation) {
+	if ru.fast == nil || ru.opts.Plan || obs.srv.Engine() != schema.MySQL && obs.srv.Engine() != schema.MariaDB {
+		return
+	}
+	fp, err := obs.srv.Fingerprints(ctx, []string{t.Database})
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	if ru.fast.applied == nil {
+		ru.fast.applied = map[string]string{}
+	}
+	// Not read: an empty fingerprint, which no record matches.
+	ru.fast.applied[t.Slug] = ""
+	if err == nil {
+		ru.fast.applied[t.Slug] = fp[t.Database]
+	}
+}
+
 // rememberFingerprint records t's fingerprint after a clean, verified
 // reconcile: live equal to desired, no drift found or left. Only when the
-// fingerprint read before the tenant was inspected is the one read now is
-// it known to be the fingerprint of the schema that was verified (a tenant
-// just changed is remembered by its next reconcile).
+// fingerprint read before the verify inspected the tenant (before it was
+// inspected at all, for a tenant the run did not change; after the apply,
+// for one it changed) is the one read now is it known to be the
+// fingerprint of the schema that was verified.
 func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) {
 	if ru.fast == nil || ru.opts.Plan {
 		return
 	}
+	ru.fast.mu.Lock()
 	before := ru.fast.live[t.Slug]
+	if applied, ok := ru.fast.applied[t.Slug]; ok {
+		before = applied
+	}
+	ru.fast.mu.Unlock()
 	if before == "" || tr.LiveHash == "" || tr.LiveHash != tr.DesiredHash || len(dec.leave) > 0 || len(dec.drift) > 0 {
 		return
 	}

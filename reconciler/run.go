@@ -472,6 +472,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 			return err
 		}
 		ctx = context.WithoutCancel(ctx)
+		ru.fingerprintApplied(ctx, t, obs)
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
