@@ -161,7 +161,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 		want[db] = true
 	}
 	rows := make(map[string][]string, len(databases))
-	innodb, err = s.readFingerprintGroup(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
+	innodb, err = s.readFingerprintQueries(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
 	if err != nil {
 		return nil, false, err
 	}
@@ -186,11 +186,11 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	return out, innodb, nil
 }
 
-// readFingerprintGroup runs the queries of group on one connection of its
-// own, adding their rows to rows, and reads the partitions of the tables
+// readFingerprintQueries runs queries on one connection of its own
+// adding their rows to rows, and reads the partitions of the tables
 // that have them; in bulk on MariaDB, the foreign keys come from InnoDB's
 // dictionary instead of information_schema when they can (innodb).
-func (s *Server) readFingerprintGroup(ctx context.Context, group []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
+func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return false, err
@@ -204,14 +204,14 @@ func (s *Server) readFingerprintGroup(ctx context.Context, group []fingerprintQu
 	}
 	defer conn.close()
 	hasFK := false
-	for _, q := range group {
+	for _, q := range queries {
 		hasFK = hasFK || foreignKeyQueries[q.name]
 	}
 	if hasFK && mode == fingerprintBulk && s.engine == MariaDB {
 		innodb = s.innodbForeignKeys(ctx, conn, databases, rows)
 	}
 	var partitioned [][2]string
-	for _, q := range group {
+	for _, q := range queries {
 		if innodb && foreignKeyQueries[q.name] {
 			continue
 		}
