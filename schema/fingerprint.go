@@ -186,7 +186,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	return out, innodb, nil
 }
 
-// readFingerprintQueries runs queries on one connection of its own
+// readFingerprintQueries runs queries on one connection of its own,
 // adding their rows to rows, and reads the partitions of the tables
 // that have them; in bulk on MariaDB, the foreign keys come from InnoDB's
 // dictionary instead of information_schema when they can (innodb).
