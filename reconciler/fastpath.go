@@ -164,17 +164,16 @@ func (ru *run) fingerprintApplied(ctx context.Context, t *desired.Tenant, obs *o
 	if ru.fast == nil || ru.opts.Plan || obs.srv.Engine() != schema.MySQL && obs.srv.Engine() != schema.MariaDB {
 		return
 	}
-	fp, err := obs.srv.Fingerprints(ctx, []string{t.Database})
+	fp, err := obs.target.Fingerprint(ctx)
+	if err != nil {
+		fp = "" // no record matches it
+	}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
 	if ru.fast.applied == nil {
 		ru.fast.applied = map[string]string{}
 	}
-	// Not read: an empty fingerprint, which no record matches.
-	ru.fast.applied[t.Slug] = ""
-	if err == nil {
-		ru.fast.applied[t.Slug] = fp[t.Database]
-	}
+	ru.fast.applied[t.Slug] = fp
 }
 
 // rememberFingerprint records t's fingerprint after a clean, verified
@@ -200,8 +199,8 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	if rec := ru.fast.recorded[t.Slug]; rec.Fingerprint == before && rec.Basis == basis {
 		return
 	}
-	now, err := obs.srv.Fingerprints(ctx, []string{t.Database})
-	if err != nil || now[t.Database] != before {
+	now, err := obs.target.Fingerprint(ctx)
+	if err != nil || now != before {
 		return
 	}
 	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: before, Basis: basis}); err != nil {

@@ -165,6 +165,31 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	if err != nil {
 		return nil, false, err
 	}
+	return fingerprintsOf(rows), innodb, nil
+}
+
+// Fingerprint returns the fingerprint of the target's database, as
+// Fingerprints would, read on the target's own connection (a tenant
+// reconciled holds its connection: another one from a bounded pool might
+// never come).
+func (t *Target) Fingerprint(ctx context.Context) (string, error) {
+	if t.w == nil || !isMySQLFamily(t.server.engine) {
+		return "", fmt.Errorf("fingerprint: %s has no information_schema", t.server.engine)
+	}
+	rows := map[string][]string{}
+	dbs := []string{t.database}
+	if _, err := t.server.readFingerprintsOn(ctx, t.w, fingerprintQueries(t.server.engine), dbs, map[string]bool{t.database: true}, fingerprintOneByOne, rows); err != nil {
+		return "", err
+	}
+	fp, ok := fingerprintsOf(rows)[t.database]
+	if !ok {
+		return "", fmt.Errorf("fingerprint: no database %s", t.database)
+	}
+	return fp, nil
+}
+
+// fingerprintsOf hashes the rows read of each database.
+func fingerprintsOf(rows map[string][]string) map[string]string {
 	out := make(map[string]string, len(rows))
 	for db, rs := range rows {
 		sort.Strings(rs)
@@ -183,7 +208,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 		}
 		out[db] = hex.EncodeToString(h.Sum(nil))
 	}
-	return out, innodb, nil
+	return out
 }
 
 // readFingerprintQueries runs queries on one connection of its own,
@@ -203,6 +228,11 @@ func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerpri
 		return false, err
 	}
 	defer conn.close()
+	return s.readFingerprintsOn(ctx, conn, queries, databases, want, mode, rows)
+}
+
+// readFingerprintsOn is readFingerprintQueries on conn.
+func (s *Server) readFingerprintsOn(ctx context.Context, conn *watchedConn, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
 	hasFK := false
 	for _, q := range queries {
 		hasFK = hasFK || foreignKeyQueries[q.name]

@@ -53,6 +53,15 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 				t.Fatalf("mode %d reads other fingerprints than one by one", mode)
 			}
 		}
+		// And on a tenant's own connection, as a reconcile reads it.
+		target, err := srv.Read(ctx, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		if fp, err := target.Fingerprint(ctx); err != nil || fp != first[tenant] {
+			t.Fatalf("the fingerprint read on the tenant's connection differs (%v)", err)
+		}
 		return first[tenant], first[other]
 	}
 	exec := func(st string) {
