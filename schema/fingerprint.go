@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,7 +15,7 @@ import (
 
 // fingerprintVersion starts every fingerprint's input; it changes whenever
 // the queries or the encoding do.
-const fingerprintVersion = "landlord fingerprint 2\n"
+const fingerprintVersion = "landlord fingerprint 3\n"
 
 // fingerprintQuery is one information_schema query of Fingerprints: its
 // first column is the schema, the others are what the fingerprint covers.
@@ -160,7 +161,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	for _, db := range databases {
 		want[db] = true
 	}
-	rows := make(map[string][]string, len(databases))
+	rows := make(fpRows, len(databases))
 	innodb, err = s.readFingerprintQueries(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
 	if err != nil {
 		return nil, false, err
@@ -176,7 +177,7 @@ func (t *Target) Fingerprint(ctx context.Context) (string, error) {
 	if t.w == nil || !isMySQLFamily(t.server.engine) {
 		return "", fmt.Errorf("fingerprint: %s has no information_schema", t.server.engine)
 	}
-	rows := map[string][]string{}
+	rows := fpRows{}
 	dbs := []string{t.database}
 	if _, err := t.server.readFingerprintsOn(ctx, t.w, fingerprintQueries(t.server.engine), dbs, map[string]bool{t.database: true}, fingerprintOneByOne, rows); err != nil {
 		return "", err
@@ -188,23 +189,46 @@ func (t *Target) Fingerprint(ctx context.Context) (string, error) {
 	return fp, nil
 }
 
-// fingerprintsOf hashes the rows read of each database.
-func fingerprintsOf(rows map[string][]string) map[string]string {
+// fpRows holds what was read of each database: the SHA-256 of each row
+// (32 bytes a row, not the row: a server of 10,000 databases has hundreds
+// of thousands), and whether its schema row was read.
+type fpRows map[string]*dbRows
+
+type dbRows struct {
+	exists bool
+	sums   [][sha256.Size]byte
+}
+
+// add adds row of database db; name is the row's query.
+func (r fpRows) add(db, name, row string) {
+	d := r[db]
+	if d == nil {
+		d = &dbRows{}
+		r[db] = d
+	}
+	if name == "schema" {
+		d.exists = true
+	}
+	d.sums = append(d.sums, sha256.Sum256([]byte(row)))
+}
+
+// fingerprintsOf hashes the rows read of each database: the hash of their
+// hashes in order, so that the order the server returned them in does not
+// count.
+func fingerprintsOf(rows fpRows) map[string]string {
 	out := make(map[string]string, len(rows))
-	for db, rs := range rows {
-		sort.Strings(rs)
-		i := sort.SearchStrings(rs, "schema\x1e")
-		if i == len(rs) || !strings.HasPrefix(rs[i], "schema\x1e") {
+	for db, d := range rows {
+		if !d.exists {
 			// A database that exists has a schema row; rows of a
 			// database created or dropped between the queries make
 			// no fingerprint.
 			continue
 		}
+		sort.Slice(d.sums, func(i, j int) bool { return bytes.Compare(d.sums[i][:], d.sums[j][:]) < 0 })
 		h := sha256.New()
 		h.Write([]byte(fingerprintVersion))
-		for _, r := range rs {
-			h.Write([]byte(r))
-			h.Write([]byte{'\n'})
+		for _, r := range d.sums {
+			h.Write(r[:])
 		}
 		out[db] = hex.EncodeToString(h.Sum(nil))
 	}
@@ -215,7 +239,7 @@ func fingerprintsOf(rows map[string][]string) map[string]string {
 // adding their rows to rows, and reads the partitions of the tables
 // that have them; in bulk on MariaDB, the foreign keys come from InnoDB's
 // dictionary instead of information_schema when they can (innodb).
-func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
+func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows fpRows) (innodb bool, err error) {
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return false, err
@@ -232,7 +256,7 @@ func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerpri
 }
 
 // readFingerprintsOn is readFingerprintQueries on conn.
-func (s *Server) readFingerprintsOn(ctx context.Context, conn *watchedConn, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows map[string][]string) (innodb bool, err error) {
+func (s *Server) readFingerprintsOn(ctx context.Context, conn *watchedConn, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows fpRows) (innodb bool, err error) {
 	hasFK := false
 	for _, q := range queries {
 		hasFK = hasFK || foreignKeyQueries[q.name]
@@ -280,7 +304,7 @@ func (s *Server) readFingerprintsOn(ctx context.Context, conn *watchedConn, quer
 // (lower_case_table_names), a database or table name whose encoding it
 // does not decode, an action it does not know, a key whose columns are
 // not all listed. The caller then reads information_schema.
-func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, databases []string, rows map[string][]string) bool {
+func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, databases []string, rows fpRows) bool {
 	var lower int
 	if err := conn.scanRow(ctx, "SELECT @@lower_case_table_names", nil, &lower); err != nil || lower != 0 {
 		return false
@@ -345,8 +369,10 @@ func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, datab
 		}
 	}
 	for _, k := range keys {
-		rows[k.db] = append(rows[k.db], k.rows...)
-		rows[k.db] = append(rows[k.db], strings.Join([]string{"fk", k.table, k.name, k.update, k.del, k.refTable}, "\x1e"))
+		for _, r := range k.rows {
+			rows.add(k.db, "fk column", r)
+		}
+		rows.add(k.db, "fk", strings.Join([]string{"fk", k.table, k.name, k.update, k.del, k.refTable}, "\x1e"))
 	}
 	return true
 }
@@ -451,7 +477,7 @@ func innodbRules(typ int) (update, del string, ok bool) {
 	return rule(innodbUpdateCascade, innodbUpdateSetNull, innodbUpdateNoAction), rule(innodbDeleteCascade, innodbDeleteSetNull, innodbDeleteNoAction), true
 }
 
-func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, args []any, name string, want map[string]bool, out map[string][]string, partitioned *[][2]string) error {
+func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, args []any, name string, want map[string]bool, out fpRows, partitioned *[][2]string) error {
 	rs, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -488,7 +514,7 @@ func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, a
 				b.WriteString(v.String)
 			}
 		}
-		out[db] = append(out[db], b.String())
+		out.add(db, name, b.String())
 		if partitioned != nil && strings.Contains(strings.ToLower(vals[createOptionsColumn].String), "partitioned") {
 			*partitioned = append(*partitioned, [2]string{db, vals[1].String})
 		}
