@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
@@ -33,6 +35,11 @@ type fastPath struct {
 	store    fingerprintStore
 	recorded map[string]state.Fingerprint
 	live     map[string]string // by slug
+
+	mu sync.Mutex
+	// applied is the fingerprint of each tenant changed by the run, read
+	// after its apply and before its verify (by slug).
+	applied map[string]string
 }
 
 // loadFingerprints sets ru.fast for a reconcile or a plan against live
@@ -82,7 +89,9 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		for i, t := range ts {
 			dbs[i] = t.Database
 		}
+		start := time.Now()
 		live, err := srv.Fingerprints(ctx, dbs)
+		ru.log.Debug("read fingerprints", "server", name, "databases", len(dbs), "duration", time.Since(start), "err", err)
 		if err != nil {
 			ru.log.Warn("read fingerprints", "server", name, "err", err)
 			continue
@@ -132,6 +141,7 @@ func (ru *run) fastNoop(ctx context.Context, t *desired.Tenant, tr *TenantResult
 		return false
 	}
 	tr.Action, tr.Changes, tr.DesiredHash, tr.LiveHash = ActionNoop, []Change{}, dh, dh
+	tr.fast = true
 	return true
 }
 
@@ -147,16 +157,41 @@ func declaresData(t *desired.Tenant) bool {
 	return false
 }
 
+// fingerprintApplied reads t's fingerprint after its plan applied and
+// before the verify inspects it: the fingerprint that rememberFingerprint
+// records if the one it reads after the verify is the same.
+func (ru *run) fingerprintApplied(ctx context.Context, t *desired.Tenant, obs *observation) {
+	if ru.fast == nil || ru.opts.Plan || obs.srv.Engine() != schema.MySQL && obs.srv.Engine() != schema.MariaDB {
+		return
+	}
+	fp, err := obs.target.Fingerprint(ctx)
+	if err != nil {
+		fp = "" // no record matches it
+	}
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	if ru.fast.applied == nil {
+		ru.fast.applied = map[string]string{}
+	}
+	ru.fast.applied[t.Slug] = fp
+}
+
 // rememberFingerprint records t's fingerprint after a clean, verified
 // reconcile: live equal to desired, no drift found or left. Only when the
-// fingerprint read before the tenant was inspected is the one read now is
-// it known to be the fingerprint of the schema that was verified (a tenant
-// just changed is remembered by its next reconcile).
+// fingerprint read before the verify inspected the tenant (before it was
+// inspected at all, for a tenant the run did not change; after the apply,
+// for one it changed) is the one read now is it known to be the
+// fingerprint of the schema that was verified.
 func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) {
 	if ru.fast == nil || ru.opts.Plan {
 		return
 	}
+	ru.fast.mu.Lock()
 	before := ru.fast.live[t.Slug]
+	if applied, ok := ru.fast.applied[t.Slug]; ok {
+		before = applied
+	}
+	ru.fast.mu.Unlock()
 	if before == "" || tr.LiveHash == "" || tr.LiveHash != tr.DesiredHash || len(dec.leave) > 0 || len(dec.drift) > 0 {
 		return
 	}
@@ -164,8 +199,8 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	if rec := ru.fast.recorded[t.Slug]; rec.Fingerprint == before && rec.Basis == basis {
 		return
 	}
-	now, err := obs.srv.Fingerprints(ctx, []string{t.Database})
-	if err != nil || now[t.Database] != before {
+	now, err := obs.target.Fingerprint(ctx)
+	if err != nil || now != before {
 		return
 	}
 	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: before, Basis: basis}); err != nil {
@@ -195,4 +230,49 @@ func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift
 	td.Baseline = &Baseline{SnapshotID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, TakenAt: snap.CreatedAt}
 	td.Status, td.Drift = DriftClean, []state.Drift{}
 	return true
+}
+
+// batchStore is a Store that records many tenants and what a run did to
+// them in one transaction (the landlord database does).
+type batchStore interface {
+	SaveTenantRuns(ctx context.Context, tenants []state.Tenant, runs []state.TenantRun) error
+}
+
+// noopBatch is how many no-ops by fingerprint a run records at once.
+const noopBatch = 256
+
+// recordNoop queues the records of a tenant that is a no-op by its
+// fingerprint, and writes the queue once it holds noopBatch of them; it
+// reports false when the store records one tenant at a time.
+func (ru *run) recordNoop(ctx context.Context, rec state.Tenant, tr state.TenantRun) bool {
+	if _, ok := ru.store.(batchStore); !ok {
+		return false
+	}
+	ru.mu.Lock()
+	ru.noopTenants = append(ru.noopTenants, rec)
+	ru.noopRuns = append(ru.noopRuns, tr)
+	full := len(ru.noopTenants) >= noopBatch
+	ru.mu.Unlock()
+	if full {
+		ru.flushNoops(ctx)
+	}
+	return true
+}
+
+// flushNoops writes the queued records of no-ops by fingerprint.
+func (ru *run) flushNoops(ctx context.Context) {
+	bs, ok := ru.store.(batchStore)
+	if !ok {
+		return
+	}
+	ru.mu.Lock()
+	tenants, runs := ru.noopTenants, ru.noopRuns
+	ru.noopTenants, ru.noopRuns = nil, nil
+	ru.mu.Unlock()
+	if len(tenants) == 0 {
+		return
+	}
+	if err := bs.SaveTenantRuns(ctx, tenants, runs); err != nil {
+		ru.log.Error("record unchanged tenants", "tenants", len(tenants), "run_id", ru.id, "err", err)
+	}
 }

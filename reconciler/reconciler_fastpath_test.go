@@ -25,16 +25,24 @@ func TestFastPath(t *testing.T) {
 	if first.Counts.Created == 0 {
 		t.Fatalf("nothing created: %+v", first.Counts)
 	}
-	second := f.reconcile(Options{})
-	if second.Counts.Unchanged != first.Counts.Created {
-		t.Fatalf("second run: %+v", second.Counts)
-	}
+	// The fingerprints are recorded by the run that created the tenants
+	// (read after the apply and again after the verify): the next run
+	// finds them unchanged without inspecting them.
 	fps, err := f.store.TenantFingerprints(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fps) != first.Counts.Created {
-		t.Fatalf("%d fingerprints recorded for %d tenants", len(fps), first.Counts.Created)
+		t.Fatalf("%d fingerprints recorded for %d tenants created", len(fps), first.Counts.Created)
+	}
+	second := f.reconcile(Options{})
+	if second.Counts.Unchanged != first.Counts.Created {
+		t.Fatalf("second run: %+v", second.Counts)
+	}
+	for _, tr := range second.Tenants {
+		if tr.Action == ActionNoop && !tr.fast {
+			t.Errorf("%s: inspected again right after its creation", tr.Slug)
+		}
 	}
 
 	ctx := context.Background()
@@ -75,13 +83,33 @@ func TestFastPath(t *testing.T) {
 	for _, tr := range third.Tenants {
 		switch tr.Slug {
 		case "nepali-congress":
-			if tr.Action != ActionNoop {
-				t.Errorf("%s (locked elsewhere, unchanged): %s %s", tr.Slug, tr.Action, tr.Error)
+			if tr.Action != ActionNoop || !tr.fast {
+				t.Errorf("%s (locked elsewhere, unchanged): %s %s, by fingerprint: %v", tr.Slug, tr.Action, tr.Error, tr.fast)
 			}
 		case "cpn-uml":
 			if len(tr.Drift) == 0 {
 				t.Errorf("%s: the index added by hand is no drift (%s %s)", tr.Slug, tr.Action, tr.Error)
 			}
+		}
+	}
+	// The no-ops by fingerprint are recorded as every tenant's outcome,
+	// in one transaction at the end of the run.
+	runID := third.RunID
+	rec, ok, err := f.store.Tenant(ctx, "nepali-congress")
+	if err != nil || !ok || rec.LastRunID != runID {
+		t.Errorf("the unchanged tenant's record names run %d, want %d (%v)", rec.LastRunID, runID, err)
+	}
+	trs, err := f.store.TenantRuns(ctx, "", runID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]string{}
+	for _, tr := range trs {
+		recorded[tr.Tenant] = tr.Action
+	}
+	for _, tr := range third.Tenants {
+		if recorded[tr.Slug] != string(tr.Action) {
+			t.Errorf("run %d recorded %q for %s, want %q", runID, recorded[tr.Slug], tr.Slug, tr.Action)
 		}
 	}
 }

@@ -250,12 +250,15 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 			rec.Health = state.Degraded
 		}
 	}
-	if err := ru.store.SaveTenant(ctx, rec); err != nil {
-		ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
-	}
 	ru.mu.Lock()
 	ru.records[t.Slug] = rec
 	ru.mu.Unlock()
+	if tr.fast && ru.recordNoop(ctx, rec, ru.tenantRun(t, tr, start)) {
+		return
+	}
+	if err := ru.store.SaveTenant(ctx, rec); err != nil {
+		ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
 	ru.recordTenantRun(ctx, t, tr, start)
 }
 
@@ -271,6 +274,14 @@ func leftDrift(ds []DriftFinding) bool {
 
 // recordTenantRun records what the run did to the tenant.
 func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *TenantResult, start time.Time) {
+	if err := ru.store.RecordTenantRun(ctx, ru.tenantRun(t, tr, start)); err != nil {
+		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+}
+
+// tenantRun is what the run did to the tenant, as the landlord database
+// records it.
+func (ru *run) tenantRun(t *desired.Tenant, tr *TenantResult, start time.Time) state.TenantRun {
 	outcome := state.OutcomeSucceeded
 	switch tr.Action {
 	case ActionError:
@@ -280,11 +291,8 @@ func (ru *run) recordTenantRun(ctx context.Context, t *desired.Tenant, tr *Tenan
 	case ActionSuspended, ActionPinned, ActionDecommissioning:
 		outcome = state.OutcomeSkipped
 	}
-	err := ru.store.RecordTenantRun(ctx, state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: string(tr.Action),
-		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()})
-	if err != nil {
-		ru.log.Error("record tenant run", "tenant", t.Slug, "run_id", ru.id, "err", err)
-	}
+	return state.TenantRun{RunID: ru.id, Tenant: t.Slug, Revision: ru.revision, Action: string(tr.Action),
+		Outcome: outcome, Statements: tr.Applied, Error: tr.Error, StartedAt: start, FinishedAt: time.Now()}
 }
 
 func validSlug(s string) bool {

@@ -142,6 +142,9 @@ type TenantResult struct {
 	// interrupted: the reconcile was cancelled before it changed anything;
 	// the tenant's recorded status stays as it was. acting: the apply began.
 	interrupted, acting bool
+	// fast: a no-op by the tenant's fingerprint (its records are
+	// written with the run's other such tenants, in one transaction).
+	fast bool
 }
 
 // Change is one planned statement with its provenance.

@@ -109,6 +109,10 @@ type run struct {
 	offline  map[schema.Engine]*offlineEntry
 	// fast is what the fast path for unchanged tenants knows, or nil.
 	fast *fastPath
+	// noopTenants and noopRuns are the records of no-ops by fingerprint
+	// not written yet (under mu).
+	noopTenants []state.Tenant
+	noopRuns    []state.TenantRun
 }
 
 // Reconcile plans and, unless opts.Plan, applies the repository to the
@@ -170,6 +174,7 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 		ru.loadFingerprints(ctx, tenants)
 	}
 	res.Tenants = ru.all(ctx, tenants)
+	ru.flushNoops(context.WithoutCancel(ctx))
 	for _, t := range res.Tenants {
 		res.Counts.Total++
 		res.Applied += t.Applied
@@ -467,6 +472,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 			return err
 		}
 		ctx = context.WithoutCancel(ctx)
+		ru.fingerprintApplied(ctx, t, obs)
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err

@@ -1,18 +1,21 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // fingerprintVersion starts every fingerprint's input; it changes whenever
 // the queries or the encoding do.
-const fingerprintVersion = "landlord fingerprint 1\n"
+const fingerprintVersion = "landlord fingerprint 3\n"
 
 // fingerprintQuery is one information_schema query of Fingerprints: its
 // first column is the schema, the others are what the fingerprint covers.
@@ -46,10 +49,53 @@ func fingerprintQueries(engine Engine) []fingerprintQuery {
 		{"table", "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, CREATE_OPTIONS, TABLE_COMMENT FROM information_schema.TABLES", "TABLE_SCHEMA"},
 		{"column", "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS", "TABLE_SCHEMA"},
 		{"index", "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, " + indexVisibility + ", " + indexExpr + " FROM information_schema.STATISTICS", "TABLE_SCHEMA"},
-		{"fk column", "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL", "TABLE_SCHEMA"},
-		{"fk", "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_NAME, MATCH_OPTION, UPDATE_RULE, DELETE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"},
 		{"check", checks, checkSchema},
+		{"fk column", "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL", "TABLE_SCHEMA"},
+		// Not UNIQUE_CONSTRAINT_NAME (the referenced table's index the
+		// server picked: its indexes are read above) nor MATCH_OPTION
+		// (always NONE), which InnoDB's dictionary does not keep.
+		{"fk", "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"},
 	}
+}
+
+// foreignKeyQueries are the names of the queries of fingerprintQueries
+// that innodbForeignQuery replaces.
+var foreignKeyQueries = map[string]bool{"fk column": true, "fk": true}
+
+// innodbForeignQuery reads the foreign keys of every InnoDB table of a
+// MariaDB server from InnoDB's own dictionary: each key's name, table,
+// referenced table and actions (TYPE: the ON DELETE and ON UPDATE bits),
+// each column with the column it references, in order. On a server of
+// many tables it answers in a fraction of the time KEY_COLUMN_USAGE and
+// REFERENTIAL_CONSTRAINTS take (they open every table); it needs the
+// PROCESS privilege. Database and table names are in InnoDB's file name
+// encoding ("db@002dname/table"); only InnoDB tables have foreign keys on
+// MariaDB.
+//
+// The two tables are read apart and joined here: MariaDB joins them by
+// scanning one for every row of the other.
+const (
+	innodbForeignQuery     = "SELECT ID, FOR_NAME, REF_NAME, N_COLS, TYPE FROM information_schema.INNODB_SYS_FOREIGN"
+	innodbForeignColsQuery = "SELECT ID, POS, FOR_COL_NAME, REF_COL_NAME FROM information_schema.INNODB_SYS_FOREIGN_COLS"
+)
+
+// innodbName returns name in InnoDB's file name encoding, for names of
+// ASCII letters, digits, '_', '$' and '-' (the names landlord gives
+// databases); ok is false for any other name, whose encoding this does not
+// implement (its foreign keys are read from information_schema).
+func innodbName(name string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+			b.WriteByte(c)
+		case c == '$' || c == '-':
+			fmt.Fprintf(&b, "@%04x", c)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), name != ""
 }
 
 // partitionQuery reads the partitions of one table: only of the tables
@@ -76,41 +122,160 @@ func (s *Server) Fingerprints(ctx context.Context, databases []string) (map[stri
 	if !isMySQLFamily(s.engine) {
 		return nil, fmt.Errorf("fingerprints: %s has no information_schema", s.engine)
 	}
-	return s.fingerprints(ctx, databases, len(databases) > fingerprintOneByOne)
+	mode := fingerprintOneByOne
+	if len(databases) > fingerprintOneByOneUpTo {
+		mode = fingerprintBulk
+	}
+	fp, _, err := s.fingerprints(ctx, databases, mode)
+	return fp, err
 }
 
-// fingerprintOneByOne is the number of databases up to which Fingerprints
-// reads them one by one, each query filtered on the database (MariaDB
-// then reads that schema only), rather than the whole server at once.
-const fingerprintOneByOne = 8
+// fingerprintOneByOneUpTo is the number of databases up to which
+// Fingerprints reads them one by one, each query filtered on the database
+// (MariaDB then reads that schema only), rather than the whole server at
+// once.
+const fingerprintOneByOneUpTo = 8
 
-func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool) (map[string]string, error) {
+// fingerprintMode is how fingerprints reads the catalog. Every mode reads
+// the same rows: a database's fingerprint does not depend on it.
+type fingerprintMode int
+
+const (
+	// fingerprintOneByOne filters every query on one database.
+	fingerprintOneByOne fingerprintMode = iota
+	// fingerprintBulk reads the whole server at once, the foreign keys
+	// of MariaDB from InnoDB's dictionary when it can.
+	fingerprintBulk
+	// fingerprintBulkSchema reads the whole server at once, the foreign
+	// keys from information_schema.
+	fingerprintBulkSchema
+)
+
+// fingerprints reads the fingerprints of databases in mode; innodb tells
+// whether the foreign keys came from InnoDB's dictionary. The queries run
+// one after the other on one connection: on a server of tens of thousands
+// of tables, reading on several at once was slower (each query opens
+// every table, and they contend for the server's table caches).
+func (s *Server) fingerprints(ctx context.Context, databases []string, mode fingerprintMode) (fp map[string]string, innodb bool, err error) {
 	want := make(map[string]bool, len(databases))
 	for _, db := range databases {
 		want[db] = true
 	}
+	rows := make(fpRows, len(databases))
+	innodb, err = s.readFingerprintQueries(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
+	if err != nil {
+		return nil, false, err
+	}
+	return fingerprintsOf(rows), innodb, nil
+}
+
+// Fingerprint returns the fingerprint of the target's database, as
+// Fingerprints would, read on the target's own connection (a tenant
+// reconciled holds its connection: another one from a bounded pool might
+// never come).
+func (t *Target) Fingerprint(ctx context.Context) (string, error) {
+	if t.w == nil || !isMySQLFamily(t.server.engine) {
+		return "", fmt.Errorf("fingerprint: %s has no information_schema", t.server.engine)
+	}
+	rows := fpRows{}
+	dbs := []string{t.database}
+	if _, err := t.server.readFingerprintsOn(ctx, t.w, fingerprintQueries(t.server.engine), dbs, map[string]bool{t.database: true}, fingerprintOneByOne, rows); err != nil {
+		return "", err
+	}
+	fp, ok := fingerprintsOf(rows)[t.database]
+	if !ok {
+		return "", fmt.Errorf("fingerprint: no database %s", t.database)
+	}
+	return fp, nil
+}
+
+// fpRows holds what was read of each database: the SHA-256 of each row
+// (32 bytes a row, not the row: a server of 10,000 databases has hundreds
+// of thousands), and whether its schema row was read.
+type fpRows map[string]*dbRows
+
+type dbRows struct {
+	exists bool
+	sums   [][sha256.Size]byte
+}
+
+// add adds row of database db; name is the row's query.
+func (r fpRows) add(db, name, row string) {
+	d := r[db]
+	if d == nil {
+		d = &dbRows{}
+		r[db] = d
+	}
+	if name == "schema" {
+		d.exists = true
+	}
+	d.sums = append(d.sums, sha256.Sum256([]byte(row)))
+}
+
+// fingerprintsOf hashes the rows read of each database: the hash of their
+// hashes in order, so that the order the server returned them in does not
+// count.
+func fingerprintsOf(rows fpRows) map[string]string {
+	out := make(map[string]string, len(rows))
+	for db, d := range rows {
+		if !d.exists {
+			// A database that exists has a schema row; rows of a
+			// database created or dropped between the queries make
+			// no fingerprint.
+			continue
+		}
+		sort.Slice(d.sums, func(i, j int) bool { return bytes.Compare(d.sums[i][:], d.sums[j][:]) < 0 })
+		h := sha256.New()
+		h.Write([]byte(fingerprintVersion))
+		for _, r := range d.sums {
+			h.Write(r[:])
+		}
+		out[db] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
+
+// readFingerprintQueries runs queries on one connection of its own,
+// adding their rows to rows, and reads the partitions of the tables
+// that have them; in bulk on MariaDB, the foreign keys come from InnoDB's
+// dictionary instead of information_schema when they can (innodb).
+func (s *Server) readFingerprintQueries(ctx context.Context, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows fpRows) (innodb bool, err error) {
 	c, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	defer c.Close()
 	// Under the watchdog, as every statement on a tenant server: a server
 	// that stops answering fails the read within the stall timeout.
 	conn, err := s.watched(ctx, c)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	defer conn.close()
-	rows := make(map[string][]string, len(databases))
+	return s.readFingerprintsOn(ctx, conn, queries, databases, want, mode, rows)
+}
+
+// readFingerprintsOn is readFingerprintQueries on conn.
+func (s *Server) readFingerprintsOn(ctx context.Context, conn *watchedConn, queries []fingerprintQuery, databases []string, want map[string]bool, mode fingerprintMode, rows fpRows) (innodb bool, err error) {
+	hasFK := false
+	for _, q := range queries {
+		hasFK = hasFK || foreignKeyQueries[q.name]
+	}
+	if hasFK && mode == fingerprintBulk && s.engine == MariaDB {
+		innodb = s.innodbForeignKeys(ctx, conn, databases, rows)
+	}
 	var partitioned [][2]string
-	for _, q := range fingerprintQueries(s.engine) {
+	for _, q := range queries {
+		if innodb && foreignKeyQueries[q.name] {
+			continue
+		}
 		var part *[][2]string
 		if q.name == "table" {
 			part = &partitioned
 		}
-		if bulk {
+		if mode != fingerprintOneByOne {
 			if err := readFingerprintRows(ctx, conn, q.sql, nil, q.name, want, rows, part); err != nil {
-				return nil, fmt.Errorf("fingerprints: %s: %w", q.name, err)
+				return false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
 			}
 			continue
 		}
@@ -120,36 +285,199 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, bulk bool
 		}
 		for _, db := range databases {
 			if err := readFingerprintRows(ctx, conn, q.sql+where+q.schema+" = ?", []any{db}, q.name, want, rows, part); err != nil {
-				return nil, fmt.Errorf("fingerprints: %s: %w", q.name, err)
+				return false, fmt.Errorf("fingerprints: %s: %w", q.name, err)
 			}
 		}
 	}
 	for _, t := range partitioned {
 		if err := readFingerprintRows(ctx, conn, partitionQuery, []any{t[0], t[1]}, "partition", want, rows, nil); err != nil {
-			return nil, fmt.Errorf("fingerprints: partitions: %w", err)
+			return false, fmt.Errorf("fingerprints: partitions: %w", err)
 		}
 	}
-	out := make(map[string]string, len(rows))
-	for db, rs := range rows {
-		if !strings.HasPrefix(rs[0], "schema\x1e") {
-			// A schema row comes first when the database exists; rows
-			// of a database created or dropped between the queries
-			// make no fingerprint.
-			continue
-		}
-		sort.Strings(rs)
-		h := sha256.New()
-		h.Write([]byte(fingerprintVersion))
-		for _, r := range rs {
-			h.Write([]byte(r))
-			h.Write([]byte{'\n'})
-		}
-		out[db] = hex.EncodeToString(h.Sum(nil))
-	}
-	return out, nil
+	return innodb, nil
 }
 
-func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, args []any, name string, want map[string]bool, out map[string][]string, partitioned *[][2]string) error {
+// innodbForeignKeys adds to rows the foreign keys of databases read from
+// InnoDB's dictionary, as the rows the "fk column" and "fk" queries read
+// from information_schema would be. It reports false, adding nothing,
+// when it cannot: no PROCESS privilege, names stored in another case
+// (lower_case_table_names), a database or table name whose encoding it
+// does not decode, an action it does not know, a key whose columns are
+// not all listed. The caller then reads information_schema.
+func (s *Server) innodbForeignKeys(ctx context.Context, conn *watchedConn, databases []string, rows fpRows) bool {
+	var lower int
+	if err := conn.scanRow(ctx, "SELECT @@lower_case_table_names", nil, &lower); err != nil || lower != 0 {
+		return false
+	}
+	byEncoded := make(map[string]string, len(databases))
+	for _, db := range databases {
+		enc, ok := innodbName(db)
+		if !ok {
+			return false
+		}
+		byEncoded[enc] = db
+	}
+	type key struct {
+		db, table, name, refDB, refTable, update, del string
+		cols                                          int
+		rows                                          []string
+	}
+	keys := map[string]*key{}
+	err := innodbRows(ctx, conn, innodbForeignQuery, func(v []sql.NullString) bool {
+		id, forName, refName := v[0].String, v[1].String, v[2].String
+		encDB, _, _ := strings.Cut(forName, "/")
+		db, ok := byEncoded[encDB]
+		if !ok {
+			return true
+		}
+		_, table, ok1 := innodbDecodePath(forName)
+		refDB, refTable, ok2 := innodbDecodePath(refName)
+		_, name, ok3 := strings.Cut(id, "/")
+		typ, err1 := strconv.Atoi(v[4].String)
+		cols, err2 := strconv.Atoi(v[3].String)
+		update, del, ok4 := innodbRules(typ)
+		if !ok1 || !ok2 || !ok3 || !ok4 || err1 != nil || err2 != nil || keys[id] != nil {
+			return false
+		}
+		if refDB == db {
+			refDB = "\x01"
+		}
+		keys[id] = &key{db: db, table: table, name: name, refDB: refDB, refTable: refTable, update: update, del: del, cols: cols}
+		return true
+	})
+	if err != nil {
+		return false
+	}
+	err = innodbRows(ctx, conn, innodbForeignColsQuery, func(v []sql.NullString) bool {
+		k := keys[v[0].String]
+		if k == nil {
+			return true
+		}
+		pos, err := strconv.Atoi(v[1].String)
+		if err != nil {
+			return false
+		}
+		k.rows = append(k.rows, strings.Join([]string{"fk column", k.table, k.name, strconv.Itoa(pos + 1), v[2].String, k.refDB, k.refTable, v[3].String}, "\x1e"))
+		return true
+	})
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if len(k.rows) != k.cols {
+			return false // a key changed between the two queries
+		}
+	}
+	for _, k := range keys {
+		for _, r := range k.rows {
+			rows.add(k.db, "fk column", r)
+		}
+		rows.add(k.db, "fk", strings.Join([]string{"fk", k.table, k.name, k.update, k.del, k.refTable}, "\x1e"))
+	}
+	return true
+}
+
+// errInnodbRow stops innodbRows at a row its function cannot use.
+var errInnodbRow = errors.New("a row of InnoDB's dictionary not understood")
+
+// innodbRows runs query and calls f with each row until f returns false.
+func innodbRows(ctx context.Context, conn *watchedConn, query string, f func([]sql.NullString) bool) error {
+	rs, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			return err
+		}
+		if !f(vals) {
+			return errInnodbRow
+		}
+	}
+	return rs.Err()
+}
+
+// innodbDecodePath decodes "db/table" in InnoDB's file name encoding, for
+// names of ASCII characters only (each other than a letter, digit or '_'
+// written @ and 4 hex digits).
+func innodbDecodePath(p string) (db, table string, ok bool) {
+	encDB, encTable, found := strings.Cut(p, "/")
+	if !found {
+		return "", "", false
+	}
+	if db, ok = innodbDecode(encDB); !ok {
+		return "", "", false
+	}
+	table, ok = innodbDecode(encTable)
+	return db, table, ok
+}
+
+func innodbDecode(s string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+			b.WriteByte(c)
+		case c == '@' && i+4 < len(s):
+			v, err := strconv.ParseUint(s[i+1:i+5], 16, 8)
+			if err != nil || v >= 0x80 || s[i+1:i+5] != fmt.Sprintf("%04x", v) {
+				return "", false
+			}
+			if r := byte(v); r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' {
+				return "", false // not how InnoDB writes it
+			}
+			b.WriteByte(byte(v))
+			i += 4
+		default:
+			return "", false
+		}
+	}
+	return b.String(), s != ""
+}
+
+// InnoDB's foreign key TYPE bits (dict0mem.h).
+const (
+	innodbDeleteCascade  = 1
+	innodbDeleteSetNull  = 2
+	innodbUpdateCascade  = 4
+	innodbUpdateSetNull  = 8
+	innodbDeleteNoAction = 16
+	innodbUpdateNoAction = 32
+)
+
+// innodbRules returns the UPDATE_RULE and DELETE_RULE that
+// information_schema shows for a foreign key of InnoDB type typ (as
+// MariaDB's get_foreign_key_list names them).
+func innodbRules(typ int) (update, del string, ok bool) {
+	if typ < 0 || typ >= 64 {
+		return "", "", false
+	}
+	rule := func(cascade, setNull, noAction int) string {
+		switch {
+		case typ&cascade != 0:
+			return "CASCADE"
+		case typ&setNull != 0:
+			return "SET NULL"
+		case typ&noAction != 0:
+			return "NO ACTION"
+		}
+		return "RESTRICT"
+	}
+	return rule(innodbUpdateCascade, innodbUpdateSetNull, innodbUpdateNoAction), rule(innodbDeleteCascade, innodbDeleteSetNull, innodbDeleteNoAction), true
+}
+
+func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, args []any, name string, want map[string]bool, out fpRows, partitioned *[][2]string) error {
 	rs, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -186,7 +514,7 @@ func readFingerprintRows(ctx context.Context, conn *watchedConn, query string, a
 				b.WriteString(v.String)
 			}
 		}
-		out[db] = append(out[db], b.String())
+		out.add(db, name, b.String())
 		if partitioned != nil && strings.Contains(strings.ToLower(vals[createOptionsColumn].String), "partitioned") {
 			*partitioned = append(*partitioned, [2]string{db, vals[1].String})
 		}

@@ -24,21 +24,45 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 	db := testenv.DB(t)
 	testenv.DropPrefix(t, db, prefix)
 	d := composeFixture(t, fixtureHCL)
-	tenant, other := prefix+"t", prefix+"u"
+	// The other tenant's name has characters InnoDB's dictionary spells
+	// in its own encoding ('-' as @002d, '$' as @0024).
+	tenant, other := prefix+"t", prefix+"u-$1"
 	reconcileFresh(t, srv, tenant, d)
 	reconcileFresh(t, srv, other, d)
-	// One by one in the loop (fast on a server of many schemas), in
-	// bulk too at the start and the end: both read the same.
-	fingerprints := func(bulk ...bool) (string, string) {
+	// One by one in the loop (fast on a server of many schemas), in bulk
+	// both ways too (foreign keys from InnoDB's dictionary and from
+	// information_schema): all three read the same.
+	fingerprints := func() (string, string) {
 		t.Helper()
-		fp, err := srv.fingerprints(ctx, []string{tenant, other, prefix + "missing"}, len(bulk) > 0)
+		dbs := []string{tenant, other, prefix + "missing"}
+		var first map[string]string
+		for _, mode := range []fingerprintMode{fingerprintOneByOne, fingerprintBulk, fingerprintBulkSchema} {
+			fp, innodb, err := srv.fingerprints(ctx, dbs, mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if innodb != (mode == fingerprintBulk) {
+				t.Fatalf("mode %d: foreign keys read from InnoDB's dictionary: %v", mode, innodb)
+			}
+			if _, ok := fp[prefix+"missing"]; ok || len(fp) != 2 {
+				t.Fatalf("fingerprints of %d databases, want the 2 that exist", len(fp))
+			}
+			if first == nil {
+				first = fp
+			} else if fp[tenant] != first[tenant] || fp[other] != first[other] {
+				t.Fatalf("mode %d reads other fingerprints than one by one", mode)
+			}
+		}
+		// And on a tenant's own connection, as a reconcile reads it.
+		target, err := srv.Read(ctx, tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := fp[prefix+"missing"]; ok || len(fp) != 2 {
-			t.Fatalf("fingerprints of %d databases, want the 2 that exist", len(fp))
+		defer target.Close()
+		if fp, err := target.Fingerprint(ctx); err != nil || fp != first[tenant] {
+			t.Fatalf("the fingerprint read on the tenant's connection differs (%v)", err)
 		}
-		return fp[tenant], fp[other]
+		return first[tenant], first[other]
 	}
 	exec := func(st string) {
 		t.Helper()
@@ -47,9 +71,6 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 		}
 	}
 	first, otherFirst := fingerprints()
-	if again, otherAgain := fingerprints(true); again != first || otherAgain != otherFirst {
-		t.Fatalf("the fingerprints read in bulk differ from those read one by one")
-	}
 	q := func(table string) string { return quoteIdent(tenant) + "." + quoteIdent(table) }
 	exec("INSERT INTO " + q("fx_opts") + " (id, u, n) VALUES (1, 'a', 1), (2, 'b', 2)")
 	exec("INSERT INTO " + q("fx_types") + " (flag) VALUES (1), (0)")
@@ -59,19 +80,66 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 	}
 	exec("DELETE FROM " + q("fx_opts"))
 
+	// Foreign keys of every action, one to the other tenant's database,
+	// whose fingerprint they do not move.
+	o := func(table string) string { return quoteIdent(other) + "." + quoteIdent(table) }
+	exec("CREATE TABLE " + o("par-ent") + " (id int PRIMARY KEY) ENGINE=InnoDB")
+	otherFirst = ""
+	changes := append(outOfBandChanges(tenant),
+		"CREATE TABLE "+q("by-hand")+" (id int PRIMARY KEY, p int NULL, KEY (p)) ENGINE=InnoDB",
+		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-o` FOREIGN KEY (p) REFERENCES "+o("par-ent")+" (id) ON DELETE SET NULL ON UPDATE CASCADE",
+		"ALTER TABLE "+q("by-hand")+" DROP FOREIGN KEY `fk-o`",
+		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-o` FOREIGN KEY (p) REFERENCES "+o("par-ent")+" (id) ON DELETE NO ACTION ON UPDATE NO ACTION",
+		"ALTER TABLE "+q("by-hand")+" DROP FOREIGN KEY `fk-o`",
+		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-o` FOREIGN KEY (p) REFERENCES "+o("par-ent")+" (id)",
+		"ALTER TABLE "+q("by-hand")+" DROP FOREIGN KEY `fk-o`",
+		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-o` FOREIGN KEY (p) REFERENCES "+q("by-hand")+" (id)",
+		"ALTER TABLE "+q("by-hand")+" DROP FOREIGN KEY `fk-o`",
+		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-p` FOREIGN KEY (p) REFERENCES "+q("by-hand")+" (id)",
+		"DROP TABLE "+q("by-hand"),
+	)
 	prev := first
-	for _, st := range outOfBandChanges(tenant) {
+	for _, st := range changes {
 		exec(st)
 		fp, otherFP := fingerprints()
 		if fp == prev {
 			t.Errorf("%s: the fingerprint did not move", st)
+		}
+		if otherFirst == "" {
+			otherFirst = otherFP
 		}
 		if otherFP != otherFirst {
 			t.Fatalf("%s: moved the fingerprint of another tenant", st)
 		}
 		prev = fp
 	}
-	if fp, otherFP := fingerprints(true); fp != prev || otherFP != otherFirst {
-		t.Errorf("the fingerprints read in bulk differ from those read one by one")
+}
+
+// TestInnodbNames: the names landlord gives databases encode as InnoDB
+// spells them, and decode back; other names are left to information_schema.
+func TestInnodbNames(t *testing.T) {
+	for name, want := range map[string]string{"fb_p00001": "fb_p00001", "a-b$c": "a@002db@0024c", "X_9": "X_9"} {
+		got, ok := innodbName(name)
+		if !ok || got != want {
+			t.Errorf("innodbName(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+		if back, ok := innodbDecode(got); !ok || back != name {
+			t.Errorf("innodbDecode(%q) = %q, %v", got, back, ok)
+		}
+	}
+	for _, name := range []string{"", "é", "a b", "a.b"} {
+		if _, ok := innodbName(name); ok {
+			t.Errorf("innodbName(%q) encoded a name it does not know how to", name)
+		}
+	}
+	for _, enc := range []string{"@1O", "a@002", "a@0061", "#sql-1", "a@00E9", "a@002D"} {
+		if _, ok := innodbDecode(enc); ok {
+			t.Errorf("innodbDecode(%q) decoded a name it does not know how to", enc)
+		}
+	}
+	for typ, want := range map[int][2]string{0: {"RESTRICT", "RESTRICT"}, 9: {"SET NULL", "CASCADE"}, 6: {"CASCADE", "SET NULL"}, 48: {"NO ACTION", "NO ACTION"}} {
+		if u, d, ok := innodbRules(typ); !ok || u != want[0] || d != want[1] {
+			t.Errorf("innodbRules(%d) = %s, %s", typ, u, d)
+		}
 	}
 }

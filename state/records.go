@@ -117,6 +117,16 @@ func (s *Store) Tenant(ctx context.Context, slug string) (t Tenant, ok bool, err
 
 // SaveTenant writes the tenant's record, creating it if needed.
 func (s *Store) SaveTenant(ctx context.Context, t Tenant) error {
+	q, args := s.saveTenant(t)
+	_, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("save tenant %s: %w", t.Slug, err)
+	}
+	return nil
+}
+
+// saveTenant returns the statement that saves t and its arguments.
+func (s *Store) saveTenant(t Tenant) (string, []any) {
 	t.UpdatedAt = now()
 	args := []any{t.Slug, t.Name, t.Template, strings.Join(t.Modules, ","), t.Server, t.Database, t.Domain, t.Lifecycle,
 		t.Sync, t.Health, t.LastAttemptedRevision, t.LastAppliedRevision, t.DesiredHash, t.LiveHash,
@@ -130,11 +140,31 @@ func (s *Store) SaveTenant(ctx context.Context, t Tenant) error {
 	} else {
 		q = strings.Replace(q, "database_created_at = excluded.database_created_at", "database_created_at = COALESCE(excluded.database_created_at, tenants.database_created_at)", 1)
 	}
-	_, err := s.db.ExecContext(ctx, q, args...)
+	return q, args
+}
+
+// SaveTenantRuns saves tenants and records runs, in one transaction: what
+// a run did to many tenants at once (the unchanged tenants of a run, whose
+// records would otherwise take a transaction each).
+func (s *Store) SaveTenantRuns(ctx context.Context, tenants []Tenant, runs []TenantRun) error {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save tenant %s: %w", t.Slug, err)
+		return err
 	}
-	return nil
+	defer tx.Rollback()
+	for _, t := range tenants {
+		q, args := s.saveTenant(t)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("save tenant %s: %w", t.Slug, err)
+		}
+	}
+	for _, tr := range runs {
+		if _, err := tx.ExecContext(ctx, recordTenantRun, tr.RunID, tr.Tenant, tr.Revision, tr.Action, tr.Outcome, tr.Statements, tr.Error,
+			tr.StartedAt.UTC(), tr.FinishedAt.UTC()); err != nil {
+			return fmt.Errorf("record run %d tenant %s: %w", tr.RunID, tr.Tenant, err)
+		}
+	}
+	return tx.Commit()
 }
 
 // MarkRemoved records that the tenants not in keep are no longer in the
@@ -318,10 +348,12 @@ type TenantRun struct {
 	FinishedAt time.Time `json:"finished_at"`
 }
 
+const recordTenantRun = `INSERT INTO run_tenants (run_id, tenant, revision, action, outcome, statements, error, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // RecordTenantRun records what a run did to a tenant.
 func (s *Store) RecordTenantRun(ctx context.Context, tr TenantRun) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO run_tenants (run_id, tenant, revision, action, outcome, statements, error, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tr.RunID, tr.Tenant, tr.Revision, tr.Action, tr.Outcome, tr.Statements, tr.Error,
+	_, err := s.db.ExecContext(ctx, recordTenantRun, tr.RunID, tr.Tenant, tr.Revision, tr.Action, tr.Outcome, tr.Statements, tr.Error,
 		tr.StartedAt.UTC(), tr.FinishedAt.UTC())
 	if err != nil {
 		return fmt.Errorf("record run %d tenant %s: %w", tr.RunID, tr.Tenant, err)

@@ -41,7 +41,8 @@ import (
 
 const skeemaVersion = "v1.14.1"
 
-// moduleSets cycle over the generated tenants: 4 distinct layer sets.
+// moduleSets cycle over the generated tenants: 4 distinct layer sets (1
+// with -five).
 var moduleSets = []string{"[election, social, volunteers]", "[election]", "[social]", "[]"}
 
 type options struct {
@@ -50,6 +51,8 @@ type options struct {
 	landlord string
 	example  string
 	keep     bool
+	five     bool
+	skeema   bool
 }
 
 func main() {
@@ -59,6 +62,8 @@ func main() {
 	flag.StringVar(&o.landlord, "landlord", "bin/landlord", "the landlord binary")
 	flag.StringVar(&o.example, "example", "examples/platform", "the example repository whose layers the tenants use")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (datadir, repository, Skeema dirs)")
+	flag.BoolVar(&o.five, "five", false, "the 5-table schema (the basic layer's identity tables, 4 foreign keys) for every tenant, as for N=10,000")
+	flag.BoolVar(&o.skeema, "skeema", true, "run Skeema too (-skeema=false: landlord and the floor only, for the largest fleets)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
@@ -100,9 +105,11 @@ func run(ctx context.Context, o options) (err error) {
 	} else {
 		fmt.Fprintln(os.Stderr, "keeping", b.tmp)
 	}
-	step("build skeema " + skeemaVersion)
-	if b.skeema, err = buildSkeema(ctx, b.tmp); err != nil {
-		return fmt.Errorf("build skeema: %w", err)
+	if o.skeema {
+		step("build skeema " + skeemaVersion)
+		if b.skeema, err = buildSkeema(ctx, b.tmp); err != nil {
+			return fmt.Errorf("build skeema: %w", err)
+		}
 	}
 	step("start mariadbd")
 	stop, err := b.startServer(ctx)
@@ -227,6 +234,22 @@ func (b *bench) prepare(example string) error {
 		return err
 	}
 	os.RemoveAll(filepath.Join(b.repo, ".landlord"))
+	// Reference data is left out: Skeema and the floor manage schemas
+	// only, and a tenant whose layers declare rows takes landlord's full
+	// path on every run (its rows are read back).
+	datas, _ := filepath.Glob(filepath.Join(b.repo, "layers", "*", "data"))
+	for _, d := range datas {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	template := "political-party"
+	if b.o.five {
+		if err := b.fiveTables(); err != nil {
+			return err
+		}
+		template, moduleSets = "five", []string{"[]"}
+	}
 	ents, err := os.ReadDir(filepath.Join(b.repo, "tenants"))
 	if err != nil {
 		return err
@@ -237,12 +260,41 @@ func (b *bench) prepare(example string) error {
 	for i := 0; i < b.o.n; i++ {
 		db := fmt.Sprintf("fb_p%05d", i)
 		b.dbs = append(b.dbs, db)
-		y := fmt.Sprintf("slug: party-%05d\nname: Party %d\ntemplate: political-party\nmodules: %s\ndatabase: %s\n", i, i, moduleSets[i%len(moduleSets)], db)
+		y := fmt.Sprintf("slug: party-%05d\nname: Party %d\ntemplate: %s\nmodules: %s\ndatabase: %s\n", i, i, template, moduleSets[i%len(moduleSets)], db)
 		if err := os.WriteFile(filepath.Join(b.repo, "tenants", fmt.Sprintf("party-%05d.yaml", i)), []byte(y), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fiveTables reduces the copied repository to the 5 tables of the basic
+// layer's identity.hcl (users, roles, permissions and their two link
+// tables, 4 foreign keys) under a template of no tables of its own.
+func (b *bench) fiveTables() error {
+	layers := filepath.Join(b.repo, "layers")
+	keep := map[string]bool{"schema.hcl": true, "identity.hcl": true}
+	ents, err := os.ReadDir(filepath.Join(layers, "basic"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(layers, "basic", e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range []string{"templates", "modules", "custom"} {
+		if err := os.RemoveAll(filepath.Join(layers, d)); err != nil {
+			return err
+		}
+	}
+	tdir := filepath.Join(layers, "templates", "five")
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(tdir, "template.yaml"), []byte("description: The basic layer's five tables.\nversion: 1.0.0\nactive: true\nrequires: []\n"), 0o644)
 }
 
 func copyDir(from, to string) error {
@@ -294,11 +346,13 @@ func (b *bench) measure(ctx context.Context) error {
 	if err := b.writeSkeemaDirs(dumps); err != nil {
 		return err
 	}
-	step("skeema: no-op push and diff")
-	noop.skeema = b.median(func() *result { return b.skeemaRun(ctx, "push") })
-	first.skeema = noop.skeema
-	plan.skeema = b.median(func() *result { return b.skeemaRun(ctx, "diff") })
-	drift.skeema = plan.skeema
+	if b.o.skeema {
+		step("skeema: no-op push and diff")
+		noop.skeema = b.median(func() *result { return b.skeemaRun(ctx, "push") })
+		first.skeema = noop.skeema
+		plan.skeema = b.median(func() *result { return b.skeemaRun(ctx, "diff") })
+		drift.skeema = plan.skeema
+	}
 
 	step("floor: fresh provisioning with the mariadb client")
 	if err := b.dropTenants(ctx); err != nil {
@@ -313,11 +367,15 @@ func (b *bench) measure(ctx context.Context) error {
 		sqlText.WriteString("SET FOREIGN_KEY_CHECKS=1;\n")
 	}
 	fresh.floor = b.clientRun(ctx, sqlText.String())
-	if err := b.dropTenants(ctx); err != nil {
-		return err
+	// Without Skeema, the floor's tables (the same as landlord's) are
+	// the ones landlord adds the column to.
+	if b.o.skeema {
+		if err := b.dropTenants(ctx); err != nil {
+			return err
+		}
+		step("skeema: fresh provisioning")
+		fresh.skeema = b.skeemaRun(ctx, "push")
 	}
-	step("skeema: fresh provisioning")
-	fresh.skeema = b.skeemaRun(ctx, "push")
 
 	step("one column added: landlord")
 	col := &row{op: "one column added"}
@@ -329,13 +387,15 @@ func (b *bench) measure(ctx context.Context) error {
 	if r := b.clientRun(ctx, undo); r.err != nil {
 		return fmt.Errorf("undo landlord's column: %w", r.err)
 	}
-	step("one column added: skeema")
-	if err := b.addColumnToSkeema(dumps); err != nil {
-		return err
-	}
-	col.skeema = b.skeemaRun(ctx, "push")
-	if r := b.clientRun(ctx, undo); r.err != nil {
-		return fmt.Errorf("undo skeema's column: %w", r.err)
+	if b.o.skeema {
+		step("one column added: skeema")
+		if err := b.addColumnToSkeema(dumps); err != nil {
+			return err
+		}
+		col.skeema = b.skeemaRun(ctx, "push")
+		if r := b.clientRun(ctx, undo); r.err != nil {
+			return fmt.Errorf("undo skeema's column: %w", r.err)
+		}
 	}
 	step("one column added: floor")
 	col.floor = b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` ADD COLUMN `bench_note` varchar(64) DEFAULT NULL"))

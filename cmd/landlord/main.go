@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,10 +47,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "landlord: exiting at once")
 		os.Exit(exitInterrupted)
 	}()
+	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	signal.Stop(sigs)
 	cancel()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the command to the file that
+// LANDLORD_CPUPROFILE names, if set (for go tool pprof; make bench's
+// figures come with one); the function it returns ends it.
+func startProfile() func() {
+	path := os.Getenv("LANDLORD_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "landlord: cpu profile: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "landlord: cpu profile: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // run executes the command line and returns the exit code.
