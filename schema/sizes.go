@@ -119,7 +119,7 @@ func (s *Server) Sizes(ctx context.Context, databases []string) (map[string]Size
 		}
 		return rows.Err()
 	}
-	if len(databases) > fingerprintOneByOne {
+	if len(databases) > fingerprintOneByOneUpTo {
 		if err := read(sizesQuery + " GROUP BY TABLE_SCHEMA"); err != nil {
 			return nil, fmt.Errorf("sizes: %w", err)
 		}
