@@ -21,6 +21,9 @@ import (
 // the API's scopes, the webhooks' checks, an invalid revision rejected and
 // its fix applied, a second serve on the SQLite file refused, SIGTERM.
 func TestServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("serve end to end for about 10 s: make test runs it; make test-short has serve/daemon's tests of the same loop")
+	}
 	prefix := testenv.Name(t)
 	mysql := testenv.MySQLURL(t)
 	db := testenv.DB(t)
