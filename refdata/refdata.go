@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/landlord/landlord/internal/fileerr"
 )
 
 // Limits of data files. A data file is not a manifest: it may hold many
@@ -121,32 +123,10 @@ func (tr *TableRows) Value(r *Row, c string) (Value, bool) {
 }
 
 // Error is a problem of a data file, at its line and column.
-type Error struct {
-	File         string
-	Line, Column int
-	Msg          string
-}
-
-func (e *Error) Error() string {
-	switch {
-	case e.Line > 0 && e.Column > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
-	case e.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = fileerr.Error
 
 // Errors are the problems of a tenant's data files.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
+type Errors = fileerr.Errors
 
 // maxErrors bounds the errors one file reports: a file wrong on every
 // row says so in its first ones.
