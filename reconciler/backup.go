@@ -40,6 +40,31 @@ var ErrNoBackupStorage = errors.New("no backup storage")
 // not exist (yet).
 var ErrNoDatabase = errors.New("no database yet")
 
+// lockExisting takes t's lock on its server, waiting at most wait (30 s
+// when 0), for work on a database that must exist: ErrNoDatabase, with
+// why it matters, when it does not.
+func (r *Reconciler) lockExisting(ctx context.Context, repo *desired.Repo, t *desired.Tenant, wait time.Duration, why string) (*schema.Server, *schema.Target, error) {
+	srv, err := r.server(ctx, repo, t.Server)
+	if err != nil {
+		return nil, nil, err
+	}
+	exists, err := srv.Exists(ctx, t.Database)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !exists {
+		return nil, nil, fmt.Errorf("tenant %s: %w (%s): %s", t.Slug, ErrNoDatabase, t.Database, why)
+	}
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	target, err := srv.Lock(ctx, t.Database, wait)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, target, nil
+}
+
 // BackupOptions describe one backup taken on demand.
 type BackupOptions struct {
 	Kind     string // backup.KindManual when empty
@@ -59,21 +84,7 @@ func (r *Reconciler) Backup(ctx context.Context, repo *desired.Repo, slug string
 	if !ok {
 		return nil, fmt.Errorf("no tenant %q in the repository", slug)
 	}
-	srv, err := r.server(ctx, repo, t.Server)
-	if err != nil {
-		return nil, err
-	}
-	exists, err := srv.Exists(ctx, t.Database)
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
-		return nil, fmt.Errorf("tenant %s: %w (%s): nothing to back up", slug, ErrNoDatabase, t.Database)
-	}
-	if o.LockWait <= 0 {
-		o.LockWait = 30 * time.Second
-	}
-	target, err := srv.Lock(ctx, t.Database, o.LockWait)
+	srv, target, err := r.lockExisting(ctx, repo, t, o.LockWait, "nothing to back up")
 	if err != nil {
 		return nil, err
 	}

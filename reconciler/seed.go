@@ -88,21 +88,7 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	if err != nil {
 		return nil, err
 	}
-	srv, err := r.server(ctx, repo, t.Server)
-	if err != nil {
-		return nil, err
-	}
-	exists, err := srv.Exists(ctx, t.Database)
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
-		return nil, fmt.Errorf("tenant %s: %w (%s): reconcile it first", slug, ErrNoDatabase, t.Database)
-	}
-	if o.LockWait <= 0 {
-		o.LockWait = 30 * time.Second
-	}
-	target, err := srv.Lock(ctx, t.Database, o.LockWait)
+	_, target, err := r.lockExisting(ctx, repo, t, o.LockWait, "reconcile it first")
 	if err != nil {
 		return nil, err
 	}
