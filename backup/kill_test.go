@@ -50,7 +50,7 @@ func killHelper(mode string) {
 		if err != nil {
 			panic(err)
 		}
-		os.Stdout.WriteString(m.ID + "\n")
+		os.Stdout.WriteString(m.ID + "\n" + peakLine())
 		os.Exit(0)
 	case "measure-restore":
 		m, err := st.Manifest(ctx, os.Getenv("LANDLORD_KILL_BACKUP"))
@@ -60,6 +60,7 @@ func killHelper(mode string) {
 		if err != nil {
 			panic(err)
 		}
+		os.Stdout.WriteString(peakLine())
 		os.Exit(0)
 	case "backup":
 		_, err = DumpMySQL(ctx, db, st, Options{Tenant: "acme", Database: os.Getenv("LANDLORD_KILL_DB"), Progress: stop})
@@ -71,6 +72,24 @@ func killHelper(mode string) {
 		err = RestoreMySQL(ctx, db, st, m, RestoreOptions{Database: os.Getenv("LANDLORD_KILL_DB"), Progress: stop})
 	}
 	os.Stderr.WriteString(fmt.Sprintf("not killed: %v\n", err))
+}
+
+// peakLine is the helper's own peak RSS as the last line of its output:
+// "vmhwm <kB>", read from /proc/self/status. The rusage the parent gets is
+// no measure of the child: Linux carries the parent's peak into the
+// child's maxrss when the child, sharing the parent's memory until exec
+// as Go's os/exec does, execs.
+func peakLine() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		panic(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return "vmhwm " + strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")) + "\n"
+		}
+	}
+	panic("no VmHWM in /proc/self/status")
 }
 
 // killMidway runs the helper in mode and kills it with SIGKILL once it has
