@@ -31,7 +31,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -461,13 +463,12 @@ func (b *bench) timed(ctx context.Context, cmd *exec.Cmd, maxConns int) *result 
 	cmd.Stdout = io.Discard
 	cmd.Stderr = &out
 	start := time.Now()
-	err := cmd.Run()
-	r := &result{wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.rssKB = ru.Maxrss
-		}
+	err := cmd.Start()
+	var peak int64
+	if err == nil {
+		peak = watchPeak(cmd.Process.Pid, func() { err = cmd.Wait() })
 	}
+	r := &result{wall: time.Since(start), rssKB: peak}
 	if err != nil {
 		msg := strings.TrimSpace(out.String())
 		if len(msg) > 600 {
@@ -480,6 +481,43 @@ func (b *bench) timed(ctx context.Context, cmd *exec.Cmd, maxConns int) *result 
 		r.peak-- // the bench's own connection
 	}
 	return r
+}
+
+// watchPeak runs wait while it reads the process pid's peak RSS (VmHWM,
+// kB) every 5 ms, and returns the last value read. The rusage of a child
+// is no measure of it: Linux carries the parent's peak into the maxrss of
+// a child that shares the parent's memory until it execs, as os/exec's
+// children do. A peak reached in the last few milliseconds before exit may
+// be missed.
+func watchPeak(pid int, wait func()) int64 {
+	done, finished := make(chan struct{}), make(chan struct{})
+	var peak atomic.Int64
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			if b, err := os.ReadFile(path); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil && kb > peak.Load() {
+							peak.Store(kb)
+						}
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	wait()
+	close(done)
+	<-finished
+	return peak.Load()
 }
 
 // table is one table of a layer set as the server shows it.
