@@ -127,8 +127,11 @@ func TestServeWebhookFlood(t *testing.T) {
 	peak := procStatus(t, pid, "VmHWM")
 	t.Logf("figure: %d unsigned posts of 25 MB at once: answers %v; serve's RSS %d MB before (peak %d MB), peak %d MB after",
 		posts, codes, before>>10, peakBefore>>10, peak>>10)
-	if peak > 100<<10 {
-		t.Errorf("serve's peak RSS %d MB, want under 100 MB", peak>>10)
+	// What the flood adds to serve's peak: buffered bodies would add 25 MB
+	// each, hundreds of MB for the 16 let in at once. serve's own peak
+	// before it (its first reconcile, 75–90 MB) varies with the machine.
+	if grown := peak - peakBefore; grown > 64<<10 {
+		t.Errorf("the flood grew serve's peak RSS by %d MB (%d → %d MB), want under 64 MB", grown>>10, peakBefore>>10, peak>>10)
 	}
 	if codes["202"] > 0 || codes["200"] > 0 {
 		t.Errorf("unsigned posts were accepted: %v", codes)
