@@ -76,6 +76,22 @@ func (t *Target) ReadRows(ctx context.Context, query string, fn func([]*string) 
 		return fmt.Errorf("read rows: %w", err)
 	}
 	defer rows.Close()
+	return stringRows(rows, func(vals []sql.NullString) error {
+		out := make([]*string, len(vals))
+		for i, v := range vals {
+			if v.Valid {
+				s := v.String
+				out[i] = &s
+			}
+		}
+		return fn(out)
+	})
+}
+
+// stringRows scans every row of rows as strings (NULL not Valid) and
+// calls fn with each, reusing one slice; the first error of fn or of the
+// scan stops it.
+func stringRows(rows *sql.Rows, fn func([]sql.NullString) error) error {
 	cols, err := rows.Columns()
 	if err != nil {
 		return err
@@ -89,14 +105,7 @@ func (t *Target) ReadRows(ctx context.Context, query string, fn func([]*string) 
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("read rows: %w", err)
 		}
-		out := make([]*string, len(cols))
-		for i, v := range vals {
-			if v.Valid {
-				s := v.String
-				out[i] = &s
-			}
-		}
-		if err := fn(out); err != nil {
+		if err := fn(vals); err != nil {
 			return err
 		}
 	}

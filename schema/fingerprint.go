@@ -387,24 +387,12 @@ func innodbRows(ctx context.Context, conn *watchedConn, query string, f func([]s
 		return err
 	}
 	defer rs.Close()
-	cols, err := rs.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rs.Next() {
-		if err := rs.Scan(ptrs...); err != nil {
-			return err
-		}
+	return stringRows(rs, func(vals []sql.NullString) error {
 		if !f(vals) {
 			return errInnodbRow
 		}
-	}
-	return rs.Err()
+		return nil
+	})
 }
 
 // innodbDecodePath decodes "db/table" in InnoDB's file name encoding, for
