@@ -236,7 +236,7 @@ func (ru *run) databaseEmpty(ctx context.Context, srv *schema.Server, target *sc
 			}
 			return false, nil
 		}
-		q = "SELECT 1 FROM `" + target.Database() + "`.`" + strings.ReplaceAll(table, "`", "``") + "` LIMIT 1"
+		q = "SELECT 1 FROM `" + strings.ReplaceAll(target.Database(), "`", "``") + "`.`" + strings.ReplaceAll(table, "`", "``") + "` LIMIT 1"
 		err := srv.DB().QueryRowContext(ctx, q).Scan(&one)
 		if err == sql.ErrNoRows {
 			continue
