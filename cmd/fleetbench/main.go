@@ -239,8 +239,11 @@ func (b *bench) prepare(example string) error {
 	// Reference data is left out: Skeema and the floor manage schemas
 	// only, and a tenant whose layers declare rows takes landlord's full
 	// path on every run (its rows are read back).
+	// The basic layer's data, and that of every template, module and
+	// custom layer.
 	datas, _ := filepath.Glob(filepath.Join(b.repo, "layers", "*", "data"))
-	for _, d := range datas {
+	nested, _ := filepath.Glob(filepath.Join(b.repo, "layers", "*", "*", "data"))
+	for _, d := range append(datas, nested...) {
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}
