@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // fingerprintVersion starts every fingerprint's input; it changes whenever
@@ -162,11 +164,55 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 		want[db] = true
 	}
 	rows := make(fpRows, len(databases))
-	innodb, err = s.readFingerprintQueries(ctx, fingerprintQueries(s.engine), databases, want, mode, rows)
-	if err != nil {
+	queries := fingerprintQueries(s.engine)
+	if mode == fingerprintOneByOne || s.opts.MaxConnections == 1 {
+		innodb, err = s.readFingerprintQueries(ctx, queries, databases, want, mode, rows)
+		if err != nil {
+			return nil, false, err
+		}
+		return fingerprintsOf(rows), innodb, nil
+	}
+	// In bulk, the queries run on two connections at once, split so that
+	// each side opens every table once (TABLES and CHECK_CONSTRAINTS open
+	// the tables themselves, COLUMNS only their definitions): the server
+	// reads its catalog on two threads, in about half the time of one on
+	// a server of tens of thousands of tables.
+	var opening, rest []fingerprintQuery
+	for _, q := range queries {
+		if q.name == "table" || q.name == "check" {
+			opening = append(opening, q)
+		} else {
+			rest = append(rest, q)
+		}
+	}
+	other := make(fpRows, len(databases))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		_, err := s.readFingerprintQueries(gctx, opening, databases, want, mode, other)
+		return err
+	})
+	g.Go(func() (err error) {
+		innodb, err = s.readFingerprintQueries(gctx, rest, databases, want, mode, rows)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, false, err
 	}
+	rows.merge(other)
 	return fingerprintsOf(rows), innodb, nil
+}
+
+// merge adds the rows of other to r.
+func (r fpRows) merge(other fpRows) {
+	for db, o := range other {
+		d := r[db]
+		if d == nil {
+			r[db] = o
+			continue
+		}
+		d.exists = d.exists || o.exists
+		d.sums = append(d.sums, o.sums...)
+	}
 }
 
 // Fingerprint returns the fingerprint of the target's database, as
