@@ -170,7 +170,7 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	}
 	rows := make(fpRows, len(databases))
 	queries := fingerprintQueries(s.engine)
-	if mode == fingerprintOneByOne || s.opts.MaxConnections == 1 {
+	if mode == fingerprintOneByOne || s.pool < 2 {
 		innodb, err = s.readFingerprintQueries(ctx, queries, databases, want, mode, rows)
 		if err != nil {
 			return nil, false, err

@@ -35,7 +35,9 @@ var ErrLocked = errors.New("database is locked by another apply")
 // ServerOptions bound what landlord asks of one database server.
 type ServerOptions struct {
 	// MaxConnections bounds the server's connection pool, whatever the
-	// number of tenants (MySQL and MariaDB). Zero means 10.
+	// number of tenants (MySQL and MariaDB). Zero sizes it from the
+	// server's own limit: a tenth of its max_connections, from 4 to 32
+	// (15 on a default server of 151).
 	MaxConnections int
 
 	// The timeouts of MySQL and MariaDB connections; zero means the
@@ -92,6 +94,7 @@ type Server struct {
 	watchDB *sql.DB
 	dir     string // SQLite
 	opts    ServerOptions
+	pool    int // the connection pool's bound (MySQL and MariaDB)
 
 	mu   sync.Mutex
 	norm map[*Desired]*normalized
@@ -180,12 +183,14 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		}
 		hc := handshakeConnector{Connector: connector, timeout: s.opts.ConnectTimeout}
 		s.db = sql.OpenDB(hc)
-		n := opts.MaxConnections
-		if n <= 0 {
-			n = 10
+		// Until the server tells its own limit, when landlord.yaml sets
+		// none.
+		s.pool = opts.MaxConnections
+		if s.pool <= 0 {
+			s.pool = 4
 		}
-		s.db.SetMaxOpenConns(n)
-		s.db.SetMaxIdleConns(n)
+		s.db.SetMaxOpenConns(s.pool)
+		s.db.SetMaxIdleConns(s.pool)
 		s.db.SetConnMaxIdleTime(time.Minute)
 		s.watchDB = sql.OpenDB(hc)
 		s.watchDB.SetMaxOpenConns(2)
@@ -208,9 +213,33 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 			s.Close()
 			return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
 		}
+		if opts.MaxConnections <= 0 {
+			var limit int
+			if err := s.db.QueryRowContext(vctx, "SELECT @@max_connections").Scan(&limit); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("connect %s: %w", s.url, redact.Error(s.stallCause(vctx, err)))
+			}
+			s.pool = poolFor(limit)
+			s.db.SetMaxOpenConns(s.pool)
+			s.db.SetMaxIdleConns(s.pool)
+		}
 		return s, nil
 	}
 	return nil, fmt.Errorf("server url %q: unknown scheme %q, want mysql, mariadb or sqlite", s.url, scheme)
+}
+
+// poolFor is the connection pool landlord opens to a server whose
+// max_connections is limit, when landlord.yaml sets none: a tenth of it,
+// from 4 to 32. The rest stays for the applications, replication and the
+// operators.
+func poolFor(limit int) int {
+	return min(max(limit/10, 4), 32)
+}
+
+// PoolSize is the most connections landlord opens to the server at once
+// (MySQL and MariaDB; a SQLite directory opens one per file).
+func (s *Server) PoolSize() int {
+	return s.pool
 }
 
 // connectError says in one line why a server cannot be reached. A network
