@@ -40,6 +40,66 @@ type fastPath struct {
 	// applied is the fingerprint of each tenant changed by the run, read
 	// after its apply and before its verify (by slug).
 	applied map[string]string
+	// verified are the schemas tenants were changed to in this run and
+	// verified by inspection, by alikeKey: another tenant changed to the
+	// same fingerprint is verified by it (verifiedAlike).
+	verified map[string]verifiedSchema
+}
+
+// verifiedSchema is a schema a tenant was changed to in this run and
+// verified by inspection: its hash and the baseline snapshot recorded of
+// it.
+type verifiedSchema struct {
+	liveHash string
+	snapshot state.Snapshot
+}
+
+// alikeKey identifies a schema verified in this run by what another tenant
+// must share with it to be verified by it: the fingerprint read after the
+// apply (which has no database name in it), the desired hash, the server,
+// and the settings that decide what a clean reconcile is.
+func (ru *run) alikeKey(t *desired.Tenant, fingerprint, desiredHash string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "alike 1\x00%s\x00%s\x00%s\x00%s\x00%+v", fingerprint, desiredHash, t.Server, t.DriftPolicy, ru.repo.Config.Comparison)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// verifiedAlike verifies a tenant the run just changed by the fingerprint
+// read after its apply, when a tenant changed in this run to the same
+// desired schema read the same fingerprint and was verified by inspection:
+// the fingerprint covers everything the verify compares, so the two
+// schemas are the same. It records what recordApplied and
+// rememberFingerprint would (the baseline snapshot, no drift, the
+// fingerprint) without inspecting, planning, hashing or marshalling the
+// schema again. It reports false, changing nothing, when the tenant must
+// be verified by inspection: no such tenant yet, drift found or left, or
+// reference data to verify.
+func (ru *run) verifiedAlike(ctx context.Context, t *desired.Tenant, dec *decision, tr *TenantResult) (bool, error) {
+	if ru.fast == nil || ru.opts.Plan || ru.store == nil || dec.data != nil || len(dec.leave) > 0 || len(dec.drift) > 0 {
+		return false, nil
+	}
+	ru.fast.mu.Lock()
+	fp := ru.fast.applied[t.Slug]
+	v, ok := ru.fast.verified[ru.alikeKey(t, fp, tr.DesiredHash)]
+	ru.fast.mu.Unlock()
+	if fp == "" || !ok {
+		return false, nil
+	}
+	tr.LiveHash = v.liveHash
+	if v.snapshot.Hash != ru.snaps[t.Slug] {
+		snap := v.snapshot
+		snap.ID, snap.Tenant, snap.RunID, snap.Revision = 0, t.Slug, ru.id, ru.revision
+		if err := ru.addSnapshot(ctx, snap); err != nil {
+			return false, err
+		}
+	}
+	ru.recordDrift(ctx, t, nil)
+	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: fp, Basis: ru.basis(t, tr.DesiredHash)}); err != nil {
+		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+	ru.log.Debug("verified by fingerprint", "tenant", t.Slug, "run_id", ru.id)
+	tr.alike = true
+	return true, nil
 }
 
 // loadFingerprints sets ru.fast for a reconcile or a plan against live
@@ -205,6 +265,16 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	}
 	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: before, Basis: basis}); err != nil {
 		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
+	}
+	// A tenant changed by the run and verified by inspection verifies the
+	// next ones changed to the same fingerprint.
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	if _, changed := ru.fast.applied[t.Slug]; changed && obs.baseline != nil && dec.data == nil {
+		if ru.fast.verified == nil {
+			ru.fast.verified = map[string]verifiedSchema{}
+		}
+		ru.fast.verified[ru.alikeKey(t, before, tr.DesiredHash)] = verifiedSchema{liveHash: tr.LiveHash, snapshot: *obs.baseline}
 	}
 }
 

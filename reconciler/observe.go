@@ -6,6 +6,7 @@ import (
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
 )
 
 // observation is what the observe step saw of one tenant: its server, its
@@ -18,6 +19,9 @@ type observation struct {
 	live    *schema.Live
 	// ignore is what plans and drift leave out (landlord.yaml comparison).
 	ignore func(table, column string) bool
+	// baseline is the snapshot of the live schema recorded after the
+	// verify, if one was (the reconcile changed the tenant).
+	baseline *state.Snapshot
 }
 
 // observe opens the tenant's server, composes its desired schema and

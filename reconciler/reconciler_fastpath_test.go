@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,6 +133,121 @@ func TestFastPathNotForData(t *testing.T) {
 	for _, td := range res.Tenants {
 		if td.Slug == "cpn-uml" && len(td.Drift) == 0 {
 			t.Errorf("cpn-uml: a declared row changed out of band is not drift: %+v", td)
+		}
+	}
+}
+
+// TestVerifiedAlike: tenants of one layer set created (and later changed)
+// by one run are verified by inspection once; the others, whose
+// fingerprint after the apply is the verified one's, are verified by it.
+// Their baselines are what an inspection of each gives, the next run finds
+// every tenant unchanged by its fingerprint, and drift finds all clean. A
+// tenant whose schema after the apply differs (a table made by hand in its
+// database, which the plan leaves alone) is inspected.
+func TestVerifiedAlike(t *testing.T) {
+	f := newMariaFixture(t)
+	for _, dir := range []string{"basic", "templates/political-party"} {
+		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "cpn-uml.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	family := []string{"cpn-uml", "uml-two", "uml-three", "uml-four"}
+	for _, slug := range family[1:] {
+		m := strings.Replace(string(manifest), "slug: cpn-uml", "slug: "+slug, 1)
+		m = strings.Replace(m, "domain: uml.", "domain: "+slug+".", 1)
+		m = strings.Replace(m, "cpn_uml", strings.ReplaceAll(slug, "-", "_"), 1)
+		if err := os.WriteFile(filepath.Join(f.repo, "tenants", slug+".yaml"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	check := func(res *Result, action Action, wantAlike int) {
+		t.Helper()
+		alike := 0
+		for _, tr := range res.Tenants {
+			if tr.Error != "" {
+				t.Fatalf("%s: %s", tr.Slug, tr.Error)
+			}
+			if !slices.Contains(family, tr.Slug) {
+				if tr.alike {
+					t.Errorf("%s, the only tenant of its layer set, was verified by another's fingerprint", tr.Slug)
+				}
+				continue
+			}
+			if tr.Action != action {
+				t.Errorf("%s: %s, want %s", tr.Slug, tr.Action, action)
+			}
+			if tr.alike {
+				alike++
+			}
+			// The baseline is what an inspection of the tenant gives.
+			base, ok, err := f.store.Baseline(ctx, tr.Slug)
+			if err != nil || !ok {
+				t.Fatalf("%s: no baseline (%v)", tr.Slug, err)
+			}
+			snap, err := f.rec.Snapshot(ctx, f.load(), tr.Slug, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if base.Hash != snap.Hash || base.HCL != snap.HCL || base.DDL != snap.DDL || base.Hash != tr.DesiredHash {
+				t.Errorf("%s: the baseline recorded (%s) is not the schema inspected (%s)", tr.Slug, base.Hash, snap.Hash)
+			}
+		}
+		if alike != wantAlike {
+			t.Errorf("%d tenants verified by another's fingerprint, want %d", alike, wantAlike)
+		}
+	}
+	// One at a time, so that the first of the family is verified before
+	// the others are applied.
+	check(f.reconcile(Options{Concurrency: 1}), ActionCreate, len(family)-1)
+
+	second := f.reconcile(Options{})
+	for _, tr := range second.Tenants {
+		if tr.Action == ActionSuspended {
+			continue
+		}
+		if tr.Action != ActionNoop || !tr.fast {
+			t.Errorf("%s: %s (by fingerprint: %v) right after its creation", tr.Slug, tr.Action, tr.fast)
+		}
+	}
+
+	// A table made by hand in one tenant (drift, left alone by the
+	// reconcile) makes its schema after the apply unlike the others'.
+	if _, err := f.db.Exec("CREATE TABLE `" + f.database("uml-four") + "`.by_hand (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
+	layer, err := os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer = append(layer, "\ntable \"alike_extra\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  primary_key {\n    columns = [column.id]\n  }\n}\n"...)
+	if err := os.WriteFile(hcl, layer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third := f.reconcile(Options{Concurrency: 1})
+	for _, tr := range third.Tenants {
+		if tr.Slug == "uml-four" && tr.alike {
+			t.Errorf("uml-four, with a table of its own, was verified by another's fingerprint")
+		}
+	}
+	if _, err := f.db.Exec("DROP TABLE `" + f.database("uml-four") + "`.by_hand"); err != nil {
+		t.Fatal(err)
+	}
+	family = family[:3]
+	check(third, ActionUpdate, len(family)-1)
+
+	dr, err := f.rec.Drift(ctx, f.load(), DriftOptions{LockWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, td := range dr.Tenants {
+		if td.Status != DriftClean && td.Status != DriftSkipped && td.Slug != "uml-four" {
+			t.Errorf("drift of %s: %s %s", td.Slug, td.Status, td.Error)
 		}
 	}
 }

@@ -29,7 +29,7 @@ func (ru *run) recordBlocked(ctx context.Context, t *desired.Tenant, obs *observ
 // what remains of its drift, which is what was left alone (untouched by
 // the apply, as it was found).
 func (ru *run) recordApplied(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) error {
-	if err := ru.snapshot(ctx, t, obs.srv, obs.desired, obs.live, tr.LiveHash, dec); err != nil {
+	if err := ru.snapshot(ctx, t, obs, tr.LiveHash, dec); err != nil {
 		return err
 	}
 	var remaining []state.Drift
@@ -46,8 +46,10 @@ func (ru *run) recordApplied(ctx context.Context, t *desired.Tenant, obs *observ
 // when it differs from the last: the live schema, or, when drift was left
 // alone, the desired schema as the server has it (what live would be
 // without the drift), so that the drift stays drift. The snapshots beyond
-// the retention are pruned.
-func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, srv *schema.Server, d *schema.Desired, live *schema.Live, liveHash string, dec *decision) error {
+// the retention are pruned. A snapshot of the live schema is kept in
+// obs.baseline.
+func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, obs *observation, liveHash string, dec *decision) error {
+	srv, d, live := obs.srv, obs.desired, obs.live
 	if ru.store == nil {
 		return nil
 	}
@@ -72,12 +74,24 @@ func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	_, err = ru.store.AddSnapshot(ctx, state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.revision, Kind: state.SnapshotApplied,
-		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl), DDL: string(ddl)})
-	if err != nil {
+	snap := state.Snapshot{Tenant: t.Slug, RunID: ru.id, Revision: ru.revision, Kind: state.SnapshotApplied,
+		Engine: string(srv.Engine()), Hash: hash, HCL: string(hcl), DDL: string(ddl)}
+	if err := ru.addSnapshot(ctx, snap); err != nil {
 		return err
 	}
-	ru.prune(ctx, t.Slug)
+	if len(dec.leave) == 0 {
+		obs.baseline = &snap
+	}
+	return nil
+}
+
+// addSnapshot records snap as the tenant's new baseline and prunes its
+// snapshots beyond the retention.
+func (ru *run) addSnapshot(ctx context.Context, snap state.Snapshot) error {
+	if _, err := ru.store.AddSnapshot(ctx, snap); err != nil {
+		return err
+	}
+	ru.prune(ctx, snap.Tenant)
 	return nil
 }
 

@@ -145,6 +145,9 @@ type TenantResult struct {
 	// fast: a no-op by the tenant's fingerprint (its records are
 	// written with the run's other such tenants, in one transaction).
 	fast bool
+	// alike: changed and verified by the fingerprint of a tenant the run
+	// changed to the same schema and verified by inspection.
+	alike bool
 }
 
 // Change is one planned statement with its provenance.

@@ -473,6 +473,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 		ctx = context.WithoutCancel(ctx)
 		ru.fingerprintApplied(ctx, t, obs)
+		if ok, err := ru.verifiedAlike(ctx, t, dec, tr); ok || err != nil {
+			return err
+		}
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
 		return err
