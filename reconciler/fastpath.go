@@ -293,7 +293,7 @@ func (ru *run) fastClean(ctx context.Context, t *desired.Tenant, td *TenantDrift
 	if !ok || !recorded || base == "" || live != rec.Fingerprint || ru.drifted[t.Slug].Open > 0 || ru.basis(t, base) != rec.Basis {
 		return false
 	}
-	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
+	snap, ok, err := ru.store.BaselineInfo(ctx, t.Slug)
 	if err != nil || !ok || snap.Hash != base {
 		return false
 	}

@@ -32,6 +32,7 @@ type Store interface {
 	LatestSnapshotHashes(ctx context.Context) (map[string]string, error)
 	PruneSnapshots(ctx context.Context, tenant string, r state.Retention) (int, error)
 	Baseline(ctx context.Context, tenant string) (state.Snapshot, bool, error)
+	BaselineInfo(ctx context.Context, tenant string) (state.Snapshot, bool, error)
 	RecordDrift(ctx context.Context, tenant string, found []state.Drift, runID int64) ([]state.Drift, error)
 	DriftSummaries(ctx context.Context) (map[string]state.DriftSummary, error)
 	Pins(ctx context.Context) (map[string]state.Pin, error)

@@ -171,6 +171,16 @@ func TestSnapshotRetention(t *testing.T) {
 			if err != nil || !ok || base.ID != ids[2] || base.HCL != "x" || base.Engine != "mariadb" {
 				t.Errorf("baseline: %+v %v %v", base, ok, err)
 			}
+			// BaselineInfo is the same snapshot without its HCL and DDL.
+			info, ok, err := st.BaselineInfo(ctx, "rsp")
+			want := base
+			want.HCL, want.DDL = "", ""
+			if d := cmp.Diff(info, want); err != nil || !ok || d != "" {
+				t.Errorf("baseline info (%v %v), -got +want:\n%s", ok, err, d)
+			}
+			if _, ok, err := st.BaselineInfo(ctx, "nobody"); ok || err != nil {
+				t.Errorf("baseline info of a tenant with no snapshot: %v %v", ok, err)
+			}
 			hashes, err := st.LatestSnapshotHashes(ctx)
 			if err != nil || len(hashes) != 2 {
 				t.Errorf("baseline hashes: %v %v", hashes, err)

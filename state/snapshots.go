@@ -85,6 +85,24 @@ func (s *Store) Baseline(ctx context.Context, tenant string) (Snapshot, bool, er
 	return s.snapshot(ctx, "WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied)
 }
 
+// BaselineInfo is Baseline without the snapshot's HCL and DDL: what a
+// drift check of an unchanged tenant reports of its baseline.
+func (s *Store) BaselineInfo(ctx context.Context, tenant string) (Snapshot, bool, error) {
+	var sn Snapshot
+	var run sql.NullInt64
+	var at sql.NullTime
+	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, created_at FROM snapshots WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied).
+		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sn, false, nil
+	}
+	if err != nil {
+		return sn, false, fmt.Errorf("read snapshot: %w", err)
+	}
+	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+	return sn, true, nil
+}
+
 // GetSnapshot returns snapshot id of tenant, with its HCL.
 func (s *Store) GetSnapshot(ctx context.Context, tenant string, id int64) (Snapshot, bool, error) {
 	return s.snapshot(ctx, "WHERE tenant = ? AND id = ?", tenant, id)
