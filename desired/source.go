@@ -182,6 +182,9 @@ func contentHash(fsys fs.FS) (string, error) {
 		return "", err
 	}
 	sort.Strings(paths)
+	// One buffer for every file: io.Copy would allocate one per file (32
+	// KiB each, 300 MB of garbage for 10,000 tenants).
+	buf := make([]byte, 32<<10)
 	for _, p := range paths {
 		// Load refuses what cannot be read or is too large; the hash only
 		// needs to change when the file does, in bounded memory.
@@ -193,7 +196,7 @@ func contentHash(fsys fs.FS) (string, error) {
 			continue
 		}
 		fmt.Fprintf(h, "%s\x00", p)
-		_, err = io.Copy(h, io.LimitReader(f, MaxLayerFileSize+1))
+		_, err = io.CopyBuffer(h, io.LimitReader(f, MaxLayerFileSize+1), buf)
 		f.Close()
 		if err != nil {
 			return "", err
