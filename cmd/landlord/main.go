@@ -19,6 +19,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
+	"github.com/landlord/landlord/internal/memlimit"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -47,6 +48,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "landlord: exiting at once")
 		os.Exit(exitInterrupted)
 	}()
+	memlimit.Fit(0)
 	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()
@@ -76,6 +78,13 @@ func startProfile() func() {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		// LANDLORD_MEMPROFILE: the allocations of the command too.
+		if mem := os.Getenv("LANDLORD_MEMPROFILE"); mem != "" {
+			if m, err := os.Create(mem); err == nil {
+				pprof.Lookup("allocs").WriteTo(m, 0)
+				m.Close()
+			}
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/memlimit"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
 )
@@ -68,7 +69,11 @@ func (f *repoFlags) loadAt(cmd *cobra.Command, ref string) (*desired.Repo, error
 			return nil, err
 		}
 	}
-	return desired.Load(co.FS, co.Revision, opts)
+	repo, err := desired.Load(co.FS, co.Revision, opts)
+	if repo != nil {
+		memlimit.Fit(len(repo.Tenants))
+	}
+	return repo, err
 }
 
 // reservedDatabases returns the database names the landlord database at

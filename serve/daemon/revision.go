@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/memlimit"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/notify"
@@ -100,6 +101,7 @@ func (l *Loop) load(co *desired.Checkout) (*desired.Repo, []string) {
 	if err != nil {
 		return nil, []string{redact.Text(err.Error())}
 	}
+	memlimit.Fit(len(repo.Tenants))
 	var problems []string
 	for _, p := range reconciler.Validate(repo).Errors {
 		problems = append(problems, redact.Text(p.String()))
