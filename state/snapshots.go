@@ -88,19 +88,7 @@ func (s *Store) Baseline(ctx context.Context, tenant string) (Snapshot, bool, er
 // BaselineInfo is Baseline without the snapshot's HCL and DDL: what a
 // drift check of an unchanged tenant reports of its baseline.
 func (s *Store) BaselineInfo(ctx context.Context, tenant string) (Snapshot, bool, error) {
-	var sn Snapshot
-	var run sql.NullInt64
-	var at sql.NullTime
-	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, created_at FROM snapshots WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied).
-		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sn, false, nil
-	}
-	if err != nil {
-		return sn, false, fmt.Errorf("read snapshot: %w", err)
-	}
-	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
-	return sn, true, nil
+	return s.readSnapshot(ctx, false, "WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied)
 }
 
 // GetSnapshot returns snapshot id of tenant, with its HCL.
@@ -115,12 +103,23 @@ func (s *Store) RunSnapshot(ctx context.Context, tenant string, runID int64) (Sn
 }
 
 func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapshot, bool, error) {
+	return s.readSnapshot(ctx, true, where, args...)
+}
+
+// readSnapshot reads the snapshot where selects, with its HCL and DDL when
+// text is set.
+func (s *Store) readSnapshot(ctx context.Context, text bool, where string, args ...any) (Snapshot, bool, error) {
 	var sn Snapshot
 	var run sql.NullInt64
 	var at sql.NullTime
 	var ddl sql.NullString
-	err := s.db.QueryRowContext(ctx, "SELECT id, tenant, run_id, revision, kind, engine, hash, hcl, ddl, created_at FROM snapshots "+where, args...).
-		Scan(&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &sn.HCL, &ddl, &at)
+	cols := "id, tenant, run_id, revision, kind, engine, hash, created_at"
+	dest := []any{&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at}
+	if text {
+		cols += ", hcl, ddl"
+		dest = append(dest, &sn.HCL, &ddl)
+	}
+	err := s.db.QueryRowContext(ctx, "SELECT "+cols+" FROM snapshots "+where, args...).Scan(dest...)
 	sn.DDL = ddl.String
 	if errors.Is(err, sql.ErrNoRows) {
 		return sn, false, nil
