@@ -175,15 +175,7 @@ func (tg *tableGen) referenced() []string {
 		}
 	}
 	for _, c := range tg.declared {
-		g := tg.cols[c]
-		paths := g.placeholds
-		if g.name == "copy" {
-			paths = append(paths, g.path)
-		}
-		for _, p := range paths {
-			if p[1] == "" {
-				continue
-			}
+		for _, p := range tg.cols[c].parentPaths() {
 			if fk, ok := tg.table.fkOf(p[0]); ok {
 				out = append(out, fk.RefTable)
 			}

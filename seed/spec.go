@@ -73,6 +73,21 @@ type gen struct {
 	placeholds [][2]string // format: column, parent column ("" for the row's own)
 }
 
+// parentPaths are the paths of g that read a parent row through a
+// foreign key (format placeholders and a copy): fk column, parent column.
+func (g *gen) parentPaths() [][2]string {
+	var out [][2]string
+	for _, p := range g.placeholds {
+		if p[1] != "" {
+			out = append(out, p)
+		}
+	}
+	if g.name == "copy" && g.path[1] != "" {
+		out = append(out, g.path)
+	}
+	return out
+}
+
 var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // Compose decodes the demo files of a tenant's layers, in apply order,
@@ -673,15 +688,7 @@ func (s *Spec) Reads() map[string][]string {
 			}
 		}
 		for _, c := range tg.declared {
-			g := tg.cols[c]
-			paths := g.placeholds
-			if g.name == "copy" {
-				paths = append(paths, g.path)
-			}
-			for _, p := range paths {
-				if p[1] == "" {
-					continue
-				}
+			for _, p := range tg.cols[c].parentPaths() {
 				fk, _ := t.fkOf(p[0])
 				add(fk.RefTable, fk.RefColumns...)
 				add(fk.RefTable, p[1])
