@@ -203,43 +203,21 @@ func (s *Store) fleetCounts(ctx context.Context, f *Fleet) error {
 		return fmt.Errorf("count tenants: %w", err)
 	}
 	rows.Close()
-	drows, err := s.db.QueryContext(ctx, `SELECT t.server, COUNT(DISTINCT d.tenant) FROM drift d JOIN tenants t ON t.slug = d.tenant
+	drift, err := s.countBy(ctx, "count drift", `SELECT t.server, COUNT(DISTINCT d.tenant) FROM drift d JOIN tenants t ON t.slug = d.tenant
 		WHERE d.open_key IS NOT NULL GROUP BY t.server`)
 	if err != nil {
-		return fmt.Errorf("count drift: %w", err)
+		return err
 	}
-	defer drows.Close()
-	for drows.Next() {
-		var server string
-		var n int
-		if err := drows.Scan(&server, &n); err != nil {
-			return fmt.Errorf("count drift: %w", err)
-		}
+	for server, n := range drift {
 		if sv := servers[server]; sv != nil {
 			sv.Drift = n
 		}
 	}
-	if err := drows.Err(); err != nil {
-		return fmt.Errorf("count drift: %w", err)
-	}
 	f.Sync, f.Health = sortedCounts(syncs), sortedCounts(healths)
-	checks := map[string]int{}
-	crows, err := s.db.QueryContext(ctx, `SELECT COALESCE(h.status, '`+CheckUnknown+`'), COUNT(*) FROM tenants t
+	checks, err := s.countBy(ctx, "count health checks", `SELECT COALESCE(h.status, '`+CheckUnknown+`'), COUNT(*) FROM tenants t
 		LEFT JOIN tenant_health h ON h.tenant = t.slug GROUP BY COALESCE(h.status, '`+CheckUnknown+`')`)
 	if err != nil {
-		return fmt.Errorf("count health checks: %w", err)
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var status string
-		var n int
-		if err := crows.Scan(&status, &n); err != nil {
-			return fmt.Errorf("count health checks: %w", err)
-		}
-		checks[status] += n
-	}
-	if err := crows.Err(); err != nil {
-		return fmt.Errorf("count health checks: %w", err)
+		return err
 	}
 	for _, st := range CheckStatuses {
 		f.Checks = append(f.Checks, FleetCount{st, checks[st]})
@@ -410,4 +388,27 @@ func (s *Store) DriftFound(ctx context.Context, limit int) ([]time.Time, error) 
 		out = append(out, at.Time.UTC())
 	}
 	return out, rows.Err()
+}
+
+// countBy runs query, which selects a key and a count per group, into a
+// map; what names the query in its errors.
+func (s *Store) countBy(ctx context.Context, what, query string) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out[key] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
