@@ -153,6 +153,27 @@ func dirRevision(dir string) (string, error) {
 	return head.Hash().String() + "+dirty." + content[:12], nil
 }
 
+// loaded reports whether Load reads the file at p: manifests and layer
+// files (.yaml, .hcl) and the layers' .csv data files.
+func loaded(p string) bool {
+	switch path.Ext(p) {
+	case ".yaml", ".hcl":
+		return true
+	case ".csv":
+		return IsDataFile(p)
+	}
+	return false
+}
+
+// fileLimit is the most Load reads of the file at p: a data file is read
+// as a stream and may be larger than a manifest or a layer file.
+func fileLimit(p string) int64 {
+	if IsDataFile(p) {
+		return MaxDataFileSize
+	}
+	return MaxLayerFileSize
+}
+
 // contentHash hashes the files that Load reads (.yaml, .hcl and the
 // layers' .csv data files) by path and content.
 func contentHash(fsys fs.FS) (string, error) {
@@ -168,13 +189,8 @@ func contentHash(fsys fs.FS) (string, error) {
 			}
 			return nil
 		}
-		switch path.Ext(p) {
-		case ".yaml", ".hcl":
+		if loaded(p) {
 			paths = append(paths, p)
-		case ".csv":
-			if IsDataFile(p) {
-				paths = append(paths, p)
-			}
 		}
 		return nil
 	})
@@ -196,7 +212,7 @@ func contentHash(fsys fs.FS) (string, error) {
 			continue
 		}
 		fmt.Fprintf(h, "%s\x00", p)
-		_, err = io.CopyBuffer(h, io.LimitReader(f, MaxLayerFileSize+1), buf)
+		_, err = io.CopyBuffer(h, io.LimitReader(f, fileLimit(p)+1), buf)
 		f.Close()
 		if err != nil {
 			return "", err
@@ -268,13 +284,7 @@ func treeFS(tree *object.Tree) fs.FS {
 	g := gitFS{MapFS: fstest.MapFS{}, refuse: map[string]error{}}
 	var read int64
 	tree.Files().ForEach(func(f *object.File) error {
-		switch path.Ext(f.Name) {
-		case ".yaml", ".hcl":
-		case ".csv":
-			if !IsDataFile(f.Name) {
-				return nil
-			}
-		default:
+		if !loaded(f.Name) {
 			return nil
 		}
 		blob := f
@@ -308,11 +318,7 @@ func treeFS(tree *object.Tree) fs.FS {
 			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
 			return nil
 		}
-		limit := int64(MaxLayerFileSize)
-		if IsDataFile(f.Name) {
-			limit = MaxDataFileSize
-		}
-		data, err := readBlob(blob, limit+1)
+		data, err := readBlob(blob, fileLimit(f.Name)+1)
 		if err != nil {
 			return err
 		}

@@ -155,3 +155,34 @@ func TestIsRemote(t *testing.T) {
 		}
 	}
 }
+
+// TestContentHashReadsWholeDataFiles: the revision of a directory moves
+// with a change anywhere in a data file, past the bound of a layer file
+// too (data files are read as a stream, up to MaxDataFileSize).
+func TestContentHashReadsWholeDataFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "layers", "basic", "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows := []byte("id,name\n" + strings.Repeat("1,a\n", MaxLayerFileSize/4+1024))
+	file := filepath.Join(data, "things.csv")
+	if err := os.WriteFile(file, rows, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := contentHash(rootFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows[len(rows)-2] = 'b' // the last row, past MaxLayerFileSize
+	if err := os.WriteFile(file, rows, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after, err := contentHash(rootFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == after {
+		t.Fatalf("a change %d bytes into a data file left the content hash as it was", len(rows)-2)
+	}
+}
