@@ -191,3 +191,22 @@ func TestKeyChange(t *testing.T) {
 		t.Errorf("%v found %+v statements %+v", err, found, sts)
 	}
 }
+
+// TestNullLiveKey: a live row with NULL in its key (a unique key may hold
+// NULLs; declared keys never do) is no declared row: it is neither
+// compared with, nor deleted as, nor counted for the row keyed "".
+func TestNullLiveKey(t *testing.T) {
+	set, err := Compose([]File{{Layer: "basic", Path: "fee_types.csv", Data: []byte("# key: code\ncode,name_en\n\"\",none\n")}}, parties)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]*Live{"fee_types": liveRows([]*string{nil, str("tenant's own")})}
+	sts, found, err := Plan(set, nil, live, false)
+	if err != nil || len(found) != 0 || len(sts) != 1 || sts[0].Kind != "insert" {
+		t.Errorf("%v found %+v statements %+v, want the declared row inserted and the NULL-keyed one left alone", err, found, sts)
+	}
+	tr := set.Tables["fee_types"]
+	if got := must(tr.LiveChecksum(live["fee_types"].Each)); got == tr.Checksum() {
+		t.Errorf("the NULL-keyed live row counted as the declared row keyed \"\"")
+	}
+}

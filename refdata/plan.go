@@ -93,7 +93,10 @@ func Plan(set, prev *Set, live map[string]*Live, leave bool) ([]Statement, []Fin
 		var updates []update
 		key := make([]string, nkey)
 		err := lv.each(func(lr []*string) error {
-			k := liveKey(lr, key)
+			k, ok := liveKey(lr, key)
+			if !ok {
+				return nil
+			}
 			r := tr.byKey[k]
 			if r == nil {
 				if pr := prevByKey(ptr, k); pr != nil {
@@ -153,7 +156,9 @@ func Plan(set, prev *Set, live map[string]*Live, leave bool) ([]Statement, []Fin
 		}
 		key := make([]string, len(ptr.Def.Key))
 		err := lv.each(func(lr []*string) error {
-			if pr := ptr.byKey[liveKey(lr, key)]; pr != nil {
+			if k, ok := liveKey(lr, key); !ok {
+				return nil
+			} else if pr := ptr.byKey[k]; pr != nil {
 				dels[name] = append(dels[name], pr)
 			}
 			return nil
@@ -177,15 +182,17 @@ func (lv *Live) each(fn func([]*string) error) error {
 }
 
 // liveKey is the key of a live row, its first len(key) values, as the
-// declared rows are looked up by; key is scratch.
-func liveKey(lr []*string, key []string) string {
+// declared rows are looked up by; key is scratch. A row with NULL in its
+// key is no declared row (declared keys are never NULL; a unique key may
+// hold NULLs), and ok is false: it must not pass for a row keyed "".
+func liveKey(lr []*string, key []string) (k string, ok bool) {
 	for i := range key {
-		key[i] = ""
-		if lr[i] != nil {
-			key[i] = *lr[i]
+		if lr[i] == nil {
+			return "", false
 		}
+		key[i] = *lr[i]
 	}
-	return strings.Join(key, "\x00")
+	return strings.Join(key, "\x00"), true
 }
 
 // prevTable is the table of prev declaring tr's rows by the same key, or

@@ -479,13 +479,11 @@ func (tr *TableRows) LiveChecksum(each func(fn func([]*string) error) error) (st
 		return sum.text(cols, 0), nil
 	}
 	err := each(func(lr []*string) error {
-		for i := range key {
-			key[i] = ""
-			if lr[i] != nil {
-				key[i] = *lr[i]
-			}
+		k, ok := liveKey(lr, key)
+		if !ok {
+			return nil
 		}
-		r, ok := tr.byKey[strings.Join(key, "\x00")]
+		r, ok := tr.byKey[k]
 		if !ok || seen[r.idx] {
 			return nil
 		}
