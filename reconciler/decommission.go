@@ -170,7 +170,7 @@ func (ru *run) dropDatabase(ctx context.Context, srv *schema.Server, t *desired.
 		}
 		return os.Remove(path)
 	}
-	_, err = srv.DB().ExecContext(ctx, "DROP DATABASE `"+t.Database+"`")
+	_, err = srv.DB().ExecContext(ctx, "DROP DATABASE "+schema.QuoteIdent(t.Database))
 	return err
 }
 
@@ -201,7 +201,7 @@ func (ru *run) cleanupFailedCreate(ctx context.Context, t *desired.Tenant, targe
 		}
 		err = os.Remove(path)
 	} else {
-		_, err = srv.DB().ExecContext(ctx, "DROP DATABASE `"+t.Database+"`")
+		_, err = srv.DB().ExecContext(ctx, "DROP DATABASE "+schema.QuoteIdent(t.Database))
 	}
 	if err != nil {
 		tr.Warnings = append(tr.Warnings, fmt.Sprintf("database %s, created by the failed provisioning, could not be dropped: %v", t.Database, err))
@@ -236,7 +236,7 @@ func (ru *run) databaseEmpty(ctx context.Context, srv *schema.Server, target *sc
 			}
 			return false, nil
 		}
-		q = "SELECT 1 FROM `" + strings.ReplaceAll(target.Database(), "`", "``") + "`.`" + strings.ReplaceAll(table, "`", "``") + "` LIMIT 1"
+		q = "SELECT 1 FROM " + schema.QuoteIdent(target.Database()) + "." + schema.QuoteIdent(table) + " LIMIT 1"
 		err := srv.DB().QueryRowContext(ctx, q).Scan(&one)
 		if err == sql.ErrNoRows {
 			continue

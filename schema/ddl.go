@@ -135,6 +135,10 @@ func quoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 }
 
+// QuoteIdent quotes a MySQL or MariaDB identifier (a database, table or
+// column name) for a statement: in backquotes, a backquote doubled.
+func QuoteIdent(s string) string { return quoteIdent(s) }
+
 // readIdent reads a backquoted identifier at the start of s and returns it
 // with the rest of s.
 func readIdent(s string) (string, string, error) {
