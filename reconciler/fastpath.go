@@ -43,7 +43,7 @@ type fastPath struct {
 	// verified are the schemas tenants were changed to in this run and
 	// verified by inspection, by alikeKey: another tenant changed to the
 	// same fingerprint is verified by it (verifiedAlike).
-	verified map[string]verifiedSchema
+	verified map[alikeKey]verifiedSchema
 }
 
 // verifiedSchema is a schema a tenant was changed to in this run and
@@ -56,12 +56,10 @@ type verifiedSchema struct {
 
 // alikeKey identifies a schema verified in this run by what another tenant
 // must share with it to be verified by it: the fingerprint read after the
-// apply (which has no database name in it), the desired hash, the server,
-// and the settings that decide what a clean reconcile is.
-func (ru *run) alikeKey(t *desired.Tenant, fingerprint, desiredHash string) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "alike 1\x00%s\x00%s\x00%s\x00%s\x00%+v", fingerprint, desiredHash, t.Server, t.DriftPolicy, ru.repo.Config.Comparison)
-	return hex.EncodeToString(h.Sum(nil))
+// apply (which has no database name in it), the desired hash, the server
+// and the drift policy (the comparison settings are the run's).
+type alikeKey struct {
+	fingerprint, desiredHash, server, drift string
 }
 
 // verifiedAlike verifies a tenant the run just changed by the fingerprint
@@ -80,7 +78,7 @@ func (ru *run) verifiedAlike(ctx context.Context, t *desired.Tenant, dec *decisi
 	}
 	ru.fast.mu.Lock()
 	fp := ru.fast.applied[t.Slug]
-	v, ok := ru.fast.verified[ru.alikeKey(t, fp, tr.DesiredHash)]
+	v, ok := ru.fast.verified[alikeKey{fp, tr.DesiredHash, t.Server, t.DriftPolicy}]
 	ru.fast.mu.Unlock()
 	if fp == "" || !ok {
 		return false, nil
@@ -272,9 +270,9 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	defer ru.fast.mu.Unlock()
 	if _, changed := ru.fast.applied[t.Slug]; changed && obs.baseline != nil && dec.data == nil {
 		if ru.fast.verified == nil {
-			ru.fast.verified = map[string]verifiedSchema{}
+			ru.fast.verified = map[alikeKey]verifiedSchema{}
 		}
-		ru.fast.verified[ru.alikeKey(t, before, tr.DesiredHash)] = verifiedSchema{liveHash: tr.LiveHash, snapshot: *obs.baseline}
+		ru.fast.verified[alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}] = verifiedSchema{liveHash: tr.LiveHash, snapshot: *obs.baseline}
 	}
 }
 

@@ -28,9 +28,9 @@ func TestPoolFromMaxConnections(t *testing.T) {
 		if want == 0 {
 			want = poolFor(limit)
 		}
-		if srv.PoolSize() != want || srv.db.Stats().MaxOpenConnections != want {
+		if srv.pool != want || srv.db.Stats().MaxOpenConnections != want {
 			t.Errorf("maxConnections %d on a server of max_connections %d: pool %d (sql.DB %d), want %d",
-				configured, limit, srv.PoolSize(), srv.db.Stats().MaxOpenConnections, want)
+				configured, limit, srv.pool, srv.db.Stats().MaxOpenConnections, want)
 		}
 		srv.Close()
 	}

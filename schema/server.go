@@ -236,12 +236,6 @@ func poolFor(limit int) int {
 	return min(max(limit/10, 4), 32)
 }
 
-// PoolSize is the most connections landlord opens to the server at once
-// (MySQL and MariaDB; a SQLite directory opens one per file).
-func (s *Server) PoolSize() int {
-	return s.pool
-}
-
 // connectError says in one line why a server cannot be reached. A network
 // error stays wrapped, for retries to classify.
 func connectError(cfg *gomysql.Config, redacted string, err error) error {
