@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/notify"
 	"github.com/landlord/landlord/state"
@@ -108,7 +109,7 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 	defer cancel()
 	in, err := l.healthInputs(rctx)
 	if err != nil {
-		round.Error = err.Error()
+		round.Error = redact.Text(err.Error())
 		return
 	}
 	var (
@@ -137,7 +138,7 @@ func (l *Loop) healthRound(ctx context.Context, repo *desired.Repo, rules desire
 	// Recorded first, notified after: a failed write sends nothing, and the
 	// next round, seeing no episode recorded, opens it again.
 	if err := l.store.SaveHealthChecks(rctx, checks, keep); err != nil {
-		round.Error = err.Error()
+		round.Error = redact.Text(err.Error())
 		return
 	}
 	for _, e := range events {
