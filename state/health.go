@@ -148,6 +148,19 @@ func (s *Store) HealthChecks(ctx context.Context) (map[string]HealthCheck, error
 	return out, rows.Err()
 }
 
+// HealthCounts counts the recorded health checks by status, every status
+// of CheckStatuses included (zero when none).
+func (s *Store) HealthCounts(ctx context.Context) (map[string]int, error) {
+	counts, err := s.countBy(ctx, "count health checks", "SELECT status, COUNT(*) FROM tenant_health GROUP BY status")
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range CheckStatuses {
+		counts[st] += 0
+	}
+	return counts, nil
+}
+
 // GetHealthCheck returns a tenant's health check; ok is false when it was
 // never probed.
 func (s *Store) GetHealthCheck(ctx context.Context, tenant string) (HealthCheck, bool, error) {

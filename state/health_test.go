@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -57,6 +58,18 @@ func TestHealthChecks(t *testing.T) {
 			}
 			if _, ok, err := st.GetHealthCheck(ctx, "t420"); ok || err != nil {
 				t.Errorf("t420 removed: %v %v", ok, err)
+			}
+			// The counts by status are those of the checks, every status
+			// present.
+			want := map[string]int{}
+			for _, st := range state.CheckStatuses {
+				want[st] = 0
+			}
+			for _, c := range got {
+				want[c.Status]++
+			}
+			if counts, err := st.HealthCounts(ctx); err != nil || !maps.Equal(counts, want) {
+				t.Errorf("health counts %v (%v), want %v", counts, err, want)
 			}
 		})
 	}

@@ -40,17 +40,10 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ Token) {
 			replicas = append(replicas, l.Owner)
 		}
 	}
-	checks, err := s.store.HealthChecks(r.Context())
+	health, err := s.store.HealthCounts(r.Context())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
-	}
-	health := map[string]int{}
-	for _, st := range state.CheckStatuses {
-		health[st] = 0
-	}
-	for _, c := range checks {
-		health[c.Status]++
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"serve": st, "leader": leader, "replicas": replicas, "health": health})
 }
