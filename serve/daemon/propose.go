@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/landlord/landlord/desired"
@@ -94,7 +95,7 @@ func (l *Loop) ProposeTenant(ctx context.Context, t desired.NewTenant) (*TenantP
 	// Problems of the repository that name the new manifest (a database
 	// another tenant has, say) are the proposal's too.
 	for _, msg := range problems {
-		if strings.Contains(msg, file) && !contains(p.Problems, msg) {
+		if strings.Contains(msg, file) && !slices.Contains(p.Problems, msg) {
 			p.Problems = append(p.Problems, msg)
 		}
 	}
@@ -112,15 +113,6 @@ func (l *Loop) ProposeTenant(ctx context.Context, t desired.NewTenant) (*TenantP
 		}
 	}
 	return p, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ErrNoPush: serve has no push credentials, or follows a local directory.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ func newTenantForm(r *http.Request) desired.NewTenant {
 		Template: f.Get("template"), Server: f.Get("server"), Domain: strings.TrimSpace(f.Get("domain")),
 		Database: strings.TrimSpace(f.Get("database"))}
 	for _, m := range f["modules"] {
-		if m != "" && !contains(t.Modules, m) {
+		if m != "" && !slices.Contains(t.Modules, m) {
 			t.Modules = append(t.Modules, m)
 		}
 	}
@@ -76,7 +77,7 @@ func (s *Server) newTenantData(form desired.NewTenant) (newTenantData, bool) {
 	}
 	for name, m := range repo.Modules {
 		if len(m.Errors) == 0 {
-			d.Modules = append(d.Modules, choice{Name: name, Description: m.Description, Version: m.Version, Requires: m.Requires, Checked: contains(form.Modules, name)})
+			d.Modules = append(d.Modules, choice{Name: name, Description: m.Description, Version: m.Version, Requires: m.Requires, Checked: slices.Contains(form.Modules, name)})
 		}
 	}
 	for name := range repo.Config.Servers {

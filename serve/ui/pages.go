@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request, ss *session) {
 	d := fleetData{Status: s.loop.Status(), Q: strings.TrimSpace(q.Get("q")), SyncF: q.Get("sync"),
 		HealthF: q.Get("health"), ServerF: q.Get("server"), Sort: q.Get("sort"), Sorts: state.FleetSorts,
 		CheckF: q.Get("check")}
-	if !contains(state.FleetSorts, d.Sort) {
+	if !slices.Contains(state.FleetSorts, d.Sort) {
 		d.Sort = "slug"
 	}
 	d.Page, _ = strconv.Atoi(q.Get("page"))
@@ -159,11 +160,7 @@ func (s *Server) unrecorded(r *http.Request, d *fleetData, f *state.Fleet) error
 	if repo == nil || len(repo.Tenants) == 0 {
 		return nil
 	}
-	slugs := make([]string, len(repo.Tenants))
-	for i, t := range repo.Tenants {
-		slugs[i] = t.Slug
-	}
-	missing, err := s.store.Unrecorded(r.Context(), slugs)
+	missing, err := s.missingRecords(r, repo, f.Total)
 	if err != nil || len(missing) == 0 {
 		return err
 	}
@@ -183,13 +180,27 @@ func (s *Server) unrecorded(r *http.Request, d *fleetData, f *state.Fleet) error
 	return nil
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
+// missingRecords returns the tenants of repo the landlord database has no
+// record of, when it holds records of others. The answer is kept until the
+// revision in force or the number of records changes: the fleet page asks
+// on every view and every refresh, and the question sends every slug of the
+// repository to the database.
+func (s *Server) missingRecords(r *http.Request, repo *desired.Repo, records int) ([]string, error) {
+	s.missing.Lock()
+	defer s.missing.Unlock()
+	if s.missing.repo == repo && s.missing.records == records {
+		return s.missing.slugs, nil
 	}
-	return false
+	slugs := make([]string, len(repo.Tenants))
+	for i, t := range repo.Tenants {
+		slugs[i] = t.Slug
+	}
+	missing, err := s.store.Unrecorded(r.Context(), slugs)
+	if err != nil {
+		return nil, err
+	}
+	s.missing.repo, s.missing.records, s.missing.slugs = repo, records, missing
+	return missing, nil
 }
 
 // maxStatements bounds the statements of one run on a tenant's page.

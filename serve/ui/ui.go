@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/state"
@@ -41,6 +43,14 @@ type Server struct {
 	// each fetches the repository and plans against a server, and read
 	// tokens may ask for them.
 	proposals chan struct{}
+	// missing is the last answer of unrecorded, for the revision in force
+	// and the number of tenant records it was read at.
+	missing struct {
+		sync.Mutex
+		repo    *desired.Repo
+		records int
+		slugs   []string
+	}
 }
 
 // maxProposals is how many new tenant checks or pushes run at once; more
