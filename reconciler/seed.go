@@ -194,9 +194,11 @@ func (r *Reconciler) Seed(ctx context.Context, repo *desired.Repo, slug string, 
 	sts := func(yield func(schema.DataStatement, error) bool) {
 		for i := len(order) - 1; i >= 0; i-- { // rows that reference first
 			n := order[i]
-			clear := spec.Empty(db, n, deleted[n])
+			var clear []seed.Statement
 			if kept[n] > 0 {
 				clear = spec.Clear(db, n, deletes[n])
+			} else {
+				clear = spec.Empty(db, n, deleted[n])
 			}
 			for _, s := range clear {
 				if !yield(seedStatement(s, spec.Origin(n)), nil) {

@@ -130,7 +130,7 @@ func Plan(set, prev *Set, live map[string]*Live, leave bool) ([]Statement, []Fin
 			if seen[i] {
 				continue
 			}
-			if p := prevByKey(ptr, strings.Join(r.Key, "\x00")); p != nil && lv.Exists {
+			if lv.Exists && prevByKey(ptr, strings.Join(r.Key, "\x00")) != nil {
 				found = append(found, Finding{Table: name, Key: keyText(tr.Def.Key, r.Key), Change: "removed", Detail: "a declared row was deleted", Left: leave})
 				if leave {
 					continue

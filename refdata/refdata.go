@@ -83,12 +83,6 @@ type Row struct {
 	idx  int32
 }
 
-// Layer is the layer that first declared the row.
-func (r *Row) Layer() string { return r.Src.Layer }
-
-// File is the file that first declared the row.
-func (r *Row) File() string { return r.Src.File }
-
 // Set is the declared rows of a tenant, by table.
 type Set struct {
 	rows   int // declared, all tables together

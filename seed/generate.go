@@ -154,8 +154,8 @@ func (s *Spec) generateEach(seed uint64, scale float64, existing map[string]*Exi
 			return err
 		}
 		if forget {
-			for t, p := range pools {
-				if j, ok := last[t]; (!ok || j <= i) && p != nil {
+			for t := range pools {
+				if j, ok := last[t]; !ok || j <= i {
 					delete(pools, t) // no later table references it
 				}
 			}
