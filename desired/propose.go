@@ -118,10 +118,18 @@ type Proposal struct {
 	Data         []byte
 	// Message and Author of the commit.
 	Message, Author, Email string
+	// Parent, when set, is the commit the file was checked against: Push
+	// refuses to commit on another one (ErrMoved).
+	Parent string
 }
 
+// ErrMoved: the head of the remote is not the commit a proposal was
+// checked against.
+var ErrMoved = errors.New("the repository moved since the check: check again")
+
 // Push commits p on a new branch whose parent is the head of src (its Ref
-// when it is a branch, else the remote's default branch) and pushes the
+// when it is a branch, else the remote's default branch), which must be
+// p.Parent when that is set, and pushes the
 // branch to src's remote with auth, within src.Timeout. It refuses a
 // branch the remote has and a file the head has: it never overwrites. It
 // returns the new commit.
@@ -156,6 +164,15 @@ func Push(ctx context.Context, src Source, auth Auth, p Proposal) (string, error
 	repo, err := git.CloneContext(ctx, memory.NewStorage(), memfs.New(), opts)
 	if err != nil {
 		return "", gitErr("clone", err)
+	}
+	if p.Parent != "" {
+		head, err := repo.Head()
+		if err != nil {
+			return "", err
+		}
+		if head.Hash().String() != p.Parent {
+			return "", fmt.Errorf("head %.12s, checked against %.12s: %w", head.Hash(), p.Parent, ErrMoved)
+		}
 	}
 	remote, err := repo.Remote("origin")
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"net"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -77,5 +79,45 @@ func TestPushTimeout(t *testing.T) {
 	}
 	if took > 10*time.Second {
 		t.Errorf("the push gave up after %s, timeout 500ms", took)
+	}
+}
+
+// TestPushRefusesMovedHead: a proposal checked against one commit is not
+// committed on another: when the remote's head moved since the check,
+// Push refuses and creates no branch; on the commit it was checked
+// against, the branch's parent is that commit.
+func TestPushRefusesMovedHead(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	gitRun(t, work, "init", "-q", "-b", "main")
+	write(t, work, "tenants/acme.yaml", "slug: acme\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "one")
+	checked := gitRun(t, work, "rev-parse", "HEAD")
+	bare := filepath.Join(t.TempDir(), "remote.git")
+	gitRun(t, work, "clone", "-q", "--bare", work, bare)
+	gitRun(t, work, "remote", "add", "origin", bare)
+	write(t, work, "tenants/beta.yaml", "slug: beta\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "two")
+	gitRun(t, work, "push", "-q", "origin", "main")
+	head := gitRun(t, work, "rev-parse", "HEAD")
+
+	src := Source{Repo: "file://" + bare, Timeout: time.Minute}
+	p := Proposal{Branch: "landlord/tenant-gamma", File: "tenants/gamma.yaml", Data: []byte("slug: gamma\n"),
+		Message: "tenants: add gamma", Author: "landlord", Email: "landlord@localhost", Parent: checked}
+	if _, err := Push(ctx, src, Auth{}, p); !errors.Is(err, ErrMoved) {
+		t.Fatalf("push on a moved head: %v, want ErrMoved", err)
+	}
+	if out, _ := exec.Command("git", "-C", bare, "branch", "--list", "landlord/*").Output(); len(strings.TrimSpace(string(out))) != 0 {
+		t.Fatalf("a refused push created %s", out)
+	}
+	p.Parent = head
+	commit, err := Push(ctx, src, Auth{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent := gitRun(t, bare, "rev-parse", commit+"^"); parent != head {
+		t.Errorf("the proposal's parent is %s, want %s", parent, head)
 	}
 }

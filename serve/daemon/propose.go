@@ -136,7 +136,7 @@ func (l *Loop) PushTenant(ctx context.Context, t desired.NewTenant, actor string
 	branch = ProposeBranchPrefix + t.Slug
 	commit, err = desired.Push(ctx, l.cfg.Source, *l.cfg.Push, desired.Proposal{Branch: branch, File: p.File, Data: p.YAML,
 		Message: fmt.Sprintf("tenants: add %s\n\nProposed by %s from the landlord dashboard, planned against %.12s.\n", t.Slug, actor, p.Revision),
-		Author:  "landlord", Email: "landlord@localhost"})
+		Author:  "landlord", Email: "landlord@localhost", Parent: p.Revision})
 	if err != nil {
 		l.log.Warn("push proposal failed", "tenant", t.Slug, "actor", actor, "err", redact.Text(err.Error()))
 		return "", "", p, err
