@@ -120,13 +120,22 @@ func (s *Store) SaveHealthChecks(ctx context.Context, checks []HealthCheck, keep
 				gone = append(gone, t)
 			}
 		}
+		err = rows.Err()
 		rows.Close()
-		for _, t := range gone {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM tenant_health WHERE tenant = ?", t); err != nil {
-				return fmt.Errorf("forget health of %s: %w", t, err)
+		if err != nil {
+			return fmt.Errorf("read health checks: %w", err)
+		}
+		for start := 0; start < len(gone); start += maxFleetPage {
+			chunk := gone[start:min(start+maxFleetPage, len(gone))]
+			args := make([]any, len(chunk))
+			for i, t := range chunk {
+				args[i] = t
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM tenant_health WHERE tenant IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...); err != nil {
+				return fmt.Errorf("forget health of %d removed tenants: %w", len(chunk), err)
 			}
 		}
-		return rows.Err()
+		return nil
 	})
 }
 
