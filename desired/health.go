@@ -255,6 +255,21 @@ func ParseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// FormatBytes writes a size in binary units, as ParseBytes reads it:
+// "512 B", "1.5 KiB", "3.0 GiB" (negative sizes too, for growth).
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit && n > -unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, exp := float64(n), 0
+	for v >= unit*unit || v <= -unit*unit {
+		v /= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", v/unit, "KMGTPE"[exp])
+}
+
 // HealthRules returns the parsed health rules; the defaults when
 // landlord.yaml could not be read.
 func (c *Config) HealthRules() HealthRules {

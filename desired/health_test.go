@@ -77,3 +77,13 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatBytes: sizes are written in binary units, negative ones (a
+// shrinking database) too.
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", -5: "-5 B", 1536: "1.5 KiB", 3 << 30: "3.0 GiB", -(2 << 20): "-2.0 MiB", 5 << 40: "5.0 TiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

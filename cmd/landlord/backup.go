@@ -105,7 +105,7 @@ One tenant's failure does not stop the others; the exit code is then 1.`,
 					}
 					raw, stored := m.Sizes()
 					fmt.Fprintf(g.stdout, "%s: backup %s: %d tables, %d rows, %s (%s compressed) in %s\n", slug, m.ID, len(m.Tables), m.Rows(),
-						bytesText(raw), bytesText(stored), m.Finished.Sub(m.Started).Round(time.Millisecond))
+						desired.FormatBytes(raw), desired.FormatBytes(stored), m.Finished.Sub(m.Started).Round(time.Millisecond))
 				}
 			}
 			if output == "json" {
@@ -125,18 +125,6 @@ One tenant's failure does not stop the others; the exit code is then 1.`,
 	cmd.Flags().DurationVar(&lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for an apply to the tenant")
 	outputFlag(cmd, &output, "text", "json")
 	return cmd
-}
-
-func bytesText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func newBackups(g *globals) *cobra.Command {
@@ -217,7 +205,7 @@ landlord database and is never usable.`,
 					if r.Usable {
 						u = "yes"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.Status, u, r.Rows, bytesText(r.RawBytes), bytesText(r.Stored),
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.Status, u, r.Rows, desired.FormatBytes(r.RawBytes), desired.FormatBytes(r.Stored),
 						orDash(strings.Join(r.Tables, ",")))
 				}
 				return tw.Flush()
@@ -240,7 +228,7 @@ landlord database and is never usable.`,
 				raw, stored := m.Sizes()
 				fmt.Fprintf(g.stdout, "backup %s\ntenant %s, database %s (%s %s)\nkind %s, revision %s, schema hash %s\ntaken %s to %s\n%d rows, %s, %s stored\n",
 					m.ID, m.Tenant, m.Database, m.Engine, m.ServerVersion, m.Kind, orDash(shortRevision(m.Revision)), short(m.SchemaHash, 12),
-					m.Started.Format(time.RFC3339), m.Finished.Format(time.RFC3339), m.Rows(), bytesText(raw), bytesText(stored))
+					m.Started.Format(time.RFC3339), m.Finished.Format(time.RFC3339), m.Rows(), desired.FormatBytes(raw), desired.FormatBytes(stored))
 				tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 				fmt.Fprintln(tw, "TABLE\tROWS\tCHECKSUM\tCOLUMNS")
 				for _, t := range m.Tables {

@@ -237,11 +237,11 @@ func evaluate(rules desired.HealthRules, t *desired.Tenant, probes map[string]re
 			}
 		}
 		if c.SizeBytes != nil {
-			limit("size", rules.Size, *c.SizeBytes, "database size %s", bytes(*c.SizeBytes))
+			limit("size", rules.Size, *c.SizeBytes, "database size %s", desired.FormatBytes(*c.SizeBytes))
 			limit("tables", rules.Tables, *c.Tables, "%d tables", *c.Tables)
 		}
 		if c.GrowthBytes != nil {
-			limit("growth", rules.Growth, *c.GrowthBytes, "database grows by %s a day", bytes(*c.GrowthBytes))
+			limit("growth", rules.Growth, *c.GrowthBytes, "database grows by %s a day", desired.FormatBytes(*c.GrowthBytes))
 		}
 	}
 	active := t.Lifecycle != desired.Suspended
@@ -343,18 +343,4 @@ func deref(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
-}
-
-// bytes writes n in binary units.
-func bytes(n int64) string {
-	const unit = 1024
-	if n < unit && n > -unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, exp := float64(n), 0
-	for v >= unit*unit || v <= -unit*unit {
-		v /= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", v/unit, "KMGTPE"[exp])
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -104,15 +103,7 @@ var funcs = template.FuncMap{
 		if n == nil {
 			return "—"
 		}
-		v, units := float64(*n), []string{"B", "KiB", "MiB", "GiB", "TiB"}
-		i := 0
-		for ; (v >= 1024 || v <= -1024) && i < len(units)-1; i++ {
-			v /= 1024
-		}
-		if i == 0 {
-			return fmt.Sprintf("%d B", *n)
-		}
-		return fmt.Sprintf("%.1f %s", v, units[i])
+		return desired.FormatBytes(*n)
 	},
 }
 
