@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/landlord/landlord/internal/fileerr"
@@ -360,9 +362,20 @@ func suggest(name string, known []string) string {
 func keyText(cols, vals []string) string {
 	parts := make([]string, len(cols))
 	for i := range cols {
-		parts[i] = cols[i] + "=" + vals[i]
+		parts[i] = cols[i] + "=" + keyValue(vals[i])
 	}
 	return strings.Join(parts, ",")
+}
+
+// keyValue shows a key's value in plans, findings and reasons: as it is
+// when it is short, printable and unambiguous, else quoted and clipped, so
+// that no value of a data file brings control characters or pages of text
+// into a terminal, a pull request comment or a drift record.
+func keyValue(v string) string {
+	if utf8.RuneCountInString(v) <= 60 && !strings.ContainsAny(v, `,="\`) && !strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return v
+	}
+	return clip(strconv.Quote(v))
 }
 
 // Names returns the declared tables, a table after the tables its

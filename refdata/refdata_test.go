@@ -154,3 +154,20 @@ func TestInsertBatches(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestKeyTextQuotesHostileValues: a key value with control characters, a
+// separator or pages of text is shown quoted and clipped; a plain one as
+// it is.
+func TestKeyTextQuotesHostileValues(t *testing.T) {
+	for _, c := range []struct{ v, want string }{
+		{"30", "code=30"},
+		{"ललितपुर", "code=ललितपुर"},
+		{"a\x1b[2Jb", `code="a\x1b[2Jb"`},
+		{"a,b=c", `code="a,b=c"`},
+		{strings.Repeat("x", 100), `code="` + strings.Repeat("x", 59) + "…"},
+	} {
+		if got := keyText([]string{"code"}, []string{c.v}); got != c.want {
+			t.Errorf("keyText(%q) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
