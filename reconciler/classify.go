@@ -35,8 +35,11 @@ func classify(err error) Class {
 		source   schema.SourceErrors
 		refused  *schema.RefusedError
 		data     refdata.Errors
+		stale    *staleAlikeError
 	)
 	switch {
+	case errors.As(err, &stale):
+		return Transient
 	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.As(err, &data), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
 	case errors.Is(err, schema.ErrStalled):

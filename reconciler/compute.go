@@ -37,8 +37,9 @@ type decision struct {
 // skips every drifted object that git did not change too (git changed an
 // object when the baseline and d differ on it; then git wins). Under policy
 // heal, and for repair and rollback, the plan restores everything.
-func (ru *run) compute(ctx context.Context, t *desired.Tenant, srv *schema.Server, target *schema.Target, live *schema.Live, d *schema.Desired) (*decision, error) {
-	dec := &decision{}
+func (ru *run) compute(ctx context.Context, t *desired.Tenant, obs *observation) (*decision, error) {
+	srv, target, live, d := obs.srv, obs.target, obs.live, obs.desired
+	dec := &decision{liveHash: obs.liveHash}
 	base, err := ru.baseline(ctx, t, srv, live, d, dec)
 	if err != nil {
 		return nil, err
@@ -156,11 +157,14 @@ func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if ru.store == nil || !live.Exists() || ru.snaps[t.Slug] == "" {
 		return nil, nil
 	}
-	h, err := live.Hash()
-	if err != nil {
-		return nil, err
+	if dec.liveHash == "" {
+		h, err := live.Hash()
+		if err != nil {
+			return nil, err
+		}
+		dec.liveHash = h
 	}
-	dec.liveHash = h
+	h := dec.liveHash
 	if h == ru.snaps[t.Slug] {
 		return nil, nil
 	}

@@ -44,7 +44,31 @@ type fastPath struct {
 	// verified by inspection, by alikeKey: another tenant changed to the
 	// same fingerprint is verified by it (verifiedAlike).
 	verified map[alikeKey]verifiedSchema
+	// shared counts the tenants of each likeGroup that are as last
+	// verified (only groups of two or more are kept); inspected holds the
+	// live schema inspected of one tenant per group and desired schema, for
+	// the others to be observed by (liveAlike). At most maxInspected.
+	shared    map[likeGroup]int
+	inspected map[likeKey]*schema.Live
 }
+
+// likeGroup is what tenants that are as last verified (their live
+// fingerprint the recorded one) share when their live schemas are the
+// same: the fingerprint (which has no database name in it), the hash of
+// the baseline snapshot it was verified as, and the server.
+type likeGroup struct {
+	fingerprint, baseline, server string
+}
+
+// likeKey is a likeGroup and the desired schema the live one was read for
+// (what the comparison settings leave out of it depends on it).
+type likeKey struct {
+	likeGroup
+	desired *schema.Desired
+}
+
+// maxInspected bounds the live schemas a run keeps for liveAlike.
+const maxInspected = 64
 
 // verifiedSchema is a schema a tenant was changed to in this run and
 // verified by inspection: its hash and the baseline snapshot recorded of
@@ -161,6 +185,103 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		}
 	}
 	ru.fast = fp
+	fp.shared = map[likeGroup]int{}
+	for _, t := range tenants {
+		if g, ok := ru.asVerified(t); ok {
+			fp.shared[g]++
+		}
+	}
+	for g, n := range fp.shared {
+		if n < 2 {
+			delete(fp.shared, g)
+		}
+	}
+}
+
+// asVerified returns the likeGroup of t when its live fingerprint is the
+// one recorded at its last clean, verified reconcile, on the basis of its
+// baseline snapshot (the schema then verified is its baseline), with no
+// drift open: its live schema is its baseline's.
+func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
+	if ru.fast == nil || !t.Valid() || t.Lifecycle != desired.Active {
+		return likeGroup{}, false
+	}
+	live, ok := ru.fast.live[t.Slug]
+	rec, recorded := ru.fast.recorded[t.Slug]
+	base := ru.snaps[t.Slug]
+	if !ok || !recorded || base == "" || live != rec.Fingerprint || ru.drifted[t.Slug].Open > 0 || ru.basis(t, base) != rec.Basis {
+		return likeGroup{}, false
+	}
+	return likeGroup{live, base, t.Server}, true
+}
+
+// liveAlike returns the live schema of t as inspected of another tenant in
+// this run, and its hash (the baseline's), or nil when t must be
+// inspected. Both are as last verified
+// (asVerified) with the same fingerprint and baseline, on the same server:
+// the fingerprint covers every attribute an inspection reads, so the two
+// schemas are the same but for the database's name, which plans and
+// comparisons do not read from a live schema. An apply verifies what it
+// did as ever: a schema changed out of band since the fingerprints were
+// read is found then.
+func (ru *run) liveAlike(t *desired.Tenant, d *schema.Desired) (*schema.Live, string) {
+	g, ok := ru.asVerified(t)
+	if !ok {
+		return nil, ""
+	}
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	live := ru.fast.inspected[likeKey{g, d}]
+	if live == nil {
+		return nil, ""
+	}
+	return live, g.baseline
+}
+
+// staleAlikeError is the failed apply or verify of a tenant planned from
+// the schema of a tenant alike (liveAlike): it changed out of band since
+// the fingerprints were read. It is transient: the next run inspects it.
+type staleAlikeError struct{ err error }
+
+func (e *staleAlikeError) Error() string {
+	return e.err.Error() + " (planned from the schema of a tenant with the same fingerprint, read at the start of the run: the tenant may have changed since; the next run inspects it)"
+}
+
+func (e *staleAlikeError) Unwrap() error { return e.err }
+
+// changedSinceRead returns err, as a staleAlikeError when the tenant was
+// observed by a tenant alike.
+func changedSinceRead(obs *observation, err error) error {
+	if err == nil || !obs.alike {
+		return err
+	}
+	return &staleAlikeError{err}
+}
+
+// shareLive keeps the live schema inspected of t for the other tenants of
+// its likeGroup, when it is the schema of its baseline (the hash compute
+// took is the baseline's: nothing changed it since the fingerprints were
+// read) and another tenant may use it.
+func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
+	if obs.alike || dec.liveHash == "" {
+		return
+	}
+	g, ok := ru.asVerified(t)
+	if !ok || dec.liveHash != g.baseline {
+		return
+	}
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	if ru.fast.shared[g] == 0 || len(ru.fast.inspected) >= maxInspected {
+		return
+	}
+	if ru.fast.inspected == nil {
+		ru.fast.inspected = map[likeKey]*schema.Live{}
+	}
+	k := likeKey{g, obs.desired}
+	if _, ok := ru.fast.inspected[k]; !ok {
+		ru.fast.inspected[k] = obs.live
+	}
 }
 
 // basis is what a tenant's recorded fingerprint was verified on: its

@@ -22,6 +22,10 @@ type observation struct {
 	// baseline is the snapshot of the live schema recorded after the
 	// verify, if one was (the reconcile changed the tenant).
 	baseline *state.Snapshot
+	// alike is set when live was inspected of a tenant of the same
+	// schema (liveAlike), not of this one; liveHash is then its hash.
+	alike    bool
+	liveHash string
 }
 
 // observe opens the tenant's server, composes its desired schema and
@@ -59,6 +63,11 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if live, hash := ru.liveAlike(t, d); live != nil && obs.target.Exists() {
+		obs.live, obs.liveHash, obs.alike = live, hash, true
+		ru.log.Debug("observed by fingerprint", "tenant", t.Slug, "run_id", ru.id)
+		return obs, nil
 	}
 	live, err := obs.target.Inspect(ctx)
 	if err != nil {

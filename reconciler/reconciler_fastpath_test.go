@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,24 +147,7 @@ func TestFastPathNotForData(t *testing.T) {
 // database, which the plan leaves alone) is inspected.
 func TestVerifiedAlike(t *testing.T) {
 	f := newMariaFixture(t)
-	for _, dir := range []string{"basic", "templates/political-party"} {
-		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "cpn-uml.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	family := []string{"cpn-uml", "uml-two", "uml-three", "uml-four"}
-	for _, slug := range family[1:] {
-		m := strings.Replace(string(manifest), "slug: cpn-uml", "slug: "+slug, 1)
-		m = strings.Replace(m, "domain: uml.", "domain: "+slug+".", 1)
-		m = strings.Replace(m, "cpn_uml", strings.ReplaceAll(slug, "-", "_"), 1)
-		if err := os.WriteFile(filepath.Join(f.repo, "tenants", slug+".yaml"), []byte(m), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	family := f.alikeFamily()
 	ctx := context.Background()
 	check := func(res *Result, action Action, wantAlike int) {
 		t.Helper()
@@ -220,15 +204,7 @@ func TestVerifiedAlike(t *testing.T) {
 	if _, err := f.db.Exec("CREATE TABLE `" + f.database("uml-four") + "`.by_hand (id INT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
-	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
-	layer, err := os.ReadFile(hcl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer = append(layer, "\ntable \"alike_extra\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  primary_key {\n    columns = [column.id]\n  }\n}\n"...)
-	if err := os.WriteFile(hcl, layer, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f.addLayerTable("alike_extra")
 	third := f.reconcile(Options{Concurrency: 1})
 	for _, tr := range third.Tenants {
 		if tr.Slug == "uml-four" && tr.alike {
@@ -248,6 +224,181 @@ func TestVerifiedAlike(t *testing.T) {
 	for _, td := range dr.Tenants {
 		if td.Status != DriftClean && td.Status != DriftSkipped && td.Slug != "uml-four" {
 			t.Errorf("drift of %s: %s %s", td.Slug, td.Status, td.Error)
+		}
+	}
+}
+
+// alikeFamily gives the fixture three more tenants of cpn-uml's layer set
+// and removes the layers' reference data (a tenant that declares rows is
+// always inspected); it returns the four slugs.
+func (f *fixture) alikeFamily() []string {
+	f.t.Helper()
+	for _, dir := range []string{"basic", "templates/political-party"} {
+		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "cpn-uml.yaml"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	family := []string{"cpn-uml", "uml-two", "uml-three", "uml-four"}
+	for _, slug := range family[1:] {
+		m := strings.Replace(string(manifest), "slug: cpn-uml", "slug: "+slug, 1)
+		m = strings.Replace(m, "domain: uml.", "domain: "+slug+".", 1)
+		m = strings.Replace(m, "cpn_uml", strings.ReplaceAll(slug, "-", "_"), 1)
+		if err := os.WriteFile(filepath.Join(f.repo, "tenants", slug+".yaml"), []byte(m), 0o644); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return family
+}
+
+// addLayerTable declares a new table in the basic layer.
+func (f *fixture) addLayerTable(name string) {
+	f.t.Helper()
+	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
+	layer, err := os.ReadFile(hcl)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	layer = append(layer, "\ntable \""+name+"\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  primary_key {\n    columns = [column.id]\n  }\n}\n"...)
+	if err := os.WriteFile(hcl, layer, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// TestObservedAlike: tenants as last verified with the same fingerprint
+// and baseline are planned from the schema inspected of the first of them
+// in the run, and their plans, records and baselines are what an
+// inspection of each gives. A tenant with a table of its own is inspected;
+// one changed out of band after the fingerprints were read fails its
+// verify as transient, changes nothing beyond its plan, and the next run
+// finds the change as drift.
+func TestObservedAlike(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.alikeFamily()
+	ctx := context.Background()
+	res := f.reconcile(Options{Concurrency: 1})
+	for _, tr := range res.Tenants {
+		if tr.Error != "" || tr.observedAlike {
+			t.Fatalf("%s: created, observed alike %v: %s", tr.Slug, tr.observedAlike, tr.Error)
+		}
+	}
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+
+	if _, err := f.db.Exec("CREATE TABLE `" + f.database("uml-four") + "`.by_hand (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	f.addLayerTable("observed_extra")
+	// With and without --plan: the plans are those of an inspection.
+	for _, plan := range []bool{true, false} {
+		res = f.reconcile(Options{Concurrency: 1, Plan: plan})
+		byTenant := map[string]TenantResult{}
+		for _, tr := range res.Tenants {
+			byTenant[tr.Slug] = tr
+			if tr.Error != "" {
+				t.Fatalf("plan %v: %s: %s", plan, tr.Slug, tr.Error)
+			}
+			if tr.observedAlike != (tr.Slug == "uml-three" || tr.Slug == "uml-two") {
+				t.Errorf("plan %v: %s observed by a tenant alike: %v", plan, tr.Slug, tr.observedAlike)
+			}
+		}
+		lead := byTenant["cpn-uml"]
+		for _, slug := range family[1:] {
+			tr := byTenant[slug]
+			if tr.Action != ActionUpdate || len(tr.Changes) != len(lead.Changes) || len(tr.Changes) == 0 {
+				t.Fatalf("plan %v: %s: %s with %d changes, cpn-uml %s with %d", plan, slug, tr.Action, len(tr.Changes), lead.Action, len(lead.Changes))
+			}
+			for i, c := range tr.Changes {
+				want := strings.ReplaceAll(lead.Changes[i].SQL, f.database("cpn-uml"), f.database(slug))
+				if c.SQL != want || c.File != lead.Changes[i].File || c.Line != lead.Changes[i].Line {
+					t.Errorf("plan %v: %s: change %d is %q (%s:%d), want %q (%s:%d)", plan, slug, i, c.SQL, c.File, c.Line, want, lead.Changes[i].File, lead.Changes[i].Line)
+				}
+			}
+		}
+	}
+	for _, slug := range family {
+		base, ok, err := f.store.Baseline(ctx, slug)
+		if err != nil || !ok {
+			t.Fatalf("%s: no baseline (%v)", slug, err)
+		}
+		snap, err := f.rec.Snapshot(ctx, f.load(), slug, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slug != "uml-four" && base.Hash != snap.Hash {
+			t.Errorf("%s: the baseline recorded (%s) is not the schema inspected (%s)", slug, base.Hash, snap.Hash)
+		}
+		if !slices.Contains(f.columns(slug, "observed_extra"), "id") {
+			t.Errorf("%s: observed_extra not created", slug)
+		}
+	}
+	if _, err := f.db.Exec("DROP TABLE `" + f.database("uml-four") + "`.by_hand"); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(Options{}) // uml-four is clean again: its fingerprint is recorded
+
+	// Out of band, once the run's fingerprints are read: cpn-uml changes
+	// before it is inspected (when aa-first, reconciled first, is done),
+	// uml-three after uml-four was inspected in its place.
+	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "nepali-congress.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strings.Replace(strings.Replace(string(manifest), "slug: nepali-congress", "slug: aa-first", 1), "domain: congress.", "domain: aa-first.", 1)
+	first = strings.Replace(first, "nepali_congress", "aa_first", 1)
+	if err := os.WriteFile(filepath.Join(f.repo, "tenants", "aa-first.yaml"), []byte(first), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(Options{})
+	f.addLayerTable("observed_late")
+	res = f.reconcile(Options{Concurrency: 1, Progress: func(tr TenantResult) {
+		var q string
+		switch tr.Slug {
+		case "aa-first":
+			q = "ALTER TABLE `" + f.database("cpn-uml") + "`.observed_extra ADD COLUMN lead_by_hand INT"
+		case "uml-four":
+			q = "ALTER TABLE `" + f.database("uml-three") + "`.observed_extra ADD COLUMN by_hand INT"
+		default:
+			return
+		}
+		if _, err := f.db.Exec(q); err != nil {
+			t.Error(err)
+		}
+	}})
+	for _, tr := range res.Tenants {
+		switch {
+		case tr.Slug == "uml-three":
+			if !tr.observedAlike || tr.Action != ActionError || tr.Class != Transient || !strings.Contains(tr.Error, "may have changed since") {
+				t.Errorf("uml-three, changed out of band: %s %s %q (observed alike %v)", tr.Action, tr.Class, tr.Error, tr.observedAlike)
+			}
+		case tr.Error != "":
+			t.Errorf("%s: %s", tr.Slug, tr.Error)
+		case tr.observedAlike != (tr.Slug == "uml-two"):
+			// cpn-uml's schema is not its baseline's: uml-four is
+			// inspected, and observes uml-two.
+			t.Errorf("%s observed by a tenant alike: %v", tr.Slug, tr.observedAlike)
+		case tr.Slug == "cpn-uml" && (len(tr.Drift) != 1 || tr.Drift[0].Action != DriftLeft):
+			t.Errorf("cpn-uml, changed out of band before its inspection: drift %+v, want its column left", tr.Drift)
+		}
+	}
+	if cols := f.columns("uml-three", "observed_extra"); !slices.Contains(cols, "by_hand") || !slices.Contains(f.columns("uml-three", "observed_late"), "id") {
+		t.Errorf("uml-three: observed_extra has %v, observed_late created: the plan and the change by hand must both be there", cols)
+	}
+	dr, err := f.rec.Drift(ctx, f.load(), DriftOptions{LockWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, td := range dr.Tenants {
+		if (td.Slug == "uml-three" || td.Slug == "cpn-uml") && (td.Status != DriftFound || !strings.Contains(fmt.Sprint(td.Drift), "by_hand")) {
+			t.Errorf("drift of %s: %s %v %s", td.Slug, td.Status, td.Drift, td.Error)
+		}
+	}
+	res = f.reconcile(Options{})
+	for _, tr := range res.Tenants {
+		if tr.Error != "" || tr.Slug == "uml-three" && tr.observedAlike {
+			t.Errorf("the run after: %s: %s (observed alike %v)", tr.Slug, tr.Error, tr.observedAlike)
 		}
 	}
 }

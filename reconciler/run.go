@@ -451,10 +451,12 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		return err
 	}
 	defer obs.target.Close()
-	dec, err := ru.compute(ctx, t, obs.srv, obs.target, obs.live, obs.desired)
+	tr.observedAlike = obs.alike
+	dec, err := ru.compute(ctx, t, obs)
 	if err != nil {
 		return err
 	}
+	ru.shareLive(t, obs, dec)
 	ru.decide(t, dec, tr)
 	switch {
 	case ru.opts.Plan:
@@ -469,7 +471,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		actx, stop := ru.applyContext(ctx)
 		defer stop()
 		if err := ru.act(actx, t, obs.target, dec.plan, tr); err != nil {
-			return err
+			return changedSinceRead(obs, err)
 		}
 		ctx = context.WithoutCancel(ctx)
 		ru.fingerprintApplied(ctx, t, obs)
@@ -478,7 +480,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
-		return err
+		return changedSinceRead(obs, err)
 	}
 	if err := ru.verifyData(ctx, obs, dec, tr); err != nil {
 		return err
