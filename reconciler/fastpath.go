@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +52,19 @@ type fastPath struct {
 	// the others to be observed by (liveAlike). At most maxInspected.
 	shared    map[likeGroup]int
 	inspected map[likeKey]*schema.Live
+	// touched are the schemas tenants of a likeGroup were changed to in
+	// this run and verified by inspection, by the fingerprint of the
+	// tables their plan changed (verifiedTouched).
+	touched map[touchedKey]verifiedSchema
+}
+
+// touchedKey identifies a schema verified in this run by what a tenant of
+// the same likeGroup, planned from the same live schema, must share with
+// it to be verified by it: the desired hash and drift policy, the tables
+// the plan changed and their fingerprint after the apply.
+type touchedKey struct {
+	likeGroup
+	desiredHash, drift, tables, fingerprint string
 }
 
 // likeGroup is what tenants that are as last verified (their live
@@ -67,15 +82,17 @@ type likeKey struct {
 	desired *schema.Desired
 }
 
-// maxInspected bounds the live schemas a run keeps for liveAlike.
+// maxInspected bounds the live schemas a run keeps for liveAlike, and the
+// verified schemas it keeps for verifiedAlike and verifiedTouched (each
+// holds a snapshot).
 const maxInspected = 64
 
 // verifiedSchema is a schema a tenant was changed to in this run and
-// verified by inspection: its hash and the baseline snapshot recorded of
-// it.
+// verified by inspection: its hash, the baseline snapshot recorded of it
+// and its fingerprint.
 type verifiedSchema struct {
-	liveHash string
-	snapshot state.Snapshot
+	liveHash, fingerprint string
+	snapshot              state.Snapshot
 }
 
 // alikeKey identifies a schema verified in this run by what another tenant
@@ -107,21 +124,108 @@ func (ru *run) verifiedAlike(ctx context.Context, t *desired.Tenant, dec *decisi
 	if fp == "" || !ok {
 		return false, nil
 	}
+	return true, ru.recordAlike(ctx, t, v, tr)
+}
+
+// recordAlike records t, just changed, as verified by v: what
+// recordApplied and rememberFingerprint would record (the baseline
+// snapshot, no drift, the fingerprint).
+func (ru *run) recordAlike(ctx context.Context, t *desired.Tenant, v verifiedSchema, tr *TenantResult) error {
 	tr.LiveHash = v.liveHash
 	if v.snapshot.Hash != ru.snaps[t.Slug] {
 		snap := v.snapshot
 		snap.ID, snap.Tenant, snap.RunID, snap.Revision = 0, t.Slug, ru.id, ru.revision
 		if err := ru.addSnapshot(ctx, snap); err != nil {
-			return false, err
+			return err
 		}
 	}
 	ru.recordDrift(ctx, t, nil)
-	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: fp, Basis: ru.basis(t, tr.DesiredHash)}); err != nil {
+	if err := ru.fast.store.SetTenantFingerprint(ctx, t.Slug, state.Fingerprint{Fingerprint: v.fingerprint, Basis: ru.basis(t, tr.DesiredHash)}); err != nil {
 		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
 	}
 	ru.log.Debug("verified by fingerprint", "tenant", t.Slug, "run_id", ru.id)
 	tr.alike = true
-	return true, nil
+	return nil
+}
+
+// verifiedTouched verifies a tenant planned from the schema of a tenant
+// alike (liveAlike) by the fingerprint of the tables its plan changed,
+// read after the apply: when a tenant of its likeGroup, changed to the
+// same desired schema by the same tables, was verified by inspection and
+// read the same fingerprint of them. Both schemas were the same before
+// the apply (their fingerprints then were), the same statements changed
+// the same tables to the same thing, and the other tables are as the
+// run's fingerprints read them: the two schemas are the same, and the
+// tenant's fingerprint is the verified one's. A table changed out of band
+// since the run's fingerprints were read, other than those the plan
+// changed, is not seen here; the next run sees it, as the tenant's
+// fingerprint no longer is the one recorded. It reports false, changing
+// nothing, when the tenant must be verified otherwise.
+func (ru *run) verifiedTouched(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) (bool, error) {
+	if !obs.alike || ru.fast == nil || ru.opts.Plan || ru.store == nil || dec.data != nil || len(dec.leave) > 0 || len(dec.drift) > 0 {
+		return false, nil
+	}
+	g, ok := ru.asVerified(t)
+	tables, changed := planTables(dec.plan)
+	if !ok || !changed {
+		return false, nil
+	}
+	fp, err := obs.target.TablesFingerprint(ctx, tables)
+	if err != nil {
+		return false, nil // verified by inspection
+	}
+	ru.fast.mu.Lock()
+	v, ok := ru.fast.touched[touchedKey{g, tr.DesiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}]
+	ru.fast.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	tr.alikeTables = true
+	return true, ru.recordAlike(ctx, t, v, tr)
+}
+
+// planTables returns the tables p changes, in order, and false when a
+// statement changes no table (or the database) or p creates the database.
+func planTables(p *schema.Plan) ([]string, bool) {
+	if p == nil || p.Create || len(p.Statements) == 0 {
+		return nil, false
+	}
+	var tables []string
+	for _, st := range p.Statements {
+		if st.Table == "" {
+			return nil, false
+		}
+		tables = append(tables, st.Table)
+	}
+	return slices.Compact(slices.Sorted(slices.Values(tables))), true
+}
+
+// rememberTouched keeps the schema t was changed to and verified by
+// inspection for verifiedTouched, when t was as last verified with its
+// baseline's schema before the apply and other tenants of its likeGroup
+// may be verified by it.
+func (ru *run) rememberTouched(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, v verifiedSchema, desiredHash string) {
+	g, ok := ru.asVerified(t)
+	if !ok || dec.liveHash != g.baseline {
+		return
+	}
+	tables, changed := planTables(dec.plan)
+	ru.fast.mu.Lock()
+	shared := ru.fast.shared[g] > 0 && len(ru.fast.touched) < maxInspected
+	ru.fast.mu.Unlock()
+	if !changed || !shared {
+		return
+	}
+	fp, err := obs.target.TablesFingerprint(ctx, tables)
+	if err != nil {
+		return
+	}
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	if ru.fast.touched == nil {
+		ru.fast.touched = map[touchedKey]verifiedSchema{}
+	}
+	ru.fast.touched[touchedKey{g, desiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}] = v
 }
 
 // loadFingerprints sets ru.fast for a reconcile or a plan against live
@@ -388,13 +492,21 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	// A tenant changed by the run and verified by inspection verifies the
 	// next ones changed to the same fingerprint.
 	ru.fast.mu.Lock()
-	defer ru.fast.mu.Unlock()
-	if _, changed := ru.fast.applied[t.Slug]; changed && obs.baseline != nil && dec.data == nil {
-		if ru.fast.verified == nil {
-			ru.fast.verified = map[alikeKey]verifiedSchema{}
-		}
-		ru.fast.verified[alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}] = verifiedSchema{liveHash: tr.LiveHash, snapshot: *obs.baseline}
+	_, changed := ru.fast.applied[t.Slug]
+	ru.fast.mu.Unlock()
+	if !changed || obs.baseline == nil || dec.data != nil {
+		return
 	}
+	v := verifiedSchema{liveHash: tr.LiveHash, fingerprint: before, snapshot: *obs.baseline}
+	ru.fast.mu.Lock()
+	if ru.fast.verified == nil {
+		ru.fast.verified = map[alikeKey]verifiedSchema{}
+	}
+	if len(ru.fast.verified) < maxInspected {
+		ru.fast.verified[alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}] = v
+	}
+	ru.fast.mu.Unlock()
+	ru.rememberTouched(ctx, t, obs, dec, v, tr.DesiredHash)
 }
 
 // fastClean reports whether t has no drift by its fingerprint: the live

@@ -228,10 +228,10 @@ func TestVerifiedAlike(t *testing.T) {
 	}
 }
 
-// alikeFamily gives the fixture three more tenants of cpn-uml's layer set
-// and removes the layers' reference data (a tenant that declares rows is
-// always inspected); it returns the four slugs.
-func (f *fixture) alikeFamily() []string {
+// alikeFamily gives the fixture three more tenants of cpn-uml's layer set,
+// and the extra ones, and removes the layers' reference data (a tenant
+// that declares rows is always inspected); it returns their slugs.
+func (f *fixture) alikeFamily(extra ...string) []string {
 	f.t.Helper()
 	for _, dir := range []string{"basic", "templates/political-party"} {
 		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
@@ -242,7 +242,7 @@ func (f *fixture) alikeFamily() []string {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	family := []string{"cpn-uml", "uml-two", "uml-three", "uml-four"}
+	family := append([]string{"cpn-uml", "uml-two", "uml-three", "uml-four"}, extra...)
 	for _, slug := range family[1:] {
 		m := strings.Replace(string(manifest), "slug: cpn-uml", "slug: "+slug, 1)
 		m = strings.Replace(m, "domain: uml.", "domain: "+slug+".", 1)
@@ -277,7 +277,7 @@ func (f *fixture) addLayerTable(name string) {
 // finds the change as drift.
 func TestObservedAlike(t *testing.T) {
 	f := newMariaFixture(t)
-	family := f.alikeFamily()
+	family := f.alikeFamily("uml-five")
 	ctx := context.Background()
 	res := f.reconcile(Options{Concurrency: 1})
 	for _, tr := range res.Tenants {
@@ -300,8 +300,13 @@ func TestObservedAlike(t *testing.T) {
 			if tr.Error != "" {
 				t.Fatalf("plan %v: %s: %s", plan, tr.Slug, tr.Error)
 			}
-			if tr.observedAlike != (tr.Slug == "uml-three" || tr.Slug == "uml-two") {
+			alike := tr.Slug == "uml-three" || tr.Slug == "uml-two" || tr.Slug == "uml-five"
+			if tr.observedAlike != alike {
 				t.Errorf("plan %v: %s observed by a tenant alike: %v", plan, tr.Slug, tr.observedAlike)
+			}
+			// Verified by the tables its plan changed, as cpn-uml's.
+			if !plan && tr.alikeTables != alike {
+				t.Errorf("%s verified by the fingerprint of its changed tables: %v", tr.Slug, tr.alikeTables)
 			}
 		}
 		lead := byTenant["cpn-uml"]
@@ -337,11 +342,20 @@ func TestObservedAlike(t *testing.T) {
 	if _, err := f.db.Exec("DROP TABLE `" + f.database("uml-four") + "`.by_hand"); err != nil {
 		t.Fatal(err)
 	}
-	f.reconcile(Options{}) // uml-four is clean again: its fingerprint is recorded
+	// The fingerprints recorded of the tenants verified alike are theirs.
+	for _, tr := range f.reconcile(Options{}).Tenants {
+		if slices.Contains(family, tr.Slug) && tr.Slug != "uml-four" && !tr.fast {
+			t.Errorf("%s: not a no-op by its fingerprint after it was verified by another's", tr.Slug)
+		}
+	}
 
-	// Out of band, once the run's fingerprints are read: cpn-uml changes
-	// before it is inspected (when aa-first, reconciled first, is done),
-	// uml-three after uml-four was inspected in its place.
+	// Out of band, once the run's fingerprints are read, as the run adds
+	// a column to observed_extra: cpn-uml changes before it is inspected
+	// (when aa-first, reconciled first, is done); once uml-five is
+	// inspected in its place, uml-four gets the column by hand (its apply
+	// fails), uml-three another column of the same table (its verify
+	// fails), and uml-two a table of its own, which the verify by the
+	// tables its plan changed does not read: the next run finds it.
 	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "nepali-congress.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -352,53 +366,89 @@ func TestObservedAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.reconcile(Options{})
-	f.addLayerTable("observed_late")
+	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
+	layer, err := os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "table \"observed_extra\" {\n  schema = schema.tenant\n"
+	if !strings.Contains(string(layer), head) {
+		t.Fatalf("no observed_extra in %s", hcl)
+	}
+	layer = []byte(strings.Replace(string(layer), head, head+"  column \"late\" {\n    type = int\n    null = true\n  }\n", 1))
+	if err := os.WriteFile(hcl, layer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	extra := func(slug string) string { return "ALTER TABLE `" + f.database(slug) + "`.observed_extra ADD COLUMN " }
 	res = f.reconcile(Options{Concurrency: 1, Progress: func(tr TenantResult) {
-		var q string
+		var qs []string
 		switch tr.Slug {
 		case "aa-first":
-			q = "ALTER TABLE `" + f.database("cpn-uml") + "`.observed_extra ADD COLUMN lead_by_hand INT"
-		case "uml-four":
-			q = "ALTER TABLE `" + f.database("uml-three") + "`.observed_extra ADD COLUMN by_hand INT"
-		default:
-			return
+			qs = []string{extra("cpn-uml") + "lead_by_hand INT"}
+		case "uml-five":
+			qs = []string{extra("uml-four") + "late INT NULL", extra("uml-three") + "by_hand INT",
+				"CREATE TABLE `" + f.database("uml-two") + "`.by_hand (id int PRIMARY KEY)"}
 		}
-		if _, err := f.db.Exec(q); err != nil {
-			t.Error(err)
+		for _, q := range qs {
+			if _, err := f.db.Exec(q); err != nil {
+				t.Error(err)
+			}
 		}
 	}})
 	for _, tr := range res.Tenants {
 		switch {
-		case tr.Slug == "uml-three":
+		case tr.Slug == "uml-four" || tr.Slug == "uml-three":
+			// Transient: the next run inspects it.
 			if !tr.observedAlike || tr.Action != ActionError || tr.Class != Transient || !strings.Contains(tr.Error, "may have changed since") {
-				t.Errorf("uml-three, changed out of band: %s %s %q (observed alike %v)", tr.Action, tr.Class, tr.Error, tr.observedAlike)
+				t.Errorf("%s, changed out of band: %s %s %q (observed alike %v)", tr.Slug, tr.Action, tr.Class, tr.Error, tr.observedAlike)
 			}
 		case tr.Error != "":
 			t.Errorf("%s: %s", tr.Slug, tr.Error)
 		case tr.observedAlike != (tr.Slug == "uml-two"):
-			// cpn-uml's schema is not its baseline's: uml-four is
-			// inspected, and observes uml-two.
+			// cpn-uml's schema is not its baseline's: uml-five is
+			// inspected, and observes the others.
 			t.Errorf("%s observed by a tenant alike: %v", tr.Slug, tr.observedAlike)
+		case tr.Slug == "uml-two" && !tr.alikeTables:
+			t.Errorf("uml-two: not verified by the tables its plan changed")
 		case tr.Slug == "cpn-uml" && (len(tr.Drift) != 1 || tr.Drift[0].Action != DriftLeft):
 			t.Errorf("cpn-uml, changed out of band before its inspection: drift %+v, want its column left", tr.Drift)
 		}
 	}
-	if cols := f.columns("uml-three", "observed_extra"); !slices.Contains(cols, "by_hand") || !slices.Contains(f.columns("uml-three", "observed_late"), "id") {
-		t.Errorf("uml-three: observed_extra has %v, observed_late created: the plan and the change by hand must both be there", cols)
+	for _, slug := range []string{"uml-two", "uml-three"} {
+		if !slices.Contains(f.columns(slug, "observed_extra"), "late") {
+			t.Errorf("%s: the plan's column is not there", slug)
+		}
 	}
+	// The next drift check and reconcile find what changed out of band
+	// (uml-four's column is the one git declares: no drift).
 	dr, err := f.rec.Drift(ctx, f.load(), DriftOptions{LockWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, td := range dr.Tenants {
-		if (td.Slug == "uml-three" || td.Slug == "cpn-uml") && (td.Status != DriftFound || !strings.Contains(fmt.Sprint(td.Drift), "by_hand")) {
-			t.Errorf("drift of %s: %s %v %s", td.Slug, td.Status, td.Drift, td.Error)
+		want := map[string]string{"cpn-uml": "lead_by_hand", "uml-two": "by_hand", "uml-three": "by_hand"}[td.Slug]
+		if want != "" && (td.Status != DriftFound || !strings.Contains(fmt.Sprint(td.Drift), want)) {
+			t.Errorf("drift of %s: %s %v %s, want %s", td.Slug, td.Status, td.Drift, td.Error, want)
 		}
 	}
 	res = f.reconcile(Options{})
 	for _, tr := range res.Tenants {
-		if tr.Error != "" || tr.Slug == "uml-three" && tr.observedAlike {
-			t.Errorf("the run after: %s: %s (observed alike %v)", tr.Slug, tr.Error, tr.observedAlike)
+		switch {
+		case tr.Error != "" || slices.Contains(family[1:], tr.Slug) && tr.Slug != "uml-five" && (tr.observedAlike || tr.fast):
+			t.Errorf("the run after: %s: %s %q (observed alike %v, by fingerprint %v)", tr.Slug, tr.Action, tr.Error, tr.observedAlike, tr.fast)
+		case tr.Slug == "uml-two" || tr.Slug == "uml-three":
+			left := 0
+			for _, d := range tr.Drift {
+				if d.Action == DriftLeft {
+					left++
+					if !strings.Contains(d.Object, "by_hand") {
+						t.Errorf("the run after: %s: %s left", tr.Slug, d.Object)
+					}
+				}
+			}
+			if left != 1 {
+				t.Errorf("the run after: %s: drift %+v, want what was made by hand left", tr.Slug, tr.Drift)
+			}
 		}
 	}
 }

@@ -148,6 +148,9 @@ type TenantResult struct {
 	// alike: changed and verified by the fingerprint of a tenant the run
 	// changed to the same schema and verified by inspection.
 	alike bool
+	// alikeTables: verified so by the fingerprint of the tables its plan
+	// changed (verifiedTouched).
+	alikeTables bool
 	// observedAlike: planned from the live schema of a tenant of the same
 	// fingerprint and baseline, inspected in this run (liveAlike).
 	observedAlike bool

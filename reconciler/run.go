@@ -474,6 +474,9 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 			return changedSinceRead(obs, err)
 		}
 		ctx = context.WithoutCancel(ctx)
+		if ok, err := ru.verifiedTouched(ctx, t, obs, dec, tr); ok || err != nil {
+			return err
+		}
 		ru.fingerprintApplied(ctx, t, obs)
 		if ok, err := ru.verifiedAlike(ctx, t, dec, tr); ok || err != nil {
 			return err

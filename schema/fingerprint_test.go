@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/landlord/landlord/internal/testenv"
@@ -104,12 +105,57 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 		"ALTER TABLE "+q("by-hand")+" ADD CONSTRAINT `fk-p` FOREIGN KEY (p) REFERENCES "+q("by-hand")+" (id)",
 		"DROP TABLE "+q("by-hand"),
 	)
+	// The fingerprint of the tables a statement changes moves too, and
+	// that of another table does not.
+	tablesFP := func(database string, tables ...string) string {
+		t.Helper()
+		target, err := srv.Read(ctx, database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		fp, err := target.TablesFingerprint(ctx, tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	if tablesFP(tenant, "fx_opts", "fx_types") != tablesFP(other, "fx_types", "fx_opts") {
+		t.Fatalf("the same tables of two databases have different fingerprints")
+	}
+	if tablesFP(tenant, "fx_opts") == tablesFP(tenant, "fx_types") || tablesFP(tenant, "no_such") == tablesFP(tenant, "no_such_either") {
+		t.Fatalf("the fingerprints of different tables are the same")
+	}
+	tableOf := func(st string) string {
+		_, rest, ok := strings.Cut(st, quoteIdent(tenant)+".`")
+		if !ok {
+			return ""
+		}
+		name, _, _ := strings.Cut(rest, "`")
+		return name
+	}
 	prev := first
 	for _, st := range changes {
+		changed, still := tableOf(st), "fx_types"
+		if changed == still {
+			still = "fx_opts"
+		}
+		var changedBefore, stillBefore string
+		if changed != "" {
+			changedBefore, stillBefore = tablesFP(tenant, changed), tablesFP(tenant, still)
+		}
 		exec(st)
 		fp, otherFP := fingerprints()
 		if fp == prev {
 			t.Errorf("%s: the fingerprint did not move", st)
+		}
+		if changed != "" {
+			if tablesFP(tenant, changed) == changedBefore {
+				t.Errorf("%s: the fingerprint of table %s did not move", st, changed)
+			}
+			if tablesFP(tenant, still) != stillBefore {
+				t.Errorf("%s: moved the fingerprint of table %s", st, still)
+			}
 		}
 		if otherFirst == "" {
 			otherFirst = otherFP
