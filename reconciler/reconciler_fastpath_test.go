@@ -238,6 +238,12 @@ func (f *fixture) alikeFamily(extra ...string) []string {
 			f.t.Fatal(err)
 		}
 	}
+	return f.family(extra...)
+}
+
+// family is alikeFamily with the layers' reference data left.
+func (f *fixture) family(extra ...string) []string {
+	f.t.Helper()
 	manifest, err := os.ReadFile(filepath.Join(f.repo, "tenants", "cpn-uml.yaml"))
 	if err != nil {
 		f.t.Fatal(err)
@@ -450,5 +456,47 @@ func TestObservedAlike(t *testing.T) {
 				t.Errorf("the run after: %s: drift %+v, want what was made by hand left", tr.Slug, tr.Drift)
 			}
 		}
+	}
+}
+
+// TestObservedAlikeWithData: tenants that declare reference data are
+// planned from a tenant alike too (their rows are read from their own
+// database) and verified by inspection, rows and all.
+func TestObservedAlikeWithData(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.family()
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+	// A declared row deleted by hand in one of them: its data plan
+	// inserts it again, as an inspection's would.
+	if _, err := f.db.Exec("DELETE FROM `" + f.database("uml-three") + "`.membership_fee_types WHERE code = 'general_annual'"); err != nil {
+		t.Fatal(err)
+	}
+	f.addLayerTable("observed_extra")
+	res := f.reconcile(Options{Concurrency: 1})
+	alike := 0
+	for _, tr := range res.Tenants {
+		if tr.Error != "" {
+			t.Fatalf("%s: %s", tr.Slug, tr.Error)
+		}
+		if !slices.Contains(family, tr.Slug) {
+			continue
+		}
+		if tr.observedAlike {
+			alike++
+		}
+		if tr.alike || tr.alikeTables {
+			t.Errorf("%s, which declares rows, was verified by another tenant", tr.Slug)
+		}
+		if !slices.Contains(f.columns(tr.Slug, "observed_extra"), "id") {
+			t.Errorf("%s: observed_extra not created", tr.Slug)
+		}
+	}
+	if alike != len(family)-1 {
+		t.Errorf("%d tenants observed by a tenant alike, want %d", alike, len(family)-1)
+	}
+	var n int
+	if err := f.db.QueryRow("SELECT COUNT(*) FROM `" + f.database("uml-three") + "`.membership_fee_types WHERE code = 'general_annual'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("uml-three: the declared row deleted by hand is not back (%d rows, %v)", n, err)
 	}
 }
