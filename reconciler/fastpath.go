@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
@@ -46,16 +49,22 @@ type fastPath struct {
 	// verified by inspection, by alikeKey: another tenant changed to the
 	// same fingerprint is verified by it (verifiedAlike).
 	verified map[alikeKey]verifiedSchema
-	// shared counts the tenants of each likeGroup that are as last
-	// verified (only groups of two or more are kept); inspected holds the
-	// live schema inspected of one tenant per group and desired schema, for
-	// the others to be observed by (liveAlike). At most maxInspected.
-	shared    map[likeGroup]int
-	inspected map[likeKey]*schema.Live
+	// waiting counts the tenants of each likeKey, as last verified and
+	// not pinned, not observed yet (keys of one tenant are left out);
+	// inspected holds the live schema inspected of one of them, for the
+	// others to be observed by (liveAlike), until none waits for it.
+	// keptTables counts the tables of the schemas inspected holds.
+	waiting    map[likeKey]int
+	inspected  map[likeKey]*schema.Live
+	keptTables int
 	// touched are the schemas tenants of a likeGroup were changed to in
 	// this run and verified by inspection, by the fingerprint of the
-	// tables their plan changed (verifiedTouched).
-	touched map[touchedKey]verifiedSchema
+	// tables their plan changed (verifiedTouched); touchable the same keys
+	// without the fingerprint, which a tenant looks up before it reads
+	// one. keptBytes counts the snapshots verified and touched hold.
+	touched   map[touchedKey]verifiedSchema
+	touchable map[touchedKey]bool
+	keptBytes int
 }
 
 // touchedKey identifies a schema verified in this run by what a tenant of
@@ -75,17 +84,24 @@ type likeGroup struct {
 	fingerprint, baseline, server string
 }
 
-// likeKey is a likeGroup and the desired schema the live one was read for
-// (what the comparison settings leave out of it depends on it).
+// likeKey is a likeGroup and the tenants' layer set: the desired schema
+// the live one was read for (what the comparison settings leave out of it
+// depends on it). On one server, one layer set is one desired schema.
 type likeKey struct {
 	likeGroup
-	desired *schema.Desired
+	layers string
 }
 
-// maxInspected bounds the live schemas a run keeps for liveAlike, and the
-// verified schemas it keeps for verifiedAlike and verifiedTouched (each
-// holds a snapshot).
-const maxInspected = 64
+// The bounds of what a run keeps for tenants alike: at most maxInspected
+// live schemas of maxKeptTables tables in all for liveAlike, and at most
+// maxInspected verified schemas of each kind, of maxKeptBytes of snapshots
+// in all, for verifiedAlike and verifiedTouched. Beyond them a tenant is
+// inspected and verified as any other.
+const (
+	maxInspected  = 64
+	maxKeptTables = 4096
+	maxKeptBytes  = 32 << 20
+)
 
 // verifiedSchema is a schema a tenant was changed to in this run and
 // verified by inspection: its hash, the baseline snapshot recorded of it
@@ -153,10 +169,12 @@ func (ru *run) recordAlike(ctx context.Context, t *desired.Tenant, v verifiedSch
 // read after the apply: when a tenant of its likeGroup, changed to the
 // same desired schema by the same tables, was verified by inspection and
 // read the same fingerprint of them. Both schemas were the same before
-// the apply (their fingerprints then were), the same statements changed
-// the same tables to the same thing, and the other tables are as the
-// run's fingerprints read them: the two schemas are the same, and the
-// tenant's fingerprint is the verified one's. A table changed out of band
+// the apply (their fingerprints then were), and the same statements ran
+// on both: what they did to other objects too (a view's columns, a key
+// referencing a renamed column) they did alike. The tables they changed
+// read the same after, and the others are as the run's fingerprints read
+// them: the two schemas are the same, and the tenant's fingerprint is the
+// verified one's. A table changed out of band
 // since the run's fingerprints were read, other than those the plan
 // changed, is not seen here; the next run sees it, as the tenant's
 // fingerprint no longer is the one recorded. It reports false, changing
@@ -170,12 +188,21 @@ func (ru *run) verifiedTouched(ctx context.Context, t *desired.Tenant, obs *obse
 	if !ok || !changed {
 		return false, nil
 	}
+	key := touchedKey{g, tr.DesiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), ""}
+	ru.fast.mu.Lock()
+	touchable := ru.fast.touchable[key]
+	ru.fast.mu.Unlock()
+	if !touchable {
+		return false, nil
+	}
 	fp, err := obs.target.TablesFingerprint(ctx, tables)
 	if err != nil {
-		return false, nil // verified by inspection
+		ru.log.Debug("fingerprint of the changed tables", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		return false, nil // verified by its whole fingerprint, or by inspection
 	}
+	key.fingerprint = fp
 	ru.fast.mu.Lock()
-	v, ok := ru.fast.touched[touchedKey{g, tr.DesiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}]
+	v, ok := ru.fast.touched[key]
 	ru.fast.mu.Unlock()
 	if !ok {
 		return false, nil
@@ -185,7 +212,9 @@ func (ru *run) verifiedTouched(ctx context.Context, t *desired.Tenant, obs *obse
 }
 
 // planTables returns the tables p changes, in order, and false when a
-// statement changes no table (or the database) or p creates the database.
+// statement changes no table (or the database), p creates the database,
+// or it changes more than maxTouchedTables tables (their fingerprint,
+// six queries a table, would cost more than the database's).
 func planTables(p *schema.Plan) ([]string, bool) {
 	if p == nil || p.Create || len(p.Statements) == 0 {
 		return nil, false
@@ -197,36 +226,41 @@ func planTables(p *schema.Plan) ([]string, bool) {
 		}
 		tables = append(tables, st.Table)
 	}
-	return slices.Compact(slices.Sorted(slices.Values(tables))), true
+	tables = slices.Compact(slices.Sorted(slices.Values(tables)))
+	return tables, len(tables) <= maxTouchedTables
 }
 
-// rememberTouched keeps the schema t was changed to and verified by
-// inspection for verifiedTouched, when t was as last verified with its
-// baseline's schema before the apply and other tenants of its likeGroup
-// may be verified by it.
-func (ru *run) rememberTouched(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, v verifiedSchema, desiredHash string) {
+// maxTouchedTables bounds the tables verifiedTouched reads.
+const maxTouchedTables = 8
+
+// touchedOf returns the touchedKey under which the schema t was changed
+// to may verify other tenants (verifiedTouched), with the fingerprint of
+// the tables its plan changed: when t was as last verified with its
+// baseline's schema before the apply, other tenants of its likeGroup
+// wait, and there is room. ok is false otherwise. Read before the
+// verify's last fingerprint read, which brackets it.
+func (ru *run) touchedOf(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, desiredHash string) (touchedKey, bool) {
 	g, ok := ru.asVerified(t)
 	if !ok || dec.liveHash != g.baseline {
-		return
+		return touchedKey{}, false
 	}
 	tables, changed := planTables(dec.plan)
 	ru.fast.mu.Lock()
-	shared := ru.fast.shared[g] > 0 && len(ru.fast.touched) < maxInspected
+	room := ru.fast.waiting[likeKey{g, t.LayerKey()}] > 0 && len(ru.fast.touched) < maxInspected && ru.fast.keptBytes < maxKeptBytes
 	ru.fast.mu.Unlock()
-	if !changed || !shared {
-		return
+	if !changed || !room {
+		return touchedKey{}, false
 	}
 	fp, err := obs.target.TablesFingerprint(ctx, tables)
 	if err != nil {
-		return
+		ru.log.Debug("fingerprint of the changed tables", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		return touchedKey{}, false
 	}
-	ru.fast.mu.Lock()
-	defer ru.fast.mu.Unlock()
-	if ru.fast.touched == nil {
-		ru.fast.touched = map[touchedKey]verifiedSchema{}
-	}
-	ru.fast.touched[touchedKey{g, desiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}] = v
+	return touchedKey{g, desiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}, true
 }
+
+// snapshotBytes is what a kept snapshot holds.
+func snapshotBytes(v verifiedSchema) int { return len(v.snapshot.HCL) + len(v.snapshot.DDL) }
 
 // loadFingerprints sets ru.fast for a reconcile or a plan against live
 // databases with a landlord database; a failure only leaves it unset (every
@@ -289,15 +323,18 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		}
 	}
 	ru.fast = fp
-	fp.shared = map[likeGroup]int{}
+	fp.waiting = map[likeKey]int{}
 	for _, t := range tenants {
+		if _, pinned := ru.pins[t.Slug]; pinned {
+			continue
+		}
 		if g, ok := ru.asVerified(t); ok {
-			fp.shared[g]++
+			fp.waiting[likeKey{g, t.LayerKey()}]++
 		}
 	}
-	for g, n := range fp.shared {
+	for k, n := range fp.waiting {
 		if n < 2 {
-			delete(fp.shared, g)
+			delete(fp.waiting, k)
 		}
 	}
 }
@@ -328,14 +365,14 @@ func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
 // comparisons do not read from a live schema. An apply verifies what it
 // did as ever: a schema changed out of band since the fingerprints were
 // read is found then.
-func (ru *run) liveAlike(t *desired.Tenant, d *schema.Desired) (*schema.Live, string) {
+func (ru *run) liveAlike(t *desired.Tenant) (*schema.Live, string) {
 	g, ok := ru.asVerified(t)
 	if !ok {
 		return nil, ""
 	}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
-	live := ru.fast.inspected[likeKey{g, d}]
+	live := ru.fast.inspected[likeKey{g, t.LayerKey()}]
 	if live == nil {
 		return nil, ""
 	}
@@ -343,8 +380,9 @@ func (ru *run) liveAlike(t *desired.Tenant, d *schema.Desired) (*schema.Live, st
 }
 
 // staleAlikeError is the failed apply or verify of a tenant planned from
-// the schema of a tenant alike (liveAlike): it changed out of band since
-// the fingerprints were read. It is transient: the next run inspects it.
+// the schema of a tenant alike (liveAlike) that says its schema is not
+// that one's: it changed out of band since the fingerprints were read. It
+// is transient: the next run sees its fingerprint moved and inspects it.
 type staleAlikeError struct{ err error }
 
 func (e *staleAlikeError) Error() string {
@@ -354,38 +392,77 @@ func (e *staleAlikeError) Error() string {
 func (e *staleAlikeError) Unwrap() error { return e.err }
 
 // changedSinceRead returns err, as a staleAlikeError when the tenant was
-// observed by a tenant alike.
-func changedSinceRead(obs *observation, err error) error {
+// observed by a tenant alike and err says that its schema is not the one
+// planned from: a failed verify, or a statement the server refused for an
+// object that exists or does not (schemaMismatch). Any other failure (a
+// statement timeout, a row that breaks a new key, a refused statement)
+// keeps its class, as a tenant inspected would.
+func changedSinceRead(obs *observation, err error, verify bool) error {
 	if err == nil || !obs.alike {
 		return err
 	}
-	return &staleAlikeError{err}
+	var my *gomysql.MySQLError
+	if verify || errors.As(err, &my) && schemaMismatch[my.Number] {
+		return &staleAlikeError{err}
+	}
+	return err
+}
+
+// schemaMismatch are the errors of MySQL and MariaDB that a statement
+// planned for another schema than the live one gets: a table, column,
+// index or key that exists already, or does not.
+var schemaMismatch = map[uint16]bool{
+	1050: true, // table already exists
+	1051: true, // unknown table
+	1054: true, // unknown column
+	1060: true, // duplicate column name
+	1061: true, // duplicate key name
+	1091: true, // can't drop: does not exist
+	1146: true, // table does not exist
+	1826: true, // duplicate foreign key constraint name
+	3822: true, // duplicate check constraint name (MySQL)
 }
 
 // shareLive keeps the live schema inspected of t for the other tenants of
 // its likeGroup, when it is the schema of its baseline (the hash compute
 // took is the baseline's: nothing changed it since the fingerprints were
 // read) and another tenant may use it.
+//
+// Every tenant of a likeKey that gets here was observed: it waits no more,
+// and the schema is dropped once none does.
 func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
-	if obs.alike || dec.liveHash == "" {
-		return
-	}
 	g, ok := ru.asVerified(t)
-	if !ok || dec.liveHash != g.baseline {
+	if !ok {
 		return
 	}
+	k := likeKey{g, t.LayerKey()}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
-	if ru.fast.shared[g] == 0 || len(ru.fast.inspected) >= maxInspected {
+	n, waits := ru.fast.waiting[k]
+	if !waits {
+		return
+	}
+	if n <= 1 {
+		delete(ru.fast.waiting, k)
+		if live, ok := ru.fast.inspected[k]; ok {
+			ru.fast.keptTables -= len(live.Tables())
+			delete(ru.fast.inspected, k)
+		}
+		return
+	}
+	ru.fast.waiting[k] = n - 1
+	if obs.alike || dec.liveHash != g.baseline || ru.fast.inspected[k] != nil {
+		return
+	}
+	tables := len(obs.live.Tables())
+	if len(ru.fast.inspected) >= maxInspected || ru.fast.keptTables+tables > maxKeptTables {
 		return
 	}
 	if ru.fast.inspected == nil {
 		ru.fast.inspected = map[likeKey]*schema.Live{}
 	}
-	k := likeKey{g, obs.desired}
-	if _, ok := ru.fast.inspected[k]; !ok {
-		ru.fast.inspected[k] = obs.live
-	}
+	ru.fast.inspected[k] = obs.live
+	ru.fast.keptTables += tables
 }
 
 // basis is what a tenant's recorded fingerprint was verified on: its
@@ -482,6 +559,14 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 	if rec := ru.fast.recorded[t.Slug]; rec.Fingerprint == before && rec.Basis == basis {
 		return
 	}
+	ru.fast.mu.Lock()
+	_, changed := ru.fast.applied[t.Slug]
+	ru.fast.mu.Unlock()
+	var touched touchedKey
+	canTouch := false
+	if changed && obs.baseline != nil && dec.data == nil {
+		touched, canTouch = ru.touchedOf(ctx, t, obs, dec, tr.DesiredHash)
+	}
 	now, err := obs.target.Fingerprint(ctx)
 	if err != nil || now != before {
 		return
@@ -490,23 +575,34 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 		ru.log.Warn("record fingerprint", "tenant", t.Slug, "run_id", ru.id, "err", err)
 	}
 	// A tenant changed by the run and verified by inspection verifies the
-	// next ones changed to the same fingerprint.
-	ru.fast.mu.Lock()
-	_, changed := ru.fast.applied[t.Slug]
-	ru.fast.mu.Unlock()
+	// next ones changed to the same fingerprint, or in its likeGroup by
+	// the same tables to the same fingerprint of them.
 	if !changed || obs.baseline == nil || dec.data != nil {
 		return
 	}
 	v := verifiedSchema{liveHash: tr.LiveHash, fingerprint: before, snapshot: *obs.baseline}
 	ru.fast.mu.Lock()
-	if ru.fast.verified == nil {
-		ru.fast.verified = map[alikeKey]verifiedSchema{}
+	defer ru.fast.mu.Unlock()
+	if ru.fast.keptBytes >= maxKeptBytes {
+		return
 	}
 	if len(ru.fast.verified) < maxInspected {
+		if ru.fast.verified == nil {
+			ru.fast.verified = map[alikeKey]verifiedSchema{}
+		}
 		ru.fast.verified[alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}] = v
+		ru.fast.keptBytes += snapshotBytes(v)
 	}
-	ru.fast.mu.Unlock()
-	ru.rememberTouched(ctx, t, obs, dec, v, tr.DesiredHash)
+	if canTouch && len(ru.fast.touched) < maxInspected {
+		if ru.fast.touched == nil {
+			ru.fast.touched, ru.fast.touchable = map[touchedKey]verifiedSchema{}, map[touchedKey]bool{}
+		}
+		ru.fast.touched[touched] = v
+		prefix := touched
+		prefix.fingerprint = ""
+		ru.fast.touchable[prefix] = true
+		ru.fast.keptBytes += snapshotBytes(v)
+	}
 }
 
 // fastClean reports whether t has no drift by its fingerprint: the live

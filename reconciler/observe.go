@@ -64,7 +64,7 @@ func (ru *run) observe(ctx context.Context, t *desired.Tenant, tr *TenantResult)
 	if err != nil {
 		return nil, err
 	}
-	if live, hash := ru.liveAlike(t, d); live != nil && obs.target.Exists() {
+	if live, hash := ru.liveAlike(t); live != nil && obs.target.Exists() {
 		obs.live, obs.liveHash, obs.alike = live, hash, true
 		ru.log.Debug("observed by fingerprint", "tenant", t.Slug, "run_id", ru.id)
 		return obs, nil

@@ -457,6 +457,58 @@ func TestObservedAlike(t *testing.T) {
 			}
 		}
 	}
+
+	// A failure that is not of the schema keeps its class: rows that
+	// break a new unique key (rows move no fingerprint) stall uml-four,
+	// planned from uml-five's schema, as they would an inspected tenant.
+	f.reconcile(Options{}) // uml-four, clean now, has its fingerprint recorded
+	if _, err := f.db.Exec("INSERT INTO `" + f.database("uml-four") + "`.observed_extra (id, late) VALUES (1, 7), (2, 7)"); err != nil {
+		t.Fatal(err)
+	}
+	layer, err = os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer = []byte(strings.Replace(string(layer), head, head+"  index \"observed_late_unique\" {\n    unique  = true\n    columns = [column.late]\n  }\n", 1))
+	if err := os.WriteFile(hcl, layer, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range f.reconcile(Options{Concurrency: 1}).Tenants {
+		switch {
+		case tr.Slug == "uml-four":
+			if !tr.observedAlike || tr.Class != Stalled || strings.Contains(tr.Error, "may have changed since") {
+				t.Errorf("uml-four, with rows that break the new key: %s %s %q (observed alike %v)", tr.Action, tr.Class, tr.Error, tr.observedAlike)
+			}
+		case tr.Error != "":
+			t.Errorf("%s: %s", tr.Slug, tr.Error)
+		}
+	}
+	if _, err := f.db.Exec("DELETE FROM `" + f.database("uml-four") + "`.observed_extra"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Four at once, as a reconcile runs by default (and under -race in
+	// CI): tenants planned from one schema at the same time.
+	f.reconcile(Options{})
+	f.addLayerTable("observed_together")
+	alike := 0
+	for _, tr := range f.reconcile(Options{}).Tenants {
+		if tr.Error != "" {
+			t.Errorf("four at once: %s: %s", tr.Slug, tr.Error)
+		}
+		if tr.observedAlike {
+			alike++
+		}
+		if slices.Contains(family, tr.Slug) && !slices.Contains(f.columns(tr.Slug, "observed_together"), "id") {
+			t.Errorf("four at once: %s: observed_together not created", tr.Slug)
+		}
+	}
+	t.Logf("four at once: %d tenants observed by a tenant alike", alike)
+	for _, tr := range f.reconcile(Options{}).Tenants {
+		if tr.Error != "" || tr.Action != ActionNoop && tr.Action != ActionSuspended {
+			t.Errorf("after four at once: %s: %s %s", tr.Slug, tr.Action, tr.Error)
+		}
+	}
 }
 
 // TestObservedAlikeWithData: tenants that declare reference data are

@@ -471,7 +471,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		actx, stop := ru.applyContext(ctx)
 		defer stop()
 		if err := ru.act(actx, t, obs.target, dec.plan, tr); err != nil {
-			return changedSinceRead(obs, err)
+			return changedSinceRead(obs, err, false)
 		}
 		ctx = context.WithoutCancel(ctx)
 		if ok, err := ru.verifiedTouched(ctx, t, obs, dec, tr); ok || err != nil {
@@ -483,7 +483,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 		}
 	}
 	if err := ru.verify(ctx, t, obs, dec, tr); err != nil {
-		return changedSinceRead(obs, err)
+		return changedSinceRead(obs, err, true)
 	}
 	if err := ru.verifyData(ctx, obs, dec, tr); err != nil {
 		return err

@@ -10,7 +10,9 @@ import (
 
 // verify re-inspects the tenant after an apply: nothing may remain to plan
 // and the live hash must equal the desired hash. A no-op was planned under
-// the lock from this very inspection: there is nothing to re-read. Drift
+// the lock from this very inspection, or from that of a tenant alike
+// (liveAlike), which the tenant's own fingerprint showed to be its schema,
+// as it shows a fast no-op's: there is nothing to re-read. Drift
 // the policy leaves alone stays, so it is left out of the check, and the
 // live hash cannot equal the desired one. It sets tr.LiveHash and obs.live
 // to what it verified.
