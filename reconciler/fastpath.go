@@ -98,10 +98,12 @@ type likeKey struct {
 // in all, for verifiedAlike and verifiedTouched. Beyond them a tenant is
 // inspected and verified as any other.
 const (
-	maxInspected  = 64
-	maxKeptTables = 4096
-	maxKeptBytes  = 32 << 20
+	maxInspected = 64
+	maxKeptBytes = 32 << 20
 )
+
+// maxKeptTables is a variable for the test of the bound.
+var maxKeptTables = 4096
 
 // verifiedSchema is a schema a tenant was changed to in this run and
 // verified by inspection: its hash, the baseline snapshot recorded of it

@@ -552,3 +552,23 @@ func TestObservedAlikeWithData(t *testing.T) {
 		t.Errorf("uml-three: the declared row deleted by hand is not back (%d rows, %v)", n, err)
 	}
 }
+
+// TestObservedAlikeBounded: beyond the tables a run may keep, tenants
+// alike are inspected each, and reconciled as ever.
+func TestObservedAlikeBounded(t *testing.T) {
+	defer func(n int) { maxKeptTables = n }(maxKeptTables)
+	maxKeptTables = 1
+	f := newMariaFixture(t)
+	family := f.alikeFamily()
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{})
+	f.addLayerTable("bounded_extra")
+	for _, tr := range f.reconcile(Options{Concurrency: 1}).Tenants {
+		if tr.Error != "" || tr.observedAlike {
+			t.Errorf("%s: %q, observed alike %v with room for one table", tr.Slug, tr.Error, tr.observedAlike)
+		}
+		if slices.Contains(family, tr.Slug) && (tr.Action != ActionUpdate || !slices.Contains(f.columns(tr.Slug, "bounded_extra"), "id")) {
+			t.Errorf("%s: %s, bounded_extra not created", tr.Slug, tr.Action)
+		}
+	}
+}
