@@ -291,19 +291,5 @@ func (s *Store) AbandonRun(ctx context.Context, id int64, reason string) error {
 
 // OpenDriftBySeverity counts the open drift of every tenant by severity.
 func (s *Store) OpenDriftBySeverity(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT severity, COUNT(*) FROM drift WHERE open_key IS NOT NULL GROUP BY severity")
-	if err != nil {
-		return nil, fmt.Errorf("read drift: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var sev string
-		var n int
-		if err := rows.Scan(&sev, &n); err != nil {
-			return nil, err
-		}
-		out[sev] = n
-	}
-	return out, rows.Err()
+	return s.countBy(ctx, "read drift", "SELECT severity, COUNT(*) FROM drift WHERE open_key IS NOT NULL GROUP BY severity")
 }

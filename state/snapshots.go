@@ -208,19 +208,5 @@ func (s *Store) PruneSnapshots(ctx context.Context, tenant string, r Retention) 
 
 // CountSnapshots returns the number of snapshots of each tenant.
 func (s *Store) CountSnapshots(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT tenant, COUNT(*) FROM snapshots GROUP BY tenant")
-	if err != nil {
-		return nil, fmt.Errorf("count snapshots: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			return nil, err
-		}
-		out[t] = n
-	}
-	return out, rows.Err()
+	return s.countBy(ctx, "count snapshots", "SELECT tenant, COUNT(*) FROM snapshots GROUP BY tenant")
 }
