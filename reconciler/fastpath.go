@@ -57,6 +57,9 @@ type fastPath struct {
 	waiting    map[likeKey]int
 	inspected  map[likeKey]*schema.Live
 	keptTables int
+	// like is the likeKey of each tenant as last verified whose key has
+	// two tenants or more (by slug): read once, after the fingerprints.
+	like map[string]likeKey
 	// touched are the schemas tenants of a likeGroup were changed to in
 	// this run and verified by inspection, by the fingerprint of the
 	// tables their plan changed (verifiedTouched); touchable the same keys
@@ -185,12 +188,12 @@ func (ru *run) verifiedTouched(ctx context.Context, t *desired.Tenant, obs *obse
 	if !obs.alike || ru.fast == nil || ru.opts.Plan || ru.store == nil || dec.data != nil || len(dec.leave) > 0 || len(dec.drift) > 0 {
 		return false, nil
 	}
-	g, ok := ru.asVerified(t)
+	g, ok := ru.likeOf(t)
 	tables, changed := planTables(dec.plan)
 	if !ok || !changed {
 		return false, nil
 	}
-	key := touchedKey{g, tr.DesiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), ""}
+	key := touchedKey{g.likeGroup, tr.DesiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), ""}
 	ru.fast.mu.Lock()
 	touchable := ru.fast.touchable[key]
 	ru.fast.mu.Unlock()
@@ -238,17 +241,17 @@ const maxTouchedTables = 8
 // touchedOf returns the touchedKey under which the schema t was changed
 // to may verify other tenants (verifiedTouched), with the fingerprint of
 // the tables its plan changed: when t was as last verified with its
-// baseline's schema before the apply, other tenants of its likeGroup
-// wait, and there is room. ok is false otherwise. Read before the
-// verify's last fingerprint read, which brackets it.
+// baseline's schema before the apply, other tenants share its likeKey,
+// and there is room. ok is false otherwise. Read before the verify's last
+// fingerprint read, which brackets it.
 func (ru *run) touchedOf(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, desiredHash string) (touchedKey, bool) {
-	g, ok := ru.asVerified(t)
+	g, ok := ru.likeOf(t)
 	if !ok || dec.liveHash != g.baseline {
 		return touchedKey{}, false
 	}
 	tables, changed := planTables(dec.plan)
 	ru.fast.mu.Lock()
-	room := ru.fast.waiting[likeKey{g, t.LayerKey()}] > 0 && len(ru.fast.touched) < maxInspected && ru.fast.keptBytes < maxKeptBytes
+	room := len(ru.fast.touched) < maxInspected && ru.fast.keptBytes < maxKeptBytes
 	ru.fast.mu.Unlock()
 	if !changed || !room {
 		return touchedKey{}, false
@@ -258,7 +261,7 @@ func (ru *run) touchedOf(ctx context.Context, t *desired.Tenant, obs *observatio
 		ru.log.Debug("fingerprint of the changed tables", "tenant", t.Slug, "run_id", ru.id, "err", err)
 		return touchedKey{}, false
 	}
-	return touchedKey{g, desiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}, true
+	return touchedKey{g.likeGroup, desiredHash, t.DriftPolicy, strings.Join(tables, "\x00"), fp}, true
 }
 
 // snapshotBytes is what a kept snapshot holds.
@@ -325,13 +328,20 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		}
 	}
 	ru.fast = fp
-	fp.waiting = map[likeKey]int{}
+	fp.waiting, fp.like = map[likeKey]int{}, map[string]likeKey{}
 	for _, t := range tenants {
 		if _, pinned := ru.pins[t.Slug]; pinned {
 			continue
 		}
 		if g, ok := ru.asVerified(t); ok {
-			fp.waiting[likeKey{g, t.LayerKey()}]++
+			k := likeKey{g, t.LayerKey()}
+			fp.like[t.Slug] = k
+			fp.waiting[k]++
+		}
+	}
+	for slug, k := range fp.like {
+		if fp.waiting[k] < 2 {
+			delete(fp.like, slug)
 		}
 	}
 	for k, n := range fp.waiting {
@@ -346,7 +356,7 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 // baseline snapshot (the schema then verified is its baseline), with no
 // drift open: its live schema is its baseline's.
 func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
-	if ru.fast == nil || !t.Valid() || t.Lifecycle != desired.Active {
+	if !t.Valid() || t.Lifecycle != desired.Active {
 		return likeGroup{}, false
 	}
 	live, ok := ru.fast.live[t.Slug]
@@ -356,6 +366,17 @@ func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
 		return likeGroup{}, false
 	}
 	return likeGroup{live, base, t.Server}, true
+}
+
+// likeOf returns the likeKey of t when it is as last verified
+// (asVerified) and another tenant of the run shares its key: only then
+// can a schema be shared.
+func (ru *run) likeOf(t *desired.Tenant) (likeKey, bool) {
+	if ru.fast == nil {
+		return likeKey{}, false
+	}
+	k, ok := ru.fast.like[t.Slug]
+	return k, ok
 }
 
 // liveAlike returns the live schema of t as inspected of another tenant in
@@ -368,17 +389,17 @@ func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
 // did as ever: a schema changed out of band since the fingerprints were
 // read is found then.
 func (ru *run) liveAlike(t *desired.Tenant) (*schema.Live, string) {
-	g, ok := ru.asVerified(t)
+	k, ok := ru.likeOf(t)
 	if !ok {
 		return nil, ""
 	}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
-	live := ru.fast.inspected[likeKey{g, t.LayerKey()}]
+	live := ru.fast.inspected[k]
 	if live == nil {
 		return nil, ""
 	}
-	return live, g.baseline
+	return live, k.baseline
 }
 
 // staleAlikeError is the failed apply or verify of a tenant planned from
@@ -433,11 +454,10 @@ var schemaMismatch = map[uint16]bool{
 // Every tenant of a likeKey that gets here was observed: it waits no more,
 // and the schema is dropped once none does.
 func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
-	g, ok := ru.asVerified(t)
+	k, ok := ru.likeOf(t)
 	if !ok {
 		return
 	}
-	k := likeKey{g, t.LayerKey()}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
 	n, waits := ru.fast.waiting[k]
@@ -453,7 +473,7 @@ func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
 		return
 	}
 	ru.fast.waiting[k] = n - 1
-	if obs.alike || dec.liveHash != g.baseline || ru.fast.inspected[k] != nil {
+	if obs.alike || dec.liveHash != k.baseline || ru.fast.inspected[k] != nil {
 		return
 	}
 	tables := len(obs.live.Tables())
