@@ -553,6 +553,76 @@ func TestObservedAlikeWithData(t *testing.T) {
 	}
 }
 
+// TestObservedAlikeBlocked: a destructive plan made from a tenant alike
+// is blocked as an inspection's would be, changing nothing, and applied
+// when destruction is allowed; the tenants planned alike then read as
+// verified.
+func TestObservedAlikeBlocked(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.alikeFamily()
+	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
+	layer, err := os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := "  column \"note\" {\n    type = varchar(40)\n    null = true\n  }\n"
+	table := "\ntable \"observed_lossy\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n" + note +
+		"  primary_key {\n    columns = [column.id]\n  }\n}\n"
+	if err := os.WriteFile(hcl, append(layer, table...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+	if err := os.WriteFile(hcl, append(layer, strings.Replace(table, note, "", 1)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, allow := range []bool{false, true} {
+		res := f.reconcile(Options{Concurrency: 1, AllowDestructive: allow})
+		alike := 0
+		byTenant := map[string]TenantResult{}
+		for _, tr := range res.Tenants {
+			byTenant[tr.Slug] = tr
+			if !slices.Contains(family, tr.Slug) {
+				continue
+			}
+			if tr.observedAlike {
+				alike++
+			}
+			want := ActionBlocked
+			if allow {
+				want = ActionUpdate
+			}
+			if tr.Action != want {
+				t.Errorf("allow %v: %s: %s %q, want %s", allow, tr.Slug, tr.Action, tr.Error, want)
+			}
+			if has := slices.Contains(f.columns(tr.Slug, "observed_lossy"), "note"); has == allow {
+				t.Errorf("allow %v: %s: the column is there: %v", allow, tr.Slug, has)
+			}
+		}
+		if alike != len(family)-1 {
+			t.Errorf("allow %v: %d tenants observed by a tenant alike, want %d", allow, alike, len(family)-1)
+		}
+		lead := byTenant[family[0]]
+		for _, slug := range family[1:] {
+			tr := byTenant[slug]
+			if len(tr.Changes) != len(lead.Changes) || len(tr.Changes) == 0 {
+				t.Fatalf("allow %v: %s has %d changes, %s %d", allow, slug, len(tr.Changes), family[0], len(lead.Changes))
+			}
+			for i, c := range tr.Changes {
+				want := strings.ReplaceAll(lead.Changes[i].SQL, f.database(family[0]), f.database(slug))
+				if c.SQL != want || c.Destructive != lead.Changes[i].Destructive || !c.Destructive {
+					t.Errorf("allow %v: %s: change %d is %q (destructive %v), want %q, destructive", allow, slug, i, c.SQL, c.Destructive, want)
+				}
+			}
+		}
+	}
+	for _, tr := range f.reconcile(Options{}).Tenants {
+		if slices.Contains(family, tr.Slug) && (tr.Action != ActionNoop || !tr.fast) {
+			t.Errorf("after the drop: %s: %s %q, by its fingerprint %v", tr.Slug, tr.Action, tr.Error, tr.fast)
+		}
+	}
+}
+
 // TestObservedAlikeBounded: beyond the tables a run may keep, tenants
 // alike are inspected each, and reconciled as ever.
 func TestObservedAlikeBounded(t *testing.T) {
