@@ -20,6 +20,8 @@ type fixture struct {
 	t      testing.TB
 	repo   string
 	server string // URL of the primary server
+	// others are the URLs of servers besides primary, by name.
+	others map[string]string
 	prefix string
 	db     *sql.DB // MariaDB, nil on SQLite
 	store  *state.Store
@@ -75,7 +77,11 @@ func (f *fixture) load() *desired.Repo {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	repo, err := desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: map[string]string{"primary": f.server}})
+	servers := map[string]string{"primary": f.server}
+	for name, url := range f.others {
+		servers[name] = url
+	}
+	repo, err := desired.Load(co.FS, co.Revision, desired.LoadOptions{Servers: servers})
 	if err != nil {
 		f.t.Fatal(err)
 	}

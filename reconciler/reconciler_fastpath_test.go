@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // TestFastPath: after a clean, verified no-op the tenants' fingerprints are
@@ -619,6 +621,52 @@ func TestObservedAlikeBlocked(t *testing.T) {
 	for _, tr := range f.reconcile(Options{}).Tenants {
 		if slices.Contains(family, tr.Slug) && (tr.Action != ActionNoop || !tr.fast) {
 			t.Errorf("after the drop: %s: %s %q, by its fingerprint %v", tr.Slug, tr.Action, tr.Error, tr.fast)
+		}
+	}
+}
+
+// TestObservedAlikeNotAcrossServers: tenants of the same schema on two
+// servers (here two names of one MariaDB, so that their fingerprints and
+// baselines are equal) are planned alike within a server only: each
+// server's first tenant of the group is inspected.
+func TestObservedAlikeNotAcrossServers(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.alikeFamily()
+	f.others = map[string]string{"second": f.server}
+	testenv.Replace(t, f.repo, "landlord.yaml", "servers:\n", "servers:\n  second:\n    url: sqlite://unused\n")
+	onSecond := family[2:]
+	for _, slug := range onSecond {
+		testenv.Replace(t, f.repo, "tenants/"+slug+".yaml", "domain:", "server: second\ndomain:")
+	}
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+	f.addLayerTable("observed_extra")
+	inspected := map[bool]int{}
+	alike := map[bool]int{}
+	for _, tr := range f.reconcile(Options{Concurrency: 1}).Tenants {
+		if tr.Error != "" {
+			t.Fatalf("%s: %s", tr.Slug, tr.Error)
+		}
+		if !slices.Contains(family, tr.Slug) {
+			continue
+		}
+		second := slices.Contains(onSecond, tr.Slug)
+		if tr.observedAlike {
+			alike[second]++
+		} else {
+			inspected[second]++
+		}
+		if !slices.Contains(f.columns(tr.Slug, "observed_extra"), "id") {
+			t.Errorf("%s: observed_extra not created", tr.Slug)
+		}
+	}
+	for _, second := range []bool{false, true} {
+		n := len(family) - len(onSecond)
+		if second {
+			n = len(onSecond)
+		}
+		if inspected[second] != 1 || alike[second] != n-1 {
+			t.Errorf("second server %v: %d tenants inspected and %d observed alike, want 1 and %d", second, inspected[second], alike[second], n-1)
 		}
 	}
 }
