@@ -671,6 +671,47 @@ func TestObservedAlikeNotAcrossServers(t *testing.T) {
 	}
 }
 
+// TestObservedAlikeNotAcrossLayerSets: a tenant whose layer set differs
+// (here by a custom layer that declares nothing, so that its fingerprint
+// and baseline equal the others') is not planned from their schema: the
+// live schema is read for a layer set's desired one.
+func TestObservedAlikeNotAcrossLayerSets(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.alikeFamily()
+	own := family[len(family)-1]
+	dir := filepath.Join(f.repo, "layers", "custom", own)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nothing.hcl"), []byte("# Nothing of its own yet.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+	f.addLayerTable("observed_extra")
+	alike := 0
+	for _, tr := range f.reconcile(Options{Concurrency: 1}).Tenants {
+		if tr.Error != "" {
+			t.Fatalf("%s: %s", tr.Slug, tr.Error)
+		}
+		if !slices.Contains(family, tr.Slug) {
+			continue
+		}
+		if tr.Slug == own && tr.observedAlike {
+			t.Errorf("%s, of another layer set, was planned from a tenant of this one", own)
+		}
+		if tr.observedAlike {
+			alike++
+		}
+		if !slices.Contains(f.columns(tr.Slug, "observed_extra"), "id") {
+			t.Errorf("%s: observed_extra not created", tr.Slug)
+		}
+	}
+	if alike != len(family)-2 {
+		t.Errorf("%d tenants observed by a tenant alike, want %d", alike, len(family)-2)
+	}
+}
+
 // TestObservedAlikeBounded: beyond the tables a run may keep, tenants
 // alike are inspected each, and reconciled as ever.
 func TestObservedAlikeBounded(t *testing.T) {
