@@ -612,18 +612,23 @@ func (ru *run) rememberFingerprint(ctx context.Context, t *desired.Tenant, obs *
 		if ru.fast.verified == nil {
 			ru.fast.verified = map[alikeKey]verifiedSchema{}
 		}
-		ru.fast.verified[alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}] = v
-		ru.fast.keptBytes += snapshotBytes(v)
+		k := alikeKey{before, tr.DesiredHash, t.Server, t.DriftPolicy}
+		if _, again := ru.fast.verified[k]; !again {
+			ru.fast.keptBytes += snapshotBytes(v)
+		}
+		ru.fast.verified[k] = v
 	}
 	if canTouch && len(ru.fast.touched) < maxInspected {
 		if ru.fast.touched == nil {
 			ru.fast.touched, ru.fast.touchable = map[touchedKey]verifiedSchema{}, map[touchedKey]bool{}
 		}
+		if _, again := ru.fast.touched[touched]; !again {
+			ru.fast.keptBytes += snapshotBytes(v)
+		}
 		ru.fast.touched[touched] = v
 		prefix := touched
 		prefix.fingerprint = ""
 		ru.fast.touchable[prefix] = true
-		ru.fast.keptBytes += snapshotBytes(v)
 	}
 }
 
