@@ -451,7 +451,7 @@ func (b *bench) measure(ctx context.Context) error {
 	// The layer keeps the last column; the tenants lose it, out of band,
 	// for Skeema and the floor to add columns of their own.
 	last := runs
-	if r := b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` DROP COLUMN `"+columnName(last)+"`")); r.err != nil {
+	if r := b.clientRun(ctx, b.dropColumn(last)); r.err != nil {
 		return fmt.Errorf("undo landlord's column: %w", r.err)
 	}
 	if b.o.skeema {
@@ -467,7 +467,7 @@ func (b *bench) measure(ctx context.Context) error {
 			}
 			r := b.skeemaRun(ctx, "push")
 			if r.err == nil {
-				if u := b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` DROP COLUMN `"+columnName(runs)+"`")); u.err != nil {
+				if u := b.clientRun(ctx, b.dropColumn(runs)); u.err != nil {
 					return &result{err: fmt.Errorf("undo skeema's column: %w", u.err)}
 				}
 			}
@@ -478,11 +478,11 @@ func (b *bench) measure(ctx context.Context) error {
 	runs = 0
 	col.floor = b.median(func() *result {
 		if runs++; runs > 1 {
-			if r := b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` DROP COLUMN `"+columnName(runs-1)+"`")); r.err != nil {
+			if r := b.clientRun(ctx, b.dropColumn(runs-1)); r.err != nil {
 				return r
 			}
 		}
-		return b.clientRun(ctx, b.alterAll("ALTER TABLE `%s`.`users` ADD COLUMN `"+columnName(runs)+"` varchar(64) DEFAULT NULL"))
+		return b.clientRun(ctx, b.addColumn(runs))
 	})
 	if col.floor.err == nil && runs != last {
 		return fmt.Errorf("the floor added %d columns, landlord %d", runs, last)
@@ -782,6 +782,16 @@ func (b *bench) addColumnToSkeema(sets [][]table, name string) error {
 		}
 	}
 	return nil
+}
+
+// addColumn is the SQL that adds the column of the run-th run to every
+// tenant's users table, as the layer declares it; dropColumn drops it.
+func (b *bench) addColumn(run int) string {
+	return b.alterAll("ALTER TABLE `%s`.`users` ADD COLUMN `" + columnName(run) + "` varchar(64) DEFAULT NULL")
+}
+
+func (b *bench) dropColumn(run int) string {
+	return b.alterAll("ALTER TABLE `%s`.`users` DROP COLUMN `" + columnName(run) + "`")
 }
 
 func (b *bench) alterAll(format string) string {
