@@ -172,41 +172,65 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	}
 	rows := make(fpRows, len(databases))
 	queries := fingerprintQueries(s.engine)
-	if mode == fingerprintOneByOne || s.pool < 2 {
+	if mode == fingerprintOneByOne {
 		innodb, err = s.readFingerprintQueries(ctx, queries, databases, want, mode, rows)
 		if err != nil {
 			return nil, false, err
 		}
 		return fingerprintsOf(rows), innodb, nil
 	}
-	// In bulk, the queries run on two connections at once: TABLES and
-	// CHECK_CONSTRAINTS, which open every table, on one, the rest on the
-	// other. MariaDB fills each on one thread: on a server of tens of
-	// thousands of tables the catalog is read in about half the time of
-	// one connection (2 cores; three were no faster).
-	var opening, rest []fingerprintQuery
-	for _, q := range queries {
-		if q.name == "table" || q.name == "check" {
-			opening = append(opening, q)
-		} else {
-			rest = append(rest, q)
-		}
-	}
-	other := make(fpRows, len(databases))
+	groups := fingerprintGroups(queries, s.pool)
+	parts := make([]fpRows, len(groups))
+	innodbOf := make([]bool, len(groups))
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		_, err := s.readFingerprintQueries(gctx, opening, databases, want, mode, other)
-		return err
-	})
-	g.Go(func() (err error) {
-		innodb, err = s.readFingerprintQueries(gctx, rest, databases, want, mode, rows)
-		return err
-	})
+	for i, group := range groups {
+		parts[i] = make(fpRows, len(databases))
+		g.Go(func() (err error) {
+			innodbOf[i], err = s.readFingerprintQueries(gctx, group, databases, want, mode, parts[i])
+			return err
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, false, err
 	}
-	rows.merge(other)
+	for i := range parts {
+		rows.merge(parts[i])
+		innodb = innodb || innodbOf[i]
+	}
 	return fingerprintsOf(rows), innodb, nil
+}
+
+// fingerprintGroups splits the bulk queries among connections that read
+// at once, as many as pool allows up to four: TABLES, CHECK_CONSTRAINTS
+// and STATISTICS, which open every table, each on a connection of its
+// own, the rest on the fourth. MariaDB opens the tables of all the
+// queries in the same order: at once, what one query opened is still in
+// the server's table caches when the others reach it. On 1,000 tenants
+// (22,750 tables, 2 cores) the four queries at once took 0.92-1.07 s and
+// 1.6 s of the server's CPU; two connections, two queries each, took
+// 1.5-1.7 s and 2.5 s of CPU, no less than one connection. On a pool of
+// two or three, the queries that open every table share a connection.
+func fingerprintGroups(queries []fingerprintQuery, pool int) [][]fingerprintQuery {
+	if pool < 2 {
+		return [][]fingerprintQuery{queries}
+	}
+	opening := map[string]bool{"table": true, "check": true, "index": true}
+	var groups [][]fingerprintQuery
+	var shared, rest []fingerprintQuery
+	for _, q := range queries {
+		switch {
+		case !opening[q.name]:
+			rest = append(rest, q)
+		case pool >= 4:
+			groups = append(groups, []fingerprintQuery{q})
+		default:
+			shared = append(shared, q)
+		}
+	}
+	if shared != nil {
+		groups = append(groups, shared)
+	}
+	return append(groups, rest)
 }
 
 // merge adds the rows of other to r.

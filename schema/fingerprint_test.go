@@ -37,7 +37,16 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 		t.Helper()
 		dbs := []string{tenant, other, prefix + "missing"}
 		var first map[string]string
-		for _, mode := range []fingerprintMode{fingerprintOneByOne, fingerprintBulk, fingerprintBulkSchema} {
+		// In bulk on pools of one, two and four connections: the
+		// queries grouped otherwise read the same.
+		pool := srv.pool
+		defer func() { srv.pool = pool }()
+		for _, run := range []struct {
+			mode fingerprintMode
+			pool int
+		}{{fingerprintOneByOne, pool}, {fingerprintBulk, 4}, {fingerprintBulk, 2}, {fingerprintBulk, 1}, {fingerprintBulkSchema, 4}, {fingerprintBulkSchema, 2}} {
+			mode := run.mode
+			srv.pool = run.pool
 			fp, innodb, err := srv.fingerprints(ctx, dbs, mode)
 			if err != nil {
 				t.Fatal(err)
@@ -51,7 +60,7 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 			if first == nil {
 				first = fp
 			} else if fp[tenant] != first[tenant] || fp[other] != first[other] {
-				t.Fatalf("mode %d reads other fingerprints than one by one", mode)
+				t.Fatalf("mode %d on a pool of %d reads other fingerprints than one by one", mode, run.pool)
 			}
 		}
 		// And on a tenant's own connection, as a reconcile reads it.
@@ -192,6 +201,42 @@ func TestInnodbNames(t *testing.T) {
 	for typ, want := range map[int][2]string{0: {"RESTRICT", "RESTRICT"}, 9: {"SET NULL", "CASCADE"}, 6: {"CASCADE", "SET NULL"}, 48: {"NO ACTION", "NO ACTION"}} {
 		if u, d, ok := innodbRules(typ); !ok || u != want[0] || d != want[1] {
 			t.Errorf("innodbRules(%d) = %s, %s", typ, u, d)
+		}
+	}
+}
+
+// TestFingerprintGroups: the bulk queries are split among as many
+// connections as the pool allows up to four, each query read once, the
+// three that open every table apart when there are four.
+func TestFingerprintGroups(t *testing.T) {
+	for _, engine := range []Engine{MariaDB, MySQL} {
+		queries := fingerprintQueries(engine)
+		for pool := 0; pool <= 8; pool++ {
+			groups := fingerprintGroups(queries, pool)
+			want := min(max(pool, 1), 4)
+			if pool == 3 {
+				want = 2
+			}
+			if len(groups) != want {
+				t.Fatalf("%s, pool %d: %d groups, want %d", engine, pool, len(groups), want)
+			}
+			seen := map[string]int{}
+			for _, g := range groups {
+				for _, q := range g {
+					seen[q.name]++
+					if pool >= 4 && (q.name == "table" || q.name == "check" || q.name == "index") && len(g) != 1 {
+						t.Fatalf("%s, pool %d: %s shares its connection", engine, pool, q.name)
+					}
+				}
+			}
+			for _, q := range queries {
+				if seen[q.name] != 1 {
+					t.Fatalf("%s, pool %d: %s read %d times", engine, pool, q.name, seen[q.name])
+				}
+			}
+			if len(seen) != len(queries) {
+				t.Fatalf("%s, pool %d: %d queries read, want %d", engine, pool, len(seen), len(queries))
+			}
 		}
 	}
 }
