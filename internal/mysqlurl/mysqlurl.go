@@ -10,10 +10,18 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+)
+
+// paramName and paramValue are what a parameter set as a system
+// variable may be.
+var (
+	paramName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	paramValue = regexp.MustCompile(`^(?:[A-Za-z0-9_.+-]+|'[^'\\]*')$`)
 )
 
 // DefaultTimeout is how long a connection may take unless ?timeout= says.
@@ -29,7 +37,9 @@ func IsMySQL(raw string) bool {
 // ("" when none). The port defaults to 3306. Parameters: tls (true,
 // skip-verify, preferred or false), socket (a unix socket instead of host
 // and port), timeout (a duration, default DefaultTimeout); any other is a
-// system variable set on each connection, as the driver takes it. Errors
+// system variable set on each connection: a name of letters, digits and _,
+// not one of the client's character set or collation, and a value that is
+// a number, a word or a string in single quotes. Errors
 // never hold the password: they do not quote the URL.
 func Parse(raw string) (*gomysql.Config, string, error) {
 	if !IsMySQL(raw) {
@@ -80,6 +90,18 @@ func Parse(raw string) (*gomysql.Config, string, error) {
 			}
 			cfg.Timeout = d
 		default:
+			// The driver sends every other parameter as it is, in a SET
+			// on each connection: a name such as "@@session.sql_mode" or
+			// a value such as "1, sql_mode=''" would reach SQL.
+			if !paramName.MatchString(k) {
+				return nil, "", fmt.Errorf("parameter %q: want the name of a system variable (letters, digits and _)", k)
+			}
+			if l := strings.ToLower(k); strings.HasPrefix(l, "character_set") || strings.HasPrefix(l, "collation") || l == "charset" || l == "names" {
+				return nil, "", fmt.Errorf("parameter %s: landlord's connections keep their own character set (utf8mb4), the one it escapes literals for", k)
+			}
+			if !paramValue.MatchString(v) {
+				return nil, "", fmt.Errorf("parameter %s: want a number, a word or a string in single quotes with no quote or backslash in it", k)
+			}
 			if cfg.Params == nil {
 				cfg.Params = map[string]string{}
 			}
