@@ -339,6 +339,12 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["sql_mode"] = StrictSQLMode
+	// A statement's arguments go in its text, escaped by the driver for
+	// the connection's utf8mb4 (mysqlurl refuses another client character
+	// set): one round trip instead of a prepare, an execute and a close.
+	// A follower of a column change ran 29 round trips, 20 of them for
+	// preparing and closing.
+	cfg.InterpolateParams = true
 	return cfg, nil
 }
 

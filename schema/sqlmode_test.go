@@ -35,3 +35,51 @@ func TestStrictSQLMode(t *testing.T) {
 		}
 	}
 }
+
+// landlord's connections interpolate the arguments of a statement into its
+// text, escaped for the connection's character set: a value of quotes,
+// backslashes and NUL bytes reads back as it was, and a URL that would
+// change the client's character set is refused.
+func TestInterpolatedArguments(t *testing.T) {
+	ctx := context.Background()
+	url := mariaURL(t)
+	srv, err := Open(ctx, url, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	conn, err := srv.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	prepared := func() (n int) {
+		t.Helper()
+		var name string
+		if err := conn.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Com_stmt_prepare'").Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := prepared()
+	for _, v := range []string{"it's", `back\slash`, "nul\x00byte", "\\'; DROP DATABASE mysql; -- ", "ünï€ødé 😀", "\xbf\x5c'"} {
+		var got string
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(? AS BINARY)", v).Scan(&got); err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		if got != v {
+			t.Fatalf("%q read back as %q", v, got)
+		}
+	}
+	// One round trip a statement: none was prepared on the server.
+	if n := prepared() - before; n != 0 {
+		t.Fatalf("%d statements prepared on the server, want their arguments interpolated", n)
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	if _, err := Open(ctx, url+sep+"character_set_client=gbk", ServerOptions{}); err == nil || !strings.Contains(err.Error(), "character set") {
+		t.Fatalf("a URL that sets the client's character set: %v, want it refused", err)
+	}
+}
