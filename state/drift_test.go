@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +149,34 @@ func TestSnapshotRetention(t *testing.T) {
 					out = append(out, s.ID)
 				}
 				return out
+			}
+			// The pruning reads the index alone, never a snapshot's HCL.
+			var plan strings.Builder
+			explain := "EXPLAIN QUERY PLAN " + pruneQuery
+			if dialect == "mariadb" {
+				explain = "EXPLAIN " + pruneQuery
+			}
+			rows, err := st.DB().QueryContext(ctx, explain, "rsp")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]sql.NullString, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range vals {
+					plan.WriteString(v.String + " ")
+				}
+			}
+			rows.Close()
+			if want := map[string]string{"sqlite": "COVERING INDEX snapshots_prune", "mariadb": "Using index"}[dialect]; !strings.Contains(plan.String(), want) {
+				t.Errorf("the pruning query's plan %q, want %q", plan.String(), want)
 			}
 			// Keep 2, and all younger than 15 days: 1 and 10 days old are
 			// young; 20 is beyond both; 31 is the baseline; 35 and 40 go.

@@ -159,12 +159,16 @@ type Retention struct {
 	MaxAge time.Duration
 }
 
+// pruneQuery reads what PruneSnapshots decides by, from the index
+// snapshots_prune alone (version 8).
+const pruneQuery = "SELECT id, kind, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC"
+
 // PruneSnapshots deletes the snapshots of tenant that the retention does not
 // keep and returns how many it deleted.
 func (s *Store) PruneSnapshots(ctx context.Context, tenant string, r Retention) (int, error) {
 	var deleted int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id, kind, created_at FROM snapshots WHERE tenant = ? ORDER BY id DESC", tenant)
+		rows, err := tx.QueryContext(ctx, pruneQuery, tenant)
 		if err != nil {
 			return err
 		}
