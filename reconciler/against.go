@@ -48,7 +48,7 @@ func (ru *run) planFromState(ctx context.Context, t *desired.Tenant, tr *TenantR
 			snap.ID, snap.Engine, t.Server, engine, t.Server, snap.Engine)
 	}
 	if ok {
-		if live, err = schema.LiveFromSnapshot(engine, []byte(snap.HCL), []byte(snap.DDL)); err != nil {
+		if live, err = ru.snapshotLive(engine, snap); err != nil {
 			return fmt.Errorf("snapshot %d: %w", snap.ID, err)
 		}
 		tr.Snapshot = &SnapshotRef{ID: snap.ID, RunID: snap.RunID, Revision: snap.Revision, CreatedAt: snap.CreatedAt}

@@ -172,7 +172,7 @@ func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if err != nil || !ok {
 		return nil, err
 	}
-	base, err := schema.LiveFromSnapshot(srv.Engine(), []byte(snap.HCL), []byte(snap.DDL))
+	base, err := ru.snapshotLive(srv.Engine(), snap)
 	if err != nil {
 		return nil, fmt.Errorf("baseline snapshot %d: %w", snap.ID, err)
 	}

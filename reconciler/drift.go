@@ -353,7 +353,7 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 		return sc, err
 	}
 	sc.snap = &snap
-	base, err := schema.LiveFromSnapshot(srv.Engine(), []byte(snap.HCL), []byte(snap.DDL))
+	base, err := ru.snapshotLive(srv.Engine(), snap)
 	if err != nil {
 		return nil, fmt.Errorf("baseline snapshot %d: %w", snap.ID, err)
 	}

@@ -109,6 +109,8 @@ type run struct {
 	offline  map[schema.Engine]*offlineEntry
 	// fast is what the fast path for unchanged tenants knows, or nil.
 	fast *fastPath
+	// parsed are the snapshots read back as schemas (snapshotLive).
+	parsed parsedSnapshots
 	// noopTenants and noopRuns are the records of no-ops by fingerprint
 	// not written yet (under mu).
 	noopTenants []state.Tenant
