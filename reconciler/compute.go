@@ -97,7 +97,22 @@ type previousEntry struct {
 	once sync.Once
 	repo *desired.Repo
 	err  error
+
+	// composed are the desired schemas of the revision, by engine and
+	// layer set, composed once (under the run's mu; at most maxComposed).
+	composed map[string]*composedEntry
 }
+
+// composedEntry is a desired schema of a previous revision.
+type composedEntry struct {
+	once sync.Once
+	d    *schema.Desired
+	err  error
+}
+
+// maxComposed bounds the desired schemas kept of each previous revision;
+// beyond it a tenant's is composed for it alone.
+const maxComposed = 64
 
 // since returns d with the provenance of what it removed since the
 // revision last applied to t (schema.Desired.Since), or d itself when that
@@ -117,11 +132,34 @@ func (ru *run) since(ctx context.Context, engine schema.Engine, t *desired.Tenan
 	if !ok || !pt.Valid() || len(pt.Layers) == 0 {
 		return d
 	}
-	prev, err := compose(repo, engine, pt)
+	prev, err := ru.composePrevious(rev, repo, engine, pt)
 	if err != nil {
 		return d
 	}
 	return d.Since(prev, rev)
+}
+
+// composePrevious composes pt's desired schema at revision rev once per
+// engine and layer set: every tenant of a layer set whose drop is
+// attributed shares it.
+func (ru *run) composePrevious(rev string, repo *desired.Repo, engine schema.Engine, pt *desired.Tenant) (*schema.Desired, error) {
+	key := string(engine) + "\x01" + pt.LayerKey()
+	ru.mu.Lock()
+	pe := ru.previous[rev]
+	e, ok := pe.composed[key]
+	if !ok && len(pe.composed) < maxComposed {
+		if pe.composed == nil {
+			pe.composed = map[string]*composedEntry{}
+		}
+		e = &composedEntry{}
+		pe.composed[key] = e
+	}
+	ru.mu.Unlock()
+	if e == nil {
+		return compose(repo, engine, pt)
+	}
+	e.once.Do(func() { e.d, e.err = compose(repo, engine, pt) })
+	return e.d, e.err
 }
 
 // previousRepo is the repository at rev, read once per run, or nil when

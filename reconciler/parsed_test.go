@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
@@ -93,3 +94,55 @@ func TestSnapshotLiveParsedOnce(t *testing.T) {
 	}
 }
 
+// TestComposePreviousOnce: the desired schema of a previous revision, by
+// which drops are attributed, is composed once per engine and layer set,
+// and composed alone beyond maxComposed.
+func TestComposePreviousOnce(t *testing.T) {
+	f := newSQLiteFixture(t)
+	repo := f.load()
+	ru := &run{previous: map[string]*previousEntry{"rev": {}}}
+	byKey := map[string]*desired.Tenant{}
+	for _, tn := range repo.Tenants {
+		if tn.Valid() && len(tn.Layers) > 0 {
+			byKey[tn.LayerKey()] = tn
+		}
+	}
+	if len(byKey) < 2 {
+		t.Fatalf("%d layer sets in the example, want several", len(byKey))
+	}
+	seen := map[*schema.Desired]bool{}
+	for _, tn := range byKey {
+		d1, err := ru.composePrevious("rev", repo, schema.MariaDB, tn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, _ := ru.composePrevious("rev", repo, schema.MariaDB, tn)
+		if d1 != d2 {
+			t.Fatalf("%s composed twice", tn.Slug)
+		}
+		if seen[d1] {
+			t.Fatalf("%s shares another layer set's schema", tn.Slug)
+		}
+		seen[d1] = true
+		if d3, _ := ru.composePrevious("rev", repo, schema.SQLite, tn); d3 == d1 {
+			t.Fatalf("%s: one schema for two engines", tn.Slug)
+		}
+	}
+	// Full: composed for the tenant alone, not kept.
+	var tn *desired.Tenant
+	for _, v := range byKey {
+		tn = v
+	}
+	pe := ru.previous["rev"]
+	for i := len(pe.composed); i < maxComposed; i++ {
+		pe.composed[fmt.Sprint("filler", i)] = &composedEntry{}
+	}
+	delete(pe.composed, string(schema.MySQL)+"\x01"+tn.LayerKey())
+	a, err := ru.composePrevious("rev", repo, schema.MySQL, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := ru.composePrevious("rev", repo, schema.MySQL, tn); a == b || len(pe.composed) != maxComposed {
+		t.Fatalf("beyond the bound: kept %d schemas, composed once: %v", len(pe.composed), a == b)
+	}
+}
