@@ -115,19 +115,10 @@ func dumpRows(t *testing.T, db *sql.DB, q string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	_, all := testenv.Scan(t, rows)
 	out := ""
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out += fmt.Sprintf("%v\n", vals)
+	for _, row := range all {
+		out += fmt.Sprintf("%q\n", row)
 	}
 	if out == "" {
 		t.Fatalf("%s: no rows", q)

@@ -104,29 +104,14 @@ func explainExtras(t *testing.T, conn *sql.Conn, q recorded) []string {
 	if err != nil {
 		t.Fatalf("explain: %v\n%s", err, q.query)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cols, all := testenv.Scan(t, rows)
 	var out []string
-	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, row := range all {
 		for i, c := range cols {
 			if c == "Extra" {
-				out = append(out, string(vals[i]))
+				out = append(out, row[i])
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

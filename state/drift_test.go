@@ -2,12 +2,13 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/landlord/landlord/internal/testenv"
 )
 
 // openStores opens a fresh landlord database of each dialect (stores).
@@ -160,21 +161,10 @@ func TestSnapshotRetention(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]sql.NullString, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range vals {
-					plan.WriteString(v.String + " ")
-				}
+			_, all := testenv.Scan(t, rows)
+			for _, row := range all {
+				plan.WriteString(strings.Join(row, " ") + " ")
 			}
-			rows.Close()
 			if want := map[string]string{"sqlite": "COVERING INDEX snapshots_prune", "mariadb": "Using index"}[dialect]; !strings.Contains(plan.String(), want) {
 				t.Errorf("the pruning query's plan %q, want %q", plan.String(), want)
 			}

@@ -242,3 +242,36 @@ func Replace(t testing.TB, repo, rel, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+// Scan reads what is left of rows, every column as text ("NULL" for a
+// NULL), closes rows, and returns the column names with the rows.
+func Scan(t testing.TB, rows *sql.Rows) (cols []string, out [][]string) {
+	t.Helper()
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = "NULL"
+			if v.Valid {
+				row[i] = v.String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, out
+}
