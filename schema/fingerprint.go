@@ -172,14 +172,10 @@ func (s *Server) fingerprints(ctx context.Context, databases []string, mode fing
 	}
 	rows := make(fpRows, len(databases))
 	queries := fingerprintQueries(s.engine)
-	if mode == fingerprintOneByOne {
-		innodb, err = s.readFingerprintQueries(ctx, queries, databases, want, mode, rows)
-		if err != nil {
-			return nil, false, err
-		}
-		return fingerprintsOf(rows), innodb, nil
+	groups := [][]fingerprintQuery{queries}
+	if mode != fingerprintOneByOne {
+		groups = fingerprintGroups(queries, s.pool)
 	}
-	groups := fingerprintGroups(queries, s.pool)
 	parts := make([]fpRows, len(groups))
 	innodbOf := make([]bool, len(groups))
 	g, gctx := errgroup.WithContext(ctx)
