@@ -98,16 +98,9 @@ type previousEntry struct {
 	repo *desired.Repo
 	err  error
 
-	// composed are the desired schemas of the revision, by engine and
-	// layer set, composed once (under the run's mu; at most maxComposed).
-	composed map[string]*composedEntry
-}
-
-// composedEntry is a desired schema of a previous revision.
-type composedEntry struct {
-	once sync.Once
-	d    *schema.Desired
-	err  error
+	// composed are the desired schemas of the revision, by layerSetKey,
+	// composed once (under the run's mu; at most maxComposed).
+	composed map[string]*desiredEntry
 }
 
 // maxComposed bounds the desired schemas kept of each previous revision;
@@ -143,15 +136,15 @@ func (ru *run) since(ctx context.Context, engine schema.Engine, t *desired.Tenan
 // engine and layer set: every tenant of a layer set whose drop is
 // attributed shares it.
 func (ru *run) composePrevious(rev string, repo *desired.Repo, engine schema.Engine, pt *desired.Tenant) (*schema.Desired, error) {
-	key := string(engine) + "\x01" + pt.LayerKey()
+	key := layerSetKey(engine, pt)
 	ru.mu.Lock()
 	pe := ru.previous[rev]
 	e, ok := pe.composed[key]
 	if !ok && len(pe.composed) < maxComposed {
 		if pe.composed == nil {
-			pe.composed = map[string]*composedEntry{}
+			pe.composed = map[string]*desiredEntry{}
 		}
-		e = &composedEntry{}
+		e = &desiredEntry{}
 		pe.composed[key] = e
 	}
 	ru.mu.Unlock()
@@ -255,7 +248,7 @@ type desiredEntry struct {
 // and layer set and shared by every tenant with the same layers; a
 // rollback's target replaces it.
 func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desired, error) {
-	key := string(engine) + "\x01" + t.LayerKey()
+	key := layerSetKey(engine, t)
 	if ru.target != nil {
 		key = string(engine)
 	}
@@ -274,6 +267,11 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 		e.d, e.err = compose(ru.repo, engine, t)
 	})
 	return e.d, e.err
+}
+
+// layerSetKey identifies the desired schema of t's layers for engine.
+func layerSetKey(engine schema.Engine, t *desired.Tenant) string {
+	return string(engine) + "\x01" + t.LayerKey()
 }
 
 // forgetDesired drops what the servers keep for the run's desired schemas:

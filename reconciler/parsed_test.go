@@ -135,9 +135,9 @@ func TestComposePreviousOnce(t *testing.T) {
 	}
 	pe := ru.previous["rev"]
 	for i := len(pe.composed); i < maxComposed; i++ {
-		pe.composed[fmt.Sprint("filler", i)] = &composedEntry{}
+		pe.composed[fmt.Sprint("filler", i)] = &desiredEntry{}
 	}
-	delete(pe.composed, string(schema.MySQL)+"\x01"+tn.LayerKey())
+	delete(pe.composed, layerSetKey(schema.MySQL, tn))
 	a, err := ru.composePrevious("rev", repo, schema.MySQL, tn)
 	if err != nil {
 		t.Fatal(err)

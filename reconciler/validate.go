@@ -187,7 +187,7 @@ func Validate(repo *desired.Repo) *Validation {
 			add(p, t.Slug)
 			continue
 		}
-		key := string(engine) + "\x01" + t.LayerKey()
+		key := layerSetKey(engine, t)
 		c, ok := byKey[key]
 		if !ok {
 			c = &composition{tenant: t, engine: engine}
