@@ -3,6 +3,7 @@ package reconciler
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"io"
 	"sync"
 
 	"github.com/landlord/landlord/schema"
@@ -41,7 +42,7 @@ func (ru *run) snapshotLive(engine schema.Engine, snap state.Snapshot) (*schema.
 	for _, part := range []string{string(engine), snap.HCL, snap.DDL} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
-		h.Write([]byte(part))
+		io.WriteString(h, part)
 	}
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
