@@ -42,6 +42,7 @@ type env struct {
 	store *state.Store
 	m     *metrics.Set
 	loop  *daemon.Loop
+	api   *Server
 	start func()
 }
 
@@ -82,9 +83,10 @@ func newEnvWith(t *testing.T, opts Options) *env {
 		t.Fatal(err)
 	}
 	opts.Tokens, opts.GitHubSecret, opts.WebhookToken, opts.Branch = tokens, hookSecret, hookToken, "main"
-	srv := httptest.NewServer(New(opts, loop, st, m, nil).Handler())
+	a := New(opts, loop, st, m, nil)
+	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL, store: st, m: m, loop: loop}
+	e := &env{t: t, url: srv.URL, store: st, m: m, loop: loop, api: a}
 	e.start = func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -379,7 +381,16 @@ func TestPublicRequestsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Both in their handlers before the first probe: a probe served
+	// while the second post waits to be read would take its slot, and
+	// the post, refused, would hold none.
 	deadline := time.Now().Add(10 * time.Second)
+	for len(e.api.public) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the two posts hold a slot after 10 s", len(e.api.public))
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for e.call("GET", "/metrics", "", nil, "", nil) != 503 {
 		if time.Now().After(deadline) {
 			t.Fatal("a third request without a token was served while two held their slots")
