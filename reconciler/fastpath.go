@@ -219,7 +219,7 @@ func (ru *run) verifiedTouched(ctx context.Context, t *desired.Tenant, obs *obse
 // planTables returns the tables p changes, in order, and false when a
 // statement changes no table (or the database), p creates the database,
 // or it changes more than maxTouchedTables tables (their fingerprint,
-// six queries a table, would cost more than the database's).
+// two round trips a table, would cost more than the database's).
 func planTables(p *schema.Plan) ([]string, bool) {
 	if p == nil || p.Create || len(p.Statements) == 0 {
 		return nil, false

@@ -80,7 +80,21 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 			t.Fatalf("%s: %v", st, err)
 		}
 	}
+	tablesFP := func(database string, tables ...string) string {
+		t.Helper()
+		target, err := srv.Read(ctx, database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer target.Close()
+		fp, err := target.TablesFingerprint(ctx, tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
 	first, otherFirst := fingerprints()
+	tablesFirst := tablesFP(tenant, "fx_opts", "fx_types")
 	// Two databases of the same schema have the same fingerprint: their
 	// names are not in it (a reconcile verifies a tenant by the
 	// fingerprint of another of its kind).
@@ -93,6 +107,9 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 	exec("ALTER TABLE " + q("fx_types") + " AUTO_INCREMENT = 1000")
 	if fp, _ := fingerprints(); fp != first {
 		t.Fatalf("rows and an AUTO_INCREMENT counter moved the fingerprint")
+	}
+	if tablesFP(tenant, "fx_opts", "fx_types") != tablesFirst {
+		t.Fatalf("rows and an AUTO_INCREMENT counter moved the fingerprint of the tables")
 	}
 	exec("DELETE FROM " + q("fx_opts"))
 
@@ -115,20 +132,7 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 		"DROP TABLE "+q("by-hand"),
 	)
 	// The fingerprint of the tables a statement changes moves too, and
-	// that of another table does not.
-	tablesFP := func(database string, tables ...string) string {
-		t.Helper()
-		target, err := srv.Read(ctx, database)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer target.Close()
-		fp, err := target.TablesFingerprint(ctx, tables)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fp
-	}
+	// that of another table does not (below).
 	if tablesFP(tenant, "fx_opts", "fx_types") != tablesFP(other, "fx_types", "fx_opts") {
 		t.Fatalf("the same tables of two databases have different fingerprints")
 	}

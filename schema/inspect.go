@@ -61,28 +61,35 @@ func (q inspectQuerier) QueryContext(ctx context.Context, query string, args ...
 func readDDL(ctx context.Context, q querier, db string, s *atlas.Schema) (map[string]*TableDDL, error) {
 	out := make(map[string]*TableDDL, len(s.Tables))
 	for _, t := range s.Tables {
-		rows, err := q.QueryContext(ctx, "SHOW CREATE TABLE "+quoteIdent(db)+"."+quoteIdent(t.Name))
-		if err != nil {
-			return nil, fmt.Errorf("show create table %s: %w", t.Name, err)
-		}
-		var name, stmt string
-		if rows.Next() {
-			err = rows.Scan(&name, &stmt)
-		}
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("show create table %s: %w", t.Name, err)
-		}
-		d, err := ParseTableDDL(stmt)
+		d, err := showCreateTable(ctx, q, db, t.Name)
 		if err != nil {
 			return nil, err
 		}
 		out[t.Name] = d
 	}
 	return out, nil
+}
+
+// showCreateTable reads SHOW CREATE TABLE of table in database db.
+func showCreateTable(ctx context.Context, q querier, db, table string) (*TableDDL, error) {
+	rows, err := q.QueryContext(ctx, "SHOW CREATE TABLE "+quoteIdent(db)+"."+quoteIdent(table))
+	if err != nil {
+		return nil, fmt.Errorf("show create table %s: %w", table, err)
+	}
+	var name, stmt string
+	if rows.Next() {
+		err = rows.Scan(&name, &stmt)
+	} else {
+		err = errors.New("no row")
+	}
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("show create table %s: %w", table, err)
+	}
+	return ParseTableDDL(stmt)
 }
 
 // enrichFromDDL completes an inspected (or snapshot) schema with what
