@@ -2,9 +2,13 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"time"
 )
 
@@ -39,17 +43,43 @@ type Snapshot struct {
 }
 
 // AddSnapshot records a snapshot and returns its id. An empty Kind is
-// SnapshotApplied.
+// SnapshotApplied. Its text is kept once for every snapshot of the same
+// text (snapshot_texts, version 9).
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) (int64, error) {
 	if snap.Kind == "" {
 		snap.Kind = SnapshotApplied
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, kind, engine, hash, hcl, ddl, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Kind, snap.Engine, snap.Hash, snap.HCL, snap.DDL, now())
+	digest := textDigest(snap.HCL, snap.DDL)
+	keep := "INSERT INTO snapshot_texts (digest, refs, hcl, ddl) VALUES (?, 1, ?, ?) ON CONFLICT (digest) DO UPDATE SET refs = refs + 1"
+	if s.dialect == MySQL {
+		keep = "INSERT INTO snapshot_texts (digest, refs, hcl, ddl) VALUES (?, 1, ?, ?) ON DUPLICATE KEY UPDATE refs = refs + 1"
+	}
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, keep, digest, snap.HCL, snap.DDL); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO snapshots (tenant, run_id, revision, kind, engine, hash, hcl, ddl, text_digest, created_at) VALUES (?, ?, ?, ?, ?, ?, '', '', ?, ?)",
+			snap.Tenant, sql.NullInt64{Int64: snap.RunID, Valid: snap.RunID != 0}, snap.Revision, snap.Kind, snap.Engine, snap.Hash, digest, now())
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("record snapshot of %s: %w", snap.Tenant, err)
 	}
-	return res.LastInsertId()
+	return id, nil
+}
+
+// textDigest is the key of a snapshot's text in snapshot_texts.
+func textDigest(hcl, ddl string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00", len(hcl))
+	io.WriteString(h, hcl)
+	io.WriteString(h, ddl)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Snapshots returns a tenant's snapshots, newest first, without their HCL.
@@ -76,30 +106,30 @@ func (s *Store) Snapshots(ctx context.Context, tenant string) ([]Snapshot, error
 // LatestSnapshot returns the newest snapshot of tenant, of any kind, with
 // its HCL.
 func (s *Store) LatestSnapshot(ctx context.Context, tenant string) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? ORDER BY id DESC LIMIT 1", tenant)
+	return s.snapshot(ctx, "WHERE s.tenant = ? ORDER BY s.id DESC LIMIT 1", tenant)
 }
 
 // Baseline returns the snapshot drift detection compares tenant with: its
 // newest applied snapshot, with its HCL.
 func (s *Store) Baseline(ctx context.Context, tenant string) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied)
+	return s.snapshot(ctx, "WHERE s.tenant = ? AND s.kind = ? ORDER BY s.id DESC LIMIT 1", tenant, SnapshotApplied)
 }
 
 // BaselineInfo is Baseline without the snapshot's HCL and DDL: what a
 // drift check of an unchanged tenant reports of its baseline.
 func (s *Store) BaselineInfo(ctx context.Context, tenant string) (Snapshot, bool, error) {
-	return s.readSnapshot(ctx, false, "WHERE tenant = ? AND kind = ? ORDER BY id DESC LIMIT 1", tenant, SnapshotApplied)
+	return s.readSnapshot(ctx, false, "WHERE s.tenant = ? AND s.kind = ? ORDER BY s.id DESC LIMIT 1", tenant, SnapshotApplied)
 }
 
 // GetSnapshot returns snapshot id of tenant, with its HCL.
 func (s *Store) GetSnapshot(ctx context.Context, tenant string, id int64) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? AND id = ?", tenant, id)
+	return s.snapshot(ctx, "WHERE s.tenant = ? AND s.id = ?", tenant, id)
 }
 
 // RunSnapshot returns the snapshot that run runID recorded of tenant, with
 // its HCL.
 func (s *Store) RunSnapshot(ctx context.Context, tenant string, runID int64) (Snapshot, bool, error) {
-	return s.snapshot(ctx, "WHERE tenant = ? AND run_id = ? ORDER BY id DESC LIMIT 1", tenant, runID)
+	return s.snapshot(ctx, "WHERE s.tenant = ? AND s.run_id = ? ORDER BY s.id DESC LIMIT 1", tenant, runID)
 }
 
 func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapshot, bool, error) {
@@ -107,20 +137,24 @@ func (s *Store) snapshot(ctx context.Context, where string, args ...any) (Snapsh
 }
 
 // readSnapshot reads the snapshot where selects, with its HCL and DDL when
-// text is set.
+// text is set: from snapshot_texts, or from its own row when it was
+// recorded before version 9.
 func (s *Store) readSnapshot(ctx context.Context, text bool, where string, args ...any) (Snapshot, bool, error) {
 	var sn Snapshot
 	var run sql.NullInt64
 	var at sql.NullTime
-	var ddl sql.NullString
-	cols := "id, tenant, run_id, revision, kind, engine, hash, created_at"
+	// The snapshot's own text (before version 9), the digest it names
+	// and that text as kept.
+	var hcl, ddl, digest, kept, keptHCL, keptDDL sql.NullString
+	cols := "s.id, s.tenant, s.run_id, s.revision, s.kind, s.engine, s.hash, s.created_at"
 	dest := []any{&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at}
+	from := "snapshots s"
 	if text {
-		cols += ", hcl, ddl"
-		dest = append(dest, &sn.HCL, &ddl)
+		cols += ", s.hcl, s.ddl, s.text_digest, t.digest, t.hcl, t.ddl"
+		dest = append(dest, &hcl, &ddl, &digest, &kept, &keptHCL, &keptDDL)
+		from += " LEFT JOIN snapshot_texts t ON t.digest = s.text_digest"
 	}
-	err := s.db.QueryRowContext(ctx, "SELECT "+cols+" FROM snapshots "+where, args...).Scan(dest...)
-	sn.DDL = ddl.String
+	err := s.db.QueryRowContext(ctx, "SELECT "+cols+" FROM "+from+" "+where, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sn, false, nil
 	}
@@ -128,6 +162,15 @@ func (s *Store) readSnapshot(ctx context.Context, text bool, where string, args 
 		return sn, false, fmt.Errorf("read snapshot: %w", err)
 	}
 	sn.RunID, sn.CreatedAt = run.Int64, at.Time.UTC()
+	switch {
+	case !text:
+	case !digest.Valid:
+		sn.HCL, sn.DDL = hcl.String, ddl.String
+	case !kept.Valid:
+		return sn, false, fmt.Errorf("read snapshot %d of %s: its text %s is missing from snapshot_texts", sn.ID, sn.Tenant, digest.String)
+	default:
+		sn.HCL, sn.DDL = keptHCL.String, keptDDL.String
+	}
 	return sn, true, nil
 }
 
@@ -196,8 +239,35 @@ func (s *Store) PruneSnapshots(ctx context.Context, tenant string, r Retention) 
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		var digests []string
 		for _, id := range drop {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM snapshots WHERE id = ?", id); err != nil {
+			var digest sql.NullString
+			if err := tx.QueryRowContext(ctx, "SELECT text_digest FROM snapshots WHERE id = ?", id).Scan(&digest); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, "DELETE FROM snapshots WHERE id = ?", id)
+			if err != nil {
+				return err
+			}
+			// A snapshot another prune deleted first is not counted twice.
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				continue
+			}
+			if digest.Valid {
+				digests = append(digests, digest.String)
+			}
+		}
+		// The texts in one order, in every transaction: two prunes of
+		// snapshots of the same texts wait for each other, never in a
+		// circle. Every lock is on a row by its key (no gap locks).
+		slices.Sort(digests)
+		for _, d := range digests {
+			if _, err := tx.ExecContext(ctx, "UPDATE snapshot_texts SET refs = refs - 1 WHERE digest = ?", d); err != nil {
+				return err
+			}
+		}
+		for _, d := range slices.Compact(digests) {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM snapshot_texts WHERE digest = ? AND refs <= 0", d); err != nil {
 				return err
 			}
 		}
