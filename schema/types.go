@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"ariga.io/atlas/sql/mysql"
 	atlas "ariga.io/atlas/sql/schema"
@@ -122,8 +123,40 @@ var (
 	}
 )
 
-// normalType normalizes a type spelling for comparison.
+// normalType normalizes a type spelling for comparison. Plans and
+// comparisons normalize every column's type of both schemas, the same few
+// dozen spellings over a fleet: the results are kept, up to
+// maxNormalTypes spellings (beyond, normalType computes without keeping).
 func normalType(s string) string {
+	normalTypes.RLock()
+	n, ok := normalTypes.m[s]
+	normalTypes.RUnlock()
+	if ok {
+		return n
+	}
+	n = normalizeType(s)
+	normalTypes.Lock()
+	if normalTypes.m == nil {
+		normalTypes.m = map[string]string{}
+	}
+	if len(normalTypes.m) < maxNormalTypes {
+		normalTypes.m[s] = n
+	}
+	normalTypes.Unlock()
+	return n
+}
+
+// normalTypes are the spellings normalType has normalized.
+var normalTypes struct {
+	sync.RWMutex
+	m map[string]string
+}
+
+// maxNormalTypes bounds normalTypes.
+const maxNormalTypes = 4096
+
+// normalizeType is normalType without its memory.
+func normalizeType(s string) string {
 	s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	switch {
 	case s == "bool" || s == "boolean":
