@@ -960,9 +960,20 @@ func (l *Live) DDL() ([]byte, error) {
 func (l *Live) HasDDL() bool { return len(l.ddl) > 0 }
 
 // HCL returns the live schema as Atlas HCL under a fixed schema name, in the
-// database's own order: a snapshot that can be read back and diffed.
+// database's own order: a snapshot that can be read back and diffed. The
+// text of a schema marshalled before is taken from hclTexts.
 func (l *Live) HCL() ([]byte, error) {
-	return l.marshal(copySchema(l.schema, placeholder))
+	s := copySchema(l.schema, placeholder)
+	k := hclKey(l.engine, s)
+	if b, ok := hclTexts.get(k); ok {
+		return b, nil
+	}
+	b, err := l.marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	hclTexts.put(k, b)
+	return b, nil
 }
 
 func (l *Live) marshal(s *atlas.Schema) ([]byte, error) {
