@@ -211,6 +211,19 @@ func TestDriftLeftIsOutOfSync(t *testing.T) {
 	if got := status(); got.Sync != state.OutOfSync || got.Health != state.Healthy || got.LiveHash == got.DesiredHash {
 		t.Errorf("after a reconcile that left drift: sync %s health %s; want OutOfSync Healthy", got.Sync, got.Health)
 	}
+	// The baseline is the desired schema (the drift stays drift), and
+	// another reconcile that leaves the drift records no snapshot.
+	base, ok, err := f.store.Baseline(ctx, "cpn-uml")
+	if err != nil || !ok || base.Hash != status().DesiredHash {
+		t.Fatalf("baseline after the drift was left: %s (%v %v), desired %s", base.Hash, ok, err, status().DesiredHash)
+	}
+	before, _ := f.store.Snapshots(ctx, "cpn-uml")
+	if again := byslug(f.reconcile(only))["cpn-uml"]; again.Action != ActionNoop || len(again.Drift) != 1 {
+		t.Fatalf("report again: %s %+v", again.Action, again.Drift)
+	}
+	if after, _ := f.store.Snapshots(ctx, "cpn-uml"); len(after) != len(before) || after[0].ID != base.ID {
+		t.Errorf("a reconcile that left the same drift again recorded a snapshot: %d, then %d", len(before), len(after))
+	}
 
 	// The drift removed by hand, a drift check finds the tenant in sync.
 	if _, err := f.sqliteTenant("cpn_uml").Exec("DROP TABLE scratch"); err != nil {

@@ -55,7 +55,17 @@ func (ru *run) snapshot(ctx context.Context, t *desired.Tenant, obs *observation
 	}
 	baseline, hash := live, liveHash
 	if len(dec.leave) > 0 {
-		var err error
+		// The desired hash is the hash of the desired schema as the server
+		// has it, kept per desired schema: a tenant whose drift stays,
+		// run after run, reads the schema (and hashes it again) only when
+		// its baseline is another.
+		h, err := srv.DesiredHash(ctx, d)
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if h == ru.snaps[t.Slug] {
+			return nil
+		}
 		if baseline, err = srv.DesiredLive(ctx, d); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
