@@ -49,16 +49,16 @@ type fastPath struct {
 	// verified by inspection, by alikeKey: another tenant changed to the
 	// same fingerprint is verified by it (verifiedAlike).
 	verified map[alikeKey]verifiedSchema
-	// waiting counts the tenants of each likeKey, as last verified and
-	// not pinned, not observed yet (keys of one tenant are left out);
-	// inspected holds the live schema inspected of one of them, for the
-	// others to be observed by (liveAlike), until none waits for it.
-	// keptTables counts the tables of the schemas inspected holds.
+	// waiting counts the tenants of each likeKey, not pinned, not
+	// observed yet (keys of one tenant are left out); inspected holds the
+	// live schema inspected of one of them and its hash, for the others
+	// to be observed by (liveAlike), until none waits for it. keptTables
+	// counts the tables of the schemas inspected holds.
 	waiting    map[likeKey]int
-	inspected  map[likeKey]*schema.Live
+	inspected  map[likeKey]sharedLive
 	keptTables int
-	// like is the likeKey of each tenant as last verified whose key has
-	// two tenants or more (by slug): read once, after the fingerprints.
+	// like is the likeKey of each tenant whose key has two tenants or
+	// more (by slug): read once, after the fingerprints.
 	like map[string]likeKey
 	// touched are the schemas tenants of a likeGroup were changed to in
 	// this run and verified by inspection, by the fingerprint of the
@@ -79,12 +79,22 @@ type touchedKey struct {
 	desiredHash, drift, tables, fingerprint string
 }
 
-// likeGroup is what tenants that are as last verified (their live
-// fingerprint the recorded one) share when their live schemas are the
-// same: the fingerprint (which has no database name in it), the hash of
-// the baseline snapshot it was verified as, and the server.
+// likeGroup is what tenants share when their live schemas are the same:
+// the fingerprint (which has no database name in it), the server, and for
+// tenants as last verified (their live fingerprint the recorded one) the
+// hash of the baseline snapshot it was verified as. baseline is empty for
+// a group of tenants whose fingerprints moved alike since their last
+// verify, or that have open drift (a change made by hand to every tenant
+// of a fleet: movedAlike).
 type likeGroup struct {
 	fingerprint, baseline, server string
+}
+
+// sharedLive is a live schema inspected in this run, kept for the other
+// tenants of its likeKey, and its hash.
+type sharedLive struct {
+	live *schema.Live
+	hash string
 }
 
 // likeKey is a likeGroup and the tenants' layer set: the desired schema
@@ -246,7 +256,7 @@ const maxTouchedTables = 8
 // fingerprint read, which brackets it.
 func (ru *run) touchedOf(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, desiredHash string) (touchedKey, bool) {
 	g, ok := ru.likeOf(t)
-	if !ok || dec.liveHash != g.baseline {
+	if !ok || g.baseline == "" || dec.liveHash != g.baseline {
 		return touchedKey{}, false
 	}
 	tables, changed := planTables(dec.plan)
@@ -333,7 +343,11 @@ func (ru *run) readFingerprints(ctx context.Context, tenants []*desired.Tenant) 
 		if _, pinned := ru.pins[t.Slug]; pinned {
 			continue
 		}
-		if g, ok := ru.asVerified(t); ok {
+		g, ok := ru.asVerified(t)
+		if !ok {
+			g, ok = ru.movedAlike(t)
+		}
+		if ok {
 			k := likeKey{g, t.LayerKey()}
 			fp.like[t.Slug] = k
 			fp.waiting[k]++
@@ -368,9 +382,24 @@ func (ru *run) asVerified(t *desired.Tenant) (likeGroup, bool) {
 	return likeGroup{live, base, t.Server}, true
 }
 
-// likeOf returns the likeKey of t when it is as last verified
-// (asVerified) and another tenant of the run shares its key: only then
-// can a schema be shared.
+// movedAlike returns the likeGroup of t, with no baseline, when it is not
+// as last verified but its live fingerprint was read and it has a
+// baseline: tenants whose schemas moved alike (the same change made by
+// hand to each) share an inspection too, checked by a fingerprint read
+// again after it (shareLive).
+func (ru *run) movedAlike(t *desired.Tenant) (likeGroup, bool) {
+	if !t.Valid() || t.Lifecycle != desired.Active || ru.snaps[t.Slug] == "" {
+		return likeGroup{}, false
+	}
+	live, ok := ru.fast.live[t.Slug]
+	if !ok || live == "" {
+		return likeGroup{}, false
+	}
+	return likeGroup{fingerprint: live, server: t.Server}, true
+}
+
+// likeOf returns the likeKey of t when another tenant of the run shares
+// its key (asVerified, movedAlike): only then can a schema be shared.
 func (ru *run) likeOf(t *desired.Tenant) (likeKey, bool) {
 	if ru.fast == nil {
 		return likeKey{}, false
@@ -380,14 +409,14 @@ func (ru *run) likeOf(t *desired.Tenant) (likeKey, bool) {
 }
 
 // liveAlike returns the live schema of t as inspected of another tenant in
-// this run, and its hash (the baseline's), or nil when t must be
-// inspected. Both are as last verified
-// (asVerified) with the same fingerprint and baseline, on the same server:
-// the fingerprint covers every attribute an inspection reads, so the two
-// schemas are the same but for the database's name, which plans and
-// comparisons do not read from a live schema. An apply verifies what it
-// did as ever: a schema changed out of band since the fingerprints were
-// read is found then.
+// this run, and its hash, or nil when t must be inspected. Both have the
+// same fingerprint, on the same server, and either both are as last
+// verified with the same baseline (asVerified) or their schemas moved
+// alike (movedAlike): the fingerprint covers every attribute an
+// inspection reads, so the two schemas are the same but for the
+// database's name, which plans and comparisons do not read from a live
+// schema. An apply verifies what it did as ever: a schema changed out of
+// band since the fingerprints were read is found then.
 func (ru *run) liveAlike(t *desired.Tenant) (*schema.Live, string) {
 	k, ok := ru.likeOf(t)
 	if !ok {
@@ -395,11 +424,11 @@ func (ru *run) liveAlike(t *desired.Tenant) (*schema.Live, string) {
 	}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
-	live := ru.fast.inspected[k]
-	if live == nil {
+	shared, ok := ru.fast.inspected[k]
+	if !ok {
 		return nil, ""
 	}
-	return live, k.baseline
+	return shared.live, shared.hash
 }
 
 // staleAlikeError is the failed apply or verify of a tenant planned from
@@ -447,16 +476,25 @@ var schemaMismatch = map[uint16]bool{
 }
 
 // shareLive keeps the live schema inspected of t for the other tenants of
-// its likeGroup, when it is the schema of its baseline (the hash compute
-// took is the baseline's: nothing changed it since the fingerprints were
-// read) and another tenant may use it.
+// its likeKey, when another tenant may use it and it is the schema the
+// group's fingerprint was read of: for tenants as last verified, the hash
+// compute took is the baseline's (nothing changed it since the
+// fingerprints were read); for a group moved alike, which has no
+// baseline to check by, t's fingerprint read again now, after the
+// inspection and under its lock, is still the group's.
 //
 // Every tenant of a likeKey that gets here was observed: it waits no more,
 // and the schema is dropped once none does.
-func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
+func (ru *run) shareLive(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision) {
 	k, ok := ru.likeOf(t)
 	if !ok {
 		return
+	}
+	moved := k.baseline == ""
+	still := false
+	if moved && !obs.alike && dec.liveHash != "" && ru.wouldShare(k) {
+		fp, err := obs.target.Fingerprint(ctx)
+		still = err == nil && fp == k.fingerprint
 	}
 	ru.fast.mu.Lock()
 	defer ru.fast.mu.Unlock()
@@ -466,14 +504,14 @@ func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
 	}
 	if n <= 1 {
 		delete(ru.fast.waiting, k)
-		if live, ok := ru.fast.inspected[k]; ok {
-			ru.fast.keptTables -= len(live.Tables())
+		if shared, ok := ru.fast.inspected[k]; ok {
+			ru.fast.keptTables -= len(shared.live.Tables())
 			delete(ru.fast.inspected, k)
 		}
 		return
 	}
 	ru.fast.waiting[k] = n - 1
-	if obs.alike || dec.liveHash != k.baseline || ru.fast.inspected[k] != nil {
+	if _, ok := ru.fast.inspected[k]; ok || obs.alike || moved && !still || !moved && dec.liveHash != k.baseline {
 		return
 	}
 	tables := len(obs.live.Tables())
@@ -481,10 +519,19 @@ func (ru *run) shareLive(t *desired.Tenant, obs *observation, dec *decision) {
 		return
 	}
 	if ru.fast.inspected == nil {
-		ru.fast.inspected = map[likeKey]*schema.Live{}
+		ru.fast.inspected = map[likeKey]sharedLive{}
 	}
-	ru.fast.inspected[k] = obs.live
+	ru.fast.inspected[k] = sharedLive{obs.live, dec.liveHash}
 	ru.fast.keptTables += tables
+}
+
+// wouldShare reports whether a schema inspected for k would be kept for
+// others (shareLive): another tenant waits for it and none is kept yet.
+func (ru *run) wouldShare(k likeKey) bool {
+	ru.fast.mu.Lock()
+	defer ru.fast.mu.Unlock()
+	_, kept := ru.fast.inspected[k]
+	return ru.fast.waiting[k] > 1 && !kept
 }
 
 // basis is what a tenant's recorded fingerprint was verified on: its

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/schema"
 )
 
 // TestFastPath: after a clean, verified no-op the tenants' fingerprints are
@@ -728,6 +730,129 @@ func TestObservedAlikeBounded(t *testing.T) {
 		}
 		if slices.Contains(family, tr.Slug) && (tr.Action != ActionUpdate || !slices.Contains(f.columns(tr.Slug, "bounded_extra"), "id")) {
 			t.Errorf("%s: %s, bounded_extra not created", tr.Slug, tr.Action)
+		}
+	}
+}
+
+// TestObservedMovedAlike: tenants changed alike by hand (the same column
+// added to each, drift a policy of report leaves) are observed by one
+// inspection, run after run, and each reports its drift as if inspected;
+// a tenant changed otherwise is inspected on its own. Healed (policy
+// heal), each is changed and verified by inspection.
+func TestObservedMovedAlike(t *testing.T) {
+	f := newMariaFixture(t)
+	family := f.alikeFamily("uml-five")
+	f.reconcile(Options{Concurrency: 1})
+	f.reconcile(Options{}) // records the fingerprints of the new tenants
+	other := "uml-four"
+	for _, slug := range family {
+		col := "by_hand"
+		if slug == other {
+			col = "by_hand_too"
+		}
+		if _, err := f.db.Exec("ALTER TABLE `" + f.database(slug) + "`.settings ADD COLUMN " + col + " int NULL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for run := range 2 {
+		byTenant := map[string]TenantResult{}
+		alike := 0
+		for _, tr := range f.reconcile(Options{Concurrency: 1}).Tenants {
+			if !slices.Contains(family, tr.Slug) {
+				continue
+			}
+			byTenant[tr.Slug] = tr
+			if tr.Error != "" || tr.Action != ActionNoop {
+				t.Fatalf("run %d: %s: %s %q", run, tr.Slug, tr.Action, tr.Error)
+			}
+			if tr.observedAlike {
+				alike++
+			}
+			want := "by_hand"
+			if tr.Slug == other {
+				want = "by_hand_too"
+				if tr.observedAlike {
+					t.Errorf("run %d: %s, changed otherwise, was observed alike", run, tr.Slug)
+				}
+			}
+			if len(tr.Drift) != 1 || tr.Drift[0].Name != want || tr.Drift[0].Action != DriftLeft {
+				t.Errorf("run %d: %s: drift %+v, want %s left", run, tr.Slug, tr.Drift, want)
+			}
+		}
+		if alike != len(family)-2 {
+			t.Errorf("run %d: %d tenants observed alike, want %d (all but the first and %s)", run, alike, len(family)-2, other)
+		}
+		lead := byTenant[family[0]]
+		for _, slug := range family[1:] {
+			if tr := byTenant[slug]; slug != other && (tr.LiveHash != lead.LiveHash || tr.LiveHash == "") {
+				t.Errorf("run %d: %s: live hash %s, %s's %s", run, slug, tr.LiveHash, family[0], lead.LiveHash)
+			}
+		}
+		if byTenant[other].LiveHash == lead.LiveHash {
+			t.Errorf("run %d: %s has the live hash of the others", run, other)
+		}
+	}
+	// Healed: each is changed and verified by inspection.
+	testenv.Replace(t, f.repo, "landlord.yaml", "policy:\n", "policy:\n  drift: heal\n")
+	for _, tr := range f.reconcile(Options{Concurrency: 1, AllowDestructive: true}).Tenants {
+		if !slices.Contains(family, tr.Slug) {
+			continue
+		}
+		if tr.Error != "" || tr.Action != ActionUpdate || tr.alike || tr.alikeTables {
+			t.Errorf("heal: %s: %s %q, verified alike %v %v", tr.Slug, tr.Action, tr.Error, tr.alike, tr.alikeTables)
+		}
+		if cols := f.columns(tr.Slug, "settings"); slices.Contains(cols, "by_hand") || slices.Contains(cols, "by_hand_too") {
+			t.Errorf("heal: %s still has the column: %v", tr.Slug, cols)
+		}
+	}
+}
+
+// TestShareLiveMovedChecksFingerprint: the schema inspected of a tenant
+// of a group moved alike is kept for the others only when the tenant's
+// fingerprint, read again after the inspection, is still the group's (it
+// may have changed since the fingerprints were read in bulk).
+func TestShareLiveMovedChecksFingerprint(t *testing.T) {
+	ctx := context.Background()
+	prefix := testenv.Name(t)
+	db := testenv.DB(t)
+	testenv.DropPrefix(t, db, prefix)
+	name := prefix + "moved"
+	for _, st := range []string{"CREATE DATABASE `" + name + "`", "CREATE TABLE `" + name + "`.t (id int PRIMARY KEY)"} {
+		if _, err := db.Exec(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := schema.Open(ctx, testenv.MySQLURL(t), schema.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	target, err := srv.Read(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	live, err := target.Inspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := target.Fingerprint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fingerprint string
+		kept        bool
+	}{{fp, true}, {"read before a change", false}} {
+		k := likeKey{likeGroup{fingerprint: tc.fingerprint, server: "primary"}, "layers"}
+		ru := &run{fast: &fastPath{like: map[string]likeKey{"a": k}, waiting: map[likeKey]int{k: 2}}}
+		ru.shareLive(ctx, &desired.Tenant{Slug: "a"}, &observation{target: target, live: live}, &decision{liveHash: "h"})
+		shared, kept := ru.fast.inspected[k]
+		if kept != tc.kept || kept && (shared.live != live || shared.hash != "h") {
+			t.Errorf("group fingerprint %.12s: kept %v, want %v", tc.fingerprint, kept, tc.kept)
+		}
+		if ru.fast.waiting[k] != 1 {
+			t.Errorf("group fingerprint %.12s: %d waiting, want 1", tc.fingerprint, ru.fast.waiting[k])
 		}
 	}
 }

@@ -458,7 +458,7 @@ func (ru *run) reconcile(ctx context.Context, t *desired.Tenant, tr *TenantResul
 	if err != nil {
 		return err
 	}
-	ru.shareLive(t, obs, dec)
+	ru.shareLive(ctx, t, obs, dec)
 	ru.decide(t, dec, tr)
 	switch {
 	case ru.opts.Plan:
