@@ -155,6 +155,9 @@ type TenantDrift struct {
 	// ServerFailed is set when Error is a failure of the tenant's whole
 	// server (a *ServerError).
 	ServerFailed bool `json:"-"`
+	// observedAlike: compared by the live schema of a tenant of the same
+	// fingerprint (liveAlike), not inspected itself.
+	observedAlike bool
 }
 
 // Baseline names the snapshot a tenant was compared with.
@@ -252,6 +255,7 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 		td.Status = DriftNoBaseline
 		return td
 	}
+	td.observedAlike = sc.alike
 	td.Baseline = &Baseline{SnapshotID: sc.snap.ID, RunID: sc.snap.RunID, Revision: sc.snap.Revision, TakenAt: sc.snap.CreatedAt}
 	found := findings(sc.diffs)
 	for _, f := range sc.rows {
@@ -276,10 +280,13 @@ func (ru *run) checkDrift(ctx context.Context, t *desired.Tenant) (td TenantDrif
 // Only a tenant last applied and healthy changes sync; any other state
 // (blocked, failing, pinned, progressing) is a reconcile's to set.
 func (ru *run) refreshLive(ctx context.Context, t *desired.Tenant, sc *scan, drifted bool) {
-	hash, err := sc.live.Hash()
-	if err != nil {
-		ru.log.Warn("hash live schema", "tenant", t.Slug, "err", err)
-		return
+	hash := sc.hash
+	if hash == "" {
+		var err error
+		if hash, err = sc.live.Hash(); err != nil {
+			ru.log.Warn("hash live schema", "tenant", t.Slug, "err", err)
+			return
+		}
 	}
 	rec, ok, err := ru.store.Tenant(ctx, t.Slug)
 	if err != nil || !ok {
@@ -301,7 +308,11 @@ func (ru *run) refreshLive(ctx context.Context, t *desired.Tenant, sc *scan, dri
 
 // scan is a tenant's live schema compared with its baseline.
 type scan struct {
-	live  *schema.Live
+	live *schema.Live
+	// hash is live's, when it was taken; alike is set when live was
+	// inspected of another tenant (liveAlike).
+	hash  string
+	alike bool
 	d     *schema.Desired
 	snap  *state.Snapshot // nil: no baseline
 	diffs []schema.Difference
@@ -340,13 +351,25 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 		return nil, err
 	}
 	defer target.Close()
-	live, err := target.Inspect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc := &scan{live: live.Without(ignore), d: d}
-	if sc.rows, err = ru.scanRows(ctx, t, target, live, d); err != nil {
-		return nil, err
+	sc := &scan{d: d}
+	if shared, hash := ru.liveAlike(t); shared != nil && exists && !declaresData(t) {
+		// Inspected of a tenant of the same fingerprint in this check.
+		sc.live, sc.hash, sc.alike = shared, hash, true
+	} else {
+		live, err := target.Inspect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sc.live = live.Without(ignore)
+		if sc.rows, err = ru.scanRows(ctx, t, target, live, d); err != nil {
+			return nil, err
+		}
+		if ru.fast != nil && exists {
+			if sc.hash, err = sc.live.Hash(); err != nil {
+				return nil, err
+			}
+			ru.shareLive(ctx, t, &observation{target: target, live: sc.live}, &decision{liveHash: sc.hash})
+		}
 	}
 	snap, ok, err := ru.store.Baseline(ctx, t.Slug)
 	if err != nil || !ok {

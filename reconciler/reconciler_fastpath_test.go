@@ -792,6 +792,30 @@ func TestObservedMovedAlike(t *testing.T) {
 			t.Errorf("run %d: %s has the live hash of the others", run, other)
 		}
 	}
+	// A drift check shares the inspection too, and finds what each has.
+	res, err := f.rec.Drift(context.Background(), f.load(), DriftOptions{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alike := 0
+	for _, td := range res.Tenants {
+		if !slices.Contains(family, td.Slug) {
+			continue
+		}
+		want := "by_hand"
+		if td.Slug == other {
+			want = "by_hand_too"
+		}
+		if td.observedAlike {
+			alike++
+		}
+		if td.Status != DriftFound || len(td.Drift) != 1 || td.Drift[0].Name != want {
+			t.Errorf("drift: %s: %s %+v %q, want %s", td.Slug, td.Status, td.Drift, td.Error, want)
+		}
+	}
+	if alike != len(family)-2 {
+		t.Errorf("drift: %d tenants compared by a tenant alike, want %d", alike, len(family)-2)
+	}
 	// Healed: each is changed and verified by inspection.
 	testenv.Replace(t, f.repo, "landlord.yaml", "policy:\n", "policy:\n  drift: heal\n")
 	for _, tr := range f.reconcile(Options{Concurrency: 1, AllowDestructive: true}).Tenants {
