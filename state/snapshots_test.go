@@ -137,3 +137,36 @@ func TestSnapshotTextsConcurrently(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotTextsNewAtOnce: tenants that record the same new text at
+// the same moment (a fleet provisioned or changed at once) all record it;
+// the landlord database's lock conflicts are waited out or retried.
+func TestSnapshotTextsNewAtOnce(t *testing.T) {
+	ctx := context.Background()
+	for dialect, st := range openStores(t) {
+		t.Run(dialect, func(t *testing.T) {
+			for round := range 20 {
+				text := "table \"t" + string(rune('a'+round)) + "\" {}"
+				start := make(chan struct{})
+				errs := make(chan error, 8)
+				for w := range 8 {
+					go func() {
+						<-start
+						_, err := st.AddSnapshot(ctx, Snapshot{Tenant: "n" + string(rune('a'+w)), Hash: "h", HCL: text})
+						errs <- err
+					}()
+				}
+				close(start)
+				for range 8 {
+					if err := <-errs; err != nil {
+						t.Fatalf("round %d: %v", round, err)
+					}
+				}
+				var refs int
+				if err := st.DB().QueryRowContext(ctx, "SELECT refs FROM snapshot_texts WHERE digest = ?", textDigest(text, "")).Scan(&refs); err != nil || refs != 8 {
+					t.Fatalf("round %d: refs %d (%v), want 8", round, refs, err)
+				}
+			}
+		})
+	}
+}
