@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -124,6 +125,33 @@ func composeFixture(t *testing.T, src string) *Desired {
 		t.Fatalf("compose: %v", err)
 	}
 	return d
+}
+
+// fixtureTenants are two databases of fixtureHCL, tenant and other, on
+// the test's MariaDB server (srv, closed with the test), named after
+// prefix.
+type fixtureTenants struct {
+	srv                   *Server
+	db                    *sql.DB
+	prefix, tenant, other string
+}
+
+// newFixtureTenants reconciles two databases of fixtureHCL: prefix+"t" and
+// prefix+otherSuffix.
+func newFixtureTenants(t *testing.T, otherSuffix string) fixtureTenants {
+	t.Helper()
+	srv, err := Open(context.Background(), mariaURL(t), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	f := fixtureTenants{srv: srv, db: testenv.DB(t), prefix: testenv.Name(t)}
+	testenv.DropPrefix(t, f.db, f.prefix)
+	d := composeFixture(t, fixtureHCL)
+	f.tenant, f.other = f.prefix+"t", f.prefix+otherSuffix
+	reconcileFresh(t, srv, f.tenant, d)
+	reconcileFresh(t, srv, f.other, d)
+	return f
 }
 
 // TestFixtureOutOfBand: every attribute changed by hand on a live tenant

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/landlord/landlord/internal/testenv"
 )
 
 // TestFingerprintMovesWithEveryChange: the bulk fingerprint of a tenant
@@ -16,20 +14,10 @@ import (
 // drift would have a blind spot.
 func TestFingerprintMovesWithEveryChange(t *testing.T) {
 	ctx := context.Background()
-	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	prefix := testenv.Name(t)
-	db := testenv.DB(t)
-	testenv.DropPrefix(t, db, prefix)
-	d := composeFixture(t, fixtureHCL)
 	// The other tenant's name has characters InnoDB's dictionary spells
 	// in its own encoding ('-' as @002d, '$' as @0024).
-	tenant, other := prefix+"t", prefix+"u-$1"
-	reconcileFresh(t, srv, tenant, d)
-	reconcileFresh(t, srv, other, d)
+	f := newFixtureTenants(t, "u-$1")
+	srv, db, prefix, tenant, other := f.srv, f.db, f.prefix, f.tenant, f.other
 	// One by one in the loop (fast on a server of many schemas), in bulk
 	// both ways too (foreign keys from InnoDB's dictionary and from
 	// information_schema): all three read the same.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-
-	"github.com/landlord/landlord/internal/testenv"
 )
 
 // TestHCLKeptByContent: a schema's HCL comes from hclTexts only for a
@@ -15,18 +13,8 @@ import (
 // changes the key.
 func TestHCLKeptByContent(t *testing.T) {
 	ctx := context.Background()
-	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	prefix := testenv.Name(t)
-	db := testenv.DB(t)
-	testenv.DropPrefix(t, db, prefix)
-	d := composeFixture(t, fixtureHCL)
-	tenant, other := prefix+"t", prefix+"u"
-	reconcileFresh(t, srv, tenant, d)
-	reconcileFresh(t, srv, other, d)
+	f := newFixtureTenants(t, "u")
+	srv, db, tenant, other := f.srv, f.db, f.tenant, f.other
 	exec := func(st string) {
 		t.Helper()
 		if _, err := db.Exec(st); err != nil {
