@@ -364,7 +364,9 @@ func (ru *run) scanDrift(ctx context.Context, t *desired.Tenant, undeclared bool
 		if sc.rows, err = ru.scanRows(ctx, t, target, live, d); err != nil {
 			return nil, err
 		}
-		if ru.fast != nil && exists {
+		// Only a tenant of a group keeps its schema for others; the hash
+		// goes with it (refreshLive takes it otherwise, for a baseline).
+		if _, grouped := ru.likeOf(t); grouped && exists {
 			if sc.hash, err = sc.live.Hash(); err != nil {
 				return nil, err
 			}

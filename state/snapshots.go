@@ -144,14 +144,14 @@ func (s *Store) readSnapshot(ctx context.Context, text bool, where string, args 
 	var run sql.NullInt64
 	var at sql.NullTime
 	// The snapshot's own text (before version 9), the digest it names
-	// and that text as kept.
-	var hcl, ddl, digest, kept, keptHCL, keptDDL sql.NullString
+	// and that text as kept (NULL when it is missing: hcl is NOT NULL).
+	var hcl, ddl, digest, keptHCL, keptDDL sql.NullString
 	cols := "s.id, s.tenant, s.run_id, s.revision, s.kind, s.engine, s.hash, s.created_at"
 	dest := []any{&sn.ID, &sn.Tenant, &run, &sn.Revision, &sn.Kind, &sn.Engine, &sn.Hash, &at}
 	from := "snapshots s"
 	if text {
-		cols += ", s.hcl, s.ddl, s.text_digest, t.digest, t.hcl, t.ddl"
-		dest = append(dest, &hcl, &ddl, &digest, &kept, &keptHCL, &keptDDL)
+		cols += ", s.hcl, s.ddl, s.text_digest, t.hcl, t.ddl"
+		dest = append(dest, &hcl, &ddl, &digest, &keptHCL, &keptDDL)
 		from += " LEFT JOIN snapshot_texts t ON t.digest = s.text_digest"
 	}
 	err := s.db.QueryRowContext(ctx, "SELECT "+cols+" FROM "+from+" "+where, args...).Scan(dest...)
@@ -166,7 +166,7 @@ func (s *Store) readSnapshot(ctx context.Context, text bool, where string, args 
 	case !text:
 	case !digest.Valid:
 		sn.HCL, sn.DDL = hcl.String, ddl.String
-	case !kept.Valid:
+	case !keptHCL.Valid:
 		return sn, false, fmt.Errorf("read snapshot %d of %s: its text %s is missing from snapshot_texts", sn.ID, sn.Tenant, digest.String)
 	default:
 		sn.HCL, sn.DDL = keptHCL.String, keptDDL.String
