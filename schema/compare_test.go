@@ -211,3 +211,31 @@ func provisioned(t *testing.T, srv *Server, db string, d *Desired) (*Target, *Li
 	}
 	return tg, live
 }
+
+// A partitioning clause as a layer writes it equals the server's form:
+// each partition's ENGINE (the table's), MOD for %, COMMENT without =;
+// what differs still differs.
+func TestNormPartition(t *testing.T) {
+	server := "PARTITION BY LIST (`id` MOD 2)\n(PARTITION `even` VALUES IN (0) COMMENT = 'a=b' ENGINE = InnoDB,\n PARTITION `odd` VALUES IN (1) ENGINE = InnoDB)"
+	for _, layer := range []string{
+		"PARTITION BY LIST (id % 2) (PARTITION even VALUES IN (0) COMMENT 'a=b', PARTITION odd VALUES IN (1))",
+		"partition by list (`id` mod 2) (partition `even` values in (0) comment='a=b' storage engine InnoDB, partition `odd` values in (1) engine=innodb)",
+	} {
+		if normPartition(layer) != normPartition(server) {
+			t.Errorf("%q\n and the server's form differ: %q, %q", layer, normPartition(layer), normPartition(server))
+		}
+	}
+	for _, other := range []string{
+		"PARTITION BY LIST (`id` MOD 2) (PARTITION `even` VALUES IN (0) COMMENT 'a = b', PARTITION `odd` VALUES IN (1))",
+		"PARTITION BY LIST (`id` MOD 3) (PARTITION `even` VALUES IN (0) COMMENT 'a=b', PARTITION `odd` VALUES IN (1))",
+		"PARTITION BY LIST (`id` MOD 2) (PARTITION `even` VALUES IN (0) COMMENT 'a=b', PARTITION `odd` VALUES IN (1), PARTITION `two` VALUES IN (2))",
+	} {
+		if normPartition(other) == normPartition(server) {
+			t.Errorf("%q equals the server's form", other)
+		}
+	}
+	// A column named engine is no partition's engine.
+	if normPartition("PARTITION BY HASH (engine MOD 2) PARTITIONS 2") == normPartition("PARTITION BY HASH (2) PARTITIONS 2") {
+		t.Error("the column engine was taken for a partition's engine")
+	}
+}

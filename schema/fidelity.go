@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 
@@ -99,7 +100,7 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 				extra = append(extra, &optionChange{Key: k, From: fo[k], To: to[k]})
 			}
 		}
-		if fp, tp := partitionOf(ft), partitionOf(tt); normExpr(fp) != normExpr(tp) {
+		if fp, tp := partitionOf(ft), partitionOf(tt); normPartition(fp) != normPartition(tp) {
 			extra = append(extra, &partitionChange{From: fp, To: tp})
 		}
 		if mt == nil && len(extra) > 0 {
@@ -313,6 +314,35 @@ func normExpr(s string) string {
 	}
 	return out
 }
+
+// normPartition normalizes a partitioning clause for comparison as
+// normExpr does, and as the server writes it: each partition's engine is
+// the table's (the server names it in every partition; the table's engine
+// is compared apart), `%` is MOD, and `COMMENT = 'x'` is `COMMENT 'x'`.
+func normPartition(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] != '\'' && s[j] != '"' && s[j] != '`' {
+			j++
+		}
+		plain := partitionEngine.ReplaceAllString(s[i:j], " ")
+		plain = partitionComment.ReplaceAllString(plain, " COMMENT ")
+		b.WriteString(strings.ReplaceAll(plain, "%", " MOD "))
+		if j == len(s) {
+			break
+		}
+		k := skipQuoted(s, j)
+		b.WriteString(s[j:k])
+		i = k
+	}
+	return normExpr(b.String())
+}
+
+var (
+	partitionEngine  = regexp.MustCompile(`(?i)\b(?:STORAGE\s+)?ENGINE(?:\s*=\s*[A-Za-z_][A-Za-z0-9_]*|\s+(?:InnoDB|MyISAM|Aria|MEMORY|HEAP|ARCHIVE|CSV|BLACKHOLE|MRG_MyISAM|MERGE|ROCKSDB|NDB|NDBCLUSTER)\b)`)
+	partitionComment = regexp.MustCompile(`(?i)\bCOMMENT\s*=`)
+)
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'

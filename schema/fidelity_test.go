@@ -315,6 +315,14 @@ func TestFixtureEdits(t *testing.T) {
 			"ALTER TABLE " + q + ".`fx_opts` DROP INDEX `u_hash`, ADD UNIQUE INDEX `u_hash` (`u`)"},
 		{"partition", "PARTITIONS 2", "PARTITIONS 4",
 			"ALTER TABLE " + q + ".`fx_types` PARTITION BY HASH (`id`) PARTITIONS 4"},
+		// RANGE and LIST partitioning name their partitions.
+		{"range partitions", "PARTITION BY HASH (`id`) PARTITIONS 4", "PARTITION BY RANGE (`id`) (PARTITION `p0` VALUES LESS THAN (100), PARTITION `pmax` VALUES LESS THAN MAXVALUE)",
+			"ALTER TABLE " + q + ".`fx_types` PARTITION BY RANGE (`id`) (PARTITION `p0` VALUES LESS THAN (100), PARTITION `pmax` VALUES LESS THAN MAXVALUE)"},
+		{"a partition added", "PARTITION `p0` VALUES LESS THAN (100),", "PARTITION `p0` VALUES LESS THAN (100), PARTITION `p1` VALUES LESS THAN (1000),",
+			"ALTER TABLE " + q + ".`fx_types` PARTITION BY RANGE (`id`) (PARTITION `p0` VALUES LESS THAN (100), PARTITION `p1` VALUES LESS THAN (1000), PARTITION `pmax` VALUES LESS THAN MAXVALUE)"},
+		{"list partitions", "PARTITION BY RANGE (`id`) (PARTITION `p0` VALUES LESS THAN (100), PARTITION `p1` VALUES LESS THAN (1000), PARTITION `pmax` VALUES LESS THAN MAXVALUE)",
+			"PARTITION BY LIST (`id` % 2) (PARTITION `even` VALUES IN (0), PARTITION `odd` VALUES IN (1))",
+			"ALTER TABLE " + q + ".`fx_types` PARTITION BY LIST (`id` % 2) (PARTITION `even` VALUES IN (0), PARTITION `odd` VALUES IN (1))"},
 		{"table option", "checksum = 1, delay_key_write = 1", "checksum = 1, delay_key_write = 0",
 			"ALTER TABLE " + q + ".`fx_opts` DELAY_KEY_WRITE=0"},
 	} {

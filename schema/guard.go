@@ -61,8 +61,35 @@ func (in intended) table(t *atlas.Table) {
 		}
 	}
 	for _, a := range t.Attrs {
-		if c, ok := a.(*atlas.Check); ok && c.Name != "" {
-			in[c.Name] = true
+		switch a := a.(type) {
+		case *atlas.Check:
+			if a.Name != "" {
+				in[a.Name] = true
+			}
+		case *partitioning:
+			// RANGE and LIST partitioning name its partitions (and
+			// subpartitions) between backquotes, as the server writes
+			// them.
+			in.quoted(a.V)
+		}
+	}
+}
+
+// quoted adds the backquoted names of clause: a clause checked when its
+// layer was composed (checkClause) or read from the server. Every name
+// is still checked against landlord's rule where the statement runs.
+func (in intended) quoted(clause string) {
+	for i := 0; i < len(clause); i++ {
+		switch clause[i] {
+		case '\'', '"':
+			i = skipQuoted(clause, i) - 1
+		case '`':
+			name, j := readQuotedName(clause, i)
+			if j < 0 {
+				return
+			}
+			in[name] = true
+			i = j - 1
 		}
 	}
 }
