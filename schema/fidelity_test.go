@@ -368,6 +368,41 @@ func TestFixtureEdits(t *testing.T) {
 	}
 }
 
+// A layer the server stores otherwise than any comparison of landlord's
+// takes as equal (a partition bound the server evaluates) is an error at
+// its layer and file when its desired schema is hashed, not a plan that
+// applies the same statement on every reconcile.
+func TestDesiredMustConverge(t *testing.T) {
+	ctx := context.Background()
+	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	layerWith := func(bound string) *Desired {
+		return composeFixture(t, `schema "tenant" {}
+table "events" {
+  schema = schema.tenant
+  column "at" {
+    type = timestamp
+  }
+  primary_key {
+    columns = [column.at]
+  }
+  partition = "PARTITION BY RANGE (UNIX_TIMESTAMP(at)) (PARTITION p0 VALUES LESS THAN (`+bound+`), PARTITION p1 VALUES LESS THAN MAXVALUE)"
+}
+`)
+	}
+	_, err = srv.DesiredHash(ctx, layerWith("UNIX_TIMESTAMP('2020-01-01 00:00:00')"))
+	if err == nil || !strings.Contains(err.Error(), "does not converge") || !strings.Contains(err.Error(), "layers/basic/fixture.hcl") || !strings.Contains(err.Error(), "PARTITION BY RANGE") {
+		t.Fatalf("a bound the server evaluates: %v, want an error naming the file and the statement", err)
+	}
+	t.Log(err)
+	if _, err := srv.DesiredHash(ctx, layerWith("1577836800")); err != nil {
+		t.Fatalf("the bound as the server stores it: %v", err)
+	}
+}
+
 // TestLeastPrivilege: a user with SELECT alone does not see MariaDB's
 // information_schema.REFERENTIAL_CONSTRAINTS, so its inspection would lose
 // every foreign key; Inspect refuses it, naming the privilege. SELECT and

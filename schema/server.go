@@ -891,7 +891,27 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		}
 	}
 	t.exists = true
-	return t.Inspect(ctx)
+	live, err := t.Inspect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// What the server stores must plan to nothing, or every reconcile
+	// would apply the same statements again: a spelling the server
+	// rewrites in a way no comparison of landlord's takes as equal.
+	again, err := plan(ctx, e, name, live, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(again.Statements) > 0 {
+		st := again.Statements[0]
+		more := ""
+		if n := len(again.Statements) - 1; n > 0 {
+			more = fmt.Sprintf(" (and %d more)", n)
+		}
+		return nil, fmt.Errorf("the desired schema does not converge: applied to an empty database, it still plans %s (%s): %s%s: write it as the server stores it",
+			st.Layer, st.Origin, firstLine(strings.ReplaceAll(st.SQL, quoteIdent(name)+".", "")), more)
+	}
+	return live, nil
 }
 
 // memoryDriver opens an empty in-memory SQLite database.
