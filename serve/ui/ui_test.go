@@ -126,7 +126,9 @@ func (e *env) drift(t testing.TB) {
 	if len(files) == 0 {
 		t.Fatalf("no SQLite file for %s under %s", ten.Database, filepath.Join(e.dir, "tenants"))
 	}
-	db, err := sql.Open("sqlite", files[0])
+	// The loop may be reading the tenant's file (a probe, a drift
+	// check): wait for its lock as landlord's own connections do.
+	db, err := sql.Open("sqlite", "file:"+files[0]+"?_pragma=busy_timeout(15000)")
 	if err != nil {
 		t.Fatal(err)
 	}
