@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -20,9 +21,11 @@ import (
 // "Names and literals").
 //
 // The rule for identifiers (schemas, tables, columns, indexes, foreign
-// keys, checks): 1 to 64 characters, an ASCII letter or underscore, then
-// ASCII letters, digits, underscores and dollar signs, with single dashes
-// between them (real schemas have columns such as reply-to). MySQL and
+// keys, checks): 1 to 64 characters, ASCII letters, digits, underscores
+// and dollar signs, with single dashes between them (real schemas have
+// columns such as reply-to and tables such as 2fa_codes), not starting
+// with a dash or a dollar sign and not a number (1, 1e5: the server and
+// HCL would read them as one, where a reference is written unquoted). MySQL and
 // MariaDB allow far more inside backticks; a tenant platform needs none of
 // it, and without backticks, quotes, spaces, NUL or comment markers no
 // name can end its quoting or the statement.
@@ -30,7 +33,7 @@ import (
 // MaxIdentifier is the longest identifier: MySQL's and MariaDB's limit.
 const MaxIdentifier = 64
 
-var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*(-[A-Za-z0-9_$]+)*$`)
+var identPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_$]*(-[A-Za-z0-9_$]+)*$`)
 
 // CheckIdentifier returns why name is not an identifier by landlord's rule,
 // or "".
@@ -41,9 +44,18 @@ func CheckIdentifier(name string) string {
 	case len(name) > MaxIdentifier:
 		return fmt.Sprintf("%d characters, more than %d", len(name), MaxIdentifier)
 	case !identPattern.MatchString(name):
-		return "a name is 1 to 64 ASCII letters, digits, _ and $ (single dashes between them), starting with a letter or _"
+		return "a name is 1 to 64 ASCII letters, digits, _ and $ (single dashes between them), starting with a letter, a digit or _"
+	case name[0] >= '0' && name[0] <= '9' && isNumber(name):
+		return "a name may not be a number"
 	}
 	return ""
+}
+
+// isNumber reports whether s reads as a number, as a name starting with a
+// digit may not: 12, 1e5, 1e-5 (within the dashes the rule allows).
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // checkLiteral returns why a string may not be written as an SQL string

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,3 +197,78 @@ func TestLiteralsReadBack(t *testing.T) {
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// Names that start with a digit (2fa_codes, as real schemas have) compose,
+// are referenced as Atlas writes them (table["2fa_codes"]), apply on
+// MariaDB and SQLite and converge; a name that reads as a number does not
+// compose.
+func TestNamesStartingWithADigit(t *testing.T) {
+	ctx := context.Background()
+	const src = `table "2fa_codes" {
+  schema = schema.tenant
+  column "id" {
+    type = bigint
+  }
+  column "2nd_factor" {
+    type = varchar(32)
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  index "2fa_by_factor" {
+    columns = [column["2nd_factor"]]
+  }
+}
+table "logins" {
+  schema = schema.tenant
+  column "id" {
+    type = bigint
+  }
+  column "code_id" {
+    type = bigint
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  foreign_key "3rd_party_code" {
+    columns     = [column.code_id]
+    ref_columns = [table["2fa_codes"].column.id]
+  }
+}
+`
+	for _, engine := range []Engine{MariaDB, SQLite} {
+		d, err := Compose(engine, []Layer{layer("basic", "basic.hcl", basicHCL), layer("custom/x", "digits.hcl", src)}, Options{})
+		if err != nil {
+			t.Fatalf("%s: compose: %v", engine, err)
+		}
+		var srv *Server
+		var database string
+		if engine == SQLite {
+			dir := t.TempDir()
+			if srv, err = Open(ctx, "sqlite://"+dir, ServerOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			database = "digits"
+		} else {
+			if srv, err = Open(ctx, mariaURL(t), ServerOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			database = testenv.Name(t) + "t"
+			testenv.DropPrefix(t, testenv.DB(t), database)
+		}
+		live := reconcileFresh(t, srv, database, d)
+		if !slices.Contains(live.Tables(), "2fa_codes") {
+			t.Errorf("%s: tables %v", engine, live.Tables())
+		}
+		if h, _ := live.Hash(); h != mustHash(t, srv, d) {
+			t.Errorf("%s: live hash differs from desired", engine)
+		}
+		srv.Close()
+	}
+	for _, name := range []string{"12", "1e5", "1e-5"} {
+		_, err := Compose(MariaDB, []Layer{layer("basic", "basic.hcl", basicHCL), layer("custom/x", "n.hcl", "table \""+name+"\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n}\n")}, Options{})
+		if err == nil || !strings.Contains(err.Error(), "may not be a number") {
+			t.Errorf("table %q: %v, want it refused as a number", name, err)
+		}
+	}
+}
