@@ -401,6 +401,34 @@ table "events" {
 	if _, err := srv.DesiredHash(ctx, layerWith("1577836800")); err != nil {
 		t.Fatalf("the bound as the server stores it: %v", err)
 	}
+	// Clauses as people write them, which the server stores otherwise
+	// (spacing, quotes, case, each partition's engine): they converge.
+	for _, clause := range []string{
+		"PARTITION BY RANGE COLUMNS(day) (PARTITION p0 VALUES LESS THAN ('2020-01-01'), PARTITION p1 VALUES LESS THAN (MAXVALUE))",
+		"PARTITION BY RANGE (YEAR(day)) SUBPARTITION BY HASH (id) SUBPARTITIONS 2 (PARTITION p0 VALUES LESS THAN (2020), PARTITION p1 VALUES LESS THAN MAXVALUE)",
+		"PARTITION BY LIST (id % 3) (PARTITION a VALUES IN (0, 1) ENGINE InnoDB, PARTITION b VALUES IN (2) COMMENT = 'last' ENGINE InnoDB)",
+		"PARTITION BY LINEAR KEY () PARTITIONS 3",
+		"partition by hash (to_days(day)) partitions 2",
+	} {
+		d := composeFixture(t, `schema "tenant" {}
+table "days" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  column "day" {
+    type = date
+  }
+  primary_key {
+    columns = [column.id, column.day]
+  }
+  partition = "`+clause+`"
+}
+`)
+		if _, err := srv.DesiredHash(ctx, d); err != nil {
+			t.Errorf("%s: %v", clause, err)
+		}
+	}
 }
 
 // TestLeastPrivilege: a user with SELECT alone does not see MariaDB's
