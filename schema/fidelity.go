@@ -270,13 +270,41 @@ func optionClauses(opts map[string]string) string {
 // normExpr normalizes an SQL expression for comparison, as MySQL and
 // MariaDB store CHECK constraints, defaults and partitioning: identifiers
 // unquoted, keywords and names in lower case, no whitespace, no charset
-// introducers (_utf8mb4'x'), != as <>, and no parentheses around the
-// whole. String literals are kept as they are.
+// introducers (_utf8mb4'x'), != as <>, the operators the server writes
+// as words as those words (% MOD, || OR, && AND, RLIKE REGEXP), the
+// functions it renames by their stored names (exprAliases), and no
+// parentheses around the whole. String literals are kept as they are.
 func normExpr(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') && (i == 0 || !isWordByte(s[i-1])):
+			j := i + 1
+			for j < len(s) && (isWordByte(s[j]) || s[j] == '$') {
+				j++
+			}
+			w := strings.ToLower(s[i:j])
+			k := j
+			for k < len(s) && (s[k] == ' ' || s[k] == '\n' || s[k] == '\t' || s[k] == '\r') {
+				k++
+			}
+			if a, ok := exprAliases[w]; ok && k < len(s) && s[k] == '(' {
+				w = a
+			} else if w == "rlike" {
+				w = "regexp"
+			}
+			b.WriteString(w)
+			i = j - 1
+		case c == '%':
+			b.WriteString("mod")
+		case (c == '|' || c == '&') && i+1 < len(s) && s[i+1] == c:
+			if c == '|' {
+				b.WriteString("or")
+			} else {
+				b.WriteString("and")
+			}
+			i++
 		case c == '\'' || c == '"':
 			j := skipQuoted(s, i)
 			b.WriteString(s[i:j])
@@ -318,7 +346,7 @@ func normExpr(s string) string {
 // normPartition normalizes a partitioning clause for comparison as
 // normExpr does, and as the server writes it: each partition's engine is
 // the table's (the server names it in every partition; the table's engine
-// is compared apart), `%` is MOD, and `COMMENT = 'x'` is `COMMENT 'x'`.
+// is compared apart), and `COMMENT = 'x'` is `COMMENT 'x'`.
 func normPartition(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -327,8 +355,7 @@ func normPartition(s string) string {
 			j++
 		}
 		plain := partitionEngine.ReplaceAllString(s[i:j], " ")
-		plain = partitionComment.ReplaceAllString(plain, " COMMENT ")
-		b.WriteString(strings.ReplaceAll(plain, "%", " MOD "))
+		b.WriteString(partitionComment.ReplaceAllString(plain, " COMMENT "))
 		if j == len(s) {
 			break
 		}
@@ -337,6 +364,20 @@ func normPartition(s string) string {
 		i = k
 	}
 	return normExpr(b.String())
+}
+
+// exprAliases are the functions MariaDB and MySQL store under another of
+// their names (SHOW CREATE TABLE, information_schema.CHECK_CONSTRAINTS).
+var exprAliases = map[string]string{
+	"upper":            "ucase",
+	"lower":            "lcase",
+	"substring":        "substr",
+	"mid":              "substr",
+	"character_length": "char_length",
+	"length":           "octet_length",
+	"power":            "pow",
+	"ceil":             "ceiling",
+	"day":              "dayofmonth",
 }
 
 var (

@@ -429,6 +429,36 @@ table "days" {
 			t.Errorf("%s: %v", clause, err)
 		}
 	}
+	// Checks with the functions and operators the server stores under
+	// other names (UPPER as ucase, || as or, % as MOD, ...) converge.
+	for _, expr := range []string{
+		"UPPER(a) = a AND LOWER(a) <> 'x'",
+		"SUBSTRING(a, 1, 1) = 'a' OR MID(a, 2, 1) = 'b'",
+		"CHARACTER_LENGTH(a) < 4 && LENGTH(a) < 10",
+		"POWER(b, 2) >= CEIL(b) || b % 2 = 0",
+		"DAY(d) > 0 AND a RLIKE '^x'",
+	} {
+		d := composeFixture(t, `schema "tenant" {}
+table "checked" {
+  schema = schema.tenant
+  column "a" {
+    type = varchar(9)
+  }
+  column "b" {
+    type = int
+  }
+  column "d" {
+    type = date
+  }
+  check "spelled" {
+    expr = "`+expr+`"
+  }
+}
+`)
+		if _, err := srv.DesiredHash(ctx, d); err != nil {
+			t.Errorf("%s: %v", expr, err)
+		}
+	}
 }
 
 // TestLeastPrivilege: a user with SELECT alone does not see MariaDB's
