@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -185,7 +186,13 @@ func typeSpellingOf(a *hclsyntax.Attribute, src []byte, col *hclsyntax.Block) (s
 		if why := checkClause(s); why != "" {
 			return "", fmt.Errorf("type: %s", why)
 		}
-		return s, nil
+		spelled, err := sqlTypeSpelling(s)
+		if err == nil && spelled != s {
+			// Atlas evaluates the layer too, and knows no alias: it
+			// reads the type the alias stands for.
+			fc.Args[0] = &hclsyntax.LiteralValueExpr{Val: cty.StringVal(spelled), SrcRange: fc.Args[0].Range()}
+		}
+		return spelled, err
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "float", "double", "real":
 		r := fc.Range()
 		s := strings.ToLower(strings.Join(strings.Fields(string(src[r.Start.Byte:r.End.Byte])), ""))
@@ -195,6 +202,66 @@ func typeSpellingOf(a *hclsyntax.Attribute, src []byte, col *hclsyntax.Block) (s
 		return s, nil
 	}
 	return "", nil
+}
+
+// typeAliases are the names MySQL and MariaDB take for other types (the
+// server stores the type they stand for), longest first where one is the
+// start of another.
+var typeAliases = []struct{ alias, name string }{
+	{"double precision", "double"},
+	{"character varying", "varchar"},
+	{"long varbinary", "mediumblob"},
+	{"long varchar", "mediumtext"},
+	{"character", "char"},
+	{"middleint", "mediumint"},
+	{"integer", "int"},
+	{"float4", "float"},
+	{"float8", "double"},
+	{"fixed", "decimal"},
+	{"long", "mediumtext"},
+	{"int1", "tinyint"},
+	{"int2", "smallint"},
+	{"int3", "mediumint"},
+	{"int4", "int"},
+	{"int8", "bigint"},
+	{"dec", "decimal"},
+}
+
+// sqlTypeSpelling returns the spelling of an sql("...") column type (lower
+// case, single spaces) with an alias (integer, dec, double precision, ...)
+// written as the type the server stores, or why it is no type landlord can
+// plan: a name neither Atlas nor the server knows would fail only when a
+// statement runs, and a spelling the server stores otherwise (varchar(10)
+// binary, nvarchar) would be planned again on every reconcile.
+func sqlTypeSpelling(s string) (string, error) {
+	for _, a := range typeAliases {
+		if rest, ok := strings.CutPrefix(s, a.alias); ok && (rest == "" || rest[0] == '(' || rest[0] == ' ') {
+			s = a.name + rest
+			break
+		}
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(s, " compressed"), " invisible")
+	word := base
+	if i := strings.IndexAny(word, "( "); i >= 0 {
+		word = word[:i]
+	}
+	switch word {
+	case "national", "nchar", "nvarchar", "nationalchar":
+		return "", fmt.Errorf("type %q: write the type without national, with charset = \"utf8mb3\" (what the server stores)", s)
+	}
+	t, err := mysql.ParseType(base)
+	if err == nil {
+		if _, unknown := t.(*atlas.UnsupportedType); unknown {
+			err = errors.New("not a type of MySQL or MariaDB")
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("type %q: %v", s, err)
+	}
+	if _, ok := t.(*atlas.StringType); ok && (strings.Contains(base, " binary") || strings.Contains(base, " byte")) {
+		return "", fmt.Errorf("type %q: write the type without binary, with a binary collation (collate = \"utf8mb4_bin\"), as the server stores it", s)
+	}
+	return s, nil
 }
 
 // checkClause returns why an SQL fragment from a layer file may not reach
@@ -282,6 +349,13 @@ func (x *extensions) apply(s *atlas.Schema, origin func(objectKey) Origin) error
 				spelling = f
 			}
 			typ, err := spelledType(spelling, invisible)
+			if err == nil && typ == nil {
+				if _, alias := c.Type.Type.(*atlas.UnsupportedType); alias {
+					// An alias (sql("integer")): Atlas's model of the
+					// type it stands for is exact.
+					typ, err = mysql.ParseType(spelling)
+				}
+			}
 			if err != nil {
 				o := origin(k)
 				errs = append(errs, &SourceError{File: o.File, Line: o.Line, Msg: fmt.Sprintf("column %q of table %q: %v", c.Name, t.Name, err)})

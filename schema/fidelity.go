@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/mysql"
@@ -74,6 +76,21 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 			case differ:
 				mc = &atlas.ModifyColumn{From: fc, To: tc, Change: atlas.ChangeType}
 				extra = append(extra, mc)
+			}
+			// Generated columns: Atlas compares their expressions as
+			// written; the server stores them quoted and spaced its way.
+			if mc != nil && mc.Change.Is(atlas.ChangeGenerated) && sameGenerated(fc, tc) {
+				mc.Change &^= atlas.ChangeGenerated
+			}
+			// Raw defaults: the server stores them its way (curdate() for
+			// CURDATE()).
+			if mc != nil && mc.Change.Is(atlas.ChangeDefault) && sameRawDefault(fc, tc) {
+				mc.Change &^= atlas.ChangeDefault
+			}
+			// MariaDB's generated columns are all nullable: it has no
+			// NOT NULL for them, and a layer need not say null = true.
+			if mc != nil && engine == MariaDB && mc.Change.Is(atlas.ChangeNull) && generatedOf(tc) != nil && fc.Type.Null {
+				mc.Change &^= atlas.ChangeNull
 			}
 			// ON UPDATE: Atlas's diff does not see it dropped.
 			if onUpdateOf(fc) != onUpdateOf(tc) {
@@ -408,6 +425,45 @@ func balanced(s string) bool {
 	return depth == 0
 }
 
+// sameGenerated reports whether two columns are generated alike: both
+// not, or both by the same expression (normExpr) and both STORED or both
+// VIRTUAL (the server's PERSISTENT is STORED, no kind VIRTUAL).
+func sameGenerated(a, b *atlas.Column) bool {
+	ga, gb := generatedOf(a), generatedOf(b)
+	switch {
+	case ga == nil || gb == nil:
+		return ga == nil && gb == nil
+	case normExpr(ga.Expr) != normExpr(gb.Expr):
+		return false
+	}
+	return storedKind(ga.Type) == storedKind(gb.Type)
+}
+
+// sameRawDefault reports whether two columns have raw defaults (function
+// calls) equal by normExpr.
+func sameRawDefault(a, b *atlas.Column) bool {
+	ra, ok1 := a.Default.(*atlas.RawExpr)
+	rb, ok2 := b.Default.(*atlas.RawExpr)
+	return ok1 && ok2 && normExpr(ra.X) == normExpr(rb.X)
+}
+
+func generatedOf(c *atlas.Column) *atlas.GeneratedExpr {
+	for _, a := range c.Attrs {
+		if g, ok := a.(*atlas.GeneratedExpr); ok {
+			return g
+		}
+	}
+	return nil
+}
+
+func storedKind(t string) string {
+	switch strings.ToUpper(t) {
+	case "STORED", "PERSISTENT":
+		return "STORED"
+	}
+	return "VIRTUAL"
+}
+
 // onUpdateOf returns a column's ON UPDATE expression, normalized.
 func onUpdateOf(c *atlas.Column) string {
 	for _, a := range c.Attrs {
@@ -644,8 +700,35 @@ func tableKey(table string) string { return "table:" + table }
 func normalizeDefaults(s *atlas.Schema) {
 	for _, t := range s.Tables {
 		for _, c := range t.Columns {
+			if c.Default == nil {
+				continue
+			}
+			if isNullDefault(c.Default) && c.Type.Null {
+				// DEFAULT NULL of a nullable column is no default.
+				c.Default = nil
+				continue
+			}
+			switch pt := plainType(c.Type.Type).(type) {
+			case *atlas.TimeType:
+				c.Default = temporalDefault(pt, c.Default)
+				continue
+			case *mysql.BitType:
+				v := ""
+				switch d := c.Default.(type) {
+				case *atlas.Literal:
+					v = d.V
+				case *atlas.RawExpr:
+					v = d.X
+				}
+				if n, ok := bitValue(v); ok {
+					c.Default = &atlas.Literal{V: n}
+				}
+				continue
+			case *atlas.StringType, *atlas.UUIDType:
+				c.Default = callDefault(c.Default)
+			}
 			bt, ok := plainType(c.Type.Type).(*atlas.BinaryType)
-			if !ok || c.Default == nil {
+			if !ok {
 				continue
 			}
 			var b []byte
@@ -678,6 +761,144 @@ func normalizeDefaults(s *atlas.Schema) {
 			c.Default = &atlas.Literal{V: "0x" + strings.ToUpper(hexString(b))}
 		}
 	}
+}
+
+// callDefault returns a raw default that calls a function (sql("uuid()"))
+// in parentheses, as the server shows it: Atlas would write it unwrapped
+// as a string literal ('uuid()') for a column that is no number.
+func callDefault(x atlas.Expr) atlas.Expr {
+	if r, ok := x.(*atlas.RawExpr); ok && functionCall.MatchString(r.X) {
+		return &atlas.RawExpr{X: "(" + strings.TrimSpace(r.X) + ")"}
+	}
+	return x
+}
+
+var functionCall = regexp.MustCompile(`^\s*[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)\s*$`)
+
+func isNullDefault(x atlas.Expr) bool {
+	switch d := x.(type) {
+	case *atlas.RawExpr:
+		return strings.EqualFold(strings.TrimSpace(d.X), "NULL")
+	case *atlas.Literal:
+		return strings.EqualFold(strings.TrimSpace(d.V), "NULL")
+	}
+	return false
+}
+
+// temporalDefault returns the default of a column of type t as the server
+// shows it: NOW(), LOCALTIME and LOCALTIMESTAMP as CURRENT_TIMESTAMP,
+// and a literal date, time or datetime in full (the server shows
+// DEFAULT '2020-01-01' of a DATETIME(3) as '2020-01-01 00:00:00.000', and
+// '10:00' of a TIME as '10:00:00'), quoted. Anything else is returned as
+// it is.
+func temporalDefault(t *atlas.TimeType, x atlas.Expr) atlas.Expr {
+	switch d := x.(type) {
+	case *atlas.RawExpr:
+		v := strings.TrimSpace(d.X)
+		for _, synonym := range []string{"now", "localtimestamp", "localtime"} {
+			if len(v) > len(synonym) && strings.EqualFold(v[:len(synonym)], synonym) && v[len(synonym)] == '(' {
+				return &atlas.RawExpr{X: "CURRENT_TIMESTAMP" + v[len(synonym):]}
+			}
+			if strings.EqualFold(v, synonym) {
+				return &atlas.RawExpr{X: "CURRENT_TIMESTAMP"}
+			}
+		}
+		if !strings.HasPrefix(strings.ToLower(v), "current_timestamp") {
+			return callDefault(d)
+		}
+	case *atlas.Literal:
+		v := d.V
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		precision := 0
+		if t.Precision != nil {
+			precision = *t.Precision
+		}
+		if full, ok := fullTemporal(strings.ToLower(t.T), v, precision); ok {
+			return &atlas.Literal{V: "'" + full + "'"}
+		}
+	}
+	return x
+}
+
+var (
+	dateLiteral     = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?$`)
+	timeLiteral     = regexp.MustCompile(`^(-?)(\d{1,3}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?$`)
+	fractionPadding = "000000"
+)
+
+// fullTemporal writes v, a literal of a column of type typ (date,
+// datetime, timestamp, time) with precision fractional digits, in full,
+// as the server shows it; false when v is not a plain literal of the
+// type (the server then says what it makes of it).
+func fullTemporal(typ, v string, precision int) (string, bool) {
+	num := func(s string) int {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	frac := func(f string) (string, bool) {
+		if len(f) > precision {
+			return "", false // the server rounds: not planned around
+		}
+		if precision == 0 {
+			return "", true
+		}
+		return "." + (f + fractionPadding)[:precision], true
+	}
+	switch typ {
+	case "date", "datetime", "timestamp":
+		m := dateLiteral.FindStringSubmatch(v)
+		if m == nil {
+			return "", false
+		}
+		date := fmt.Sprintf("%04d-%02d-%02d", num(m[1]), num(m[2]), num(m[3]))
+		if typ == "date" {
+			if m[4] != "" {
+				return "", false
+			}
+			return date, true
+		}
+		f, ok := frac(m[7])
+		if !ok {
+			return "", false
+		}
+		return fmt.Sprintf("%s %02d:%02d:%02d%s", date, num(m[4]), num(m[5]), num(m[6]), f), true
+	case "time":
+		m := timeLiteral.FindStringSubmatch(v)
+		if m == nil {
+			return "", false
+		}
+		f, ok := frac(m[5])
+		if !ok {
+			return "", false
+		}
+		return fmt.Sprintf("%s%02d:%02d:%02d%s", m[1], num(m[2]), num(m[3]), num(m[4]), f), true
+	}
+	return "", false
+}
+
+// bitValue returns a BIT default (b'101', 0b101, 0x05 or a number) as a
+// decimal number, as the server reads it; false for anything else.
+func bitValue(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	var digits string
+	base := 2
+	switch {
+	case len(v) > 3 && (v[0] == 'b' || v[0] == 'B') && v[1] == '\'' && v[len(v)-1] == '\'':
+		digits = v[2 : len(v)-1]
+	case len(v) > 2 && v[0] == '0' && v[1] == 'b':
+		digits = v[2:]
+	case len(v) > 2 && (v[:2] == "0x" || v[:2] == "0X"):
+		digits, base = v[2:], 16
+	default:
+		digits, base = v, 10
+	}
+	n, err := strconv.ParseUint(digits, base, 64)
+	if err != nil {
+		return "", false
+	}
+	return strconv.FormatUint(n, 10), true
 }
 
 // binaryLiteral decodes a binary default: 0x.., x'..', or a quoted string
