@@ -182,6 +182,8 @@ func ReservedDatabase(name string, reserved, deny []string) string {
 		return fmt.Sprintf("%s is the landlord database", name)
 	case strings.HasPrefix(lower, ScratchPrefix):
 		return fmt.Sprintf("names starting with %s are landlord's scratch databases", ScratchPrefix)
+	case strings.HasPrefix(lower, LandlordDatabase+"_"):
+		return fmt.Sprintf("names starting with %s_ are landlord's own", LandlordDatabase)
 	}
 	for _, p := range deny {
 		if ok, _ := path.Match(strings.ToLower(p), lower); ok {
@@ -800,6 +802,16 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 			fail(doc.errorf(field, "database name %q (with the databasePrefix of server %q) is longer than 64 characters", full, t.Server))
 		}
 		t.Database = full
+		// The name the tenant gets is the prefixed one: it is the one
+		// that may not be a system, landlord or denied database.
+		if why := ReservedDatabase(full, r.reserved, r.Config.Database.Deny); why != "" {
+			field := "database"
+			if m.Database == "" {
+				field = "slug"
+			}
+			fail(doc.errorf(field, "a tenant may not have database %q (with the databasePrefix of server %q): %s", full, t.Server, why))
+			t.Database = ""
+		}
 	}
 	t.AllowDestructive = false
 	if p := r.Config.Policy.AllowDestructive; p != nil {

@@ -23,6 +23,7 @@ func TestTenantMayNotOwn(t *testing.T) {
 		{"landlord_dev_0a1b", "names starting with landlord_dev_ are landlord's scratch databases", nil},
 		{"billing", "billing is denied by database.deny (billing) in landlord.yaml", nil},
 		{"legacy_crm", "legacy_crm is denied by database.deny (legacy_*) in landlord.yaml", nil},
+		{"landlord_archive", "names starting with landlord_ are landlord's own", nil},
 	} {
 		t.Run(tc.database, func(t *testing.T) {
 			r := load(t, repoFS(map[string]string{
@@ -36,6 +37,25 @@ func TestTenantMayNotOwn(t *testing.T) {
 			}
 			if beta.Database != "" || !acme.Valid() {
 				t.Errorf("beta database %q (want none), acme errors %v (want none)", beta.Database, acme.Errors)
+			}
+		})
+	}
+	// A server's databasePrefix is part of the name: the prefixed name is
+	// the one checked.
+	for _, tc := range []struct{ prefix, database, want string }{
+		{"my", "sql", `tenants/beta.yaml:4:11: database: a tenant may not have database "mysql" (with the databasePrefix of server "primary"): mysql is a database of the server itself`},
+		{"land", "lord", "landlord is the landlord database"},
+		{"landlord_", "dev_x_1_1_x", "names starting with landlord_dev_ are landlord's scratch databases"},
+		{"legacy_", "crm", "legacy_crm is denied by database.deny"},
+	} {
+		t.Run("prefix "+tc.prefix+tc.database, func(t *testing.T) {
+			r := load(t, repoFS(map[string]string{
+				"landlord.yaml":     strings.Replace(config, "url: sqlite://tenants", "url: sqlite://tenants\n    databasePrefix: "+tc.prefix, 1),
+				"tenants/beta.yaml": "slug: beta\ntemplate: party\nmodules: [social, election]\ndatabase: " + tc.database + "\n",
+			}), LoadOptions{})
+			beta, _ := r.Tenant("beta")
+			if len(beta.Errors) != 1 || !strings.Contains(beta.Errors[0].Error(), tc.want) || beta.Database != "" {
+				t.Fatalf("database %q, errors %v: want one containing %q", beta.Database, beta.Errors, tc.want)
 			}
 		})
 	}
