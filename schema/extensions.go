@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"ariga.io/atlas/sql/mysql"
@@ -124,6 +125,8 @@ func (x *extensions) readTable(path string, src []byte, b *hclsyntax.Block) Sour
 		default:
 			p := strings.Join(strings.Fields(v.AsString()), " ")
 			if why := checkClause(p); why != "" {
+				errs = append(errs, attrError(path, a, "partition: "+why))
+			} else if why := checkPartition(p); why != "" {
 				errs = append(errs, attrError(path, a, "partition: "+why))
 			} else {
 				x.partition[table] = p
@@ -262,6 +265,76 @@ func sqlTypeSpelling(s string) (string, error) {
 		return "", fmt.Errorf("type %q: write the type without binary, with a binary collation (collate = \"utf8mb4_bin\"), as the server stores it", s)
 	}
 	return s, nil
+}
+
+// maxPartitions bounds the partitions (times subpartitions) of a table: a
+// file of each per partition, for every tenant and the scratch database.
+const maxPartitions = 1024
+
+// partitionEngines are the engines a partition may name: the server's own
+// storage, no engine that reaches other servers or files (Spider,
+// CONNECT, FEDERATED).
+var partitionEngines = map[string]bool{"INNODB": true, "MYISAM": true, "ARIA": true, "MEMORY": true, "HEAP": true}
+
+// checkPartition returns why a partitioning clause may not reach a
+// statement, or "": it may not place files (DATA DIRECTORY, INDEX
+// DIRECTORY, TABLESPACE), name an engine beyond the server's own storage,
+// hold a query, or make more than maxPartitions partitions.
+func checkPartition(p string) string {
+	var words []string
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := skipQuoted(p, i)
+			words = append(words, "'")
+			i = j - 1
+		case isWordByte(c):
+			j := i
+			for j < len(p) && isWordByte(p[j]) {
+				j++
+			}
+			words = append(words, strings.ToUpper(p[i:j]))
+			i = j - 1
+		}
+	}
+	defs, count, sub := 0, 0, 1
+	for i, w := range words {
+		next := ""
+		if i+1 < len(words) {
+			next = words[i+1]
+		}
+		switch w {
+		case "DIRECTORY", "TABLESPACE", "NODEGROUP", "CONNECTION":
+			return fmt.Sprintf("%s is not allowed: partitions stay where the server keeps its tables", w)
+		case "SELECT":
+			return "a query is not allowed"
+		case "ENGINE":
+			if !partitionEngines[next] {
+				return fmt.Sprintf("engine %s is not allowed for a partition (InnoDB, MyISAM, Aria or MEMORY)", strings.Trim(next, "'"))
+			}
+		case "PARTITIONS", "SUBPARTITIONS":
+			n, err := strconv.Atoi(next)
+			if err != nil || n < 1 || n > maxPartitions {
+				return fmt.Sprintf("%s %s: 1 to %d", w, next, maxPartitions)
+			}
+			if w == "PARTITIONS" {
+				count = n
+			} else {
+				sub = n
+			}
+		case "PARTITION":
+			if i == 0 || words[i-1] != "BY" && words[i-1] != "SUB" {
+				if next != "BY" {
+					defs++
+				}
+			}
+		}
+	}
+	if n := max(defs, count, 1) * sub; n > maxPartitions {
+		return fmt.Sprintf("%d partitions: at most %d", n, maxPartitions)
+	}
+	return ""
 }
 
 // checkClause returns why an SQL fragment from a layer file may not reach
