@@ -16,6 +16,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/landlord/landlord/internal/mysqlurl"
 )
 
 // Lifecycles of a tenant.
@@ -168,6 +170,24 @@ const (
 	LandlordDatabase = "landlord"
 	ScratchPrefix    = "landlord_dev_"
 )
+
+// endpoint returns where the databases of server name live, so that two
+// entries of landlord.yaml naming one server are taken as one: the
+// network address (or socket) of a MySQL or MariaDB URL, the directory of
+// an SQLite one, and the name itself while the URL is not known.
+func (r *Repo) endpoint(name string) string {
+	s := r.Config.Servers[name]
+	switch {
+	case s == nil || s.URL == "":
+	case mysqlurl.IsMySQL(s.URL):
+		if cfg, _, err := mysqlurl.Parse(s.URL); err == nil {
+			return "mysql\x00" + cfg.Net + "\x00" + strings.ToLower(cfg.Addr)
+		}
+	case strings.HasPrefix(s.URL, "sqlite://"):
+		return "sqlite\x00" + filepath.Clean(strings.TrimPrefix(s.URL, "sqlite://"))
+	}
+	return "server\x00" + name
+}
 
 // ReservedDatabase returns why no tenant may have the database name, or ""
 // when one may: the server's own databases, the landlord database (its
@@ -679,7 +699,7 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		}
 		r.validateTenant(t, &m, doc, stem)
 		if t.Server != "" && t.Database != "" {
-			key := t.Server + "\x00" + t.Database
+			key := r.endpoint(t.Server) + "\x00" + t.Database
 			byDatabase[key] = append(byDatabase[key], placed{t, doc})
 		}
 	}
@@ -691,7 +711,12 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		for _, p := range ps {
 			var others []string
 			for _, o := range ps {
-				if o.t != p.t {
+				switch {
+				case o.t == p.t:
+				case o.t.Server != p.t.Server:
+					// Two entries of landlord.yaml, one server.
+					others = append(others, fmt.Sprintf("%s (on server %q, the same server)", o.t.File, o.t.Server))
+				default:
 					others = append(others, o.t.File)
 				}
 			}

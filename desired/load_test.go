@@ -190,6 +190,16 @@ func TestLoadErrors(t *testing.T) {
 			invalid: []string{"acme", "beta"},
 		},
 		{
+			name: "two entries of one server share a database",
+			files: map[string]string{
+				"landlord.yaml":     "servers:\n  primary:\n    url: mysql://app@db.internal:3306/\n  staging:\n    url: mysql://app@DB.internal:3306/\n    databasePrefix: acme_\n",
+				"tenants/beta.yaml": "slug: beta\ntemplate: party\nmodules: [election]\nserver: staging\ndatabase: db\n",
+				"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nserver: primary\ndatabase: acme_db\n",
+			},
+			want:    []string{"tenants/beta.yaml:5", `database "acme_db" on server "staging" is also the database of tenants/acme.yaml (on server "primary", the same server)`},
+			invalid: []string{"acme", "beta"},
+		},
+		{
 			name:    "undefined server",
 			files:   map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nserver: replica\n"},
 			want:    []string{"tenants/acme.yaml:4", `server "replica" is not defined`},
