@@ -248,6 +248,15 @@ func sqlTypeSpelling(s string) (string, error) {
 	if i := strings.IndexAny(word, "( "); i >= 0 {
 		word = word[:i]
 	}
+	// A type and its modifiers, nothing else: a key, a default, a
+	// reference or a generated column have attributes of their own.
+	for _, w := range strings.Fields(outsideParens(base))[1:] {
+		switch w {
+		case "unsigned", "signed", "zerofill", "binary", "byte":
+		default:
+			return "", fmt.Errorf("type %q: %q is no part of a type (keys, defaults, references and generated columns have attributes of their own)", s, w)
+		}
+	}
 	switch word {
 	case "national", "nchar", "nvarchar", "nationalchar":
 		return "", fmt.Errorf("type %q: write the type without national, with charset = \"utf8mb3\" (what the server stores)", s)
@@ -335,6 +344,27 @@ func checkPartition(p string) string {
 		return fmt.Sprintf("%d partitions: at most %d", n, maxPartitions)
 	}
 	return ""
+}
+
+// outsideParens returns s without its parenthesized parts (quotes
+// respected): "enum('a b') unsigned" is "enum unsigned".
+func outsideParens(s string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(s, i) - 1
+		case c == '(':
+			depth++
+			b.WriteByte(' ')
+		case c == ')':
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // checkClause returns why an SQL fragment from a layer file may not reach

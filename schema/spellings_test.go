@@ -112,6 +112,9 @@ func TestLayerSpellingsConverge(t *testing.T) {
 		{"varchar(10) binary", `layers/basic/p.hcl:5:1: type "varchar(10) binary": write the type without binary, with a binary collation`},
 		{"nvarchar(10)", `layers/basic/p.hcl:5:1: type "nvarchar(10)": write the type without national, with charset = "utf8mb3"`},
 		{"money", `layers/basic/p.hcl:5:1: type "money": not a type of MySQL or MariaDB`},
+		{"int unique key", `layers/basic/p.hcl:5:1: type "int unique key": "unique" is no part of a type`},
+		{"int references users(id)", `"references" is no part of a type`},
+		{"int as (id * 2) virtual", `"as" is no part of a type`},
 	} {
 		_, err := Compose(MariaDB, []Layer{{Name: "basic", Files: []File{{Path: "layers/basic/p.hcl", Data: []byte("schema \"tenant\" {}\ntable \"p\" {\n  schema = schema.tenant\n" + col(`type = sql("`+tc.typ+`")`) + "\n}\n")}}}}, opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
