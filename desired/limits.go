@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,6 +74,12 @@ var ErrRepositoryTooLarge = fmt.Errorf("the repository's manifests and layer fil
 // bound, or a symlink out of the repository, is a ManifestError; any other
 // failure to read is an error.
 func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *ManifestError, error) {
+	if !fileNamePattern.MatchString(path.Base(file)) {
+		// The name is shown in plans, logs and pull-request comments:
+		// none that could hold markup or terminal control characters.
+		return nil, &ManifestError{File: printableName(file),
+			Msg: "landlord reads files named with ASCII letters, digits and . _ - + @ only (the other characters of this one are shown as ?)"}, nil
+	}
 	f, err := fsys.Open(file)
 	if err != nil {
 		for _, known := range []error{ErrOutsideRepository, ErrRepositoryTooLarge} {
@@ -101,6 +108,20 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 		return nil, &ManifestError{File: file, Msg: ErrRepositoryTooLarge.Error()}, nil
 	}
 	return data, nil, nil
+}
+
+var fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9._][A-Za-z0-9._+@-]*$`)
+
+// printableName is name with every byte a file name may not hold (but
+// the slashes between its directories) replaced by ?.
+func printableName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c != '/' && !fileNamePattern.Match([]byte{'_', c}) {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }
 
 // danglingLink is the error of a file that a directory lists but that

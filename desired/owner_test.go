@@ -104,3 +104,27 @@ func TestManifestOnlyTightensPolicy(t *testing.T) {
 		})
 	}
 }
+
+// A file whose name could carry markup or terminal control characters
+// into plans, logs and pull-request comments is not read; the error shows
+// its name escaped.
+func TestFileNamesArePlain(t *testing.T) {
+	for _, name := range []string{
+		"layers/custom/acme/\x1b[2J\x1b[31mFAKE\x1b[0m.hcl",
+		"layers/custom/acme/a` <img src=https:evil.example> [click](https:evil.example) `.hcl",
+		"tenants/ga ma.yaml",
+	} {
+		data := ""
+		if strings.HasPrefix(name, "tenants/") {
+			data = "slug: gama\ntemplate: party\nmodules: [election]\n"
+		}
+		r := load(t, repoFS(map[string]string{name: data}), LoadOptions{})
+		problems := r.Problems().Error()
+		if !strings.Contains(problems, "landlord reads files named with ASCII letters, digits and . _ - + @ only") {
+			t.Errorf("%q: problems %s", name, problems)
+		}
+		if shown, _, _ := strings.Cut(problems, ": landlord reads"); strings.ContainsAny(shown, "\x1b`<>[] ") {
+			t.Errorf("%q: the problems show the name raw: %q", name, problems)
+		}
+	}
+}
