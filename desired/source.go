@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -371,7 +372,10 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 		}
 		cache = filepath.Join(dir, "landlord", "repos")
 	}
-	sum := sha256.Sum256([]byte(src.Repo))
+	// Credentials in the URL go with the requests, never into the
+	// cache's name or its configuration on disk.
+	remoteURL, urlAuth := withoutUserInfo(src.Repo)
+	sum := sha256.Sum256([]byte(remoteURL))
 	dir := filepath.Join(cache, hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
@@ -385,6 +389,9 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 	auth, err := src.Auth.method(src.Repo)
 	if err != nil {
 		return nil, err
+	}
+	if auth == nil {
+		auth = urlAuth
 	}
 	timeout := src.Timeout
 	if timeout <= 0 {
@@ -404,7 +411,7 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 	repo, err := git.PlainOpen(gitDir)
 	switch {
 	case errors.Is(err, git.ErrRepositoryNotExists):
-		repo, err = git.PlainCloneContext(ctx, gitDir, true, &git.CloneOptions{URL: src.Repo, Auth: auth, Tags: git.AllTags})
+		repo, err = git.PlainCloneContext(ctx, gitDir, true, &git.CloneOptions{URL: remoteURL, Auth: auth, Tags: git.AllTags})
 		if err != nil {
 			os.RemoveAll(gitDir)
 			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: gitErr(err)}
@@ -413,6 +420,9 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 		// branches as well so that later fetches update them.
 		fallthrough
 	case err == nil:
+		if err := forgetRemoteUserInfo(repo, remoteURL); err != nil {
+			return nil, fmt.Errorf("open cache %s: %w", gitDir, err)
+		}
 		err = repo.FetchContext(ctx, &git.FetchOptions{
 			RemoteName: "origin",
 			Auth:       auth,
@@ -485,6 +495,39 @@ func remoteHead(ctx context.Context, repo *git.Repository, auth transport.AuthMe
 		}
 	}
 	return plumbing.ZeroHash, fmt.Errorf("remote has no default branch %s", target.Short())
+}
+
+// withoutUserInfo returns an http(s) repository URL without its user
+// info, and the basic auth the user info gave (nil when none, or for
+// another scheme: ssh's user is part of the address).
+func withoutUserInfo(repo string) (string, transport.AuthMethod) {
+	u, err := url.Parse(repo)
+	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return repo, nil
+	}
+	pw, ok := u.User.Password()
+	user := u.User.Username()
+	u.User = nil
+	if !ok && user == "" {
+		return u.String(), nil
+	}
+	return u.String(), &githttp.BasicAuth{Username: user, Password: pw}
+}
+
+// forgetRemoteUserInfo sets the URL of the cache's origin to remoteURL
+// when it differs: a cache cloned from a URL with credentials kept them
+// in its configuration.
+func forgetRemoteUserInfo(repo *git.Repository, remoteURL string) error {
+	cfg, err := repo.Config()
+	if err != nil {
+		return err
+	}
+	origin, ok := cfg.Remotes["origin"]
+	if !ok || len(origin.URLs) == 1 && origin.URLs[0] == remoteURL {
+		return nil
+	}
+	origin.URLs = []string{remoteURL}
+	return repo.SetConfig(cfg)
 }
 
 func (a Auth) method(repo string) (transport.AuthMethod, error) {

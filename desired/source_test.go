@@ -3,6 +3,9 @@ package desired
 import (
 	"context"
 	"io/fs"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,5 +187,63 @@ func TestContentHashReadsWholeDataFiles(t *testing.T) {
 	}
 	if before == after {
 		t.Fatalf("a change %d bytes into a data file left the content hash as it was", len(rows)-2)
+	}
+}
+
+// A repository URL with credentials (https://user:password@host/...) is
+// fetched with them, and they are written nowhere in the cache: the
+// cache's origin is the URL without them, also for a cache an earlier
+// landlord cloned with them.
+func TestRemoteCredentialsStayOutOfTheCache(t *testing.T) {
+	backend := filepath.Join(gitRun(t, t.TempDir(), "--exec-path"), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		t.Fatalf("git http-backend: %v", err)
+	}
+	work := t.TempDir()
+	gitRun(t, work, "init", "-q", "-b", "main")
+	write(t, work, "landlord.yaml", "servers:\n  primary:\n    url: sqlite://x\n")
+	gitRun(t, work, "add", ".")
+	gitRun(t, work, "commit", "-q", "-m", "one")
+	root := t.TempDir()
+	gitRun(t, work, "clone", "-q", "--bare", work, filepath.Join(root, "remote.git"))
+	const secret = "S3cret-pw-9f2"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "ci" || p != secret {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		(&cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	repoURL := strings.Replace(srv.URL, "http://", "http://ci:"+secret+"@", 1) + "/remote.git"
+	cache := t.TempDir()
+	for i := 0; i < 2; i++ {
+		if _, err := Open(context.Background(), Source{Repo: repoURL, CacheDir: cache}); err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		found := ""
+		filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); strings.Contains(string(b), secret) {
+					found = p
+				}
+			}
+			return nil
+		})
+		if found != "" {
+			t.Fatalf("open %d: the password is in %s", i, found)
+		}
+		// A cache cloned with the credentials in its configuration, as
+		// an earlier landlord left it: the next open forgets them.
+		configs, _ := filepath.Glob(filepath.Join(cache, "*", "repo.git", "config"))
+		if len(configs) != 1 {
+			t.Fatalf("cache configs %v", configs)
+		}
+		b, _ := os.ReadFile(configs[0])
+		os.WriteFile(configs[0], []byte(strings.Replace(string(b), srv.URL[len("http://"):], "ci:"+secret+"@"+srv.URL[len("http://"):], 1)), 0o644)
+		if b2, _ := os.ReadFile(configs[0]); i == 0 && !strings.Contains(string(b2), secret) {
+			t.Fatalf("the test did not put the password in %s:\n%s", configs[0], b2)
+		}
 	}
 }
