@@ -216,19 +216,29 @@ func resolveCharsets(s *atlas.Schema, cs *charsets) error {
 	for _, t := range s.Tables {
 		tset, tcoll, err := resolveAttrs(&t.Attrs, set, coll, cs)
 		if err != nil {
-			return fmt.Errorf("table %s: %w", t.Name, err)
+			return &objectError{key: objectKey{Kind: "table", Table: t.Name}, err: fmt.Errorf("table %s: %w", t.Name, err)}
 		}
 		for _, c := range t.Columns {
 			if c.Type == nil || !hasCharset(c.Type.Type) {
 				continue
 			}
 			if _, _, err := resolveAttrs(&c.Attrs, tset, tcoll, cs); err != nil {
-				return fmt.Errorf("column %s.%s: %w", t.Name, c.Name, err)
+				return &objectError{key: objectKey{Kind: "column", Table: t.Name, Name: c.Name}, err: fmt.Errorf("column %s.%s: %w", t.Name, c.Name, err)}
 			}
 		}
 	}
 	return nil
 }
+
+// objectError is an error of one object of a schema: a plan names the
+// layer file that declared it, when it is the desired schema's.
+type objectError struct {
+	key objectKey
+	err error
+}
+
+func (e *objectError) Error() string { return e.err.Error() }
+func (e *objectError) Unwrap() error { return e.err }
 
 // resolveAttrs completes the Charset and Collation attributes of attrs,
 // inheriting set and coll when it has neither, and returns them.

@@ -227,6 +227,23 @@ func checkNames(path string, b *hclsyntax.Block) SourceErrors {
 					literal(a)
 				}
 			case "type":
+				if b.Type == "index" || b.Type == "primary_key" {
+					// BTREE, HASH, FULLTEXT or SPATIAL, as a word or a
+					// string: Atlas would leave out any other.
+					name := ""
+					switch x := a.Expr.(type) {
+					case *hclsyntax.ScopeTraversalExpr:
+						name = x.Traversal.RootName()
+					default:
+						name, _ = str(a)
+					}
+					switch strings.ToUpper(name) {
+					case "BTREE", "HASH", "FULLTEXT", "SPATIAL":
+					default:
+						at(a.Expr.Range(), "%s type %q: BTREE, HASH, FULLTEXT or SPATIAL", strings.ReplaceAll(b.Type, "_", " "), truncate(name))
+					}
+					continue
+				}
 				fc, ok := a.Expr.(*hclsyntax.FunctionCallExpr)
 				if !ok {
 					continue

@@ -64,6 +64,8 @@ var hostileLayers = []struct {
 		"evil.hcl:6:3: partition: a query is not allowed"},
 	{"partition count", "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  partition = \"PARTITION BY HASH (id) PARTITIONS 100 SUBPARTITION BY HASH (id) SUBPARTITIONS 20\"\n}\n",
 		"evil.hcl:6:3: partition: 2000 partitions: at most 1024"},
+	{"index type", "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  index \"i\" {\n    columns = [column.id]\n    type = \"BTREE) , DROP COLUMN id, ADD INDEX j (id\"\n  }\n}\n",
+		"evil.hcl:8:12: index type \"BTREE) , DROP COLUMN id, ADD INDEX j (id\": BTREE, HASH, FULLTEXT or SPATIAL"},
 	{"on update", "table \"evil\" {\n  schema = schema.tenant\n  column \"v\" {\n    type = timestamp\n    on_update = sql(\"CURRENT_TIMESTAMP, ADD COLUMN z int\")\n  }\n}\n",
 		"evil.hcl:5:5: on_update"},
 }

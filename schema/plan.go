@@ -144,6 +144,12 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	}
 	from, to, err := e.prepare(live.schema, d.schema, name)
 	if err != nil {
+		var oe *objectError
+		if errors.As(err, &oe) {
+			if o := d.origin(oe.key); o.File != "" {
+				return nil, fmt.Errorf("%s:%d: desired schema: %w", o.File, o.Line, err)
+			}
+		}
 		return nil, fmt.Errorf("desired schema: %w", err)
 	}
 	var changes []atlas.Change

@@ -108,6 +108,15 @@ func TestLayerSpellingsConverge(t *testing.T) {
 			}
 		}
 	}
+	// A character set the server does not know: the error names the file
+	// and line of its column.
+	d, err := Compose(MariaDB, []Layer{{Name: "basic", Files: []File{{Path: "layers/basic/p.hcl", Data: []byte("schema \"tenant\" {}\ntable \"p\" {\n  schema = schema.tenant\n" + col("type = varchar(3)", `charset = "nonexistent_cs"`) + "\n}\n")}}}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.DesiredHash(ctx, d); err == nil || !strings.Contains(err.Error(), `layers/basic/p.hcl:4: desired schema: column p.c: unknown character set "nonexistent_cs"`) {
+		t.Errorf("unknown charset: %v", err)
+	}
 	for _, tc := range []struct{ typ, want string }{
 		{"varchar(10) binary", `layers/basic/p.hcl:5:1: type "varchar(10) binary": write the type without binary, with a binary collation`},
 		{"nvarchar(10)", `layers/basic/p.hcl:5:1: type "nvarchar(10)": write the type without national, with charset = "utf8mb3"`},
