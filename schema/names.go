@@ -349,6 +349,27 @@ func checkEvaluated(s *atlas.Schema, origin func(objectKey) Origin, at func(obje
 		tk := objectKey{Kind: "table", Table: t.Name}
 		name(tk, t.Name)
 		comment(tk, t.Attrs)
+		// The server compares column and index names without case: two
+		// that differ only in it are one, and PRIMARY is the primary
+		// key's.
+		columns, indexes := map[string]string{}, map[string]string{}
+		for _, c := range t.Columns {
+			k := objectKey{Kind: "column", Table: t.Name, Name: c.Name}
+			if other, ok := columns[strings.ToLower(c.Name)]; ok {
+				fail(k, "", "the server takes it for column %q of the same table (names differ only in case)", other)
+			}
+			columns[strings.ToLower(c.Name)] = c.Name
+		}
+		for _, idx := range t.Indexes {
+			k := objectKey{Kind: "index", Table: t.Name, Name: idx.Name}
+			if other, ok := indexes[strings.ToLower(idx.Name)]; ok {
+				fail(k, "", "the server takes it for index %q of the same table (names differ only in case)", other)
+			}
+			if strings.EqualFold(idx.Name, "primary") {
+				fail(k, "", "PRIMARY is the name of the primary key: an index needs another")
+			}
+			indexes[strings.ToLower(idx.Name)] = idx.Name
+		}
 		for _, c := range t.Columns {
 			k := objectKey{Kind: "column", Table: t.Name, Name: c.Name}
 			name(k, c.Name)

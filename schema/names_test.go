@@ -66,6 +66,10 @@ var hostileLayers = []struct {
 		"evil.hcl:6:3: partition: 2000 partitions: at most 1024"},
 	{"index type", "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  index \"i\" {\n    columns = [column.id]\n    type = \"BTREE) , DROP COLUMN id, ADD INDEX j (id\"\n  }\n}\n",
 		"evil.hcl:8:12: index type \"BTREE) , DROP COLUMN id, ADD INDEX j (id\": BTREE, HASH, FULLTEXT or SPATIAL"},
+	{"column names differing in case", "table \"evil\" {\n  schema = schema.tenant\n  column \"name\" {\n    type = int\n  }\n  column \"NAME\" {\n    type = int\n  }\n}\n",
+		"evil.hcl:6: column \"NAME\" of table \"evil\": the server takes it for column \"name\" of the same table"},
+	{"index named primary", "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type = int\n  }\n  index \"Primary\" {\n    columns = [column.id]\n  }\n}\n",
+		"evil.hcl:6: index \"Primary\" of table \"evil\": PRIMARY is the name of the primary key"},
 	{"on update", "table \"evil\" {\n  schema = schema.tenant\n  column \"v\" {\n    type = timestamp\n    on_update = sql(\"CURRENT_TIMESTAMP, ADD COLUMN z int\")\n  }\n}\n",
 		"evil.hcl:5:5: on_update"},
 }
