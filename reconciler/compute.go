@@ -203,6 +203,13 @@ func (ru *run) baseline(ctx context.Context, t *desired.Tenant, srv *schema.Serv
 	if err != nil || !ok {
 		return nil, err
 	}
+	if snap.Engine != "" && (snap.Engine == string(schema.SQLite)) != (srv.Engine() == schema.SQLite) {
+		// The tenant moved between SQLite and a MySQL or MariaDB server:
+		// its database there is another one, with nothing to drift from
+		// until a snapshot of it is recorded.
+		ru.log.Info("baseline snapshot of another engine: no drift to compare", "tenant", t.Slug, "snapshot", snap.ID, "engine", snap.Engine)
+		return nil, nil
+	}
 	base, err := ru.snapshotLive(srv.Engine(), snap)
 	if err != nil {
 		return nil, fmt.Errorf("baseline snapshot %d: %w", snap.ID, err)

@@ -236,3 +236,26 @@ func TestDriftLeftIsOutOfSync(t *testing.T) {
 		t.Errorf("after the drift was undone: sync %s, live %s, desired %s; want Synced", got.Sync, got.LiveHash, got.DesiredHash)
 	}
 }
+
+// A tenant moved from SQLite to a MariaDB server where its database
+// exists already: its baseline snapshot (SQLite's) is no schema of that
+// database to drift from, and the reconcile goes on from what it finds.
+func TestBaselineOfAnotherEngine(t *testing.T) {
+	f := newMariaFixture(t)
+	mysqlURL := f.server
+	f.server = "sqlite://" + filepath.Join(t.TempDir(), "tenants")
+	if res := f.reconcile(Options{Tenants: []string{"cpn-uml"}}); res.Failed() {
+		t.Fatalf("on SQLite: %+v", res.Tenants)
+	}
+	f.server = mysqlURL
+	if _, err := f.db.Exec("CREATE DATABASE `" + f.database("cpn-uml") + "`"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Exec("CREATE TABLE `" + f.database("cpn-uml") + "`.`moved` (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	res := f.reconcile(Options{Tenants: []string{"cpn-uml"}, AllowDestructive: true})
+	if tr := res.Tenants[0]; tr.Error != "" || tr.Action != ActionUpdate {
+		t.Fatalf("on MariaDB: %s %s", tr.Action, tr.Error)
+	}
+}
