@@ -56,11 +56,19 @@ type Tenant struct {
 	LastRunID             int64      `json:"last_run_id,omitempty"`
 	RemovedAt             *time.Time `json:"removed_at,omitempty"`
 	UpdatedAt             time.Time  `json:"updated_at"`
+	// ManagedServer and ManagedDatabase are the server and database
+	// landlord last applied the tenant's schema to (created, updated or
+	// found in sync); empty when it never did. Unlike Server and Database,
+	// which say what the manifest names, they are evidence that landlord
+	// manages that database: only it is ever dropped. Saving a record
+	// with them empty keeps the recorded ones.
+	ManagedServer   string `json:"managed_server,omitempty"`
+	ManagedDatabase string `json:"managed_database,omitempty"`
 }
 
 const tenantColumns = `slug, name, template, modules, server, database_name, domain, lifecycle, sync_status, health_status,
 	last_attempted_revision, last_applied_revision, desired_hash, live_hash, database_created_at, last_synced_at,
-	last_error, last_run_id, removed_at, updated_at, template_version`
+	last_error, last_run_id, removed_at, updated_at, template_version, managed_server, managed_database`
 
 func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	var (
@@ -71,7 +79,7 @@ func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	)
 	err := row.Scan(&t.Slug, &t.Name, &t.Template, &modules, &t.Server, &t.Database, &t.Domain, &t.Lifecycle,
 		&t.Sync, &t.Health, &t.LastAttemptedRevision, &t.LastAppliedRevision, &t.DesiredHash, &t.LiveHash,
-		&created, &synced, &t.LastError, &runID, &removed, &updated, &t.TemplateVersion)
+		&created, &synced, &t.LastError, &runID, &removed, &updated, &t.TemplateVersion, &t.ManagedServer, &t.ManagedDatabase)
 	if err != nil {
 		return t, err
 	}
@@ -131,15 +139,21 @@ func (s *Store) saveTenant(t Tenant) (string, []any) {
 	args := []any{t.Slug, t.Name, t.Template, strings.Join(t.Modules, ","), t.Server, t.Database, t.Domain, t.Lifecycle,
 		t.Sync, t.Health, t.LastAttemptedRevision, t.LastAppliedRevision, t.DesiredHash, t.LiveHash,
 		nullTime(t.DatabaseCreatedAt), nullTime(t.LastSyncedAt), t.LastError, sql.NullInt64{Int64: t.LastRunID, Valid: t.LastRunID != 0},
-		nullTime(t.RemovedAt), t.UpdatedAt, t.TemplateVersion}
+		nullTime(t.RemovedAt), t.UpdatedAt, t.TemplateVersion, t.ManagedServer, t.ManagedDatabase}
 	// Field-wise where two writers may race: a run that read the record
-	// before another created the database never clears its time.
+	// before another created the database never clears its time, nor the
+	// database landlord manages.
 	q := s.upsert("tenants", tenantColumns, "slug")
-	if s.dialect == MySQL {
-		q = strings.Replace(q, "database_created_at = VALUES(database_created_at)", "database_created_at = COALESCE(VALUES(database_created_at), tenants.database_created_at)", 1)
-	} else {
-		q = strings.Replace(q, "database_created_at = excluded.database_created_at", "database_created_at = COALESCE(excluded.database_created_at, tenants.database_created_at)", 1)
+	keep := func(col, value string) {
+		if s.dialect == MySQL {
+			q = strings.Replace(q, col+" = VALUES("+col+")", col+" = "+fmt.Sprintf(value, "VALUES("+col+")", "tenants."+col), 1)
+		} else {
+			q = strings.Replace(q, col+" = excluded."+col, col+" = "+fmt.Sprintf(value, "excluded."+col, "tenants."+col), 1)
+		}
 	}
+	keep("database_created_at", "COALESCE(%s, %s)")
+	keep("managed_server", "COALESCE(NULLIF(%s, ''), %s)")
+	keep("managed_database", "COALESCE(NULLIF(%s, ''), %s)")
 	return q, args
 }
 
