@@ -33,11 +33,15 @@ type DecommissionStore interface {
 }
 
 // decommission handles a decommissioned tenant: a final backup, verified
-// against the live database, starts its retention hold
-// (decommissionedAt, or now, plus landlord.yaml's retention); until the
-// hold ends, or for good when decommission.dropDatabases is off, the
-// tenant is Decommissioning with its drop date. After it, the database is
-// dropped and recorded. A plan changes nothing.
+// against the live database, starts its retention hold (landlord.yaml's
+// retention from the later of decommissionedAt and the reconcile that
+// takes it: a date in git never shortens the hold); until the hold ends,
+// or for good when decommission.dropDatabases is off, the tenant is
+// Decommissioning with its drop date. After it, the database is dropped
+// and recorded. Only a database the landlord database records landlord
+// manages for the tenant, on that server, is backed up and dropped: any
+// other is left alone. A plan changes nothing, and says whether and when
+// the database would be dropped.
 func (ru *run) decommission(ctx context.Context, t *desired.Tenant, tr *TenantResult) {
 	err := ru.decommissionErr(ctx, t, tr)
 	if err != nil {
@@ -47,9 +51,10 @@ func (ru *run) decommission(ctx context.Context, t *desired.Tenant, tr *TenantRe
 
 func (ru *run) decommissionErr(ctx context.Context, t *desired.Tenant, tr *TenantResult) error {
 	ds, ok := ru.store.(DecommissionStore)
-	if ru.store == nil || !ok || ru.id == 0 {
+	if ru.store == nil || !ok || (ru.id == 0 && !ru.opts.Plan) {
 		if ru.opts.Plan {
 			tr.Action = ActionDecommissioning
+			tr.Warnings = append(tr.Warnings, fmt.Sprintf("decommissioned: whether database %s would be dropped needs the landlord database", t.Database))
 			return nil
 		}
 		return errors.New("decommissioning needs the landlord database")
@@ -58,6 +63,15 @@ func (ru *run) decommissionErr(ctx context.Context, t *desired.Tenant, tr *Tenan
 	d, held, err := ds.GetDecommission(ctx, t.Slug)
 	if err != nil {
 		return err
+	}
+	ru.mu.Lock()
+	rec, recorded := ru.records[t.Slug]
+	ru.mu.Unlock()
+	// A hold taken before the tenant was last seen in another lifecycle
+	// (it was brought back, then decommissioned again) is not this
+	// decommission's: a new final backup starts a new hold.
+	if held && recorded && rec.Lifecycle != desired.Decommissioned {
+		held = false
 	}
 	if held && d.DroppedAt != nil && d.Database == t.Database {
 		tr.Action = ActionDropped
@@ -77,21 +91,27 @@ func (ru *run) decommissionErr(ctx context.Context, t *desired.Tenant, tr *Tenan
 		tr.Warnings = append(tr.Warnings, fmt.Sprintf("decommissioned, and database %s does not exist", t.Database))
 		return nil
 	}
+	// Only what landlord manages is destroyed (as Terraform and Argo CD
+	// do): a manifest may name any database, and may be new, so only the
+	// landlord database's record that landlord applied this tenant's
+	// schema to this very database on this very server lets it be backed
+	// up and dropped.
+	if !recorded || rec.ManagedServer != t.Server || rec.ManagedDatabase != t.Database {
+		tr.Action = ActionSuspended
+		tr.Warnings = append(tr.Warnings, fmt.Sprintf("decommissioned, not dropped: landlord never provisioned database %s on server %s for tenant %s; it is left alone (no final backup, no hold)", t.Database, t.Server, t.Slug))
+		return nil
+	}
 	if !held || d.Database != t.Database || d.FinalBackup == "" {
 		if ru.opts.Plan {
 			tr.Action = ActionDecommissioning
-			tr.Warnings = append(tr.Warnings, "decommissioned: a final backup will be taken")
+			tr.Warnings = append(tr.Warnings, "decommissioned: a final backup will be taken; "+holdWords(t, cfg, ru.holdEnd(t, cfg)))
 			return nil
 		}
 		m, err := ru.finalBackup(ctx, srv, t)
 		if err != nil {
 			return fmt.Errorf("final backup: %w", err)
 		}
-		start := ru.clock()
-		if t.DecommissionedAt != nil {
-			start = *t.DecommissionedAt
-		}
-		d = state.Decommission{Tenant: t.Slug, Database: t.Database, FinalBackup: m.ID, DropAt: start.Add(cfg.Retention())}
+		d = state.Decommission{Tenant: t.Slug, Database: t.Database, FinalBackup: m.ID, DropAt: ru.holdEnd(t, cfg)}
 		if err := ds.SaveDecommission(ctx, d); err != nil {
 			return fmt.Errorf("record the retention hold: %w", err)
 		}
@@ -122,6 +142,28 @@ func (ru *run) decommissionErr(ctx context.Context, t *desired.Tenant, tr *Tenan
 	tr.Action = ActionDropped
 	ru.log.Info("database dropped", "tenant", t.Slug, "database", t.Database, "backup", d.FinalBackup)
 	return nil
+}
+
+// holdEnd returns when the retention hold of a decommissioned tenant
+// whose final backup is taken now ends: the retention after the later of
+// decommissionedAt and now. decommissionedAt comes from git, and a date
+// in the past must not drop a database the moment landlord first sees
+// its tenant decommissioned.
+func (ru *run) holdEnd(t *desired.Tenant, cfg desired.Decommission) time.Time {
+	start := ru.clock()
+	if t.DecommissionedAt != nil && t.DecommissionedAt.After(start) {
+		start = t.DecommissionedAt.UTC()
+	}
+	return start.Add(cfg.Retention())
+}
+
+// holdWords says what becomes of a decommissioned tenant's database whose
+// hold ends at dropAt.
+func holdWords(t *desired.Tenant, cfg desired.Decommission, dropAt time.Time) string {
+	if !cfg.DropDatabases {
+		return fmt.Sprintf("database %s is kept (decommission.dropDatabases is off)", t.Database)
+	}
+	return fmt.Sprintf("database %s is dropped on %s", t.Database, dropAt.Format(time.DateOnly))
 }
 
 // finalBackup takes the decommissioned tenant's final backup under its
@@ -155,8 +197,9 @@ func (ru *run) finalBackup(ctx context.Context, srv *schema.Server, t *desired.T
 }
 
 // dropDatabase drops the tenant's database under its lock. The name was
-// checked when the manifest was loaded (a tenant never owns a database
-// landlord does not give it).
+// checked when the manifest was loaded, and decommissionErr checked that
+// landlord manages this database on this server for the tenant (a tenant
+// never owns a database landlord does not give it).
 func (ru *run) dropDatabase(ctx context.Context, srv *schema.Server, t *desired.Tenant) error {
 	target, err := srv.Lock(ctx, t.Database, ru.lockWait())
 	if err != nil {

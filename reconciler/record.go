@@ -234,6 +234,9 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 		}
 		rec.LastAppliedRevision = ru.revision
 		rec.LastSyncedAt = &now
+		// landlord applied the tenant's schema to this database: it
+		// manages it (and may drop it once the tenant is decommissioned).
+		rec.ManagedServer, rec.ManagedDatabase = t.Server, t.Database
 		// A creation that spanned runs (the first was killed after
 		// CREATE DATABASE, or after its last statement) is an update or
 		// a no-op in the next: the database exists from then on, as far
