@@ -180,7 +180,7 @@ func (r *Repo) endpoint(name string) string {
 	switch {
 	case s == nil || s.URL == "":
 	case mysqlurl.IsMySQL(s.URL):
-		if cfg, _, err := mysqlurl.Parse(s.URL); err == nil {
+		if cfg, _, _, err := mysqlurl.Parse(s.URL); err == nil {
 			return "mysql\x00" + cfg.Net + "\x00" + strings.ToLower(cfg.Addr)
 		}
 	case strings.HasPrefix(s.URL, "sqlite://"):

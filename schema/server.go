@@ -299,7 +299,7 @@ func EngineOf(rawURL string) (Engine, error) {
 // to opts, and the session's sql_mode is landlord's strict one whatever the
 // URL says.
 func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
-	cfg, database, err := mysqlurl.Parse(rawURL)
+	cfg, database, u, err := mysqlurl.Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -309,32 +309,21 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 	if cfg.Timeout != mysqlurl.DefaultTimeout { // ?timeout= in the URL
 		opts.ConnectTimeout = cfg.Timeout
 	}
-	for k, v := range cfg.Params {
-		switch k {
-		case "connectTimeout", "readTimeout", "writeTimeout", "statementTimeout", "stallTimeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("%s: want a positive duration such as 30s or 1h, got %q", k, v)
-			}
-			switch k {
-			case "connectTimeout":
-				opts.ConnectTimeout = d
-			case "readTimeout":
-				opts.ReadTimeout = d
-			case "writeTimeout":
-				opts.WriteTimeout = d
-			case "statementTimeout":
-				opts.StatementTimeout = d
-			case "stallTimeout":
-				opts.StallTimeout = d
-			}
-			delete(cfg.Params, k)
-			continue
-		}
-		if strings.EqualFold(k, "sql_mode") {
-			delete(cfg.Params, k)
+	for _, o := range []struct {
+		url time.Duration
+		opt *time.Duration
+	}{
+		{u.ConnectTimeout, &opts.ConnectTimeout},
+		{u.ReadTimeout, &opts.ReadTimeout},
+		{u.WriteTimeout, &opts.WriteTimeout},
+		{u.StatementTimeout, &opts.StatementTimeout},
+		{u.StallTimeout, &opts.StallTimeout},
+	} {
+		if o.url > 0 {
+			*o.opt = o.url
 		}
 	}
+	delete(cfg.Params, "sql_mode") // mysqlurl gives a variable's name in lower case
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}

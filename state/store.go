@@ -71,7 +71,7 @@ func DatabaseName(dsn string) string {
 	if !isMySQL(dsn) {
 		return ""
 	}
-	_, name, err := mysqlurl.Parse(dsn)
+	_, name, _, err := mysqlurl.Parse(dsn)
 	if err != nil {
 		return ""
 	}
@@ -212,7 +212,9 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	s.dialect = MySQL
-	cfg, name, err := mysqlurl.Parse(dsn)
+	// The URL's timeouts are for the tenants' servers and their watchdog;
+	// the landlord database keeps its own (below).
+	cfg, name, _, err := mysqlurl.Parse(dsn)
 	if err != nil {
 		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
 	}
@@ -226,11 +228,6 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	// Strict whatever the URL says: no statement of landlord's silently
 	// truncates or converts a value (schema.StrictSQLMode says why these
 	// modes).
-	for k := range cfg.Params {
-		if strings.EqualFold(k, "sql_mode") {
-			delete(cfg.Params, k)
-		}
-	}
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}

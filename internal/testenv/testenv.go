@@ -74,7 +74,7 @@ func ping(u string) error {
 
 // Open opens a database/sql handle on the server of a landlord URL.
 func Open(u string) (*sql.DB, error) {
-	cfg, _, err := mysqlurl.Parse(u)
+	cfg, _, _, err := mysqlurl.Parse(u)
 	if err != nil {
 		return nil, err
 	}
