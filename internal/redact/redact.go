@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/landlord/landlord/internal/mysqlurl"
 )
 
 // Mask replaces a secret in output.
@@ -15,11 +17,39 @@ const Mask = "xxxxx"
 
 // URL returns rawURL with any password replaced by Mask, and on http(s)
 // URLs the user name too: git hosts take a token as the user name
-// (https://TOKEN@host/repo). It accepts URLs (mysql://user:pass@host/) and
-// go-sql-driver DSNs (user:pass@tcp(host)/). Text it cannot parse is masked
-// from the first '@' backwards, so a secret never leaks through a parse
-// failure.
+// (https://TOKEN@host/repo). The value of a query parameter named like a
+// credential (?password=, ?token=, ?api_key=: mysqlurl.CredentialName) is
+// masked too. It accepts URLs (mysql://user:pass@host/) and go-sql-driver
+// DSNs (user:pass@tcp(host)/). Text it cannot parse is masked from the
+// first '@' backwards, so a secret never leaks through a parse failure.
 func URL(rawURL string) string {
+	return query(userInfo(rawURL))
+}
+
+// queryParam matches one name=value of a query: after '?', '&' or ';', up
+// to the next separator, space or quote, or a value in single quotes.
+var queryParam = regexp.MustCompile(`([?&;])([^?&;#=\s"'<>]+)=('[^'&]*'?|[^&;#\s"'<>]*)`)
+
+// query masks the values of the query parameters of s named like a
+// credential, in a URL or in text that quotes one.
+func query(s string) string {
+	if !strings.ContainsAny(s, "?&;") {
+		return s
+	}
+	return queryParam.ReplaceAllStringFunc(s, func(m string) string {
+		p := queryParam.FindStringSubmatch(m)
+		name := p[2]
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if p[3] == "" || !mysqlurl.CredentialName(name) {
+			return m
+		}
+		return p[1] + p[2] + "=" + Mask
+	})
+}
+
+func userInfo(rawURL string) string {
 	if u, err := url.Parse(rawURL); err == nil && u.Scheme != "" && u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), Mask)
@@ -58,12 +88,14 @@ var dsnPassword = regexp.MustCompile(`((?:^|//|\s)[^:/@\s]*):(?:[^/@\s][^@\s]*)?
 // httpUser matches the user name of an http(s) URL: "https://TOKEN@".
 var httpUser = regexp.MustCompile(`(?i)(https?://)[^:/@\s]+@`)
 
-// Text masks every URL or DSN password found in s, and the user name of
-// every http(s) URL, for error messages that may quote a connection string
-// or a repository's URL.
+// Text masks every URL or DSN password found in s, the user name of every
+// http(s) URL and the value of every query parameter named like a
+// credential, for error messages that may quote a connection string or a
+// repository's URL.
 func Text(s string) string {
 	s = dsnPassword.ReplaceAllString(s, "${1}:"+Mask+"@")
-	return httpUser.ReplaceAllString(s, "${1}"+Mask+"@")
+	s = httpUser.ReplaceAllString(s, "${1}"+Mask+"@")
+	return query(s)
 }
 
 // Attr is a slog.HandlerOptions.ReplaceAttr that runs Text over every

@@ -20,6 +20,16 @@ func TestURL(t *testing.T) {
 		{"https://x-access-token:ghp_T0KEN@github.com/org/repo.git", "https://x-access-token:xxxxx@github.com/org/repo.git"},
 		{"ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"},
 		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
+		// A credential in a query parameter, of any case, masked; the
+		// other parameters kept.
+		{"mysql://root@127.0.0.1:3306/?password=S3CRET", "mysql://root@127.0.0.1:3306/?password=xxxxx"},
+		{"mysql://root:pw@db/?tls=true&PASSWD=S3CRET&timeout=5s", "mysql://root:xxxxx@db/?tls=true&PASSWD=xxxxx&timeout=5s"},
+		{"mysql://root@db/?pass%77ord=S3CRET", "mysql://root@db/?pass%77ord=xxxxx"},
+		{"https://h/x?api_key=S3CRET&ref=main", "https://h/x?api_key=xxxxx&ref=main"},
+		{"mysql://root@db/?foreign_key_checks=0&key=S3CRET", "mysql://root@db/?foreign_key_checks=0&key=xxxxx"},
+		{"mysql://root@db/?time_zone=%27%2B00:00%27&stallTimeout=1m", "mysql://root@db/?time_zone=%27%2B00:00%27&stallTimeout=1m"},
+		{"root@tcp(db:3306)/?token=S3CRET", "root@tcp(db:3306)/?token=xxxxx"},
+		{"mysql://root@db:notaport/?secret=S3CRET", "mysql:xxxxx@db:notaport/?secret=xxxxx"}, // unparsable: masked from the @ back,
 	} {
 		if got := URL(tc.in); got != tc.want {
 			t.Errorf("URL(%q) = %q, want %q", tc.in, got, tc.want)
@@ -32,6 +42,9 @@ func TestText(t *testing.T) {
 		`open mysql://root:hunter2@db:3306/: connection refused`,
 		`clone https://hunter2@github.com/org/repo.git: authentication required`,
 		`fetch "HTTPS://x:hunter2@github.com/org/repo.git": 403`,
+		`server url "mysql://root@127.0.0.1:3306/?password=hunter2": refused`,
+		`connect mysql://root@db/?tls=true&Pwd=hunter2&timeout=1s: refused`,
+		`set ?password='hunter2' failed`,
 	} {
 		if got := Text(in); strings.Contains(got, "hunter2") || !strings.Contains(got, Mask) {
 			t.Errorf("Text(%q) = %q", in, got)
