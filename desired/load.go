@@ -355,6 +355,14 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				s.URLError = fmt.Errorf("server %q: url holds a literal password", name)
 				continue
 			}
+			if p := credentialParam(s.URL); p != "" {
+				// Even from the environment: landlord would send it to the
+				// server as a session variable, and print it with the URL.
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a secret in %s: write the password after the user name and a colon, as ${PASSWORD} from the environment", p))
+				s.URL = ""
+				s.URLError = fmt.Errorf("server %q: url has a credential parameter", name)
+				continue
+			}
 			expanded, err := expand(s.URL, opts.LookupEnv)
 			if err != nil {
 				// Not an error of the repository: the environment is
@@ -502,6 +510,30 @@ func hasLiteralPassword(raw string) bool {
 	}
 	p, ok := u.User.Password()
 	return ok && p != "" && !strings.Contains(p, "${")
+}
+
+var plainName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// credentialParam returns how to name a query parameter of a server URL
+// named like a credential (?password=, ?token=: mysqlurl.CredentialName)
+// with a value, or "" when there is none. It reads the query by hand: a URL
+// that url.Parse refuses may still hold one. A name of other characters
+// than letters, digits and _ is not repeated: it may hold the secret.
+func credentialParam(raw string) string {
+	_, query, _ := strings.Cut(raw, "?")
+	for _, kv := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(kv, "=")
+		if n, err := url.QueryUnescape(k); err == nil {
+			k = n
+		}
+		if v != "" && mysqlurl.CredentialName(k) {
+			if !plainName.MatchString(k) {
+				return "a parameter named like a credential"
+			}
+			return "parameter " + k
+		}
+	}
+	return ""
 }
 
 func (r *Repo) loadTemplates(fsys fs.FS) error {
