@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/landlord/landlord/internal/confine"
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
@@ -156,6 +157,13 @@ type LoadOptions struct {
 	// it, not the working directory, so the tenants' files are the same
 	// wherever the command runs. Empty (a remote repository): relative to
 	// the working directory. URLs from Servers are left as they are.
+	//
+	// An sqlite:// directory written in landlord.yaml must stay inside the
+	// repository: an absolute one, one that climbs out with .., or one
+	// that an existing symbolic link leads out is an error at its line.
+	// Only a URL that is wholly one ${VAR} (or ${VAR:-default}) whose
+	// variable is set comes from the operator and may name any directory,
+	// as Servers may.
 	Dir string
 }
 
@@ -369,10 +377,22 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				// incomplete. Tenants on this server fail with it.
 				s.URLError = fmt.Errorf("server %q: url: %w (set it, or pass --server %s=URL)", name, err, name)
 				s.URL = ""
+			} else if fromEnv(s.URL, opts.LookupEnv) {
+				// The whole URL is the operator's, from the
+				// environment: it may name any directory, as
+				// --server may (a relative one is still in the
+				// repository).
+				s.URL = inRepo(expanded, opts.Dir)
+			} else if err := confined(expanded, opts.Dir); err != nil {
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "%v: a directory in landlord.yaml stays inside the repository; for one elsewhere pass --server %s=URL, or write url: ${VARIABLE} and set it in the environment", err, name))
+				s.URL = ""
+				s.URLError = fmt.Errorf("server %q: url: %w", name, err)
+				continue
 			} else {
 				s.URL = inRepo(expanded, opts.Dir)
 			}
 		}
+		s.Root = sqliteRoot(s.URL, opts.Dir)
 		switch s.Engine {
 		case "", "mysql", "mariadb", "sqlite":
 		default:
@@ -462,6 +482,67 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// fromEnv reports whether the url written in landlord.yaml is one ${VAR}
+// or ${VAR:-default} reference whose variable is set: the whole URL is
+// then the operator's, not the repository's. The default, and a URL only
+// partly from the environment (sqlite://${DIR}/x), are the repository's.
+func fromEnv(raw string, lookup func(string) (string, bool)) bool {
+	m := envRef.FindStringSubmatch(raw)
+	if m == nil {
+		return false
+	}
+	v, ok := lookup(m[1])
+	return ok && v != ""
+}
+
+var envRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$`)
+
+// confined returns why the sqlite:// directory of u, written in the
+// repository, is not inside the repository's directory dir: it is
+// absolute, it climbs out with .., or an existing part of it is a
+// symbolic link that leads out. With no dir (a remote repository, whose
+// relative directory is in the working directory) only the first two
+// are checked. Any other URL is nil.
+func confined(u, dir string) error {
+	rest, ok := strings.CutPrefix(u, "sqlite://")
+	if !ok || rest == "" {
+		return nil // schema says an empty directory is missing
+	}
+	if filepath.IsAbs(rest) {
+		return fmt.Errorf("sqlite:// directory %q is absolute", rest)
+	}
+	if !filepath.IsLocal(rest) {
+		return fmt.Errorf("sqlite:// directory %q leaves the repository", rest)
+	}
+	if dir == "" {
+		return nil
+	}
+	in, err := confine.Within(dir, filepath.Join(dir, rest))
+	if err != nil {
+		return fmt.Errorf("sqlite:// directory %q: %w", rest, err)
+	}
+	if !in {
+		return fmt.Errorf("sqlite:// directory %q leads out of the repository through a symbolic link", rest)
+	}
+	return nil
+}
+
+// sqliteRoot returns dir when u is an sqlite:// directory inside it (a
+// relative one from --server is relative to the working directory), ""
+// otherwise: whoever named it, the repository controls the symbolic links
+// there.
+func sqliteRoot(u, dir string) string {
+	rest, ok := strings.CutPrefix(u, "sqlite://")
+	if !ok || rest == "" || dir == "" {
+		return ""
+	}
+	p, err := filepath.Abs(rest)
+	if err != nil || !confine.Lexically(dir, p) {
+		return ""
+	}
+	return dir
 }
 
 // inRepo resolves a relative sqlite:// directory against the repository's

@@ -436,13 +436,14 @@ func TestDatabasePrefix(t *testing.T) {
 // it is (relative to the working directory, like any path on a command
 // line).
 func TestSQLiteURLInRepo(t *testing.T) {
-	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: sqlite:///var/lib/tenants\n"}
-	r := load(t, repoFS(files), LoadOptions{Dir: "/srv/repo"})
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: ${ABS_URL}\n"}
+	env := func(k string) (string, bool) { return "sqlite:///var/lib/tenants", k == "ABS_URL" }
+	r := load(t, repoFS(files), LoadOptions{Dir: "/srv/repo", LookupEnv: env})
 	if got := r.Config.Servers["primary"].URL; got != "sqlite:///srv/repo/.landlord/tenants" {
 		t.Errorf("relative: %q, want it in the repository", got)
 	}
 	if got := r.Config.Servers["abs"].URL; got != "sqlite:///var/lib/tenants" {
-		t.Errorf("absolute: %q", got)
+		t.Errorf("absolute, from the environment: %q", got)
 	}
 	r = load(t, repoFS(files), LoadOptions{Dir: "/srv/repo", Servers: map[string]string{"primary": "sqlite://here"}})
 	if got := r.Config.Servers["primary"].URL; got != "sqlite://here" {

@@ -85,6 +85,11 @@ type Server struct {
 	URLError error `yaml:"-"`
 	// Line and Column are where landlord.yaml sets the URL, for messages.
 	Line, Column int `yaml:"-"`
+	// Root is the repository's directory when the URL is an sqlite://
+	// directory inside it, whoever names it (landlord.yaml, the
+	// environment, --server): the repository controls the symbolic links
+	// there, so the directory must resolve inside Root. Empty otherwise.
+	Root string `yaml:"-"`
 
 	overridden bool
 }
