@@ -186,7 +186,10 @@ func (r *Reconciler) takeBackup(ctx context.Context, srv *schema.Server, target 
 	}
 	var m *backup.Manifest
 	if srv.Engine() == schema.SQLite {
-		m, err = backup.DumpSQLite(ctx, srv.SQLitePath(opts.Database), r.backups, opts)
+		var path string
+		if path, err = srv.SQLitePath(opts.Database); err == nil {
+			m, err = backup.DumpSQLite(ctx, path, r.backups, opts)
+		}
 	} else {
 		m, err = backup.DumpMySQL(ctx, srv.DB(), r.backups, opts)
 	}
@@ -333,7 +336,10 @@ func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreO
 	// same names.
 	ropts := backup.RestoreOptions{Database: db, Tables: o.Tables, Replace: true, Progress: o.Progress}
 	if srv.Engine() == schema.SQLite {
-		err = backup.RestoreSQLite(ctx, r.backups, m, srv.SQLitePath(db), ropts)
+		var path string
+		if path, err = srv.SQLitePath(db); err == nil {
+			err = backup.RestoreSQLite(ctx, r.backups, m, path, ropts)
+		}
 	} else {
 		err = backup.RestoreMySQL(ctx, srv.DB(), r.backups, m, ropts)
 	}

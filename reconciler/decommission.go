@@ -186,7 +186,10 @@ func (ru *run) finalBackup(ctx context.Context, srv *schema.Server, t *desired.T
 		return nil, err
 	}
 	if srv.Engine() == schema.SQLite {
-		err = backup.VerifySQLite(ctx, srv.SQLitePath(t.Database), m)
+		var path string
+		if path, err = srv.SQLitePath(t.Database); err == nil {
+			err = backup.VerifySQLite(ctx, path, m)
+		}
 	} else {
 		err = backup.VerifyMySQL(ctx, srv.DB(), m, t.Database, nil)
 	}
@@ -207,7 +210,10 @@ func (ru *run) dropDatabase(ctx context.Context, srv *schema.Server, t *desired.
 	}
 	defer target.Close()
 	if srv.Engine() == schema.SQLite {
-		path := srv.SQLitePath(t.Database)
+		path, err := srv.SQLitePath(t.Database)
+		if err != nil {
+			return err
+		}
 		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
 			os.Remove(path + suffix)
 		}
@@ -238,11 +244,13 @@ func (ru *run) cleanupFailedCreate(ctx context.Context, t *desired.Tenant, targe
 		return
 	}
 	if srv.Engine() == schema.SQLite {
-		path := srv.SQLitePath(t.Database)
-		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
-			os.Remove(path + suffix)
+		var path string
+		if path, err = srv.SQLitePath(t.Database); err == nil {
+			for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+				os.Remove(path + suffix)
+			}
+			err = os.Remove(path)
 		}
-		err = os.Remove(path)
 	} else {
 		_, err = srv.DB().ExecContext(ctx, "DROP DATABASE "+schema.QuoteIdent(t.Database))
 	}
@@ -265,7 +273,11 @@ func (ru *run) databaseEmpty(ctx context.Context, srv *schema.Server, target *sc
 		var one int
 		var q string
 		if srv.Engine() == schema.SQLite {
-			db, err := sql.Open("sqlite", "file:"+srv.SQLitePath(target.Database())+"?mode=ro")
+			path, err := srv.SQLitePath(target.Database())
+			if err != nil {
+				return false, err
+			}
+			db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 			if err != nil {
 				return false, err
 			}

@@ -191,6 +191,7 @@ func serverOptions(def *desired.Server) schema.ServerOptions {
 		WriteTimeout:     def.Timeouts.Write,
 		StatementTimeout: def.Timeouts.Statement,
 		StallTimeout:     def.Timeouts.Stall,
+		Root:             def.Root,
 	}
 }
 

@@ -8,10 +8,12 @@ import "database/sql"
 func (s *Server) DB() *sql.DB { return s.db }
 
 // SQLitePath returns the file of database on an SQLite server ("" for
-// MySQL and MariaDB).
-func (s *Server) SQLitePath(database string) string {
+// MySQL and MariaDB). It is an error when the file (or its journal) is a
+// symbolic link or not a regular file, or the server's directory leads
+// out of its Root (ServerOptions): never use such a file.
+func (s *Server) SQLitePath(database string) (string, error) {
 	if s.engine != SQLite {
-		return ""
+		return "", nil
 	}
-	return s.sqlitePath(database)
+	return s.sqliteFile(database)
 }

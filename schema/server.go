@@ -60,6 +60,12 @@ type ServerOptions struct {
 	// (DefaultStallTimeout); a stalled connection fails within about
 	// this time.
 	StallTimeout time.Duration
+
+	// Root confines an SQLite server's directory: when set, the directory
+	// must resolve, its symbolic links followed, inside Root, or its
+	// files are not opened. For a directory in the repository, whose
+	// symbolic links whoever writes to the repository controls.
+	Root string
 }
 
 // withDefaults fills the zero timeouts.
@@ -93,6 +99,7 @@ type Server struct {
 	// waits for a connection that busy tenants hold.
 	watchDB *sql.DB
 	dir     string // SQLite
+	root    string // SQLite: ServerOptions.Root
 	opts    ServerOptions
 	pool    int // the connection pool's bound (MySQL and MariaDB)
 
@@ -168,6 +175,7 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 			return nil, fmt.Errorf("server url %q: sqlite:// needs a directory", s.url)
 		}
 		s.engine, s.dir, s.version = SQLite, filepath.Clean(rest), "sqlite"
+		s.root = opts.Root
 		return s, nil
 	case "mysql", "mariadb":
 		cfg, err := mysqlConfig(rawURL, &opts)
@@ -1039,7 +1047,11 @@ func (s *Server) sqlitePath(database string) string {
 // Exists reports whether database exists on the server.
 func (s *Server) Exists(ctx context.Context, database string) (bool, error) {
 	if s.engine == SQLite {
-		_, err := os.Stat(s.sqlitePath(database))
+		path, err := s.sqliteFile(database)
+		if err != nil {
+			return false, err
+		}
+		_, err = os.Stat(path)
 		if errors.Is(err, os.ErrNotExist) {
 			return false, nil
 		}

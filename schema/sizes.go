@@ -31,7 +31,11 @@ func (s *Server) Existing(ctx context.Context, databases []string) (map[string]b
 	out := make(map[string]bool, len(databases))
 	if s.engine == SQLite {
 		for _, db := range databases {
-			if _, err := os.Stat(s.sqlitePath(db)); err == nil {
+			path, err := s.sqliteFile(db)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(path); err == nil {
 				out[db] = true
 			} else if !errors.Is(err, os.ErrNotExist) {
 				return nil, err
@@ -134,7 +138,10 @@ func (s *Server) Sizes(ctx context.Context, databases []string) (map[string]Size
 }
 
 func (s *Server) sqliteSize(ctx context.Context, database string) (Size, bool, error) {
-	path := s.sqlitePath(database)
+	path, err := s.sqliteFile(database)
+	if err != nil {
+		return Size{}, false, err
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Size{}, false, nil
