@@ -241,7 +241,7 @@ landlord database and is never usable.`,
 	for _, c := range []*cobra.Command{list, show} {
 		rf.register(c)
 	}
-	cmd.PersistentFlags().StringVar(&dsn, "state", envOr("LANDLORD_STATE", ".landlord/landlord.db"), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
+	cmd.PersistentFlags().StringVar(&dsn, "state", envOr("LANDLORD_STATE", defaultState), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.AddCommand(list, show)
 	return cmd

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/confine"
 	"github.com/landlord/landlord/internal/memlimit"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
@@ -92,7 +95,41 @@ func openExisting(cmd *cobra.Command, dsn string) (*state.Store, error) {
 }
 
 func stateFlag(cmd *cobra.Command, dsn *string) {
-	cmd.Flags().StringVar(dsn, "state", envOr("LANDLORD_STATE", ".landlord/landlord.db"), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
+	cmd.Flags().StringVar(dsn, "state", envOr("LANDLORD_STATE", defaultState), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
+}
+
+// defaultState is the landlord database when neither --state, nor
+// LANDLORD_STATE, nor the config file names one: in the working
+// directory, usually the repository's.
+const defaultState = ".landlord/landlord.db"
+
+// checkDefaultState refuses the default landlord database when .landlord,
+// the file or SQLite's files beside it is a symbolic link or not what it
+// should be: in a repository's working directory git checks such links
+// out as they were committed, and whoever commits must not choose where
+// landlord writes its state. A --state given by the operator is not
+// checked: it may be anywhere.
+func checkDefaultState(fl *pflag.FlagSet) error {
+	p := fl.Lookup("state")
+	if p == nil || p.Changed || p.Value.String() != defaultState {
+		return nil
+	}
+	dir := filepath.Dir(defaultState)
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("default landlord database: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("default landlord database %s: %s is a symbolic link; pass --state PATH to keep the landlord database elsewhere", defaultState, dir)
+	case !fi.IsDir():
+		return fmt.Errorf("default landlord database %s: %s is not a directory; pass --state PATH", defaultState, dir)
+	}
+	if err := confine.Database(defaultState); err != nil {
+		return fmt.Errorf("default landlord database: %w; pass --state PATH to keep the landlord database elsewhere", err)
+	}
+	return nil
 }
 
 func outputFlag(cmd *cobra.Command, out *string, formats ...string) {

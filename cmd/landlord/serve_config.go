@@ -41,7 +41,8 @@ func bindServe(cmd *cobra.Command, f *serveFlags) error {
 // (--config, env LANDLORD_CONFIG), where ${VAR} is expanded. A config file
 // can be shared by commands: a key that is a flag of another command is
 // left alone, any other key is an error at its line. extra reads keys that
-// are not flags (serve's notifications).
+// are not flags (serve's notifications). Settings bound, a --state left at
+// its default is checked (checkDefaultState).
 func bindSettings(cmd *cobra.Command, config string, extra map[string]func(file string, n *yaml.Node) error) error {
 	fl := cmd.Flags()
 	fromEnv := map[string]bool{}
@@ -56,10 +57,15 @@ func bindSettings(cmd *cobra.Command, config string, extra map[string]func(file 
 			err = fmt.Errorf("%s: %s", envName(p.Name), redact.Text(serr.Error()))
 		}
 	})
-	if err != nil || config == "" {
+	if err != nil {
 		return err
 	}
-	return loadConfig(cmd, config, fromEnv, extra)
+	if config != "" {
+		if err := loadConfig(cmd, config, fromEnv, extra); err != nil {
+			return err
+		}
+	}
+	return checkDefaultState(fl)
 }
 
 // flagNames returns the names of every flag of every landlord command.

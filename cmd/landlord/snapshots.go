@@ -65,7 +65,7 @@ func newSnapshots(g *globals) *cobra.Command {
 		Args:  cobra.ArbitraryArgs,
 		RunE:  unknownSubcommand,
 	}
-	cmd.PersistentFlags().StringVar(&dsn, "state", envOr("LANDLORD_STATE", ".landlord/landlord.db"), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
+	cmd.PersistentFlags().StringVar(&dsn, "state", envOr("LANDLORD_STATE", defaultState), "landlord database: an SQLite file or mysql://user:pass@host:port/db (env LANDLORD_STATE)")
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	withStore := func(cmd *cobra.Command, fn func(*state.Store) error) error {
 		if err := checkOutput(output, "text", "json"); err != nil {
