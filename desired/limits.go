@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -87,8 +88,9 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 				return nil, &ManifestError{File: file, Msg: known.Error()}, nil
 			}
 		}
-		// A symlink loop, a directory named like a file, a file landlord
-		// may not read: a problem of that file, not of the whole load.
+		// A symlink loop, a directory named like a file, a FIFO, a file
+		// landlord may not read: a problem of that file, not of the whole
+		// load.
 		var pe *fs.PathError
 		if errors.As(err, &pe) && !errors.Is(err, fs.ErrNotExist) {
 			return nil, &ManifestError{File: file, Msg: "cannot be read: " + pe.Err.Error()}, nil
@@ -130,26 +132,82 @@ func danglingLink(file string) *ManifestError {
 	return &ManifestError{File: file, Msg: "listed but cannot be opened: a symlink to a file that does not exist"}
 }
 
+// ErrNotRegular is the error of a file of the repository that is neither a
+// regular file nor a directory: a FIFO, a socket or a device. landlord
+// never opens one: a FIFO blocks its reader until a writer comes.
+var ErrNotRegular = errors.New("not a regular file")
+
 // rootFS reads a directory confined to it, as os.Root does: a symlink may
 // point anywhere inside the directory, never out of it. Each call opens the
 // root afresh, so the FS holds no file descriptor between calls.
 type rootFS string
 
 // Open opens name inside the directory; a symlink that leaves it is an
-// error wrapping ErrOutsideRepository.
+// error wrapping ErrOutsideRepository, and anything but a regular file or
+// a directory one wrapping ErrNotRegular.
 func (dir rootFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
-	f, err := os.OpenInRoot(string(dir), name)
+	f, err := dir.open(name)
 	if err == nil {
 		return f, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) && dir.escapes(name) {
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrNotRegular) && dir.escapes(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutsideRepository}
 	}
 	// os.Root's errors name the path inside the root; keep them so.
 	return nil, err
+}
+
+// open opens name inside the directory if it is a regular file or a
+// directory. The type is checked through the root before the open, so a
+// FIFO or a device is never opened, and again on what was opened, as the
+// file may have been replaced in between: O_NONBLOCK keeps that open of a
+// FIFO from blocking (it changes nothing for a regular file).
+func (dir rootFS) open(name string) (*os.File, error) {
+	root, err := os.OpenRoot(string(dir))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	st, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(name, st); err != nil {
+		return nil, err
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err = f.Stat(); err == nil {
+		err = regular(name, st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// regular returns an error wrapping ErrNotRegular unless st is a regular
+// file or a directory.
+func regular(name string, st fs.FileInfo) error {
+	if st.Mode().IsRegular() || st.IsDir() {
+		return nil
+	}
+	kind := "a special file"
+	switch t := st.Mode().Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	}
+	return &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w but %s: landlord reads regular files only", ErrNotRegular, kind)}
 }
 
 // escapes reports whether name resolves to a place outside the directory.
