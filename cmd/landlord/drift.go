@@ -220,6 +220,11 @@ Without --write the HCL goes to stdout.`,
 			if err := root.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				return err
 			}
+			// A FIFO or a device there would block the read or the write
+			// for good (with --ref, Load never looked at the work tree).
+			if st, err := root.Stat(p); err == nil && !st.Mode().IsRegular() {
+				return fmt.Errorf("%s: not a regular file: drift export --write appends to regular files only", ex.Path)
+			}
 			data := ex.HCL
 			if old, err := root.ReadFile(p); err == nil {
 				// An earlier export is already there: the new objects go

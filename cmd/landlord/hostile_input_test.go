@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestHostileInputTouchesNothing runs validate, reconcile --plan and
@@ -166,5 +168,45 @@ func TestDriftExportWritesInsideTheRepository(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(custom, "drift.hcl"))
 	if err != nil || !strings.Contains(string(data), `table "adopted"`) {
 		t.Fatalf("export --write: %v\n%s", err, data)
+	}
+}
+
+// TestDriftExportRefusesSpecialFile: where drift export --write would
+// append, a FIFO of the work tree is refused, never opened (opening it
+// would block for good), also when the repository is read at --ref and
+// Load never sees the work tree.
+func TestDriftExportRefusesSpecialFile(t *testing.T) {
+	c := newCLI(t)
+	c.must(0, "reconcile")
+	c.exec("CREATE TABLE `" + c.database("cpn-uml") + "`.`adopted` (id int NOT NULL PRIMARY KEY)")
+	c.run(append([]string{"drift"}, c.repoArgs()...)...) // records the drift; exits 2 on finding it
+
+	gitOut(t, c.repo, "init", "-q", "-b", "main")
+	gitOut(t, c.repo, "add", ".")
+	gitOut(t, c.repo, "-c", "user.name=t", "-c", "user.email=t@example.np", "commit", "-q", "-m", "one")
+	custom := filepath.Join(c.repo, "layers/custom/cpn-uml")
+	if err := os.MkdirAll(custom, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(custom, "drift.hcl"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		errOut string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, errOut, code := c.run(append([]string{"drift", "export", "cpn-uml", "--write", "--ref", "main"}, c.repoArgs()...)...)
+		done <- result{errOut, code}
+	}()
+	select {
+	case r := <-done:
+		if r.code == 0 || !strings.Contains(r.errOut, "not a regular file") {
+			t.Fatalf("export --write to a FIFO: exit %d\n%s", r.code, r.errOut)
+		}
+	case <-time.After(30 * time.Second):
+		// Not a timing assertion: without the check the open never returns.
+		t.Fatal("export --write to a FIFO did not return")
 	}
 }
