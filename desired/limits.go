@@ -82,6 +82,12 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 			Msg: "landlord reads files named with ASCII letters, digits and . _ - + @ only (the other characters of this one are shown as ?)"}, nil
 	}
 	f, err := fsys.Open(file)
+	var tooLarge *FileTooLargeError
+	if errors.As(err, &tooLarge) {
+		// A git blob known too large from its header, never read: larger
+		// than limit too, as limit is at most fileLimit(file).
+		return nil, &ManifestError{File: file, Line: 1, Column: 1, Msg: (&FileTooLargeError{Size: tooLarge.Size, Limit: limit}).Error()}, nil
+	}
 	if err != nil {
 		for _, known := range []error{ErrOutsideRepository, ErrRepositoryTooLarge} {
 			if errors.Is(err, known) {
@@ -103,8 +109,7 @@ func (r *Repo) readFile(fsys fs.FS, file string, limit int64) ([]byte, *Manifest
 		return nil, nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, &ManifestError{File: file, Line: 1, Column: 1,
-			Msg: fmt.Sprintf("the file is larger than %d bytes, the most landlord reads of it", limit)}, nil
+		return nil, &ManifestError{File: file, Line: 1, Column: 1, Msg: (&FileTooLargeError{Limit: limit}).Error()}, nil
 	}
 	if r.read += int64(len(data)); r.read > MaxRepositorySize {
 		return nil, &ManifestError{File: file, Msg: ErrRepositoryTooLarge.Error()}, nil

@@ -206,10 +206,24 @@ func contentHash(fsys fs.FS) (string, error) {
 		// Load refuses what cannot be read or is too large; the hash only
 		// needs to change when the file does, in bounded memory.
 		f, err := fsys.Open(p)
+		var tooLarge *FileTooLargeError
+		if errors.As(err, &tooLarge) {
+			// Known too large from a git object's header: hashed as a
+			// file on disk of that size is below, so that an oversize
+			// file committed as it is leaves the work tree clean.
+			fmt.Fprintf(h, "%s\x00too large\x00%d\x00", p, tooLarge.Size)
+			continue
+		}
 		if err != nil {
 			// Load reports why (a symlink out or in a loop, the bound of
 			// the repository); the hash only has to change with it.
 			fmt.Fprintf(h, "%s\x00unreadable\x00%v\x00", p, err)
+			continue
+		}
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > fileLimit(p) {
+			// Load refuses it whatever it holds.
+			f.Close()
+			fmt.Fprintf(h, "%s\x00too large\x00%d\x00", p, st.Size())
 			continue
 		}
 		fmt.Fprintf(h, "%s\x00", p)
@@ -277,66 +291,111 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 }
 
 // treeFS reads a git tree as an fs.FS. The repository's manifests and layer
-// files are small, so the tree is read into memory once; of a file larger
-// than Load reads, only as much as tells Load so. A symlink is a git object
-// too: one to a file of the tree reads that file, one that leaves the tree
-// is ErrOutsideRepository, as it is for a directory on disk.
+// files are small, so the tree is read into memory once; a blob larger
+// than Load reads is never read at all: its size comes from the object's
+// header, as go-git inflates the whole object before its Reader limits
+// anything. A symlink is a git object too: one to a file of the tree reads
+// that file, one that leaves the tree is ErrOutsideRepository, as it is
+// for a directory on disk.
 func treeFS(tree *object.Tree) fs.FS {
 	g := gitFS{MapFS: fstest.MapFS{}, refuse: map[string]error{}}
+	refuse := func(name string, err error) {
+		g.refuse[name] = err
+		g.MapFS[name] = &fstest.MapFile{Mode: 0o644}
+	}
 	var read int64
-	tree.Files().ForEach(func(f *object.File) error {
-		if !loaded(f.Name) {
-			return nil
+	walker := object.NewTreeWalker(tree, true, nil)
+	defer walker.Close()
+	for {
+		name, entry, err := walker.Next()
+		if err != nil {
+			// io.EOF, or a tree that cannot be read: what was read so far
+			// is what Load sees, as before.
+			break
 		}
-		blob := f
+		if entry.Mode == filemode.Dir || entry.Mode == filemode.Submodule || !loaded(name) {
+			continue
+		}
+		target, mode := name, entry.Mode
 		// Follow symlinks inside the tree, as the file system would, a
 		// few hops at most.
-		for hops := 0; blob.Mode == filemode.Symlink; hops++ {
-			target, err := readBlob(blob, 4096)
+		var refused error
+		for hops := 0; mode == filemode.Symlink && refused == nil; hops++ {
+			link, err := readBlob(tree, target, 4096)
+			var tooLarge *FileTooLargeError
+			if errors.As(err, &tooLarge) {
+				refused = syscall.ENAMETOOLONG
+				break
+			}
 			if err != nil {
-				return err
+				refused = err
+				break
 			}
-			resolved := path.Join(path.Dir(blob.Name), string(target))
-			if path.IsAbs(string(target)) || !fs.ValidPath(resolved) {
-				g.refuse[f.Name] = ErrOutsideRepository
-				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
-				return nil
+			resolved := path.Join(path.Dir(target), string(link))
+			switch e, ferr := tree.FindEntry(resolved); {
+			case path.IsAbs(string(link)) || !fs.ValidPath(resolved):
+				refused = ErrOutsideRepository
+			case hops == 8:
+				refused = syscall.ELOOP
+			case ferr != nil || e.Mode == filemode.Dir || e.Mode == filemode.Submodule:
+				refused = fs.ErrNotExist
+			default:
+				target, mode = resolved, e.Mode
 			}
-			if hops == 8 {
-				g.refuse[f.Name] = syscall.ELOOP
-				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
-				return nil
-			}
-			if blob, err = tree.File(resolved); err != nil {
-				g.refuse[f.Name] = fs.ErrNotExist
-				g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
-				return nil
-			}
+		}
+		if refused != nil {
+			refuse(name, refused)
+			continue
 		}
 		if read > MaxRepositorySize {
 			// Listed, not read: Load reports it.
-			g.refuse[f.Name] = ErrRepositoryTooLarge
-			g.MapFS[f.Name] = &fstest.MapFile{Mode: 0o644}
-			return nil
+			refuse(name, ErrRepositoryTooLarge)
+			continue
 		}
-		data, err := readBlob(blob, fileLimit(f.Name)+1)
+		data, err := readBlob(tree, target, fileLimit(name))
 		if err != nil {
-			return err
+			refuse(name, err)
+			continue
 		}
 		read += int64(len(data))
-		g.MapFS[f.Name] = &fstest.MapFile{Data: data, Mode: 0o644}
-		return nil
-	})
+		g.MapFS[name] = &fstest.MapFile{Data: data, Mode: 0o644}
+	}
 	return g
 }
 
-func readBlob(f *object.File, limit int64) ([]byte, error) {
-	r, err := f.Reader()
+// readBlob reads the blob of the file name of tree (a symlink's own blob
+// for a symlink) if it holds at most limit bytes; a larger one is a
+// *FileTooLargeError, known from the size in the object's header without
+// inflating it.
+func readBlob(tree *object.Tree, name string, limit int64) ([]byte, error) {
+	size, err := tree.Size(name)
+	if err != nil {
+		return nil, err
+	}
+	if size > limit {
+		return nil, &FileTooLargeError{Size: size, Limit: limit}
+	}
+	blob, err := tree.File(name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := blob.Reader()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, limit))
+	return io.ReadAll(io.LimitReader(r, limit+1))
+}
+
+// FileTooLargeError is the error of opening a file larger than landlord
+// reads of its kind (see fileLimit); it is known before its content is
+// read.
+type FileTooLargeError struct {
+	Size, Limit int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("the file is larger than %d bytes, the most landlord reads of it", e.Limit)
 }
 
 // gitFS is a git tree read into memory, with the files it refuses to
