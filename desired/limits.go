@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -291,4 +292,259 @@ func checkText(s string, max int) string {
 		return "holds a control character"
 	}
 	return ""
+}
+
+// checkNesting reports YAML whose collections nest deeper than checkShape
+// allows, from its bytes, before any YAML parser sees them: yaml.v3 bounds
+// the nesting only at 10,000 levels, and goccy/go-yaml, which yamlError
+// asks where a syntax error is, takes time and memory quadratic in it.
+// It counts the flow collections ([ and {) and the block collections
+// (indented mappings and sequences, "- - -" on one line too) open at each
+// point, skipping comments, quoted and block scalars and the continuation
+// lines of plain ones, where brackets are text. The bound is one level
+// more than MaxYAMLDepth, as the outermost collection is at depth 0 there:
+// checkShape reports the rest, at the node.
+func checkNesting(file string, data []byte) *ManifestError {
+	const limit = MaxYAMLDepth + 1
+	var (
+		indents   []int // columns of the open block collections
+		flow      int   // open flow collections
+		flowCol   int   // column of the outermost open flow collection
+		line      = 1
+		lineStart int
+		i         int
+		lineHead  = true // at the start of a line in block context
+		plainOpen bool   // a plain scalar ended the last line: more indented lines continue it
+		literal   bool   // a block scalar header (| or >) ended the last line
+		afterJSON bool   // in flow context, after a quoted scalar or a collection: ':' is an indicator
+	)
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		i = 3
+		lineStart = 3
+	}
+	top := func() int {
+		if len(indents) == 0 {
+			return -1
+		}
+		return indents[len(indents)-1]
+	}
+	tooDeep := func(at int) *ManifestError {
+		return &ManifestError{File: file, Line: line, Column: utf8.RuneCount(data[lineStart:at]) + 1,
+			Msg: fmt.Sprintf("nested more than %d levels deep: a manifest does not need this", MaxYAMLDepth)}
+	}
+	// open notes a block collection at column col, if it starts one.
+	open := func(col, at int) *ManifestError {
+		if col > top() {
+			indents = append(indents, col)
+			if len(indents)+flow > limit {
+				return tooDeep(at)
+			}
+		}
+		return nil
+	}
+	space := func(j int) bool {
+		return j >= len(data) || data[j] == ' ' || data[j] == '\t' || data[j] == '\r' || data[j] == '\n'
+	}
+	flowIndicator := func(j int) bool {
+		return j < len(data) && strings.IndexByte(",[]{}", data[j]) >= 0
+	}
+	// key reports whether a node that ended before j is a mapping key.
+	key := func(j int) bool {
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t') {
+			j++
+		}
+		return j < len(data) && data[j] == ':' && (space(j+1) || (flow > 0 && flowIndicator(j+1)))
+	}
+	skipLine := func() {
+		for i < len(data) && data[i] != '\n' {
+			i++
+		}
+	}
+	for i < len(data) {
+		if lineHead {
+			j := i
+			for j < len(data) && data[j] == ' ' {
+				j++
+			}
+			ind := j - i
+			k := j
+			for k < len(data) && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r') {
+				k++
+			}
+			if literal && ind > top() && k < len(data) && data[k] != '\n' {
+				// Text of a block scalar, brackets and all.
+				i = j
+				skipLine()
+				continue
+			}
+			if k == len(data) || data[k] == '\n' || data[k] == '#' {
+				// A blank line, or a line of comment, which ends a scalar
+				// (a blank line does not).
+				if k < len(data) && data[k] == '#' {
+					plainOpen, literal = false, false
+				}
+				i = k
+				skipLine()
+				if i < len(data) {
+					i++
+					line++
+					lineStart = i
+				}
+				continue
+			}
+			if plainOpen && ind > top() {
+				// Text of a plain scalar, brackets and all.
+				i = j
+				skipLine()
+				continue
+			}
+			plainOpen, literal = false, false
+			if ind == 0 && (bytes.HasPrefix(data[j:], []byte("---")) || bytes.HasPrefix(data[j:], []byte("..."))) && space(j+3) {
+				indents = indents[:0]
+				i = j + 3
+				lineHead = false
+				continue
+			}
+			if ind == 0 && data[j] == '%' {
+				i = j
+				skipLine()
+				continue
+			}
+			for len(indents) > 0 && top() > ind {
+				indents = indents[:len(indents)-1]
+			}
+			i = j
+			lineHead = false
+			continue
+		}
+		c := data[i]
+		col := i - lineStart
+		switch {
+		case c == '\n':
+			i++
+			line++
+			lineStart = i
+			lineHead = flow == 0
+			continue
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+			continue
+		case c == '#':
+			plainOpen = false
+			skipLine()
+			continue
+		case c == '[' || c == '{':
+			if flow == 0 {
+				flowCol = col
+				plainOpen = false
+			}
+			flow++
+			if len(indents)+flow > limit {
+				return tooDeep(i)
+			}
+			afterJSON = false
+			i++
+			continue
+		case c == ']' || c == '}':
+			i++
+			if flow > 0 {
+				flow--
+				if flow == 0 && key(i) {
+					if err := open(flowCol, i); err != nil {
+						return err
+					}
+				}
+			}
+			afterJSON = true
+			continue
+		case c == ',' && flow > 0:
+			afterJSON = false
+			i++
+			continue
+		case c == '"' || c == '\'':
+			i++
+			for i < len(data) {
+				d := data[i]
+				if d == '\n' {
+					line++
+					lineStart = i + 1
+				}
+				if d == '\\' && c == '"' {
+					i += 2
+					continue
+				}
+				if d == c {
+					if c == '\'' && i+1 < len(data) && data[i+1] == '\'' {
+						i += 2
+						continue
+					}
+					break
+				}
+				i++
+			}
+			if i >= len(data) {
+				// Not closed: a syntax error that yaml.v3 reports.
+				return nil
+			}
+			i++
+			afterJSON = true
+			if flow == 0 && key(i) {
+				if err := open(col, i); err != nil {
+					return err
+				}
+			}
+			continue
+		case flow == 0 && (c == '-' || c == '?') && space(i+1):
+			plainOpen = false
+			if err := open(col, i); err != nil {
+				return err
+			}
+			i++
+			continue
+		case c == ':' && (space(i+1) || (flow > 0 && (flowIndicator(i+1) || afterJSON))):
+			afterJSON = false
+			i++
+			continue
+		case c == '&' || c == '*' || c == '!':
+			for i < len(data) && !space(i) && !(flow > 0 && flowIndicator(i)) {
+				i++
+			}
+			continue
+		case flow == 0 && (c == '|' || c == '>'):
+			skipLine()
+			literal = true
+			continue
+		}
+		// A plain scalar: in block context it ends at ": ", " #" or the
+		// end of the line; in flow context at a flow indicator too.
+		afterJSON = false
+		for i < len(data) && data[i] != '\n' && data[i] != '\r' {
+			if data[i] == ':' && (space(i+1) || (flow > 0 && flowIndicator(i+1))) {
+				break
+			}
+			if data[i] == '#' && (data[i-1] == ' ' || data[i-1] == '\t') {
+				break
+			}
+			if flow > 0 && flowIndicator(i) {
+				break
+			}
+			i++
+		}
+		if flow == 0 {
+			if key(i) {
+				if err := open(col, i); err != nil {
+					return err
+				}
+			} else {
+				// Trailing blanks then the end of the line: the scalar may
+				// go on on the next lines.
+				j := i
+				for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\r') {
+					j++
+				}
+				plainOpen = j == len(data) || data[j] == '\n'
+			}
+		}
+	}
+	return nil
 }

@@ -1210,6 +1210,9 @@ func (r *Repo) demoFile(fsys fs.FS, dir string) (*File, ManifestErrors, error) {
 		return nil, nil, err
 	}
 	if merr == nil {
+		merr = checkNesting(p, data)
+	}
+	if merr == nil {
 		var root yaml.Node
 		if err := yaml.Unmarshal(data, &root); err != nil {
 			merr = &ManifestError{File: p, Msg: err.Error()}

@@ -273,6 +273,9 @@ type document struct {
 // mismatches are all errors, every one reported.
 func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 	doc := &document{file: file}
+	if err := checkNesting(file, data); err != nil {
+		return doc, ManifestErrors{err}
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
@@ -316,8 +319,15 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 // parser gives the token where the problem is, so the position comes from
 // it, and yaml.v3's line only when goccy/go-yaml accepts the file.
 func yamlError(file string, data []byte, err error) *ManifestError {
-	if line, col, msg, ok := syntaxError(data); ok {
-		return &ManifestError{File: file, Line: line, Column: col, Msg: msg}
+	// goccy/go-yaml takes time and memory quadratic in the nesting: it
+	// never sees a deep one.
+	if merr := checkNesting(file, data); merr != nil {
+		return merr
+	}
+	if !strings.Contains(err.Error(), "exceeded max depth") {
+		if line, col, msg, ok := syntaxError(data); ok {
+			return &ManifestError{File: file, Line: line, Column: col, Msg: msg}
+		}
 	}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
