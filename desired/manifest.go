@@ -284,6 +284,16 @@ func decode(file string, data []byte, v any) (*document, ManifestErrors) {
 		}
 		return doc, ManifestErrors{yamlError(file, data, err)}
 	}
+	// One document a file: a second one would be read by no one, while a
+	// reviewer may take it for the manifest.
+	var second yaml.Node
+	if err := dec.Decode(&second); !errors.Is(err, io.EOF) {
+		line := second.Line
+		if err != nil || line == 0 {
+			line = 1
+		}
+		return doc, ManifestErrors{{File: file, Line: line, Msg: "a second YAML document: a manifest file holds one (remove the ---)"}}
+	}
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		doc.root = root.Content[0]
 	} else {

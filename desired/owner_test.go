@@ -128,3 +128,20 @@ func TestFileNamesArePlain(t *testing.T) {
 		}
 	}
 }
+
+// A manifest is one YAML document: a second one, which nothing would
+// read, is an error rather than a manifest a reviewer may take for the
+// tenant's.
+func TestManifestIsOneDocument(t *testing.T) {
+	r := load(t, repoFS(map[string]string{
+		"tenants/beta.yaml": "slug: beta\ntemplate: party\nmodules: [election]\n---\nslug: evil\ndatabase: mysql\n",
+	}), LoadOptions{})
+	beta, ok := r.Tenant("beta")
+	problems := r.Problems().Error()
+	if ok && beta.Valid() || !strings.Contains(problems, "tenants/beta.yaml:4: a second YAML document") {
+		t.Fatalf("problems: %s", problems)
+	}
+	if _, ok := r.Tenant("evil"); ok {
+		t.Error("the second document made a tenant")
+	}
+}
