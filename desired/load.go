@@ -774,6 +774,7 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 	for _, e := range entries {
 		file := "tenants/" + e.Name()
 		if e.IsDir() {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: ignored: tenant manifests are the .yaml files of tenants/ itself", file))
 			continue
 		}
 		switch path.Ext(e.Name()) {
@@ -1047,6 +1048,13 @@ func (r *Repo) resolveLayers(fsys fs.FS) error {
 	customErrors := map[string]ManifestErrors{}
 	for _, c := range outside {
 		customErrors[c] = ManifestErrors{{File: "layers/custom/" + c, Msg: ErrOutsideRepository.Error()}}
+	}
+	if top, err := fs.ReadDir(fsys, "layers/custom"); err == nil {
+		for _, e := range top {
+			if !e.IsDir() && path.Ext(e.Name()) == ".hcl" {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("layers/custom/%s: ignored: a custom layer is the directory layers/custom/<tenant>", e.Name()))
+			}
+		}
 	}
 	for _, c := range customs {
 		var errs ManifestErrors

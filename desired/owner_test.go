@@ -145,3 +145,18 @@ func TestManifestIsOneDocument(t *testing.T) {
 		t.Error("the second document made a tenant")
 	}
 }
+
+// Files where landlord reads none are warned about, as tenants/*.yml is:
+// a directory under tenants/, a .hcl file directly under layers/custom.
+func TestIgnoredPlacesWarned(t *testing.T) {
+	r := load(t, repoFS(map[string]string{
+		"tenants/more/gama.yaml":  "slug: gama\ntemplate: party\nmodules: [election]\n",
+		"layers/custom/extra.hcl": "",
+	}), LoadOptions{})
+	warnings := strings.Join(r.Warnings, "\n")
+	for _, want := range []string{"tenants/more: ignored", "layers/custom/extra.hcl: ignored"} {
+		if !strings.Contains(warnings, want) {
+			t.Errorf("warnings %q: want %q", warnings, want)
+		}
+	}
+}
