@@ -16,23 +16,31 @@ import (
 // runs; statements after a failure are recorded as skipped. ctx must not
 // be cancellable: an apply runs to its end.
 func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target, p *schema.Plan, tr *TenantResult) error {
-	ru.progressing(ctx, t)
+	// Nothing runs that the landlord database has not recorded: a plan
+	// applied without its statements would leave a ledger that says
+	// nothing happened.
+	if err := ru.progressing(ctx, t); err != nil {
+		return &unrecordedError{err}
+	}
+	ids, err := ru.recordPlanned(ctx, t, p, state.StatementPending)
+	if err != nil {
+		return &unrecordedError{err}
+	}
 	tr.acting = true
 	if ru.opts.Acting != nil {
 		ru.opts.Acting(*tr)
 	}
-	ids := ru.recordPlanned(ctx, t, p, state.StatementPending)
 	// What destructive statements destroy is backed up first; without
 	// the backup none of the plan runs.
 	if m, err := ru.backupBeforeLoss(ctx, t, target, p, ids); err != nil {
 		if ids != nil {
-			ru.store.SetStatementsStatus(ctx, ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
+			ru.store.SetStatementsStatus(context.WithoutCancel(ctx), ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
 		}
 		return fmt.Errorf("backup before destructive statements: %w", err)
 	} else if m != nil {
 		tr.Backup = m.ID
 	}
-	err := target.Apply(ctx, p, func(r schema.StatementResult) {
+	err = target.Apply(ctx, p, func(r schema.StatementResult) {
 		tr.Applied += boolInt(r.Err == nil)
 		if ids == nil {
 			return
@@ -68,6 +76,16 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 	}
 	return nil
 }
+
+// unrecordedError is why a plan did not run: the landlord database did
+// not record it. The tenant is tried again on the next reconcile.
+type unrecordedError struct{ err error }
+
+func (e *unrecordedError) Error() string {
+	return "not applied: the landlord database did not record the plan: " + e.err.Error()
+}
+
+func (e *unrecordedError) Unwrap() error { return e.err }
 
 func boolInt(b bool) int {
 	if b {

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"net"
 
@@ -37,8 +38,9 @@ func classify(err error) Class {
 		data     refdata.Errors
 		stale    *staleAlikeError
 	)
+	var unrecorded *unrecordedError
 	switch {
-	case errors.As(err, &stale):
+	case errors.As(err, &stale), errors.As(err, &unrecorded):
 		return Transient
 	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.As(err, &data), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
@@ -66,9 +68,26 @@ func classify(err error) Class {
 }
 
 // unreachable reports whether err says the server could not be reached (a
-// dial refused or timed out, a stalled connection), rather than something
-// of the tenant: the tenant waits for its server.
+// dial refused or timed out, a stalled connection, a connection the server
+// dropped: it went away), rather than something of the tenant: the tenant
+// waits for its server.
 func unreachable(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, schema.ErrStalled)
+	var (
+		op       *net.OpError
+		mysqlErr *gomysql.MySQLError
+	)
+	switch {
+	case errors.As(err, &op) && op.Op == "dial", errors.Is(err, schema.ErrStalled),
+		errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn):
+		return true
+	case errors.As(err, &mysqlErr):
+		switch mysqlErr.Number {
+		case 1053, // server shutdown
+			1927, // MariaDB: connection was killed
+			2006, // server has gone away
+			2013: // lost connection
+			return true
+		}
+	}
+	return false
 }

@@ -206,3 +206,33 @@ func TestConcurrentReconciles(t *testing.T) {
 		}
 	}
 }
+
+// A plan the landlord database cannot record is not applied: the ledger
+// would say nothing happened. The tenant fails as transient, its database
+// unchanged, and converges once the landlord database records again.
+func TestUnrecordedPlanNotApplied(t *testing.T) {
+	f := newMariaFixture(t)
+	if res := f.reconcile(Options{Tenants: []string{"cpn-uml"}}); res.Failed() {
+		t.Fatalf("%+v", res.Tenants)
+	}
+	f.addLayerTable("unrecorded")
+	// A real failure of the landlord database's own: its statements
+	// table takes no row.
+	if _, err := f.store.DB().Exec("CREATE TRIGGER no_statements BEFORE INSERT ON statements BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"); err != nil {
+		t.Fatal(err)
+	}
+	res := f.reconcile(Options{Tenants: []string{"cpn-uml"}})
+	tr := res.Tenants[0]
+	if tr.Action != ActionError || tr.Class != Transient || !strings.Contains(tr.Error, "not applied: the landlord database did not record the plan") || tr.Applied != 0 {
+		t.Fatalf("%s %s %d applied: %s", tr.Action, tr.Class, tr.Applied, tr.Error)
+	}
+	if cols := f.columns("cpn-uml", "unrecorded"); len(cols) != 0 {
+		t.Fatalf("the plan ran: table unrecorded has %v", cols)
+	}
+	if _, err := f.store.DB().Exec("DROP TRIGGER no_statements"); err != nil {
+		t.Fatal(err)
+	}
+	if tr := f.reconcile(Options{Tenants: []string{"cpn-uml"}}).Tenants[0]; tr.Error != "" || len(f.columns("cpn-uml", "unrecorded")) != 1 {
+		t.Fatalf("after: %s %s", tr.Action, tr.Error)
+	}
+}

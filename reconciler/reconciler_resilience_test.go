@@ -43,6 +43,29 @@ func TestClassifyKeepsCause(t *testing.T) {
 	}
 }
 
+// A server that went away (the connection dropped mid-statement, the
+// server shut down) is unreachable, as a refused dial is: the tenant
+// waits for its server instead of spending a retry. A statement error of
+// the tenant's own is not.
+func TestUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{fmt.Errorf("%w: no answer", schema.ErrStalled), true},
+		{fmt.Errorf("apply: statement 1: %w", gomysql.ErrInvalidConn), true},
+		{&gomysql.MySQLError{Number: 2013, Message: "Lost connection to server during query"}, true},
+		{&gomysql.MySQLError{Number: 1053, Message: "Server shutdown in progress"}, true},
+		{&gomysql.MySQLError{Number: 1213, Message: "Deadlock found"}, false},
+		{&gomysql.MySQLError{Number: 1064, Message: "You have an error in your SQL syntax"}, false},
+	} {
+		if got := unreachable(fmt.Errorf("server %q: %w", "primary", tc.err)); got != tc.want {
+			t.Errorf("unreachable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
 // A server that refuses the user fails its tenants as stalled (not retried
 // like a network blip), with the server's own error number.
 func TestAccessDeniedIsStalled(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // recordBlocked records a tenant whose plan is blocked: its statements as
 // blocked, its live hash, and the drift found.
 func (ru *run) recordBlocked(ctx context.Context, t *desired.Tenant, obs *observation, dec *decision, tr *TenantResult) {
-	ru.recordPlanned(ctx, t, dec.plan, state.StatementBlocked)
+	ru.recordPlanned(ctx, t, dec.plan, state.StatementBlocked) // logged when it fails: nothing runs
 	tr.LiveHash = dec.liveHash
 	if tr.LiveHash == "" {
 		tr.LiveHash, _ = obs.live.Hash()
@@ -144,9 +144,9 @@ func (ru *run) recordDrift(ctx context.Context, t *desired.Tenant, found []state
 
 // recordPlanned records the plan's statements with status and returns their
 // ids (nil when nothing is recorded).
-func (ru *run) recordPlanned(ctx context.Context, t *desired.Tenant, p *schema.Plan, status string) []int64 {
+func (ru *run) recordPlanned(ctx context.Context, t *desired.Tenant, p *schema.Plan, status string) ([]int64, error) {
 	if ru.store == nil || ru.id == 0 || p.Empty() {
-		return nil
+		return nil, nil
 	}
 	sts := make([]state.Statement, len(p.Statements))
 	for i, s := range p.Statements {
@@ -155,19 +155,19 @@ func (ru *run) recordPlanned(ctx context.Context, t *desired.Tenant, p *schema.P
 	}
 	if err := ru.store.AddStatements(ctx, sts); err != nil {
 		ru.log.Error("record statements", "tenant", t.Slug, "run_id", ru.id, "err", err)
-		return nil
+		return nil, err
 	}
 	ids := make([]int64, len(sts))
 	for i, s := range sts {
 		ids[i] = s.ID
 	}
-	return ids
+	return ids, nil
 }
 
 // progressing records that the tenant is being changed.
-func (ru *run) progressing(ctx context.Context, t *desired.Tenant) {
+func (ru *run) progressing(ctx context.Context, t *desired.Tenant) error {
 	if ru.store == nil || ru.id == 0 {
-		return
+		return nil
 	}
 	rec := ru.record(t)
 	rec.Health = state.Progressing
@@ -175,7 +175,9 @@ func (ru *run) progressing(ctx context.Context, t *desired.Tenant) {
 	rec.LastAttemptedRevision = ru.revision
 	if err := ru.store.SaveTenant(ctx, rec); err != nil {
 		ru.log.Error("record tenant", "tenant", t.Slug, "err", err)
+		return err
 	}
+	return nil
 }
 
 // record returns the tenant's record with the manifest's fields.
