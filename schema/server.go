@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -419,7 +420,9 @@ func (s *Server) target(ctx context.Context, database string, lock bool, wait ti
 		if lock {
 			name := lockName(database)
 			var got sql.NullInt64
-			if err := w.scanRow(ctx, "SELECT GET_LOCK(?, ?)", []any{name, int(wait.Seconds())}, &got); err != nil {
+			// Whole seconds, rounded up: a wait under a second is one,
+			// not none.
+			if err := w.scanRow(ctx, "SELECT GET_LOCK(?, ?)", []any{name, int(math.Ceil(wait.Seconds()))}, &got); err != nil {
 				t.Close()
 				return nil, fmt.Errorf("lock %s: %w", database, err)
 			}

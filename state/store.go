@@ -47,6 +47,9 @@ func (s *Store) LogValue() slog.Value {
 // file and its directory are created), or mysql://user:pass@host:port/DB
 // for MySQL and MariaDB (the database is created if missing).
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	if err := checkScheme(dsn); err != nil {
+		return nil, err
+	}
 	s := &Store{where: redact.URL(dsn)}
 	var err error
 	switch {
@@ -83,6 +86,9 @@ func DatabaseName(dsn string) string {
 // the database (or a copy of its file) is enough. The database must be at
 // the version this landlord writes.
 func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
+	if err := checkScheme(dsn); err != nil {
+		return nil, err
+	}
 	s := &Store{where: redact.URL(dsn)}
 	var err error
 	if isMySQL(dsn) {
@@ -106,6 +112,17 @@ func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func isMySQL(dsn string) bool { return mysqlurl.IsMySQL(dsn) }
+
+// checkScheme refuses a landlord database URL of a scheme landlord does
+// not read: it would otherwise be taken for the path of an SQLite file,
+// user and password and all (postgres://u:pw@host/db).
+func checkScheme(dsn string) error {
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if !ok || isMySQL(dsn) || scheme == "sqlite" {
+		return nil
+	}
+	return fmt.Errorf("landlord database %s: unknown scheme %q: want an SQLite path, sqlite://PATH, or mysql:// or mariadb://", redact.URL(dsn), redact.Text(scheme))
+}
 
 func (s *Store) openSQLiteReadOnly(ctx context.Context, path string) error {
 	s.dialect = SQLite
@@ -188,6 +205,9 @@ var ErrNotFound = errors.New("no landlord database")
 // that does not exist is ErrNotFound instead of a new database: commands
 // that only read never leave an empty database behind.
 func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	if err := checkScheme(dsn); err != nil {
+		return nil, err
+	}
 	if !isMySQL(dsn) {
 		path := strings.TrimPrefix(dsn, "sqlite://")
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
