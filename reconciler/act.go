@@ -19,11 +19,16 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 	// Nothing runs that the landlord database has not recorded: a plan
 	// applied without its statements would leave a ledger that says
 	// nothing happened.
+	if first := ru.unrecorded.Load(); first != nil {
+		return &unrecordedError{fmt.Errorf("it failed earlier in this run: %w", *first)}
+	}
 	if err := ru.progressing(ctx, t); err != nil {
+		ru.unrecorded.CompareAndSwap(nil, &err)
 		return &unrecordedError{err}
 	}
 	ids, err := ru.recordPlanned(ctx, t, p, state.StatementPending)
 	if err != nil {
+		ru.unrecorded.CompareAndSwap(nil, &err)
 		return &unrecordedError{err}
 	}
 	tr.acting = true

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/landlord/landlord/internal/testenv"
 	"github.com/landlord/landlord/state"
@@ -234,5 +235,55 @@ func TestUnrecordedPlanNotApplied(t *testing.T) {
 	}
 	if tr := f.reconcile(Options{Tenants: []string{"cpn-uml"}}).Tenants[0]; tr.Error != "" || len(f.columns("cpn-uml", "unrecorded")) != 1 {
 		t.Fatalf("after: %s %s", tr.Action, tr.Error)
+	}
+}
+
+// A landlord database that stalls mid-run (on MariaDB, its stallTimeout
+// one second here) fails the plan it could not record, and every tenant
+// after it fails at once without being applied, instead of each waiting
+// for the landlord database with its lock held.
+func TestStalledLandlordDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the landlord database's stall timeout a few times: make test runs it, make test-short does not")
+	}
+	f := newMariaFixture(t)
+	u := testenv.MySQLURL(t)
+	p := testenv.NewProxy(t, u[strings.LastIndex(u, "@")+1:strings.LastIndex(u, "/")])
+	name := f.prefix + "state"
+	if _, err := f.db.Exec("CREATE DATABASE `" + name + "`"); err != nil {
+		t.Fatal(err)
+	}
+	f.open(strings.TrimSuffix(p.URL(), "/") + "/" + name + "?stallTimeout=1s")
+	if res := f.reconcile(Options{}); res.Failed() {
+		t.Fatalf("%+v", res.Tenants)
+	}
+	f.addLayerTable("stalled")
+	stalled := false
+	begin := time.Now()
+	res, _ := f.rec.Reconcile(context.Background(), f.load(), Options{Concurrency: 1, Progress: func(tr TenantResult) {
+		t.Logf("%s done %s after %s: %s", tr.Slug, tr.Action, time.Since(begin), tr.Error)
+		if !stalled {
+			stalled = true
+			p.Stall()
+		}
+	}})
+	p.Resume()
+	applied, refused := 0, 0
+	for _, tr := range res.Tenants {
+		switch {
+		case tr.Action == ActionUpdate && tr.Error == "":
+			applied++
+		case strings.Contains(tr.Error, "not applied: the landlord database did not record the plan"):
+			refused++
+			if cols := f.columns(tr.Slug, "stalled"); len(cols) != 0 {
+				t.Errorf("%s: refused, but applied", tr.Slug)
+			}
+		}
+	}
+	if applied != 1 || refused < 2 || !stalled {
+		for _, tr := range res.Tenants {
+			t.Logf("%s: %s %s", tr.Slug, tr.Action, tr.Error)
+		}
+		t.Fatalf("%d applied before the stall (want 1), %d refused after it (want the others)", applied, refused)
 	}
 }

@@ -208,6 +208,12 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	if !validSlug(t.Slug) {
 		return
 	}
+	if ru.unrecorded.Load() != nil && tr.Applied == 0 {
+		// The landlord database failed to record a plan in this run, and
+		// this tenant changed nothing: its record would wait for the
+		// landlord database as the plan's did. The next run records it.
+		return
+	}
 	if tr.interrupted {
 		ru.recordTenantRun(ctx, t, tr, start)
 		return

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -111,6 +112,11 @@ type run struct {
 	fast *fastPath
 	// parsed are the snapshots read back as schemas (snapshotLive).
 	parsed parsedSnapshots
+	// unrecorded is the first failure of the landlord database to record
+	// a tenant's plan in this run: no tenant is applied after it (each
+	// would wait for the landlord database, holding its lock, and fail
+	// all the same).
+	unrecorded atomic.Pointer[error]
 	// noopTenants and noopRuns are the records of no-ops by fingerprint
 	// not written yet (under mu).
 	noopTenants []state.Tenant

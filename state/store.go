@@ -113,6 +113,11 @@ func OpenReadOnly(ctx context.Context, dsn string) (*Store, error) {
 
 func isMySQL(dsn string) bool { return mysqlurl.IsMySQL(dsn) }
 
+// StoreStallTimeout is how long a MySQL or MariaDB landlord database may
+// leave a read or a write of landlord's unanswered before the statement
+// fails; a stallTimeout in its URL sets another.
+const StoreStallTimeout = 30 * time.Second
+
 // checkScheme refuses a landlord database URL of a scheme landlord does
 // not read: it would otherwise be taken for the path of an SQLite file,
 // user and password and all (postgres://u:pw@host/db).
@@ -233,8 +238,8 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 	s.dialect = MySQL
 	// The URL's timeouts are for the tenants' servers and their watchdog;
-	// the landlord database keeps its own (below).
-	cfg, name, _, err := mysqlurl.Parse(dsn)
+	// the landlord database takes its stallTimeout only (below).
+	cfg, name, opts, err := mysqlurl.Parse(dsn)
 	if err != nil {
 		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
 	}
@@ -242,9 +247,15 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 		return fmt.Errorf("landlord database %s: the url must name a database, e.g. mysql://user@host:3306/landlord", s.where)
 	}
 	cfg.Loc = time.UTC
-	// Statements of the landlord database are short: a dead connection
-	// fails within minutes, not never.
-	cfg.ReadTimeout, cfg.WriteTimeout = 2*time.Minute, time.Minute
+	// Statements of the landlord database are short: a server that does
+	// not answer for StoreStallTimeout (or the URL's stallTimeout) has
+	// stalled, and the statement fails rather than hold a run and its
+	// tenants' locks.
+	stall := StoreStallTimeout
+	if opts.StallTimeout > 0 {
+		stall = opts.StallTimeout
+	}
+	cfg.ReadTimeout, cfg.WriteTimeout = stall, stall
 	// Strict whatever the URL says: no statement of landlord's silently
 	// truncates or converts a value (schema.StrictSQLMode says why these
 	// modes).
