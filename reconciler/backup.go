@@ -191,7 +191,7 @@ func (r *Reconciler) takeBackup(ctx context.Context, srv *schema.Server, target 
 			m, err = backup.DumpSQLite(ctx, path, r.backups, opts)
 		}
 	} else {
-		m, err = backup.DumpMySQL(ctx, srv.DB(), r.backups, opts)
+		m, err = backup.DumpMySQL(ctx, srv.CopyDB(), r.backups, opts)
 	}
 	if bs != nil {
 		fctx := context.WithoutCancel(ctx)
@@ -341,7 +341,7 @@ func (r *Reconciler) Restore(ctx context.Context, repo *desired.Repo, o RestoreO
 			err = backup.RestoreSQLite(ctx, r.backups, m, path, ropts)
 		}
 	} else {
-		err = backup.RestoreMySQL(ctx, srv.DB(), r.backups, m, ropts)
+		err = backup.RestoreMySQL(ctx, srv.CopyDB(), r.backups, m, ropts)
 	}
 	if err != nil {
 		return nil, err

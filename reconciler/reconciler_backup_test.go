@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/internal/testenv"
+	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/state"
 )
 
@@ -306,5 +308,40 @@ func TestBackupAll(t *testing.T) {
 	}
 	if taken != 3 || skipped != 1 {
 		t.Errorf("taken %d, skipped %d: %+v", taken, skipped, out)
+	}
+}
+
+// A backup whose server stops answering mid-dump fails within about the
+// server's stall timeout (one second here) instead of holding the tenant.
+func TestBackupOfStalledServerFails(t *testing.T) {
+	ctx := context.Background()
+	f := newMariaFixture(t)
+	if res := f.reconcile(Options{Tenants: []string{"cpn-uml"}}); res.Failed() {
+		t.Fatalf("%+v", res.Tenants)
+	}
+	u := testenv.MySQLURL(t)
+	p := testenv.NewProxy(t, u[strings.LastIndex(u, "@")+1:strings.LastIndex(u, "/")])
+	srv, err := schema.Open(ctx, p.URL()+"?stallTimeout=1s", schema.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.CopyDB().PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Stall()
+	defer p.Resume()
+	done := make(chan error, 1)
+	go func() {
+		_, err := backup.DumpMySQL(ctx, srv.CopyDB(), testBackups(t), backup.Options{Tenant: "cpn-uml", Database: f.database("cpn-uml")})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a dump of a stalled server succeeded")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the dump of a stalled server did not fail within 30 s (its stall timeout is 1 s)")
 	}
 }

@@ -99,6 +99,8 @@ type Server struct {
 	// watchDB is the watchdog's own small pool, so that a probe never
 	// waits for a connection that busy tenants hold.
 	watchDB *sql.DB
+	// copyDB is the pool of backups and restores (CopyDB).
+	copyDB *sql.DB
 	dir     string // SQLite
 	root    string // SQLite: ServerOptions.Root
 	opts    ServerOptions
@@ -205,6 +207,20 @@ func Open(ctx context.Context, rawURL string, opts ServerOptions) (*Server, erro
 		s.watchDB.SetMaxOpenConns(2)
 		s.watchDB.SetMaxIdleConns(1)
 		s.watchDB.SetConnMaxIdleTime(time.Minute)
+		// Backups and restores stream rows in short statements: a read
+		// or write the server leaves unanswered for stallTimeout has
+		// stalled.
+		ccfg := cfg.Clone()
+		ccfg.ReadTimeout, ccfg.WriteTimeout = s.opts.StallTimeout, s.opts.StallTimeout
+		cc, err := gomysql.NewConnector(ccfg)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("server url %q: %w", s.url, redact.Error(err))
+		}
+		s.copyDB = sql.OpenDB(handshakeConnector{Connector: cc, timeout: s.opts.ConnectTimeout})
+		s.copyDB.SetMaxOpenConns(2)
+		s.copyDB.SetMaxIdleConns(1)
+		s.copyDB.SetConnMaxIdleTime(time.Minute)
 		vctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout+s.opts.StallTimeout)
 		defer cancel()
 		if err := s.db.QueryRowContext(vctx, "SELECT VERSION()").Scan(&s.version); err != nil {
@@ -365,6 +381,9 @@ func (s *Server) Close() error {
 	var errs []error
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
+	}
+	if s.copyDB != nil {
+		errs = append(errs, s.copyDB.Close())
 	}
 	if s.watchDB != nil {
 		errs = append(errs, s.watchDB.Close())
