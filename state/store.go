@@ -268,19 +268,19 @@ func (s *Store) openMySQL(ctx context.Context, dsn string, create bool) error {
 		// Create the database first, on a connection without one.
 		boot, err := gomysql.NewConnector(cfg)
 		if err != nil {
-			return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+			return fmt.Errorf("landlord database %s: %w", s.where, redact.Error(err))
 		}
 		bdb := sql.OpenDB(boot)
 		_, err = bdb.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 		bdb.Close()
 		if err != nil {
-			return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+			return fmt.Errorf("landlord database %s: %w", s.where, redact.Error(err))
 		}
 	}
 	cfg.DBName = name
 	connector, err := gomysql.NewConnector(cfg)
 	if err != nil {
-		return fmt.Errorf("landlord database %s: %s", s.where, redact.Text(err.Error()))
+		return fmt.Errorf("landlord database %s: %w", s.where, redact.Error(err))
 	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(8)

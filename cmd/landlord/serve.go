@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/desired"
@@ -161,7 +164,7 @@ func runServe(cmd *cobra.Command, g *globals, f *serveFlags) error {
 		return err
 	}
 
-	store, err := state.Open(ctx, f.state)
+	store, err := openStateWaiting(ctx, f.state, log)
 	if err != nil {
 		return err
 	}
@@ -326,4 +329,47 @@ func checkWebhookURL(u string) error {
 		return errors.New("webhook url: want http:// or https://")
 	}
 	return nil
+}
+
+// openStateWaiting opens the landlord database, and while a MySQL or
+// MariaDB one does not answer (not started yet, restarting), tries again,
+// every second and then up to every 30 s, until it does or ctx ends: a
+// daemon started with its database does not depend on which comes up
+// first. What no wait mends (access refused, another version, a bad URL)
+// fails at once.
+func openStateWaiting(ctx context.Context, dsn string, log *slog.Logger) (*state.Store, error) {
+	wait := time.Second
+	for {
+		store, err := state.Open(ctx, dsn)
+		if err == nil || !unanswered(err) {
+			return store, err
+		}
+		log.Warn("landlord database not answering; trying again", "err", err, "in", wait.String())
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (stopped while waiting for it)", err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// unanswered reports whether err is a server that did not answer: a dial
+// refused or timed out, a connection dropped, the server shutting down or
+// out of connections.
+func unanswered(err error) bool {
+	var (
+		netErr   net.Error
+		mysqlErr *gomysql.MySQLError
+	)
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn):
+		return true
+	case errors.As(err, &mysqlErr):
+		switch mysqlErr.Number {
+		case 1040, 1053, 2002, 2003, 2006, 2013:
+			return true
+		}
+	}
+	return false
 }

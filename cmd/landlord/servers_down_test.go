@@ -1,9 +1,11 @@
 package main
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/landlord/landlord/internal/testenv"
 )
@@ -97,4 +99,62 @@ func TestDriftServerDownOnce(t *testing.T) {
 	if code != 1 || strings.Count(out, "connection refused") != 1 || !strings.Contains(out, "(3 tenant(s): cpn-uml, nepali-congress, rastriya-swatantra)") {
 		t.Errorf("exit %d, want 1 and the server's failure once:\n%s", code, out)
 	}
+}
+
+// A landlord database (MariaDB) that is not up yet when serve starts:
+// serve waits for it, saying so, and serves once it answers, without a
+// restart.
+func TestServeWaitsForItsLandlordDatabase(t *testing.T) {
+	r := newSQLiteRepo(t)
+	db := testenv.DB(t)
+	name := testenv.Name(t) + "state"
+	testenv.DropPrefix(t, db, name)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there yet
+	u := testenv.MySQLURL(t)
+	target := u[strings.LastIndex(u, "@")+1 : strings.LastIndex(u, "/")]
+	up := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		close(up)
+		t.Cleanup(func() { ln.Close() })
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				go func() { io.Copy(s, c); s.Close() }()
+				io.Copy(c, s)
+				c.Close()
+			}()
+		}
+	}()
+	p := startServe(t, "serve", serveEnv(), "--repo", r.dir, "--server", "primary=sqlite://"+r.tenants, "--state", "mysql://root@"+addr+"/"+name, "--poll-interval", "1h")
+	<-up
+	if p.addr == "" {
+		t.Fatalf("serve exited (%d) instead of waiting for its landlord database", p.wait())
+	}
+	waited := false
+	for _, l := range p.lines() {
+		waited = waited || strings.Contains(l, "landlord database not answering; trying again")
+	}
+	if !waited {
+		t.Error("serve did not say it waits for its landlord database")
+	}
+	until(t, time.Minute, "ready", func() bool { return p.call("GET", "/readyz", "", nil, "", nil) == 200 })
 }
