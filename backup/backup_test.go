@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,3 +240,52 @@ func TestOpenRefusesCredentialsInURL(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A deleted backup, and one that failed, leave no directory behind in a
+// storage on the local disk; other backups' directories stay.
+func TestDeleteLeavesNoEmptyDirectories(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "acme.db")
+	db, err := openSQLite(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	root := filepath.Join(t.TempDir(), "backups")
+	st, err := Open(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kept, err := DumpSQLite(ctx, path, st, Options{Tenant: "acme", Database: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := DumpSQLite(ctx, path, st, Options{Tenant: "acme", Database: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A failed backup: the file is no SQLite database.
+	os.WriteFile(filepath.Join(dir, "bad.db"), []byte("not a database"), 0o644)
+	if _, err := DumpSQLite(ctx, filepath.Join(dir, "bad.db"), st, Options{Tenant: "beta", Database: "beta"}); err == nil {
+		t.Fatal("a backup of a file that is no database succeeded")
+	}
+	var dirs []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			dirs = append(dirs, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if want := []string{".", "acme", kept.ID}; !slices.Equal(dirs, want) {
+		t.Errorf("directories %v, want %v", dirs, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,6 +37,9 @@ var ErrNotFound = errors.New("backup not found")
 type Storage struct {
 	bucket *blob.Bucket
 	where  string // redacted, for messages
+	// dir is the directory of a storage on the local disk, whose empty
+	// directories a deletion removes ("" for object storage).
+	dir string
 }
 
 // Open opens the storage at location: a directory (created if missing),
@@ -51,7 +55,7 @@ func Open(ctx context.Context, location string) (*Storage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("backup storage %s: %w", where, err)
 		}
-		return &Storage{bucket: b, where: where}, nil
+		return &Storage{bucket: b, where: where, dir: location}, nil
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("backup storage %s: credentials come from the environment, never the URL", where)
@@ -197,12 +201,14 @@ func (s *Storage) Delete(ctx context.Context, id string) error {
 	return s.deleteObjects(ctx, id)
 }
 
-// deleteObjects removes every object of backup id.
+// deleteObjects removes every object of backup id, and on the local disk
+// the directories it leaves empty.
 func (s *Storage) deleteObjects(ctx context.Context, id string) error {
 	it := s.bucket.List(&blob.ListOptions{Prefix: id + "/"})
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
+			s.removeEmptyDirs(id)
 			return nil
 		}
 		if err != nil {
@@ -210,6 +216,20 @@ func (s *Storage) deleteObjects(ctx context.Context, id string) error {
 		}
 		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 			return s.wrap(err)
+		}
+	}
+}
+
+// removeEmptyDirs removes the directory of backup id on the local disk
+// and its parents up to the storage's own, while they are empty.
+func (s *Storage) removeEmptyDirs(id string) {
+	if s.dir == "" {
+		return
+	}
+	root := filepath.Clean(s.dir)
+	for d := filepath.Join(root, filepath.FromSlash(id)); d != root && strings.HasPrefix(d, root+string(filepath.Separator)); d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			return // not empty, or gone
 		}
 	}
 }

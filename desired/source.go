@@ -472,7 +472,11 @@ func openRemote(ctx context.Context, src Source) (*Checkout, error) {
 	case errors.Is(err, git.ErrRepositoryNotExists):
 		repo, err = git.PlainCloneContext(ctx, gitDir, true, &git.CloneOptions{URL: remoteURL, Auth: auth, Tags: git.AllTags})
 		if err != nil {
+			// Nothing of a failed first clone stays in the cache: its
+			// directory holds the lock file only.
 			os.RemoveAll(gitDir)
+			os.Remove(filepath.Join(dir, ".lock"))
+			os.Remove(dir)
 			return nil, &FetchError{Repo: redact.URL(src.Repo), Err: gitErr(err)}
 		}
 		// A bare clone maps branches to refs/heads; fetch them as remote

@@ -247,3 +247,15 @@ func TestRemoteCredentialsStayOutOfTheCache(t *testing.T) {
 		}
 	}
 }
+
+// A first clone that fails leaves nothing in the cache.
+func TestFailedCloneLeavesNoLitter(t *testing.T) {
+	cache := t.TempDir()
+	_, err := Open(context.Background(), Source{Repo: "file://" + filepath.Join(t.TempDir(), "missing.git"), CacheDir: cache})
+	if err == nil {
+		t.Fatal("a clone of a missing repository succeeded")
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Errorf("the cache keeps %v", entries)
+	}
+}
