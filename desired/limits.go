@@ -243,6 +243,10 @@ func (dir rootFS) escapes(name string) bool {
 // checkShape reports a manifest whose node tree nests deeper than
 // MaxYAMLDepth, expands its aliases into more than MaxYAMLNodes nodes, or
 // holds a value longer than MaxValueLength.
+// plainTags are the YAML tags a value may carry explicitly: they read it
+// as it is written.
+var plainTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!float": true, "!!null": true, "!!seq": true, "!!map": true}
+
 func checkShape(file string, root *yaml.Node) *ManifestError {
 	sizes := map[*yaml.Node]int{}
 	var walk func(n *yaml.Node, depth int) (int, *ManifestError)
@@ -257,6 +261,11 @@ func checkShape(file string, root *yaml.Node) *ManifestError {
 		if len(n.Value) > MaxValueLength {
 			return 0, &ManifestError{File: file, Line: n.Line, Column: n.Column,
 				Msg: fmt.Sprintf("a value of %d bytes: at most %d", len(n.Value), MaxValueLength)}
+		}
+		if n.Style&yaml.TaggedStyle != 0 && !plainTags[n.Tag] {
+			// !!binary dA== reads as "t": a value must read as written.
+			return 0, &ManifestError{File: file, Line: n.Line, Column: n.Column,
+				Msg: fmt.Sprintf("the tag %q: a manifest's values are written as they are read, without tags", n.Tag)}
 		}
 		size := 1
 		children := n.Content

@@ -160,3 +160,20 @@ func TestIgnoredPlacesWarned(t *testing.T) {
 		}
 	}
 }
+
+// A value is read as written: a YAML tag that turns it into something
+// else (!!binary dA== is "t") is an error.
+func TestManifestTagsRefused(t *testing.T) {
+	r := load(t, repoFS(map[string]string{
+		"tenants/beta.yaml": "slug: beta\ntemplate: !!binary cGFydHk=\nmodules: [election]\n",
+	}), LoadOptions{})
+	if problems := r.Problems().Error(); !strings.Contains(problems, `tenants/beta.yaml:2:11: the tag "!!binary"`) {
+		t.Fatalf("problems: %s", problems)
+	}
+	r = load(t, repoFS(map[string]string{
+		"tenants/beta.yaml": "slug: !!str beta\ntemplate: party\nmodules: [election]\n",
+	}), LoadOptions{})
+	if beta, ok := r.Tenant("beta"); !ok || !beta.Valid() {
+		t.Fatalf("!!str refused: %s", r.Problems().Error())
+	}
+}
