@@ -101,10 +101,10 @@ type Server struct {
 	watchDB *sql.DB
 	// copyDB is the pool of backups and restores (CopyDB).
 	copyDB *sql.DB
-	dir     string // SQLite
-	root    string // SQLite: ServerOptions.Root
-	opts    ServerOptions
-	pool    int // the connection pool's bound (MySQL and MariaDB)
+	dir    string // SQLite
+	root   string // SQLite: ServerOptions.Root
+	opts   ServerOptions
+	pool   int // the connection pool's bound (MySQL and MariaDB)
 
 	mu   sync.Mutex
 	norm map[*Desired]*normalized
