@@ -2,42 +2,14 @@ package schema
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/landlord/landlord/internal/testenv"
 )
-
-// victim makes an SQLite file outside any repository, with a secrets
-// table, and returns its path.
-func victim(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "victim.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE TABLE secrets (v text); INSERT INTO secrets VALUES ('s3cret')"); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func assertSecrets(t *testing.T, path string) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var v string
-	if err := db.QueryRow("SELECT v FROM secrets").Scan(&v); err != nil || v != "s3cret" {
-		t.Errorf("the victim's secrets: %q, %v; want them untouched", v, err)
-	}
-}
 
 // TestSQLiteSymlinkedFile: a tenant's file (or SQLite's journal beside
 // it) that is a symbolic link is never opened: reading, locking, Exists,
@@ -48,7 +20,7 @@ func TestSQLiteSymlinkedFile(t *testing.T) {
 	for _, link := range []string{"acme.db", "acme.db-journal"} {
 		t.Run(link, func(t *testing.T) {
 			dir := t.TempDir()
-			target := victim(t)
+			target := testenv.SQLiteVictim(t)
 			if link != "acme.db" {
 				if err := os.WriteFile(filepath.Join(dir, "acme.db"), nil, 0o644); err != nil {
 					t.Fatal(err)
@@ -85,7 +57,7 @@ func TestSQLiteSymlinkedFile(t *testing.T) {
 			check("Existing", err)
 			_, err = srv.SQLitePath("acme")
 			check("SQLitePath", err)
-			assertSecrets(t, target)
+			testenv.AssertSQLiteVictim(t, target)
 		})
 	}
 }

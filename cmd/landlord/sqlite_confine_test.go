@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,41 +8,6 @@ import (
 
 	"github.com/landlord/landlord/internal/testenv"
 )
-
-// newVictim makes an SQLite file outside the repository with a secrets
-// table, and returns its path.
-func newVictim(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "victim.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec("CREATE TABLE secrets (v text); INSERT INTO secrets VALUES ('s3cret')"); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// assertVictim fails unless the victim file still holds its secrets and
-// nothing else.
-func assertVictim(t *testing.T, path string) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var v string
-	if err := db.QueryRow("SELECT v FROM secrets").Scan(&v); err != nil || v != "s3cret" {
-		t.Errorf("the victim's secrets: %q, %v; want them untouched", v, err)
-	}
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").Scan(&n); err != nil || n != 1 {
-		t.Errorf("the victim has %d tables (%v), want only secrets", n, err)
-	}
-}
 
 // TestSQLiteURLOutsideRepository: an sqlite:// directory in landlord.yaml
 // that climbs out of the repository or is absolute is an error at its line
@@ -84,7 +48,7 @@ func TestSQLiteURLOutsideRepository(t *testing.T) {
 func TestSQLiteSymlinkedTenantFile(t *testing.T) {
 	t.Setenv("LANDLORD_PRIMARY_URL", "")
 	repo := testenv.CopyExample(t, "")
-	victim := newVictim(t)
+	victim := testenv.SQLiteVictim(t)
 	tenants := filepath.Join(repo, ".landlord", "tenants")
 	if err := os.MkdirAll(tenants, 0o755); err != nil {
 		t.Fatal(err)
@@ -102,7 +66,7 @@ func TestSQLiteSymlinkedTenantFile(t *testing.T) {
 			t.Errorf("landlord %s: exit %d\n%s%s\nwant the symbolic link refused, and no plan", strings.Join(args, " "), code, out, errOut)
 		}
 	}
-	assertVictim(t, victim)
+	testenv.AssertSQLiteVictim(t, victim)
 }
 
 // TestDefaultStateSymlinked: the default landlord database is refused
@@ -117,7 +81,7 @@ func TestDefaultStateSymlinked(t *testing.T) {
 			outside := t.TempDir()
 			target := outside
 			if link != ".landlord" {
-				target = newVictim(t)
+				target = testenv.SQLiteVictim(t)
 				if err := os.Mkdir(filepath.Join(repo, ".landlord"), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -135,7 +99,7 @@ func TestDefaultStateSymlinked(t *testing.T) {
 					t.Errorf("written outside the repository: %v", entries)
 				}
 			} else {
-				assertVictim(t, target)
+				testenv.AssertSQLiteVictim(t, target)
 			}
 			state := filepath.Join(t.TempDir(), "landlord.db")
 			code, out, errOut = landlord(t, repo, "reconcile", "--state", state, "--server", "primary=sqlite://"+filepath.Join(t.TempDir(), "tenants"))
