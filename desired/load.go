@@ -95,6 +95,9 @@ type Tenant struct {
 	// DecommissionedAt is when a decommissioned tenant's hold began, when
 	// its manifest says.
 	DecommissionedAt *time.Time
+	// Adopt lets landlord manage an existing database that looks like
+	// another application's (tables, none of the tenant's).
+	Adopt bool
 	// AllowDestructive and DriftPolicy are the effective policy: the
 	// tenant's own, else landlord.yaml's, else false and "report".
 	AllowDestructive bool
@@ -872,6 +875,7 @@ func (r *Repo) validateTenant(t *Tenant, m *tenantManifest, doc *document, stem 
 		t.Name = m.Slug
 	}
 	t.Domain = m.Domain
+	t.Adopt = m.Adopt
 	if m.Domain != "" && (len(m.Domain) > MaxDomainLength || !domainPattern.MatchString(m.Domain)) {
 		fail(doc.errorf("domain", "invalid domain: a DNS name of at most %d characters, labels of letters, digits and dashes separated by dots", MaxDomainLength))
 	}

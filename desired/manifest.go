@@ -178,6 +178,9 @@ type tenantManifest struct {
 	// of a decommissioned tenant.
 	DecommissionedAt string       `yaml:"decommissionedAt"`
 	Policy           TenantPolicy `yaml:"policy"`
+	// Adopt lets landlord manage a database that exists already, holds
+	// tables and none of the tenant's, and that landlord did not create.
+	Adopt bool `yaml:"adopt"`
 }
 
 // Template is layers/templates/<name>/template.yaml with its layer files.

@@ -1,12 +1,13 @@
 package reconciler
 
 import (
-	"time"
-
 	"context"
 	"fmt"
 	"path"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/refdata"
@@ -17,9 +18,12 @@ import (
 // drift from its baseline snapshot, and the drifted objects the plan leaves
 // alone.
 type decision struct {
-	plan  *schema.Plan
-	drift []DriftFinding
-	leave []schema.Object
+	plan *schema.Plan
+	// foreign is why the tenant's database looks like another
+	// application's (foreignDatabase), or "".
+	foreign string
+	drift   []DriftFinding
+	leave   []schema.Object
 	// liveHash is the hash of the live schema compute saw, when it took
 	// it (to compare with the baseline's).
 	liveHash string
@@ -39,7 +43,7 @@ type decision struct {
 // heal, and for repair and rollback, the plan restores everything.
 func (ru *run) compute(ctx context.Context, t *desired.Tenant, obs *observation) (*decision, error) {
 	srv, target, live, d := obs.srv, obs.target, obs.live, obs.desired
-	dec := &decision{liveHash: obs.liveHash}
+	dec := &decision{liveHash: obs.liveHash, foreign: ru.foreignDatabase(t, live, d)}
 	base, err := ru.baseline(ctx, t, srv, live, d, dec)
 	if err != nil {
 		return nil, err
@@ -89,6 +93,42 @@ func (ru *run) compute(ctx context.Context, t *desired.Tenant, obs *observation)
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	return dec, nil
+}
+
+// foreignDatabase returns why the tenant's database looks like another
+// application's, which landlord leaves alone, or "": it exists, holds
+// tables, none of them the tenant's, landlord did not create it (the
+// landlord database does not record it as the tenant's), and the manifest
+// does not say adopt: true. A tenant whose manifest names a database by
+// mistake (or on purpose) then does not write its tables into it, nor
+// later drop it as its own.
+func (ru *run) foreignDatabase(t *desired.Tenant, live *schema.Live, d *schema.Desired) string {
+	if t.Adopt || !live.Exists() {
+		return ""
+	}
+	ru.mu.Lock()
+	rec, ok := ru.records[t.Slug]
+	ru.mu.Unlock()
+	if ok && rec.ManagedServer == t.Server && rec.ManagedDatabase == t.Database {
+		return ""
+	}
+	tables := live.Tables()
+	if len(tables) == 0 {
+		return ""
+	}
+	for _, table := range tables {
+		if d.Has(table, "") {
+			return ""
+		}
+	}
+	sort.Strings(tables)
+	shown := tables[:min(len(tables), 3)]
+	more := ""
+	if len(tables) > len(shown) {
+		more = ", …"
+	}
+	return fmt.Sprintf("database %s on server %s exists with %d table(s) (%s%s) and none of the tenant's: it looks like another application's, and landlord did not create it; set adopt: true in %s to manage it",
+		t.Database, t.Server, len(tables), strings.Join(shown, ", "), more, t.File)
 }
 
 // previousEntry is the repository at a revision a tenant was last applied

@@ -16,6 +16,10 @@ func (ru *run) decide(t *desired.Tenant, dec *decision, tr *TenantResult) {
 	switch {
 	case p.Empty():
 		tr.Action = ActionNoop
+	case dec.foreign != "":
+		tr.Action, tr.Class = ActionBlocked, Stalled
+		tr.Error = "blocked: " + dec.foreign
+		notRestored(tr)
 	case len(p.Destructive()) > 0 && !(t.AllowDestructive || ru.opts.AllowDestructive):
 		tr.Action, tr.Class = ActionBlocked, Stalled
 		var what []string

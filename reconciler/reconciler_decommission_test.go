@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,52 @@ func TestDecommissionAgain(t *testing.T) {
 				t.Fatalf("decommissioned again: %s backup %q (first %q) error %q warnings %s", again.Action, again.Backup, first.Backup, again.Error, w)
 			}
 		})
+	}
+}
+
+// A manifest naming a database that exists with another application's
+// tables (none of the tenant's) and that landlord did not create: the
+// tenant is blocked, the database untouched, until the manifest says
+// adopt: true. A database landlord created (or one holding the tenant's
+// tables, as a fleet moved from another tool has) is reconciled as ever.
+func TestForeignDatabaseNotAdopted(t *testing.T) {
+	f := newMariaFixture(t)
+	foreign := f.prefix + "payroll_app"
+	for _, q := range []string{
+		"CREATE DATABASE `" + foreign + "`",
+		"CREATE TABLE `" + foreign + "`.`payroll` (id INT PRIMARY KEY, amount INT)",
+		"INSERT INTO `" + foreign + "`.`payroll` VALUES (1, 100)",
+	} {
+		if _, err := f.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest := filepath.Join(f.repo, "tenants", "cpn-uml.yaml")
+	src, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = regexp.MustCompile(`(?m)^database: .*$`).ReplaceAll(src, []byte("database: "+foreign))
+	if err := os.WriteFile(manifest, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, plan := range []bool{true, false} {
+		tr := byslug(f.reconcile(Options{Tenants: []string{"cpn-uml"}, Plan: plan}))["cpn-uml"]
+		if tr.Action != ActionBlocked || !strings.Contains(tr.Error, "none of the tenant's: it looks like another application's") || !strings.Contains(tr.Error, "adopt: true") {
+			t.Fatalf("plan %v: %s %s", plan, tr.Action, tr.Error)
+		}
+	}
+	var tables int
+	if err := f.db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", foreign).Scan(&tables); err != nil || tables != 1 {
+		t.Fatalf("the foreign database has %d tables (%v), want its own one", tables, err)
+	}
+	if err := os.WriteFile(manifest, append(src, []byte("adopt: true\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Adopted, it is the tenant's: planned like any other (its drop of
+	// payroll is still destructive, and blocked by policy).
+	tr := byslug(f.reconcile(Options{Tenants: []string{"cpn-uml"}, Plan: true}))["cpn-uml"]
+	if strings.Contains(tr.Error, "another application's") || !strings.Contains(tr.Error, "drops table payroll") {
+		t.Fatalf("adopt: true: %s %s", tr.Action, tr.Error)
 	}
 }
