@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
+	"github.com/landlord/landlord/state"
 )
 
 // decision is what the compute step found for one tenant: its plan, the
@@ -109,7 +112,7 @@ func (ru *run) foreignDatabase(t *desired.Tenant, live *schema.Live, d *schema.D
 	ru.mu.Lock()
 	rec, ok := ru.records[t.Slug]
 	ru.mu.Unlock()
-	if ok && rec.ManagedServer == t.Server && rec.ManagedDatabase == t.Database {
+	if manages(rec, ok, t) {
 		return ""
 	}
 	tables := live.Tables()
@@ -122,13 +125,27 @@ func (ru *run) foreignDatabase(t *desired.Tenant, live *schema.Live, d *schema.D
 		}
 	}
 	sort.Strings(tables)
-	shown := tables[:min(len(tables), 3)]
+	shown := slices.Clone(tables[:min(len(tables), 3)])
+	for i, name := range shown {
+		// Another application's names: shown as they are only when
+		// they are names by landlord's rule.
+		if schema.CheckIdentifier(name) != "" {
+			shown[i] = strconv.Quote(name)
+		}
+	}
 	more := ""
 	if len(tables) > len(shown) {
 		more = ", …"
 	}
 	return fmt.Sprintf("database %s on server %s exists with %d table(s) (%s%s) and none of the tenant's: it looks like another application's, and landlord did not create it; set adopt: true in %s to manage it",
 		t.Database, t.Server, len(tables), strings.Join(shown, ", "), more, t.File)
+}
+
+// manages reports whether rec, the landlord database's record of tenant t
+// (ok when there is one), says landlord manages t's database: it applied
+// t's schema to that database on that server.
+func manages(rec state.Tenant, ok bool, t *desired.Tenant) bool {
+	return ok && rec.ManagedServer == t.Server && rec.ManagedDatabase == t.Database
 }
 
 // previousEntry is the repository at a revision a tenant was last applied

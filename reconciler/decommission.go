@@ -96,7 +96,7 @@ func (ru *run) decommissionErr(ctx context.Context, t *desired.Tenant, tr *Tenan
 	// landlord database's record that landlord applied this tenant's
 	// schema to this very database on this very server lets it be backed
 	// up and dropped.
-	if !recorded || rec.ManagedServer != t.Server || rec.ManagedDatabase != t.Database {
+	if !manages(rec, recorded, t) {
 		tr.Action = ActionSuspended
 		tr.Warnings = append(tr.Warnings, fmt.Sprintf("decommissioned, not dropped: landlord never provisioned database %s on server %s for tenant %s; it is left alone (no final backup, no hold)", t.Database, t.Server, t.Slug))
 		return nil
