@@ -773,6 +773,11 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		t   *Tenant
 		doc *document
 	}
+	// Where each server is, read from its URL once, not per tenant.
+	endpoints := make(map[string]string, len(r.Config.Servers))
+	for name := range r.Config.Servers {
+		endpoints[name] = r.endpoint(name)
+	}
 	byDatabase := map[string][]placed{}
 	for _, e := range entries {
 		file := "tenants/" + e.Name()
@@ -816,7 +821,11 @@ func (r *Repo) loadTenants(fsys fs.FS) error {
 		}
 		r.validateTenant(t, &m, doc, stem)
 		if t.Server != "" && t.Database != "" {
-			key := r.endpoint(t.Server) + "\x00" + t.Database
+			at, ok := endpoints[t.Server]
+			if !ok {
+				at = r.endpoint(t.Server) // not in landlord.yaml: by its name
+			}
+			key := at + "\x00" + t.Database
 			byDatabase[key] = append(byDatabase[key], placed{t, doc})
 		}
 	}
