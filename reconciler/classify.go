@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"net"
 
@@ -77,17 +76,10 @@ func unreachable(err error) bool {
 		mysqlErr *gomysql.MySQLError
 	)
 	switch {
-	case errors.As(err, &op) && op.Op == "dial", errors.Is(err, schema.ErrStalled),
-		errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn):
+	case errors.As(err, &op) && op.Op == "dial", errors.Is(err, schema.ErrStalled), schema.ConnectionLost(err):
 		return true
 	case errors.As(err, &mysqlErr):
-		switch mysqlErr.Number {
-		case 1053, // server shutdown
-			1927, // MariaDB: connection was killed
-			2006, // server has gone away
-			2013: // lost connection
-			return true
-		}
+		return mysqlErr.Number == 1927 // MariaDB: connection was killed
 	}
 	return false
 }

@@ -1,6 +1,12 @@
 package schema
 
-import "database/sql"
+import (
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+
+	gomysql "github.com/go-sql-driver/mysql"
+)
 
 // DB returns the connection pool of a MySQL or MariaDB server (nil for
 // SQLite), for work that is not schema work (backups and restores use
@@ -24,3 +30,20 @@ func (s *Server) SQLitePath(database string) (string, error) {
 // timeout fails instead of holding the tenant's lock. It is nil for
 // SQLite.
 func (s *Server) CopyDB() *sql.DB { return s.copyDB }
+
+// ConnectionLost reports whether err says the server dropped the
+// connection: the driver found it dead, or the server went away, lost it
+// or is shutting down (MySQL and MariaDB errors 2006, 2013, 1053).
+func ConnectionLost(err error) bool {
+	var mysqlErr *gomysql.MySQLError
+	switch {
+	case errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn):
+		return true
+	case errors.As(err, &mysqlErr):
+		switch mysqlErr.Number {
+		case 1053, 2006, 2013:
+			return true
+		}
+	}
+	return false
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/landlord/landlord/desired"
 	"github.com/landlord/landlord/internal/redact"
+	"github.com/landlord/landlord/schema"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/serve/daemon"
 	"github.com/landlord/landlord/serve/metrics"
@@ -363,11 +363,11 @@ func unanswered(err error) bool {
 		mysqlErr *gomysql.MySQLError
 	)
 	switch {
-	case errors.As(err, &netErr), errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn):
+	case errors.As(err, &netErr), schema.ConnectionLost(err):
 		return true
 	case errors.As(err, &mysqlErr):
 		switch mysqlErr.Number {
-		case 1040, 1053, 2002, 2003, 2006, 2013:
+		case 1040, 2002, 2003: // too many connections, cannot connect
 			return true
 		}
 	}
