@@ -333,6 +333,72 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 	return e.d, e.err
 }
 
+// prewarm computes the desired hash of each layer set the run's tenants
+// need, on their servers, in the background until the function it returns
+// is called: the reconcile calls it once the live fingerprints are read,
+// so that the scratch databases of a new revision are built while the
+// server reads its catalog, not after. What is computed is memoized as
+// when a tenant asks for it (Server.DesiredHash), so nothing is done that
+// the tenants would not do; the function returned waits for the layer
+// sets under way and starts no other (at least one layer set per slot of
+// the run's concurrency is computed). A failure is left for the tenant
+// to meet and report.
+func (ru *run) prewarm(ctx context.Context, tenants []*desired.Tenant) (stop func()) {
+	if ru.mode != modeReconcile || ru.opts.Against != AgainstLive || ru.target != nil {
+		return func() {}
+	}
+	var (
+		work []*desired.Tenant
+		seen = map[string]bool{}
+	)
+	for _, t := range tenants {
+		if _, pinned := ru.pins[t.Slug]; pinned || !t.Valid() || t.Lifecycle != desired.Active {
+			continue
+		}
+		if k := t.Server + "\x00" + t.LayerKey(); !seen[k] {
+			seen[k] = true
+			work = append(work, t)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		next int
+		done bool
+		wg   sync.WaitGroup
+	)
+	take := func() *desired.Tenant {
+		mu.Lock()
+		defer mu.Unlock()
+		if done || next == len(work) || ctx.Err() != nil {
+			return nil
+		}
+		next++
+		return work[next-1]
+	}
+	// Each worker starts on a layer set of its own: at least that many
+	// are computed however soon stop is called.
+	next = min(max(ru.opts.Concurrency, 1), len(work))
+	for _, first := range work[:next] {
+		wg.Go(func() {
+			for t := first; t != nil; t = take() {
+				srv, err := ru.tenantServer(ctx, t)
+				if err != nil {
+					continue
+				}
+				if d, err := ru.desiredFor(srv.Engine(), t); err == nil {
+					srv.DesiredHash(ctx, d)
+				}
+			}
+		})
+	}
+	return func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+		wg.Wait()
+	}
+}
+
 // layerSetKey identifies the desired schema of t's layers for engine.
 func layerSetKey(engine schema.Engine, t *desired.Tenant) string {
 	return string(engine) + "\x01" + t.LayerKey()
