@@ -45,6 +45,7 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 	} else if m != nil {
 		tr.Backup = m.ID
 	}
+	finished := 0 // statements recorded applied, failed or refused
 	err = target.Apply(ctx, p, func(r schema.StatementResult) {
 		tr.Applied += boolInt(r.Err == nil)
 		if ids == nil {
@@ -65,9 +66,12 @@ func (ru *run) act(ctx context.Context, t *desired.Tenant, target *schema.Target
 		// Record even when the apply was aborted.
 		if err := ru.store.FinishStatement(context.WithoutCancel(ctx), ids[r.Index], status, r.Duration, msg); err != nil {
 			ru.log.Error("record statement", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		} else {
+			finished++
 		}
 	})
-	if ids != nil {
+	// Statements still pending did not run: skipped.
+	if ids != nil && finished < len(ids) {
 		ru.store.SetStatementsStatus(context.WithoutCancel(ctx), ru.id, t.Slug, state.StatementPending, state.StatementSkipped)
 	}
 	if err != nil {

@@ -291,6 +291,13 @@ func (ru *run) finish(ctx context.Context, t *desired.Tenant, tr *TenantResult, 
 	if tr.fast && ru.recordNoop(ctx, rec, ru.tenantRun(t, tr, start)) {
 		return
 	}
+	if bs, ok := ru.store.(batchStore); ok {
+		// The record and what the run did, in one transaction.
+		if err := bs.SaveTenantRuns(ctx, []state.Tenant{rec}, []state.TenantRun{ru.tenantRun(t, tr, start)}); err != nil {
+			ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
+		}
+		return
+	}
 	if err := ru.store.SaveTenant(ctx, rec); err != nil {
 		ru.log.Error("record tenant", "tenant", t.Slug, "run_id", ru.id, "err", err)
 	}
