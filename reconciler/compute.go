@@ -344,7 +344,8 @@ func (ru *run) desiredFor(engine schema.Engine, t *desired.Tenant) (*schema.Desi
 // the run's concurrency is computed). A failure is left for the tenant
 // to meet and report.
 func (ru *run) prewarm(ctx context.Context, tenants []*desired.Tenant) (stop func()) {
-	if ru.mode != modeReconcile || ru.opts.Against != AgainstLive || ru.target != nil {
+	// A plan on MySQL or MariaDB may need no scratch database at all.
+	if ru.mode != modeReconcile || ru.opts.Plan || ru.opts.Against != AgainstLive || ru.target != nil {
 		return func() {}
 	}
 	var (
