@@ -49,6 +49,10 @@ func (o Object) String() string {
 		return fmt.Sprintf("primary key of %s", o.Table)
 	case KindSchema, KindDatabase:
 		return o.Kind
+	case KindUnmanaged:
+		if o.Table == "" {
+			return fmt.Sprintf("unmanaged %s", o.Name)
+		}
 	}
 	return fmt.Sprintf("%s %s.%s", strings.ReplaceAll(o.Kind, "_", " "), o.Table, o.Name)
 }
@@ -120,7 +124,7 @@ func compare(e *env, base, live *Live) ([]Difference, error) {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
 	if base.HasDDL() && live.HasDDL() {
-		return sortDifferences(compareDDL(changes, base.ddl, live.ddl)), nil
+		return othersDifferences(sortDifferences(compareDDL(changes, base.ddl, live.ddl)), live), nil
 	}
 	var out []Difference
 	for _, c := range changes {
@@ -139,7 +143,7 @@ func compare(e *env, base, live *Live) ([]Difference, error) {
 			out = append(out, Difference{Object: Object{Kind: KindSchema}, Change: Modified, Detail: fmt.Sprintf("%T", c)})
 		}
 	}
-	return sortDifferences(out), nil
+	return othersDifferences(sortDifferences(out), live), nil
 }
 
 // sortDifferences orders differences by table, kind and name.

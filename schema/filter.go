@@ -104,7 +104,7 @@ func (l *Live) Without(drop func(table, column string) bool) *Live {
 			c.ForeignKeys = cf
 		}
 	}
-	return &Live{engine: l.engine, exists: l.exists, schema: s, hidden: hidden, ddl: withoutDDL(l.ddl, droppedTables, byTable)}
+	return &Live{engine: l.engine, exists: l.exists, schema: s, hidden: hidden, ddl: withoutDDL(l.ddl, droppedTables, byTable), others: l.others}
 }
 
 // withoutDDL returns the DDL of the tables and columns Without keeps: the

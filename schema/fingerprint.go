@@ -19,7 +19,7 @@ import (
 
 // fingerprintVersion starts every fingerprint's input; it changes whenever
 // the queries or the encoding do.
-const fingerprintVersion = "landlord fingerprint 3\n"
+const fingerprintVersion = "landlord fingerprint 4\n"
 
 // fingerprintQuery is one information_schema query of Fingerprints: its
 // first column is the schema, the others are what the fingerprint covers.
@@ -37,7 +37,10 @@ type fingerprintQuery struct {
 // invisible), charset, collation, comment and generation; the indexes
 // with their parts, prefix lengths, order, type, comment and visibility;
 // the foreign keys with their columns, referenced columns and actions;
-// the checks; the partitions. Nothing that changes with the data (row
+// the checks; the partitions; the triggers with their timing, event and
+// statement; the routines and events with when each was created and last
+// altered (landlord does not manage them, but drift lists them: one
+// created by hand must move the fingerprint). Nothing that changes with the data (row
 // counts, sizes, AUTO_INCREMENT counters, times) is read.
 func fingerprintQueries(engine Engine) []fingerprintQuery {
 	indexVisibility, indexExpr := "IGNORED", "NULL"
@@ -64,6 +67,13 @@ func fingerprintQueries(engine Engine) []fingerprintQuery {
 		// server picked: its indexes are read above) nor MATCH_OPTION
 		// (always NONE), which InnoDB's dictionary does not keep.
 		{"fk", "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS", "CONSTRAINT_SCHEMA"},
+		// Triggers, routines and events: Atlas's inspection does not
+		// return them; readOthers lists them for drift. TRIGGERS reads
+		// each table's trigger definitions (a fraction of what COLUMNS
+		// costs); ROUTINES and EVENTS read one system table each.
+		{"trigger", "SELECT TRIGGER_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, ACTION_STATEMENT FROM information_schema.TRIGGERS", "TRIGGER_SCHEMA"},
+		{"routine", "SELECT ROUTINE_SCHEMA, ROUTINE_TYPE, ROUTINE_NAME, CREATED, LAST_ALTERED FROM information_schema.ROUTINES", "ROUTINE_SCHEMA"},
+		{"event", "SELECT EVENT_SCHEMA, EVENT_NAME, CREATED, LAST_ALTERED FROM information_schema.EVENTS", "EVENT_SCHEMA"},
 	}
 }
 

@@ -142,6 +142,9 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	if live.engine != d.engine && !(isMySQLFamily(live.engine) && isMySQLFamily(d.engine)) {
 		return nil, fmt.Errorf("desired schema is for %s, live database is %s", d.engine, live.engine)
 	}
+	if err := checkOthers(live, d); err != nil {
+		return nil, err
+	}
 	from, to, err := e.prepare(live.schema, d.schema, name)
 	if err != nil {
 		var oe *objectError

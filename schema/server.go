@@ -522,6 +522,10 @@ type Live struct {
 	// ddl is every table as the server shows it (MySQL and MariaDB; nil
 	// on SQLite and for snapshots taken before landlord kept it).
 	ddl map[string]*TableDDL
+	// others are the objects Atlas's inspection does not return (views,
+	// sequences, system-versioned tables, triggers, routines, events):
+	// listed by drift, never planned (MySQL and MariaDB).
+	others []other
 }
 
 // Exists reports whether the database exists.
@@ -568,6 +572,9 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 		}
 		if err := enrichFromDDL(s, l.ddl); err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
+		}
+		if l.others, err = readOthers(ctx, t.w, t.schemaName()); err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 		}
 	}
