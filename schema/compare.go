@@ -285,6 +285,10 @@ func tableDifference(engine Engine, table string, c atlas.Change) Difference {
 		d.Change, d.Detail = Modified, c.To.Expr+" → "+c.From.Expr
 	case *atlas.AddAttr, *atlas.DropAttr, *atlas.ModifyAttr:
 		d.Change, d.Detail = Modified, describeAttrChanges([]atlas.Change{c})
+	case *optionChange:
+		d.Change, d.Detail = Modified, c.Key+" "+orNone(c.To)+" → "+orNone(c.From)
+	case *partitionChange:
+		d.Change, d.Detail = Modified, "partitioning "+orNone(c.To)+" → "+orNone(c.From)
 	default:
 		d.Change, d.Detail = Modified, fmt.Sprintf("%T", c)
 	}

@@ -284,13 +284,60 @@ func optionClauses(opts map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
+// canonicalLiteral returns the string literal lit, quoted with ' or " and
+// read as the server reads it (landlord's sql_mode: a doubled quote or a
+// backslash escape stands for one character), in one spelling: single
+// quotes, a quote doubled, a backslash doubled. A literal it cannot read
+// (no closing quote) is returned as it is.
+func canonicalLiteral(lit string) string {
+	if len(lit) < 2 || lit[len(lit)-1] != lit[0] {
+		return lit
+	}
+	q, body := lit[0], lit[1:len(lit)-1]
+	var v strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\\' && i+1 < len(body):
+			i++
+			switch e := body[i]; e {
+			case 'n':
+				v.WriteByte('\n')
+			case 't':
+				v.WriteByte('\t')
+			case 'r':
+				v.WriteByte('\r')
+			case '0':
+				v.WriteByte(0)
+			case 'b':
+				v.WriteByte('\b')
+			case 'Z':
+				v.WriteByte(26)
+			case '%', '_':
+				// Kept with their backslash (for LIKE).
+				v.WriteByte('\\')
+				v.WriteByte(e)
+			default:
+				v.WriteByte(e)
+			}
+		case c == q && i+1 < len(body) && body[i+1] == q:
+			v.WriteByte(q)
+			i++
+		default:
+			v.WriteByte(c)
+		}
+	}
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(v.String(), `\`, `\\`), "'", "''") + "'"
+}
+
 // normExpr normalizes an SQL expression for comparison, as MySQL and
 // MariaDB store CHECK constraints, defaults and partitioning: identifiers
 // unquoted, keywords and names in lower case, no whitespace, no charset
 // introducers (_utf8mb4'x'), != as <>, the operators the server writes
 // as words as those words (% MOD, || OR, && AND, RLIKE REGEXP), the
 // functions it renames by their stored names (exprAliases), and no
-// parentheses around the whole. String literals are kept as they are.
+// parentheses around the whole. String literals are compared by value
+// (canonicalLiteral): the server stores 'it”s' and "it's" as 'it\'s'.
 func normExpr(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -324,7 +371,7 @@ func normExpr(s string) string {
 			i++
 		case c == '\'' || c == '"':
 			j := skipQuoted(s, i)
-			b.WriteString(s[i:j])
+			b.WriteString(canonicalLiteral(s[i:j]))
 			i = j - 1
 		case c == '`':
 			j := skipQuoted(s, i)

@@ -401,6 +401,22 @@ table "events" {
 	if _, err := srv.DesiredHash(ctx, layerWith("1577836800")); err != nil {
 		t.Fatalf("the bound as the server stores it: %v", err)
 	}
+	// The error says how the server stored what does not converge.
+	_, err = srv.DesiredHash(ctx, composeFixture(t, `schema "tenant" {}
+table "notes" {
+  schema = schema.tenant
+  column "body" {
+    type = text
+  }
+  index "body" {
+    unique  = true
+    columns = [column.body]
+  }
+}
+`))
+	if want := "(as written → as stored: index notes.body: unique (body) → unique (body) using HASH)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a unique key the server makes a hash: %v, want %q", err, want)
+	}
 	// Clauses as people write them, which the server stores otherwise
 	// (spacing, quotes, case, each partition's engine): they converge.
 	for _, clause := range []string{
@@ -437,6 +453,10 @@ table "days" {
 		"CHARACTER_LENGTH(a) < 4 && LENGTH(a) < 10",
 		"POWER(b, 2) >= CEIL(b) || b % 2 = 0",
 		"DAY(d) > 0 AND a RLIKE '^x'",
+		// String literals with a quote, which the server stores as
+		// 'it\'s' (a backslash, which a layer may not write).
+		"a <> 'it''s' AND a NOT IN ('o''k', 'x')",
+		"a <> \\\"it's\\\" AND a <> \\\"say \\\"\\\"hi\\\"\\\"\\\"",
 	} {
 		d := composeFixture(t, `schema "tenant" {}
 table "checked" {

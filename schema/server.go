@@ -934,10 +934,43 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 		if n := len(again.Statements) - 1; n > 0 {
 			more = fmt.Sprintf(" (and %d more)", n)
 		}
-		return nil, fmt.Errorf("the desired schema does not converge: applied to an empty database, it still plans %s (%s): %s%s: write it as the server stores it",
-			st.Layer, st.Origin, firstLine(strings.ReplaceAll(st.SQL, quoteIdent(name)+".", "")), more)
+		return nil, fmt.Errorf("the desired schema does not converge: applied to an empty database, it still plans %s (%s): %s%s: write it as the server stores it%s",
+			st.Layer, st.Origin, firstLine(strings.ReplaceAll(st.SQL, quoteIdent(name)+".", "")), more, storedAs(e, d, live, st.Table))
 	}
 	return live, nil
+}
+
+// storedAs says how the server stored what the desired schema says
+// otherwise in table (each object as desired → as stored), for the error
+// of a desired schema that does not converge; empty when the comparison
+// finds nothing to say.
+func storedAs(e *env, d *Desired, live *Live, table string) string {
+	diffs, err := compare(e, LiveFrom(live.engine, d), live)
+	if err != nil {
+		return ""
+	}
+	// A check or key the server stores otherwise is one removed (as
+	// written) and one added (as stored) of the same name.
+	written := map[Object]string{}
+	for _, df := range diffs {
+		if df.Table == table && df.Change == Removed {
+			written[df.Object] = df.Detail
+		}
+	}
+	var parts []string
+	for _, df := range diffs {
+		switch {
+		case df.Table != table || df.Detail == "":
+		case df.Change == Modified:
+			parts = append(parts, df.Object.String()+": "+df.Detail)
+		case df.Change == Added && written[df.Object] != "":
+			parts = append(parts, df.Object.String()+": "+written[df.Object]+" → "+df.Detail)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (as written → as stored: " + strings.Join(parts, "; ") + ")"
 }
 
 // memoryDriver opens an empty in-memory SQLite database.

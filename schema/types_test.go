@@ -35,3 +35,27 @@ func TestNormalTypeKept(t *testing.T) {
 		t.Errorf("beyond the bound: normalType = %q", got)
 	}
 }
+
+// String literals in expressions compare by value: every spelling the
+// server reads as the same string is equal, and no two strings are.
+func TestNormExprLiterals(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{`c <> 'it''s'`, "`c` <> 'it\\'s'", true},
+		{`c <> "it's"`, "`c` <> 'it\\'s'", true},
+		{`c <> "say ""hi"""`, `c <> 'say "hi"'`, true},
+		{`c = 'a\nb'`, "c = 'a\nb'", true},
+		{`c LIKE 'x\%'`, `c LIKE 'x\%'`, true},
+		{`c LIKE 'x\%'`, `c LIKE 'x%'`, false},
+		{`c = 'a\\b'`, `c = 'ab'`, false},
+		{`c = 'it''s'`, `c = 'its'`, false},
+		{`c = 'A'`, `c = 'a'`, false},
+		{`c = 'a'`, `c = 'a`, false},
+	} {
+		if got := normExpr(tc.a) == normExpr(tc.b); got != tc.same {
+			t.Errorf("%s and %s: same %v, want %v (%s, %s)", tc.a, tc.b, got, tc.same, normExpr(tc.a), normExpr(tc.b))
+		}
+	}
+}
