@@ -93,7 +93,10 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 				mc.Change &^= atlas.ChangeNull
 			}
 			// ON UPDATE: Atlas's diff does not see it dropped.
-			if onUpdateOf(fc) != onUpdateOf(tc) {
+			// AUTO_INCREMENT: it sees it neither added to a column nor
+			// dropped from one.
+			autoIncrement := isMySQLFamily(engine) && hasAttr[*mysql.AutoIncrement](fc.Attrs) != hasAttr[*mysql.AutoIncrement](tc.Attrs)
+			if onUpdateOf(fc) != onUpdateOf(tc) || autoIncrement {
 				if mc == nil {
 					extra = append(extra, &atlas.ModifyColumn{From: fc, To: tc, Change: atlas.ChangeAttr})
 				} else {
@@ -109,6 +112,20 @@ func supplement(engine Engine, changes []atlas.Change, from, to *atlas.Schema) [
 				continue
 			}
 			extra = append(extra, &atlas.DropCheck{C: fc}, &atlas.AddCheck{C: tc})
+		}
+		// Foreign keys to another table: Atlas's diff compares the key's
+		// own table where it means the referenced one, so a key moved to
+		// another table by columns of the same names is no change to it.
+		for _, tfk := range tt.ForeignKeys {
+			ffk, ok := ft.ForeignKey(tfk.Symbol)
+			if !ok || ffk.RefTable == nil || tfk.RefTable == nil || ffk.RefTable.Name == tfk.RefTable.Name {
+				continue
+			}
+			if m := foreignKeyChange(mt, tfk.Symbol); m != nil {
+				m.Change |= atlas.ChangeRefTable
+			} else if !hasForeignKeyChange(mt, tfk.Symbol) {
+				extra = append(extra, &atlas.ModifyForeignKey{From: ffk, To: tfk, Change: atlas.ChangeRefTable})
+			}
 		}
 		// Table options and partitioning.
 		fo, to := optionsOf(ft), optionsOf(tt)
@@ -155,6 +172,41 @@ func dropNoChange(cs []atlas.Change) []atlas.Change {
 		out = append(out, c)
 	}
 	return out
+}
+
+// foreignKeyChange returns the modification of the foreign key name in
+// mt, or nil.
+func foreignKeyChange(mt *atlas.ModifyTable, name string) *atlas.ModifyForeignKey {
+	if mt == nil {
+		return nil
+	}
+	for _, c := range mt.Changes {
+		if m, ok := c.(*atlas.ModifyForeignKey); ok && m.To.Symbol == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// hasForeignKeyChange reports whether mt adds or drops the foreign key
+// name.
+func hasForeignKeyChange(mt *atlas.ModifyTable, name string) bool {
+	if mt == nil {
+		return false
+	}
+	for _, c := range mt.Changes {
+		switch c := c.(type) {
+		case *atlas.AddForeignKey:
+			if c.F.Symbol == name {
+				return true
+			}
+		case *atlas.DropForeignKey:
+			if c.F.Symbol == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasCheckChange(mt *atlas.ModifyTable, name string) bool {
@@ -532,7 +584,8 @@ func onUpdateOf(c *atlas.Column) string {
 // partitioning of existing tables. New tables get their options and
 // partitioning as CreateOptions, which Atlas writes after the column list.
 // A CHECK modification becomes a drop and an add of the constraint (both
-// servers take DROP CONSTRAINT; MariaDB has no DROP CHECK).
+// servers take DROP CONSTRAINT; MariaDB has no DROP CHECK). A foreign key
+// modified is dropped and added, its index left to the diff.
 func prepareRender(changes []atlas.Change) ([]atlas.Change, map[string][]atlas.Change) {
 	own := map[string][]atlas.Change{}
 	out := changes[:0]
@@ -562,6 +615,15 @@ func prepareRender(changes []atlas.Change) ([]atlas.Change, map[string][]atlas.C
 				case *atlas.ModifyCheck:
 					keep = append(keep, &atlas.DropCheck{C: sc.From}, &atlas.AddCheck{C: sc.To})
 					continue
+				case *atlas.ModifyForeignKey:
+					// Atlas's planner adds DROP INDEX of the key's name
+					// to a key that references another table or other
+					// columns (for the index the server would have made
+					// for it), whether or not the table has one: the
+					// key's index is a matter of the diff, not of the key.
+					if sc.Change.Is(atlas.ChangeRefTable | atlas.ChangeRefColumn) {
+						sc.Change = sc.Change&^(atlas.ChangeRefTable|atlas.ChangeRefColumn) | atlas.ChangeColumn
+					}
 				case *atlas.AddColumn:
 					spellInvisibleCharset(c.T, sc.C)
 				case *atlas.ModifyColumn:

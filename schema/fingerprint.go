@@ -32,16 +32,18 @@ type fingerprintQuery struct {
 
 // fingerprintQueries are the catalog of every table of every schema, read
 // in bulk: the database's defaults; the tables and their options; the
-// columns with their full type (display width, zerofill, unsigned,
-// compression), nullability, default, extra (auto_increment, on update,
-// invisible), charset, collation, comment and generation; the indexes
-// with their parts, prefix lengths, order, type, comment and visibility;
-// the foreign keys with their columns, referenced columns and actions;
-// the checks; the partitions; the triggers with their timing, event and
-// statement; the routines and events with when each was created and last
-// altered (landlord does not manage them, but drift lists them: one
-// created by hand must move the fingerprint). Nothing that changes with the data (row
-// counts, sizes, AUTO_INCREMENT counters, times) is read.
+// columns with their position (drift reports a column moved), full type
+// (display width, zerofill, unsigned, compression), nullability,
+// default, extra (auto_increment, on update, invisible), charset,
+// collation, comment and generation; the indexes with their parts, prefix
+// lengths, order, type, comment and visibility; the foreign keys with
+// their columns, referenced columns and actions; the checks; the
+// partitions; the triggers with their timing, event and statement; the
+// routines and events with when each was created and last altered
+// (landlord does not manage them, but drift lists them: one created by
+// hand must move the fingerprint). Nothing that changes with the data
+// (row counts, sizes, AUTO_INCREMENT counters, tables' update times) is
+// read.
 func fingerprintQueries(engine Engine) []fingerprintQuery {
 	indexVisibility, indexExpr := "IGNORED", "NULL"
 	// MariaDB reads each table's engine-independent statistics from the
@@ -59,7 +61,7 @@ func fingerprintQueries(engine Engine) []fingerprintQuery {
 	return []fingerprintQuery{
 		{"schema", "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA", "SCHEMA_NAME"},
 		{"table", "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, CREATE_OPTIONS, TABLE_COMMENT FROM information_schema.TABLES", "TABLE_SCHEMA"},
-		{"column", "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS", "TABLE_SCHEMA"},
+		{"column", "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT, GENERATION_EXPRESSION FROM information_schema.COLUMNS", "TABLE_SCHEMA"},
 		{"index", indexPrefix + "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, COLLATION, SUB_PART, INDEX_TYPE, INDEX_COMMENT, " + indexVisibility + ", " + indexExpr + " FROM information_schema.STATISTICS", "TABLE_SCHEMA"},
 		{"check", checks, checkSchema},
 		{"fk column", "SELECT TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL", "TABLE_SCHEMA"},
