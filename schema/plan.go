@@ -189,7 +189,7 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 	}
 	mp, err := e.drv.PlanChanges(ctx, "", changes)
 	if err != nil {
-		return nil, fmt.Errorf("plan %s: %w", name, err)
+		return nil, planError(ctx, e, d, attr, name, changes, err)
 	}
 	for _, c := range mp.Changes {
 		st := Statement{SQL: c.Cmd, args: c.Args, source: c.Source}
@@ -223,6 +223,35 @@ func plan(ctx context.Context, e *env, name string, live *Live, d *Desired, leav
 // modified index or foreign key becomes a drop and an add of the same
 // objects), so lookups go by change and by object.
 type attributions map[any]attribution
+
+// planError is the error of Atlas's planner refusing changes (a
+// generated column made STORED in place, ...), at the file and line of
+// the change it refuses: each change, and each change of a table, is
+// planned alone until one fails the same way.
+func planError(ctx context.Context, e *env, d *Desired, attr attributions, name string, changes []atlas.Change, err error) error {
+	for _, c := range changes {
+		parts := []atlas.Change{c}
+		if mt, ok := c.(*atlas.ModifyTable); ok && len(mt.Changes) > 1 {
+			parts = parts[:0]
+			for _, sc := range mt.Changes {
+				parts = append(parts, &atlas.ModifyTable{T: mt.T, Changes: []atlas.Change{sc}})
+			}
+		}
+		for _, part := range parts {
+			if _, perr := e.drv.PlanChanges(ctx, "", []atlas.Change{part}); perr == nil || perr.Error() != err.Error() {
+				continue
+			}
+			o := d.origin(sourceKey(part))
+			if a, ok := attr.of(part); ok && a.origin.File != "" {
+				o = a.origin
+			}
+			if o.File != "" {
+				return fmt.Errorf("%s:%d: plan %s: %w", o.File, o.Line, name, err)
+			}
+		}
+	}
+	return fmt.Errorf("plan %s: %w", name, err)
+}
 
 // of returns the attribution of a planned change's Source.
 func (as attributions) of(src atlas.Change) (attribution, bool) {
