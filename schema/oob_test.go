@@ -31,6 +31,29 @@ table "parent" {
   }
 }
 
+table "span" {
+  schema = schema.tenant
+  column "id" {
+    type = int
+  }
+  column "s" {
+    type = date
+  }
+  column "e" {
+    type = date
+  }
+  column "pt" {
+    type = point
+  }
+  primary_key {
+    columns = [column.id]
+  }
+  index "pt" {
+    type    = SPATIAL
+    columns = [column.pt]
+  }
+}
+
 table "child" {
   schema = schema.tenant
   column "id" {
@@ -61,7 +84,8 @@ table "child" {
 // routines, which Atlas's inspection does not return, are listed as
 // unmanaged and never planned; a table given SYSTEM VERSIONING (which
 // Atlas's inspection no longer returns) is drift, not a removed table,
-// and a plan refuses to create it again, naming its file and line.
+// and a plan refuses to create it again, naming its file and line. A
+// period (MariaDB's PERIOD FOR) is unmanaged too, not a check to drop.
 func TestOutOfBandKinds(t *testing.T) {
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
@@ -130,6 +154,12 @@ func TestOutOfBandKinds(t *testing.T) {
 			"check child.c2 added: CHECK (`parent_id` < 100)", false, "DROP CONSTRAINT `c2`"},
 		{"column default", "ALTER TABLE %s.parent ALTER name SET DEFAULT 'x'",
 			"column parent.name modified: default (none) → 'x'", false, "MODIFY COLUMN"},
+		{"period", "ALTER TABLE %s.span ADD PERIOD FOR p(s, e)",
+			"unmanaged span.p added: PERIOD p on table span: not managed by landlord", true, ""},
+		{"key block", "ALTER TABLE %s.span KEY_BLOCK_SIZE=8",
+			"table span modified: KEY_BLOCK_SIZE (none) → 8", false, "KEY_BLOCK_SIZE"},
+		{"column compressed", "ALTER TABLE %s.parent MODIFY name varchar(50) COMPRESSED NULL COMMENT 'the name'",
+			"column parent.name modified: type varchar(50) → varchar(50) compressed", false, "MODIFY COLUMN"},
 		{"system versioning", "ALTER TABLE %s.parent ADD SYSTEM VERSIONING",
 			"table parent modified: is now a SYSTEM VERSIONED table parent, which landlord cannot inspect (was 2 column(s), 1 key(s), 1 constraint(s))", false,
 			`layers/basic/fixture.hcl:3: table "parent": the live database has a SYSTEM VERSIONED table parent of that name`},

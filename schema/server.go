@@ -577,6 +577,7 @@ func (t *Target) Inspect(ctx context.Context) (*Live, error) {
 		if l.others, err = readOthers(ctx, t.w, t.schemaName()); err != nil {
 			return nil, fmt.Errorf("inspect %s: %w", t.database, err)
 		}
+		l.others = append(l.others, periodsOf(s, l.ddl)...)
 	}
 	l.schema = s
 	return l, nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	atlas "ariga.io/atlas/sql/schema"
 )
 
 // KindUnmanaged is an object of a live MySQL or MariaDB database that
@@ -20,11 +22,46 @@ type other struct {
 	Type, Name, Table string
 }
 
+// periodsOf takes MariaDB's application-time periods (PERIOD FOR p (s, e))
+// out of the inspected schema s and returns them as unmanaged objects:
+// Atlas's inspection reads a period's implicit constraint as a CHECK of
+// the period's name, which a plan would drop with DROP CONSTRAINT (the
+// server wants DROP PERIOD). SHOW CREATE TABLE shows them.
+func periodsOf(s *atlas.Schema, ddl map[string]*TableDDL) []other {
+	var out []other
+	for _, t := range s.Tables {
+		d := ddl[t.Name]
+		if d == nil {
+			continue
+		}
+		for _, e := range d.Constraints {
+			rest, ok := strings.CutPrefix(e.Name, "PERIOD FOR ")
+			if !ok {
+				continue
+			}
+			name, _, err := readIdent(rest)
+			if err != nil || strings.EqualFold(name, "SYSTEM_TIME") {
+				continue
+			}
+			attrs := t.Attrs[:0:0]
+			for _, a := range t.Attrs {
+				if c, ok := a.(*atlas.Check); ok && c.Name == name {
+					continue
+				}
+				attrs = append(attrs, a)
+			}
+			t.Attrs = attrs
+			out = append(out, other{Type: "PERIOD", Name: name, Table: t.Name})
+		}
+	}
+	return out
+}
+
 // tableLike reports whether the object takes a name from the tables'
 // namespace: a table of the desired schema cannot be created beside it.
 func (o other) tableLike() bool {
 	switch o.Type {
-	case "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "PACKAGE", "PACKAGE BODY":
+	case "TRIGGER", "PROCEDURE", "FUNCTION", "EVENT", "PACKAGE", "PACKAGE BODY", "PERIOD":
 		return false
 	}
 	return true
@@ -93,6 +130,16 @@ func othersDifferences(out []Difference, live *Live) []Difference {
 			byName[o.Name] = o
 		}
 	}
+	// A period's line of SHOW CREATE TABLE, which the comparison of DDL
+	// reads as a check named by its text, is the period listed below.
+	kept := out[:0]
+	for _, d := range out {
+		if d.Kind == KindCheck && strings.HasPrefix(d.Name, "PERIOD FOR `") {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	out = kept
 	became := map[string]bool{}
 	for i, d := range out {
 		if d.Kind != KindTable || d.Change != Removed {
