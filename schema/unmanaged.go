@@ -81,11 +81,14 @@ func (o other) String() string {
 // Atlas's inspection does not return: information_schema.TABLES rows that
 // are not base tables (views; MariaDB's sequences and system-versioned
 // tables), triggers, routines and events. A user without the privilege to
-// see one does not get its row.
-const othersQuery = "SELECT TABLE_TYPE, TABLE_NAME, '' FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE NOT IN ('BASE TABLE', 'TEMPORARY')" +
-	" UNION ALL SELECT 'TRIGGER', TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?" +
-	" UNION ALL SELECT ROUTINE_TYPE, ROUTINE_NAME, '' FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?" +
-	" UNION ALL SELECT 'EVENT', EVENT_NAME, '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?"
+// see one does not get its row. Each name is cast to the connection's
+// character set: information_schema's columns differ in collation from
+// one server to another, and a UNION of two may be an illegal mix (not
+// measured on MySQL 8).
+const othersQuery = "SELECT CAST(TABLE_TYPE AS CHAR), CAST(TABLE_NAME AS CHAR), '' FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE NOT IN ('BASE TABLE', 'TEMPORARY')" +
+	" UNION ALL SELECT 'TRIGGER', CAST(TRIGGER_NAME AS CHAR), CAST(EVENT_OBJECT_TABLE AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?" +
+	" UNION ALL SELECT CAST(ROUTINE_TYPE AS CHAR), CAST(ROUTINE_NAME AS CHAR), '' FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?" +
+	" UNION ALL SELECT 'EVENT', CAST(EVENT_NAME AS CHAR), '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?"
 
 // readOthers reads the unmanaged objects of database db, in order.
 func readOthers(ctx context.Context, q querier, db string) ([]other, error) {
