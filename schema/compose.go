@@ -174,6 +174,11 @@ func compose(layers []Layer) (*composition, error) {
 			if diags.HasErrors() {
 				continue
 			}
+			if e := checkExprs(f.Path, hf.Body.(*hclsyntax.Body)); len(e) > 0 {
+				// Nothing evaluates this file: not even checkNames.
+				errs = append(errs, e...)
+				continue
+			}
 			files = append(files, parsed{layer: l.Name, path: f.Path, src: f.Data, body: hf.Body.(*hclsyntax.Body)})
 		}
 	}
@@ -396,12 +401,16 @@ func evalError(err error, layers []Layer) error {
 var rangePrefix = regexp.MustCompile(`^:(\d+),(\d+)-(?:\d+,)?\d+:? ?`)
 
 // CheckSyntax parses one layer file on its own and returns its syntax
-// errors, the same ones Compose reports for it. It lets a caller find every
+// errors and the expressions that compute values (checkExprs), the same
+// ones Compose reports for it. It lets a caller find every
 // syntax error of a repository, also in files no valid composition uses.
 func CheckSyntax(f File) SourceErrors {
 	if e := CheckLimits(f); e != nil {
 		return SourceErrors{e}
 	}
-	_, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
-	return diagErrors(diags)
+	hf, diags := hclparse.NewParser().ParseHCL(f.Data, f.Path)
+	if diags.HasErrors() {
+		return diagErrors(diags)
+	}
+	return checkExprs(f.Path, hf.Body.(*hclsyntax.Body))
 }
