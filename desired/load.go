@@ -164,8 +164,9 @@ type LoadOptions struct {
 	// An sqlite:// directory written in landlord.yaml must stay inside the
 	// repository: an absolute one, one that climbs out with .., or one
 	// that an existing symbolic link leads out is an error at its line.
-	// Only a URL that is wholly one ${VAR} (or ${VAR:-default}) whose
-	// variable is set comes from the operator and may name any directory,
+	// Only a URL that is wholly one ${LANDLORD_<NAME>_URL} (or
+	// ${LANDLORD_<NAME>_URL:-default}) whose variable is set comes from
+	// the operator and may name any directory,
 	// as Servers may.
 	Dir string
 }
@@ -361,7 +362,7 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				continue
 			}
 			if hasLiteralPassword(s.URL) {
-				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a password: never keep a secret in git; write ${VARIABLE} and set it in the environment, or pass --server %s=URL", name))
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a password: never keep a secret in git; write ${%s} and set it in the environment, or pass --server %s=URL", envVar(name, "PASSWORD"), name))
 				s.URL = ""
 				s.URLError = fmt.Errorf("server %q: url holds a literal password", name)
 				continue
@@ -369,9 +370,15 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 			if p := credentialParam(s.URL); p != "" {
 				// Even from the environment: landlord would send it to the
 				// server as a session variable, and print it with the URL.
-				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a secret in %s: write the password after the user name and a colon, as ${PASSWORD} from the environment", p))
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "the url holds a secret in %s: write the password after the user name and a colon, as ${%s} from the environment", p, envVar(name, "PASSWORD")))
 				s.URL = ""
 				s.URLError = fmt.Errorf("server %q: url has a credential parameter", name)
+				continue
+			}
+			if why := checkEnvRefs(s.URL); why != "" {
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "%s", why))
+				s.URL = ""
+				s.URLError = fmt.Errorf("server %q: url reads the environment where it may not", name)
 				continue
 			}
 			expanded, err := expand(s.URL, opts.LookupEnv)
@@ -387,7 +394,7 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				// repository).
 				s.URL = inRepo(expanded, opts.Dir)
 			} else if err := confined(expanded, opts.Dir); err != nil {
-				r.Errors = append(r.Errors, doc.errorf(field+".url", "%v: a directory in landlord.yaml stays inside the repository; for one elsewhere pass --server %s=URL, or write url: ${VARIABLE} and set it in the environment", err, name))
+				r.Errors = append(r.Errors, doc.errorf(field+".url", "%v: a directory in landlord.yaml stays inside the repository; for one elsewhere pass --server %s=URL, or write url: ${%s} and set it in the environment", err, name, envVar(name, "URL")))
 				s.URL = ""
 				s.URLError = fmt.Errorf("server %q: url: %w", name, err)
 				continue
@@ -485,6 +492,56 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 		}
 	}
 	return nil
+}
+
+// The environment is the operator's, the repository the author's: a
+// landlord.yaml that could name any variable would read the operator's
+// secrets (a CI job's cloud keys, landlord's own tokens) into a user name,
+// a host or a directory, where landlord shows it in messages, the server
+// echoes it ("Access denied for user '…'") and a resolver sends it out.
+// So landlord.yaml reads two kinds of variables, in one place each: a
+// whole URL from ${LANDLORD_<NAME>_URL} (or ${LANDLORD_<NAME>_URL:-default}),
+// and the password of a URL from ${LANDLORD_<NAME>_PASSWORD}. landlord's
+// own settings are never named so (TestOwnVariablesUnreadableByRepository).
+var (
+	urlVar      = regexp.MustCompile(`^LANDLORD_[A-Z0-9_]+_URL$`)
+	passwordVar = regexp.MustCompile(`^\$\{LANDLORD_[A-Z0-9_]+_PASSWORD\}$`)
+)
+
+// envVar is the variable that landlord.yaml would read the server's URL
+// or PASSWORD from, by its name: LANDLORD_PRIMARY_URL.
+func envVar(server, what string) string {
+	return "LANDLORD_" + strings.ToUpper(strings.ReplaceAll(server, "-", "_")) + "_" + what
+}
+
+// checkEnvRefs returns why the url written in landlord.yaml reads the
+// environment other than as a whole ${LANDLORD_*_URL} or a password
+// ${LANDLORD_*_PASSWORD}, or "".
+func checkEnvRefs(raw string) string {
+	const rule = "landlord.yaml reads two things from the environment: a whole url, ${LANDLORD_<NAME>_URL} (or ${LANDLORD_<NAME>_URL:-default}), and the password of a url, ${LANDLORD_<NAME>_PASSWORD} after the user name and a colon; nothing else, nowhere else"
+	n := strings.Count(raw, "${")
+	if n == 0 {
+		return ""
+	}
+	if m := envRef.FindStringSubmatch(raw); m != nil {
+		if !urlVar.MatchString(m[1]) {
+			return fmt.Sprintf("${%s}: %s", m[1], rule)
+		}
+		return ""
+	}
+	// url.Parse refuses the braces: find the password by hand, between
+	// the first ':' and the last '@' of the part before the path.
+	if _, rest, ok := strings.Cut(raw, "://"); ok && n == 1 {
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			rest = rest[:i]
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pass, ok := strings.Cut(rest[:at], ":"); ok && passwordVar.MatchString(pass) {
+				return ""
+			}
+		}
+	}
+	return rule
 }
 
 // fromEnv reports whether the url written in landlord.yaml is one ${VAR}

@@ -29,16 +29,18 @@ func TestSQLiteURLConfined(t *testing.T) {
 		{name: "dotdot inside", url: "sqlite://.landlord/../../x", want: `leaves the repository`},
 		{name: "absolute", url: "sqlite://" + outside, want: `landlord.yaml:3:10: servers.primary.url: sqlite:// directory "` + outside + `" is absolute`},
 		{name: "symlink", url: "sqlite://link/tenants", want: `landlord.yaml:3:10: servers.primary.url: sqlite:// directory "link/tenants" leads out of the repository through a symbolic link`},
-		{name: "default absolute", url: "${TENANTS_URL:-sqlite:///var/lib/x}", want: `is absolute`},
-		{name: "partly from env", url: "sqlite://${DIR}/x", env: outside, want: `is absolute`},
+		{name: "default absolute", url: "${LANDLORD_TENANTS_URL:-sqlite:///var/lib/x}", want: `is absolute`},
+		{name: "partly from env", url: "sqlite://${LANDLORD_TENANTS_URL}/x", env: outside, want: `landlord.yaml:3:10: servers.primary.url: landlord.yaml reads two things from the environment`},
 		{name: "inside", url: "sqlite://.landlord/tenants", want: "sqlite://" + filepath.Join(repo, ".landlord/tenants")},
 		{name: "inside, cleaned", url: "sqlite://.landlord/../tenants", want: "sqlite://" + filepath.Join(repo, "tenants")},
-		{name: "wholly from env", url: "${TENANTS_URL}", env: "sqlite://" + outside, want: "sqlite://" + outside},
-		{name: "from env with default", url: "${TENANTS_URL:-sqlite://.landlord/t}", env: "sqlite://../elsewhere", want: "sqlite://" + filepath.Join(filepath.Dir(repo), "elsewhere")},
+		{name: "wholly from env", url: "${LANDLORD_TENANTS_URL}", env: "sqlite://" + outside, want: "sqlite://" + outside},
+		{name: "from env with default", url: "${LANDLORD_TENANTS_URL:-sqlite://.landlord/t}", env: "sqlite://../elsewhere", want: "sqlite://" + filepath.Join(filepath.Dir(repo), "elsewhere")},
 		{name: "override", url: "sqlite://" + outside, override: "sqlite://" + outside, want: "sqlite://" + outside},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := func(k string) (string, bool) { return tc.env, tc.env != "" && (k == "TENANTS_URL" || k == "DIR") }
+			env := func(k string) (string, bool) {
+				return tc.env, tc.env != "" && (k == "LANDLORD_TENANTS_URL" || k == "DIR")
+			}
 			opts := LoadOptions{Dir: repo, LookupEnv: env}
 			if tc.override != "" {
 				opts.Servers = map[string]string{"primary": tc.override}
@@ -69,8 +71,8 @@ func TestSQLiteURLConfined(t *testing.T) {
 // checks the directory's symbolic links against; one outside has none.
 func TestSQLiteRoot(t *testing.T) {
 	repo := t.TempDir()
-	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n  env:\n    url: ${ENV_URL}\n"}
-	env := func(k string) (string, bool) { return "sqlite:///var/lib/x", k == "ENV_URL" }
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: sqlite://tenants\n  env:\n    url: ${LANDLORD_ENV_URL}\n"}
+	env := func(k string) (string, bool) { return "sqlite:///var/lib/x", k == "LANDLORD_ENV_URL" }
 	r := load(t, repoFS(files), LoadOptions{Dir: repo, LookupEnv: env})
 	if got := r.Config.Servers["primary"].Root; got != repo {
 		t.Errorf("inside: Root %q, want %q", got, repo)

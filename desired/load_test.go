@@ -342,19 +342,19 @@ func TestExpand(t *testing.T) {
 // TestServerOverride: --server replaces a URL whose variable is unset, and
 // a URL with an unset variable fails only the tenants on that server.
 func TestServerOverride(t *testing.T) {
-	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: mysql://app:${DB_PASSWORD}@db:3306/\n"}
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3306/\n"}
 	r := load(t, repoFS(files), LoadOptions{})
 	if len(r.Errors) > 0 {
 		t.Fatalf("an unset variable is not a repository error: %s", r.Errors)
 	}
-	if err := r.Config.Servers["primary"].URLError; err == nil || !strings.Contains(err.Error(), "DB_PASSWORD is not set") {
+	if err := r.Config.Servers["primary"].URLError; err == nil || !strings.Contains(err.Error(), "LANDLORD_PRIMARY_PASSWORD is not set") {
 		t.Errorf("URLError = %v", err)
 	}
 	r = load(t, repoFS(files), LoadOptions{Servers: map[string]string{"primary": "sqlite://elsewhere"}})
 	if s := r.Config.Servers["primary"]; s.URLError != nil || s.URL != "sqlite://elsewhere" {
 		t.Errorf("override: %+v", s)
 	}
-	r = load(t, repoFS(files), LoadOptions{LookupEnv: func(k string) (string, bool) { return "s3cret", k == "DB_PASSWORD" }})
+	r = load(t, repoFS(files), LoadOptions{LookupEnv: func(k string) (string, bool) { return "s3cret", k == "LANDLORD_PRIMARY_PASSWORD" }})
 	if s := r.Config.Servers["primary"]; s.URL != "mysql://app:s3cret@db:3306/" {
 		t.Errorf("expanded: %q", s.URL)
 	}
@@ -378,7 +378,7 @@ func TestServerOverrideUnknown(t *testing.T) {
 // and the rest is still read: the server URL is expanded, not left as
 // ${VAR:-default} for a later check to call an unknown scheme.
 func TestConfigTypoKeepsURLs(t *testing.T) {
-	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://tenants}\npolcy:\n  allowDestructive: true\n"}), LoadOptions{})
+	r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${LANDLORD_PRIMARY_URL:-sqlite://tenants}\npolcy:\n  allowDestructive: true\n"}), LoadOptions{})
 	if got := r.Errors.Error(); !strings.Contains(got, `landlord.yaml:4:1: polcy: unknown field "polcy"`) || len(r.Errors) != 1 {
 		t.Errorf("errors:\n%s\nwant only the unknown field polcy", got)
 	}
@@ -436,8 +436,8 @@ func TestDatabasePrefix(t *testing.T) {
 // it is (relative to the working directory, like any path on a command
 // line).
 func TestSQLiteURLInRepo(t *testing.T) {
-	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: ${ABS_URL}\n"}
-	env := func(k string) (string, bool) { return "sqlite:///var/lib/tenants", k == "ABS_URL" }
+	files := map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: ${LANDLORD_PRIMARY_URL:-sqlite://.landlord/tenants}\n  abs:\n    url: ${LANDLORD_ABS_URL}\n"}
+	env := func(k string) (string, bool) { return "sqlite:///var/lib/tenants", k == "LANDLORD_ABS_URL" }
 	r := load(t, repoFS(files), LoadOptions{Dir: "/srv/repo", LookupEnv: env})
 	if got := r.Config.Servers["primary"].URL; got != "sqlite:///srv/repo/.landlord/tenants" {
 		t.Errorf("relative: %q, want it in the repository", got)

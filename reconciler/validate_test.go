@@ -71,20 +71,20 @@ func TestValidateReportsRootCausesOnce(t *testing.T) {
 
 func TestValidateUnknownEngine(t *testing.T) {
 	dir := testenv.CopyExample(t, "")
-	testenv.Replace(t, dir, "landlord.yaml", "${LANDLORD_PRIMARY_URL:-sqlite://.landlord/tenants}", "${PRIMARY_URL}")
+	testenv.Replace(t, dir, "landlord.yaml", "${LANDLORD_PRIMARY_URL:-sqlite://.landlord/tenants}", "${LANDLORD_OTHER_URL}")
 	v := Validate(loadDir(t, dir, nil))
 	if len(v.Errors) != 1 {
 		t.Fatalf("want one error for the server, got %v", v.Errors)
 	}
 	p := v.Errors[0]
-	if p.File != "landlord.yaml" || p.Line != 9 || !strings.Contains(p.Message, "PRIMARY_URL is not set") || !strings.Contains(p.Message, "engine:") {
+	if p.File != "landlord.yaml" || p.Line != 9 || !strings.Contains(p.Message, "LANDLORD_OTHER_URL is not set") || !strings.Contains(p.Message, "engine:") {
 		t.Errorf("got %s", p)
 	}
 	if diff := cmp.Diff(p.Tenants, []string{"cpn-uml", "janamat", "nepali-congress", "rastriya-swatantra"}); diff != "" {
 		t.Errorf("tenants: %s", diff)
 	}
 	// Declaring the engine is enough.
-	testenv.Replace(t, dir, "landlord.yaml", "    url: ${PRIMARY_URL}", "    url: ${PRIMARY_URL}\n    engine: mariadb")
+	testenv.Replace(t, dir, "landlord.yaml", "    url: ${LANDLORD_OTHER_URL}", "    url: ${LANDLORD_OTHER_URL}\n    engine: mariadb")
 	if v := Validate(loadDir(t, dir, nil)); !v.Valid() {
 		t.Errorf("with engine declared: %v", v.Errors)
 	}
