@@ -300,6 +300,11 @@ func Load(fsys fs.FS, revision string, opts LoadOptions) (*Repo, error) {
 	if err := r.resolveLayers(fsys); err != nil {
 		return nil, err
 	}
+	// Callers read Field and Msg as they are, into JSON, markdown and
+	// the landlord database, not only through Error.
+	for _, e := range r.Problems() {
+		e.Field, e.Msg = printableText(e.Field), printableText(e.Msg)
+	}
 	return r, nil
 }
 
