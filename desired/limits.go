@@ -299,6 +299,11 @@ func checkText(s string, max int) string {
 		return fmt.Sprintf("%d characters: at most %d", utf8.RuneCountInString(s), max)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "holds a control character"
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }) >= 0:
+		// U+202E and its kin reorder the rest of a line wherever the name
+		// is shown (status, plans, pull-request comments); the joiners
+		// that Devanagari needs (U+200C, U+200D) are not among them.
+		return "holds a bidirectional control character (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C)"
 	}
 	return ""
 }

@@ -43,6 +43,8 @@ func TestLoadLimits(t *testing.T) {
 			"tenants/acme.yaml", 4, "characters: at most", "acme"},
 		{"control character in name", map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nname: \"a\\u0000b\"\n"},
 			"tenants/acme.yaml", 4, "control character", "acme"},
+		{"bidirectional override in name", map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\nname: \"Acme \\u202eenO\"\n"},
+			"tenants/acme.yaml", 4, "bidirectional control character", "acme"},
 		{"domain", map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\ndomain: \"x.example/`; DROP\"\n"},
 			"tenants/acme.yaml", 4, "invalid domain", "acme"},
 		{"long domain", map[string]string{"tenants/acme.yaml": "slug: acme\ntemplate: party\nmodules: [election, volunteers]\ndomain: " + strings.Repeat("a.", 130) + "np\n"},
