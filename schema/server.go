@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -353,6 +354,9 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["sql_mode"] = StrictSQLMode
+	if _, ok := cfg.Params["lock_wait_timeout"]; !ok {
+		cfg.Params["lock_wait_timeout"] = strconv.Itoa(int(DefaultLockWaitTimeout / time.Second))
+	}
 	// A statement's arguments go in its text, escaped by the driver for
 	// the connection's utf8mb4 (mysqlurl refuses another client character
 	// set): one round trip instead of a prepare, an execute and a close.
@@ -655,6 +659,20 @@ func (e *ApplyError) Error() string {
 
 func (e *ApplyError) Unwrap() error { return e.Err }
 
+// lockWaitError says what a lock wait timeout (1205) of a statement means:
+// another session (an open transaction of an application, a backup) holds
+// a lock on the table, a metadata lock for DDL or rows for data, longer
+// than the connection waits (lock_wait_timeout, DefaultLockWaitTimeout
+// unless the server URL sets it; innodb_lock_wait_timeout for rows). The
+// error keeps its cause: it is classified by its number, a transient one.
+func lockWaitError(err error) error {
+	var mysqlErr *gomysql.MySQLError
+	if !errors.As(err, &mysqlErr) || mysqlErr.Number != 1205 {
+		return err
+	}
+	return fmt.Errorf("another session holds a metadata lock or row locks on the table (an open transaction?) for longer than the lock wait timeout: %w", err)
+}
+
 // Apply runs the plan's statements in order on the target, calling done
 // after each. It stops at the first failing statement and returns an
 // *ApplyError. On SQLite the target must come from Lock.
@@ -696,7 +714,7 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 			done(r)
 		}
 		if err != nil {
-			return &ApplyError{Index: i, SQL: st.SQL, Err: err}
+			return &ApplyError{Index: i, SQL: st.SQL, Err: lockWaitError(err)}
 		}
 		i++
 	}
@@ -723,6 +741,7 @@ func (t *Target) applyTx(ctx context.Context, exec interface {
 		begin = "BEGIN" // one connection: SQLite targets hold one
 	}
 	fail := func(k int, err error) error {
+		err = lockWaitError(err)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.server.killTimeout())
 		exec.ExecContext(rctx, "ROLLBACK")
 		cancel()

@@ -29,6 +29,14 @@ const (
 	DefaultWriteTimeout     = time.Minute
 	DefaultStatementTimeout = time.Hour
 	DefaultStallTimeout     = 30 * time.Second
+	// DefaultLockWaitTimeout is the session's lock_wait_timeout, unless
+	// the server URL sets it: how long a statement waits for a table's
+	// metadata lock that another session holds (an open transaction
+	// that read the table). The server's own default is a day (MariaDB)
+	// or a year (MySQL), beyond the statement timeout; and while an ALTER
+	// waits, every later query of the table queues behind it. A wait cut
+	// short fails with error 1205, retried with backoff.
+	DefaultLockWaitTimeout = 10 * time.Second
 	// readTimeoutMargin is what the read timeout adds to the statement
 	// timeout: it is the last resort when the watchdog cannot act.
 	readTimeoutMargin = 5 * time.Minute
