@@ -43,7 +43,7 @@ func classify(err error) Class {
 		return Transient
 	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.As(err, &data), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
-	case errors.Is(err, schema.ErrStalled):
+	case errors.Is(err, schema.ErrStalled), errors.Is(err, schema.ErrReadOnly):
 		return Transient
 	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return Transient
@@ -58,7 +58,10 @@ func classify(err error) Class {
 			2006, // server has gone away
 			2013, // lost connection
 			3024, // query execution interrupted (max_statement_time)
-			1969: // MariaDB: query execution was interrupted (max_statement_time)
+			1969, // MariaDB: query execution was interrupted (max_statement_time)
+			1290, // the server runs with --read-only (a replica): not the tenant's fault
+			1836, // innodb_read_only
+			1792: // a read-only transaction
 			return Transient
 		}
 		return Stalled

@@ -29,6 +29,8 @@ func TestClassifyKeepsCause(t *testing.T) {
 		{&gomysql.MySQLError{Number: 1049, Message: "Unknown database 'x'"}, Stalled},
 		{&gomysql.MySQLError{Number: 1064, Message: "You have an error in your SQL syntax"}, Stalled},
 		{&gomysql.MySQLError{Number: 1213, Message: "Deadlock found"}, Transient},
+		{&gomysql.MySQLError{Number: 1290, Message: "The MariaDB server is running with the --read-only option so it cannot execute this statement"}, Transient},
+		{&gomysql.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded; try restarting transaction"}, Transient},
 		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, Transient},
 		{fmt.Errorf("%w: no answer", schema.ErrStalled), Transient},
 		{fmt.Errorf("%w: killed after 1h", schema.ErrStatementTimeout), Stalled},

@@ -659,6 +659,45 @@ func (e *ApplyError) Error() string {
 
 func (e *ApplyError) Unwrap() error { return e.Err }
 
+// ErrReadOnly is returned when a server refuses to write because it is
+// read-only (read_only, super_read_only, innodb_read_only, a read-only
+// transaction): a replica, often the old primary after a failover. It is
+// the server's state, not the tenant's: retried with backoff.
+var ErrReadOnly = errors.New("server is read-only")
+
+// readOnly reports whether err is a server's refusal to write because it
+// is read-only: ER_OPTION_PREVENTS_STATEMENT (1290, --read-only and
+// --super-read-only; the other options it names, such as
+// --secure-file-priv, concern no statement landlord runs),
+// ER_READ_ONLY_MODE (1836, innodb_read_only) and
+// ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION (1792).
+func readOnly(err error) bool {
+	var mysqlErr *gomysql.MySQLError
+	if !errors.As(err, &mysqlErr) {
+		return false
+	}
+	switch mysqlErr.Number {
+	case 1290, 1836, 1792:
+		return true
+	}
+	return false
+}
+
+// readOnlyError names the read-only server; the error keeps its cause.
+func (s *Server) readOnlyError(err error) error {
+	return fmt.Errorf("%w: %s refuses writes (read_only or super_read_only is set: a replica, or the old primary after a failover?): %w", ErrReadOnly, s.url, err)
+}
+
+// statementError says what a failed statement's error means when it is
+// not about the statement: the server is read-only, or another session
+// holds a lock.
+func (s *Server) statementError(err error) error {
+	if readOnly(err) {
+		return s.readOnlyError(err)
+	}
+	return lockWaitError(err)
+}
+
 // lockWaitError says what a lock wait timeout (1205) of a statement means:
 // another session (an open transaction of an application, a backup) holds
 // a lock on the table, a metadata lock for DDL or rows for data, longer
@@ -714,7 +753,7 @@ func (t *Target) Apply(ctx context.Context, p *Plan, done func(StatementResult))
 			done(r)
 		}
 		if err != nil {
-			return &ApplyError{Index: i, SQL: st.SQL, Err: lockWaitError(err)}
+			return &ApplyError{Index: i, SQL: st.SQL, Err: t.server.statementError(err)}
 		}
 		i++
 	}
@@ -741,7 +780,7 @@ func (t *Target) applyTx(ctx context.Context, exec interface {
 		begin = "BEGIN" // one connection: SQLite targets hold one
 	}
 	fail := func(k int, err error) error {
-		err = lockWaitError(err)
+		err = t.server.statementError(err)
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.server.killTimeout())
 		exec.ExecContext(rctx, "ROLLBACK")
 		cancel()
@@ -933,6 +972,10 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {
+			if readOnly(err) {
+				// The server's state, not the layer's fault.
+				return nil, s.readOnlyError(fmt.Errorf("scratch database for the desired schema: %w", err))
+			}
 			return nil, fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 		}
 	}
