@@ -84,6 +84,7 @@ func (l *Loop) renew(ctx context.Context) {
 		default:
 		}
 	}
+	l.runs.flush(ctx)
 	if held {
 		l.closeOrphans(ctx)
 	}
@@ -98,6 +99,27 @@ func (l *Loop) closeOrphans(ctx context.Context) {
 	}
 	for _, id := range closed {
 		l.log.Warn("run of a stopped process closed as abandoned", "run_id", id)
+	}
+	// Runs under this replica's name that this process does not run:
+	// an earlier process of the same name left them.
+	running, err := l.store.RunningRuns(ctx)
+	if err != nil {
+		l.log.Error("close abandoned runs", "err", err)
+		return
+	}
+	var mine []int64
+	for _, r := range running {
+		if r.Replica == l.cfg.Replica {
+			mine = append(mine, r.ID)
+		}
+	}
+	for _, id := range l.runs.orphans(mine) {
+		reason := "abandoned: an earlier process of replica " + l.cfg.Replica + " stopped during it; whether the statement in flight took effect is unknown, the next reconcile re-plans from the live schema"
+		if err := l.store.AbandonRun(ctx, id, reason); err != nil {
+			l.log.Error("close abandoned runs", "run_id", id, "err", err)
+			continue
+		}
+		l.log.Warn("run of an earlier process of this replica closed as abandoned", "run_id", id)
 	}
 }
 

@@ -344,6 +344,17 @@ type tracker struct {
 	mu      sync.Mutex
 	running map[int64]bool
 	last    int64
+	// unfinished are the ends of runs that the landlord database did not
+	// take (it was down or restarting): recorded again by flush.
+	unfinished map[int64]runEnd
+}
+
+// runEnd is the end of a run, as FinishRun records it.
+type runEnd struct {
+	outcome state.Outcome
+	counts  state.Counts
+	applied int
+	err     string
 }
 
 // StartRun records the run and this replica as its runner.
@@ -352,21 +363,68 @@ func (t *tracker) StartRun(ctx context.Context, trigger, actor, revision string)
 	if err != nil {
 		return id, err
 	}
-	if err := t.Store.SetRunReplica(ctx, id, t.replica); err != nil {
-		t.log.Error("record run replica", "run_id", id, "err", err)
-	}
+	// In flight before the run names this replica: a run of this
+	// replica's name that is not in flight is an orphan (orphans).
 	t.mu.Lock()
 	t.running[id], t.last = true, id
 	t.mu.Unlock()
+	if err := t.Store.SetRunReplica(ctx, id, t.replica); err != nil {
+		t.log.Error("record run replica", "run_id", id, "err", err)
+	}
 	return id, nil
 }
 
-// FinishRun records the end of a run.
+// FinishRun records the end of a run. An end the landlord database does
+// not take is kept and recorded again by flush, so that the run is not
+// left running.
 func (t *tracker) FinishRun(ctx context.Context, id int64, outcome state.Outcome, c state.Counts, applied int, runErr string) error {
+	err := t.Store.FinishRun(ctx, id, outcome, c, applied, runErr)
 	t.mu.Lock()
 	delete(t.running, id)
+	if err != nil {
+		if t.unfinished == nil {
+			t.unfinished = map[int64]runEnd{}
+		}
+		t.unfinished[id] = runEnd{outcome, c, applied, runErr}
+	}
 	t.mu.Unlock()
-	return t.Store.FinishRun(ctx, id, outcome, c, applied, runErr)
+	return err
+}
+
+// flush records the ends of runs that the landlord database did not take
+// before.
+func (t *tracker) flush(ctx context.Context) {
+	t.mu.Lock()
+	ends := make(map[int64]runEnd, len(t.unfinished))
+	for id, e := range t.unfinished {
+		ends[id] = e
+	}
+	t.mu.Unlock()
+	for id, e := range ends {
+		if err := t.Store.FinishRun(ctx, id, e.outcome, e.counts, e.applied, e.err); err != nil {
+			t.log.Warn("record the end of a run again", "run_id", id, "err", err)
+			return
+		}
+		t.mu.Lock()
+		delete(t.unfinished, id)
+		t.mu.Unlock()
+		t.log.Info("end of a run recorded after the landlord database came back", "run_id", id, "outcome", e.outcome)
+	}
+}
+
+// orphans are the runs of ids (runs recorded under this replica's name)
+// that this process neither runs nor has the end of: runs of an earlier
+// process of the same name (a restarted pod).
+func (t *tracker) orphans(ids []int64) []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []int64
+	for _, id := range ids {
+		if _, pending := t.unfinished[id]; !t.running[id] && !pending {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (t *tracker) inFlight() []int64 {
