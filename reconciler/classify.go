@@ -43,7 +43,7 @@ func classify(err error) Class {
 		return Transient
 	case errors.As(err, &manifest), errors.As(err, &source), errors.As(err, &refused), errors.As(err, &data), errors.Is(err, schema.ErrStatementTimeout):
 		return Stalled
-	case errors.Is(err, schema.ErrStalled), errors.Is(err, schema.ErrReadOnly):
+	case errors.Is(err, schema.ErrStalled), errors.Is(err, schema.ErrReadOnly), errors.Is(err, schema.ErrOutOfSpace):
 		return Transient
 	case errors.Is(err, schema.ErrLocked), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return Transient
@@ -61,7 +61,9 @@ func classify(err error) Class {
 			1969, // MariaDB: query execution was interrupted (max_statement_time)
 			1290, // the server runs with --read-only (a replica): not the tenant's fault
 			1836, // innodb_read_only
-			1792: // a read-only transaction
+			1792, // a read-only transaction
+			1114, // the table is full (a tablespace that cannot grow)
+			1021: // the disk is full
 			return Transient
 		}
 		return Stalled

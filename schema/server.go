@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -688,12 +689,55 @@ func (s *Server) readOnlyError(err error) error {
 	return fmt.Errorf("%w: %s refuses writes (read_only or super_read_only is set: a replica, or the old primary after a failover?): %w", ErrReadOnly, s.url, err)
 }
 
+// ErrOutOfSpace is returned when a server cannot write for want of space
+// (a full disk, a tablespace that cannot grow): the server's state, not
+// the tenant's; retried with backoff.
+var ErrOutOfSpace = errors.New("server is out of space")
+
+// handlerErrno is the storage engine's error that MySQL and MariaDB put in
+// the message of ER_CANT_CREATE_TABLE (1005) and ER_GET_ERRNO (1030):
+// "(errno: 135 ...)". The driver has no field for it.
+var handlerErrno = regexp.MustCompile(`errno: (\d+)`)
+
+// outOfSpace reports whether err is a server's failure to write for want
+// of space: ER_RECORD_FILE_FULL (1114), ER_DISK_FULL (1021), and 1005 or
+// 1030 whose handler error is ENOSPC (28) or HA_ERR_RECORD_FILE_FULL
+// (135). Other handler errors of 1005 (150: a malformed foreign key) are
+// the statement's.
+func outOfSpace(err error) bool {
+	var mysqlErr *gomysql.MySQLError
+	if !errors.As(err, &mysqlErr) {
+		return false
+	}
+	switch mysqlErr.Number {
+	case 1114, 1021:
+		return true
+	case 1005, 1030:
+		m := handlerErrno.FindStringSubmatch(mysqlErr.Message)
+		return m != nil && (m[1] == "28" || m[1] == "135")
+	}
+	return false
+}
+
+// serverError names the server and its state when err is not about the
+// statement but about the server (read-only, out of space); ok is false
+// otherwise.
+func (s *Server) serverError(err error) (_ error, ok bool) {
+	switch {
+	case readOnly(err):
+		return s.readOnlyError(err), true
+	case outOfSpace(err):
+		return fmt.Errorf("%w: %s cannot write (a full disk or tablespace?): %w", ErrOutOfSpace, s.url, err), true
+	}
+	return err, false
+}
+
 // statementError says what a failed statement's error means when it is
-// not about the statement: the server is read-only, or another session
-// holds a lock.
+// not about the statement: the server is read-only or out of space, or
+// another session holds a lock.
 func (s *Server) statementError(err error) error {
-	if readOnly(err) {
-		return s.readOnlyError(err)
+	if serr, ok := s.serverError(err); ok {
+		return serr
 	}
 	return lockWaitError(err)
 }
@@ -972,9 +1016,9 @@ func (s *Server) normalize(ctx context.Context, d *Desired) (*Live, error) {
 	}
 	for _, st := range p.Statements {
 		if err := exec(st.SQL, st.args...); err != nil {
-			if readOnly(err) {
+			if serr, ok := s.serverError(err); ok {
 				// The server's state, not the layer's fault.
-				return nil, s.readOnlyError(fmt.Errorf("scratch database for the desired schema: %w", err))
+				return nil, fmt.Errorf("scratch database for the desired schema: %w", serr)
 			}
 			return nil, fmt.Errorf("the desired schema does not apply to an empty database: %s (%s): %s: %w", st.Layer, st.Origin, firstLine(st.SQL), err)
 		}

@@ -27,6 +27,8 @@ type MariaDB struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	logPath string
+	// Args are more options of mariadbd, set before Start.
+	Args []string
 }
 
 // StartMariaDB initializes a data directory, starts mariadbd on a free port
@@ -122,6 +124,7 @@ func (m *MariaDB) Start() {
 		"--skip-name-resolve", "--skip-log-bin", "--user=root",
 		"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M",
 		"--performance-schema=OFF", "--max-connections=200")
+	cmd.Args = append(cmd.Args, m.Args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
