@@ -75,13 +75,20 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// recentlyExpired is how long after its heartbeat expired a process may
+// still be alive: the landlord database was unreachable meanwhile.
+const recentlyExpired = 10 * time.Minute
+
 // CloseAbandonedRuns closes, as abandoned (AbandonRun), every run left
 // running by a process that is gone: for a CLI process of this host, no
 // such process; otherwise no heartbeat of its owner (a CLI process's
 // Heartbeat, a serve replica's lease). A process beats before it starts a run, so a run
 // seen here has its heartbeat. Runs of the owners in self are left alone;
 // runs recorded without an owner (before landlord recorded one) are closed
-// after a day. It returns the runs it closed.
+// after a day. A heartbeat that expired less than recentlyExpired ago (an
+// outage of the landlord database expires them all) counts as gone only
+// once this Store has seen it missing for OwnerTTL, over several calls. It
+// returns the runs it closed.
 func (s *Store) CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT id, replica, started_at FROM runs WHERE outcome = ? ORDER BY id", RunRunning)
 	if err != nil {
@@ -102,15 +109,54 @@ func (s *Store) CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64
 	if err := rows.Err(); err != nil || len(running) == 0 {
 		return nil, err
 	}
-	leases, err := s.Leases(ctx, "")
+	now, err := s.dbNow(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
+	lrows, err := s.db.QueryContext(ctx, "SELECT name, owner, acquired_at, renewed_at, expires_at, wake_seq FROM leases ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("read leases: %w", err)
+	}
 	alive := map[string]bool{}
-	for _, l := range leases {
-		if strings.HasPrefix(l.Name, "owner:") || strings.HasPrefix(l.Name, "serve:replica:") {
-			alive[l.Owner] = true
+	expired := map[string]time.Time{} // owner: when its heartbeat expired
+	for lrows.Next() {
+		l, err := scanLease(lrows)
+		if err != nil {
+			lrows.Close()
+			return nil, fmt.Errorf("read leases: %w", err)
 		}
+		if !strings.HasPrefix(l.Name, "owner:") && !strings.HasPrefix(l.Name, "serve:replica:") {
+			continue
+		}
+		if now.Before(l.ExpiresAt) {
+			alive[l.Owner] = true
+		} else if l.ExpiresAt.After(expired[l.Owner]) {
+			expired[l.Owner] = l.ExpiresAt
+		}
+	}
+	lrows.Close()
+	if err := lrows.Err(); err != nil {
+		return nil, fmt.Errorf("read leases: %w", err)
+	}
+	s.abandonMu.Lock()
+	defer s.abandonMu.Unlock()
+	if s.heartbeatMissed == nil {
+		s.heartbeatMissed = map[string]time.Time{}
+	}
+	for owner := range s.heartbeatMissed {
+		if alive[owner] {
+			delete(s.heartbeatMissed, owner)
+		}
+	}
+	// missed reports whether this process has seen owner without a
+	// heartbeat for a heartbeat's lifetime.
+	missed := func(owner string) bool {
+		first, ok := s.heartbeatMissed[owner]
+		if !ok {
+			s.heartbeatMissed[owner] = time.Now()
+			return false
+		}
+		return time.Since(first) >= OwnerTTL
 	}
 	var closed []int64
 	for _, r := range running {
@@ -127,6 +173,12 @@ func (s *Store) CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64
 				continue
 			}
 		case alive[r.Replica]:
+			continue
+		case !expired[r.Replica].IsZero() && now.Sub(expired[r.Replica]) < recentlyExpired && !missed(r.Replica):
+			// A heartbeat that expired lately may have expired during
+			// an outage of the landlord database, its process alive
+			// and about to renew it: its runs are closed once this
+			// process has seen it missing for a heartbeat's lifetime.
 			continue
 		case r.Replica == "" && age < 24*time.Hour:
 			continue

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -35,6 +36,11 @@ type Store struct {
 	dialect Dialect
 	where   string // redacted location, for messages
 	path    string // the file, for SQLite
+
+	// heartbeatMissed is when CloseAbandonedRuns first saw each owner
+	// whose heartbeat expired lately without a new one.
+	abandonMu       sync.Mutex
+	heartbeatMissed map[string]time.Time
 }
 
 // LogValue implements slog.LogValuer: a store logs without credentials.

@@ -64,3 +64,39 @@ func TestServeClosesRunsOfItsEarlierProcess(t *testing.T) {
 		}
 	}
 }
+
+// A leader that has just come to lead (at start, or when the landlord
+// database answers again after an outage, when every heartbeat has
+// expired) does not take the run of a process on another host for
+// abandoned before that process had the time to renew its heartbeat.
+func TestNewLeaderWaitsForHeartbeatsBeforeClosingRuns(t *testing.T) {
+	f := newFixture(t, false)
+	f.git.Commit(t, "start")
+	ctx := context.Background()
+	owner := "cli:another-host:4242"
+	id, err := f.store.StartRun(ctx, "manual", "", "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetRunReplica(ctx, id, owner); err != nil {
+		t.Fatal(err)
+	}
+	// Its heartbeat expired during an outage of the landlord database.
+	if _, _, err := f.store.AcquireLease(ctx, "owner:"+owner, owner, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	l := f.start(f.config("a"), f.store)
+	eventually(t, "leader", func() bool { return l.Status().Leader })
+	time.Sleep(3 * time.Second) // several renewals of the leader (LeaseTTL 3 s), a run
+	// The process is alive: it renews its heartbeat on its next tick.
+	if _, _, err := f.store.AcquireLease(ctx, "owner:"+owner, owner, state.OwnerTTL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	for _, r := range f.runs(f.store) {
+		if r.ID == id && r.FinishedAt != nil {
+			t.Errorf("the run of a live process on another host was closed: %s %q", r.Outcome, r.Error)
+		}
+	}
+}
