@@ -29,10 +29,11 @@ func (s *Server) SetHashCache(c HashCache) {
 
 // traitVariables, with the server's version, decide what a scratch
 // database inspects back as besides the desired schema: the server's
-// defaults and the session's sql_mode.
+// defaults and the session's sql_mode and time zone (TIMESTAMP defaults
+// read back in it).
 var traitVariables = []string{
 	"character_set_server", "collation_server", "default_storage_engine", "explicit_defaults_for_timestamp",
-	"innodb_default_row_format", "innodb_strict_mode", "lower_case_table_names", "sql_mode",
+	"innodb_default_row_format", "innodb_strict_mode", "lower_case_table_names", "sql_mode", "time_zone",
 }
 
 func (s *Server) traits(ctx context.Context) (string, error) {

@@ -358,6 +358,14 @@ func mysqlConfig(rawURL string, opts *ServerOptions) (*gomysql.Config, error) {
 	if _, ok := cfg.Params["lock_wait_timeout"]; !ok {
 		cfg.Params["lock_wait_timeout"] = strconv.Itoa(int(DefaultLockWaitTimeout / time.Second))
 	}
+	// TIMESTAMP values, column defaults among them, read back in the
+	// session's time zone: under the server's own, a server whose time
+	// zone changes (a failover to a replica set up otherwise) shows every
+	// TIMESTAMP default moved, as drift of every tenant, and one layer
+	// would mean another instant on each server. UTC, unless the URL says.
+	if _, ok := cfg.Params["time_zone"]; !ok {
+		cfg.Params["time_zone"] = "'+00:00'"
+	}
 	// A statement's arguments go in its text, escaped by the driver for
 	// the connection's utf8mb4 (mysqlurl refuses another client character
 	// set): one round trip instead of a prepare, an execute and a close.
