@@ -1,13 +1,8 @@
 package reconciler
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/landlord/landlord/desired"
-	"github.com/landlord/landlord/state"
 )
 
 // TestDesiredHashCached: desired hashes are kept in the landlord database
@@ -56,49 +51,5 @@ func TestDesiredHashCached(t *testing.T) {
 	}
 	if n != first.Counts.Created {
 		t.Errorf("%d tenants with a desired hash, want %d", n, first.Counts.Created)
-	}
-}
-
-// TestPrewarmComputesDesiredHashes: before any tenant is reconciled, a
-// reconcile computes the desired hash of every layer set its tenants need,
-// on their server, while the live fingerprints are read: one per layer set
-// (as the tenants would), kept in the landlord database, and at least one
-// per slot of the concurrency however soon it is stopped.
-func TestPrewarmComputesDesiredHashes(t *testing.T) {
-	f := newMariaFixture(t)
-	repo := f.load()
-	tenants, err := prepare(repo, nil, new(int), new(time.Duration))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets := map[string]bool{}
-	for _, tn := range tenants {
-		if tn.Valid() && tn.Lifecycle == desired.Active {
-			sets[tn.Server+"\x00"+tn.LayerKey()] = true
-		}
-	}
-	if len(sets) < 2 {
-		t.Fatalf("the example has %d layer sets: the test needs two or more", len(sets))
-	}
-	ru := &run{Reconciler: f.rec, repo: repo, opts: Options{Concurrency: len(sets), Against: AgainstLive}, revision: repo.Revision,
-		desired: map[string]*desiredEntry{}, records: map[string]state.Tenant{}}
-	defer ru.forgetDesired()
-	ru.prewarm(context.Background(), tenants)() // stopped at once
-	var rows int
-	if err := f.store.DB().QueryRow("SELECT COUNT(*) FROM desired_hashes").Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	if rows != len(sets) {
-		t.Fatalf("%d desired hashes kept after the prewarm, want one per layer set (%d)", rows, len(sets))
-	}
-	res := f.reconcile(Options{})
-	if res.Failed() || res.Composed != len(sets) {
-		t.Fatalf("reconcile after the prewarm: %+v, %d composed, want %d", res.Counts, res.Composed, len(sets))
-	}
-	if err := f.store.DB().QueryRow("SELECT COUNT(*) FROM desired_hashes").Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	if rows != len(sets) {
-		t.Fatalf("%d desired hashes kept after the reconcile, want %d", rows, len(sets))
 	}
 }

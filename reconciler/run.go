@@ -179,10 +179,7 @@ func (r *Reconciler) execute(ctx context.Context, ru *run) (*Result, error) {
 		}
 	}
 	if r.store != nil {
-		// The desired hashes are computed while the fingerprints are read.
-		stop := ru.prewarm(ctx, tenants)
 		ru.loadFingerprints(ctx, tenants)
-		stop()
 	}
 	res.Tenants = ru.all(ctx, tenants)
 	ru.flushNoops(context.WithoutCancel(ctx))
