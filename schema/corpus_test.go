@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,35 +166,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < corpusTenants(len(src.Tables())); i++ {
-				tenant := prefix + "t" + strconv.Itoa(i)
-				live := reconcileFresh(t, srv, tenant, d)
-				if got, _ := live.Hash(); got != want {
-					t.Errorf("tenant %d: live hash %.12s, desired %.12s", i, got, want)
-				}
-				for _, table := range src.Tables() {
-					for _, diff := range CompareDDL(src.ddl[table], live.ddl[table]) {
-						t.Errorf("tenant %d: SHOW CREATE TABLE differs from the source: %s", i, diff)
-					}
-				}
-				// Drift against its own snapshot is clean.
-				hcl, _ := live.HCL()
-				ddl, _ := live.DDL()
-				base, err := LiveFromSnapshot(MariaDB, hcl, ddl)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tg, err := srv.Read(ctx, tenant)
-				if err != nil {
-					t.Fatal(err)
-				}
-				diffs, err := tg.Compare(ctx, base, live)
-				tg.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, df := range diffs {
-					t.Errorf("tenant %d: drift right after apply: %s %s: %s", i, df.Object, df.Change, df.Detail)
-				}
+				provisionLikeSource(t, srv, prefix+"t"+strconv.Itoa(i), d, want, src, fmt.Sprintf("tenant %d: ", i))
 			}
 			t.Logf("%s: %d tables", name, len(src.Tables()))
 			// The same layers on SQLite: they converge, or composing them
@@ -227,6 +200,42 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// provisionLikeSource provisions tenant from d, composed of the layers of
+// the source schema src, and checks it: its live hash is want, each
+// table's SHOW CREATE TABLE is the source's, and drift against its own
+// snapshot is clean. Errors begin with label.
+func provisionLikeSource(t *testing.T, srv *Server, tenant string, d *Desired, want string, src *Live, label string) {
+	t.Helper()
+	ctx := context.Background()
+	live := reconcileFresh(t, srv, tenant, d)
+	if got, _ := live.Hash(); got != want {
+		t.Errorf("%slive hash %.12s, desired %.12s", label, got, want)
+	}
+	for _, table := range src.Tables() {
+		for _, diff := range CompareDDL(src.ddl[table], live.ddl[table]) {
+			t.Errorf("%sSHOW CREATE TABLE differs from the source: %s", label, diff)
+		}
+	}
+	hcl, _ := live.HCL()
+	ddl, _ := live.DDL()
+	base, err := LiveFromSnapshot(MariaDB, hcl, ddl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := srv.Read(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	diffs, err := tg.Compare(ctx, base, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, df := range diffs {
+		t.Errorf("%sdrift right after apply: %s %s: %s", label, df.Object, df.Change, df.Detail)
+	}
+}
+
 // reconcileFresh provisions database from d, checks that the next plan is
 // empty and returns the live schema.
 func reconcileFresh(t *testing.T, srv *Server, database string, d *Desired) *Live {
@@ -245,18 +254,31 @@ func reconcileFresh(t *testing.T, srv *Server, database string, d *Desired) *Liv
 	if err != nil {
 		t.Fatal(err)
 	}
+	return applyConverged(t, tg, p, d, "after apply")
+}
+
+// applyConverged applies p to tg and returns the live schema after it; a
+// plan from there to d must be empty: each statement it still has is an
+// error, reported after label.
+func applyConverged(t testing.TB, tg *Target, p *Plan, d *Desired, label string) *Live {
+	t.Helper()
+	ctx := context.Background()
 	if err := tg.Apply(ctx, p, nil); err != nil {
-		t.Fatalf("apply: %v", err)
+		for _, s := range p.Statements {
+			t.Logf("%s", s.SQL)
+		}
+		t.Fatalf("%s: apply: %v", label, err)
 	}
-	if live, err = tg.Inspect(ctx); err != nil {
+	live, err := tg.Inspect(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	again, err := tg.Plan(ctx, live, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range again.Statements {
-		t.Errorf("after apply: %s", st.SQL)
+	for _, s := range again.Statements {
+		t.Errorf("%s: %s", label, s.SQL)
 	}
 	return live
 }

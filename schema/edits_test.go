@@ -158,20 +158,7 @@ func TestLayerEdits(t *testing.T) {
 			if len(p.Statements) == 0 {
 				t.Fatalf("no statement")
 			}
-			if err := tg.Apply(ctx, p, nil); err != nil {
-				for _, s := range p.Statements {
-					t.Logf("%s", s.SQL)
-				}
-				t.Fatalf("apply: %v", err)
-			}
-			live, _ = tg.Inspect(ctx)
-			again, err := tg.Plan(ctx, live, d2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range again.Statements {
-				t.Errorf("again: %s", s.SQL)
-			}
+			live = applyConverged(t, tg, p, d2, "again")
 			if h, _ := live.Hash(); h != want {
 				t.Errorf("live hash %.12s, desired %.12s", h, want)
 			}

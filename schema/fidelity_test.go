@@ -250,19 +250,7 @@ func TestFixtureOutOfBand(t *testing.T) {
 	if tables["fx_types"] != 1 || tables["fx_opts"] != 1 {
 		t.Errorf("want one ALTER TABLE per table, got %v", tables)
 	}
-	if err := tg.Apply(ctx, p, nil); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
-	if live, err = tg.Inspect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	again, err := tg.Plan(ctx, live, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range again.Statements {
-		t.Errorf("after heal: %s", st.SQL)
-	}
+	live = applyConverged(t, tg, p, d, "after heal")
 	left, err := tg.Compare(ctx, base, live)
 	if err != nil {
 		t.Fatal(err)
@@ -350,17 +338,7 @@ func TestFixtureEdits(t *testing.T) {
 		if len(sqls) != 1 || sqls[0] != e.want {
 			t.Errorf("%s: planned %q\nwant %q", e.name, sqls, e.want)
 		}
-		if err := tg.Apply(ctx, p, nil); err != nil {
-			t.Fatalf("%s: apply: %v", e.name, err)
-		}
-		live, _ = tg.Inspect(ctx)
-		again, err := tg.Plan(ctx, live, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range again.Statements {
-			t.Errorf("%s: after apply: %s", e.name, st.SQL)
-		}
+		live = applyConverged(t, tg, p, d, e.name+": after apply")
 		if h, _ := live.Hash(); h != mustHash(t, srv, d) {
 			t.Errorf("%s: live hash differs from desired after apply", e.name)
 		}

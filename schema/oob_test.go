@@ -237,19 +237,7 @@ func TestOutOfBandKinds(t *testing.T) {
 				return
 			}
 			// The plan heals what landlord manages: the next is empty.
-			if err := tg.Apply(ctx, p, nil); err != nil {
-				t.Fatalf("apply: %v", err)
-			}
-			if live, err = tg.Inspect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			again, err := tg.Plan(ctx, live, d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range again.Statements {
-				t.Errorf("after heal: %s", s.SQL)
-			}
+			applyConverged(t, tg, p, d, "after heal")
 		})
 	}
 }

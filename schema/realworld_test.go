@@ -354,34 +354,7 @@ func TestRealWorldConverges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tenant := prefix + "t"
-			live := reconcileFresh(t, srv, tenant, d)
-			if got, _ := live.Hash(); got != want {
-				t.Errorf("live hash %.12s, desired %.12s", got, want)
-			}
-			for _, table := range live0.Tables() {
-				for _, diff := range CompareDDL(live0.ddl[table], live.ddl[table]) {
-					t.Errorf("SHOW CREATE TABLE differs from the source: %s", diff)
-				}
-			}
-			hcl, _ := live.HCL()
-			ddl, _ := live.DDL()
-			base, err := LiveFromSnapshot(MariaDB, hcl, ddl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tg, err := srv.Read(ctx, tenant)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tg.Close()
-			diffs, err := tg.Compare(ctx, base, live)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, df := range diffs {
-				t.Errorf("drift right after apply: %s %s: %s", df.Object, df.Change, df.Detail)
-			}
+			provisionLikeSource(t, srv, prefix+"t", d, want, live0, "")
 		})
 	}
 }
