@@ -143,8 +143,14 @@ func (s *Store) CloseAbandonedRuns(ctx context.Context, self ...string) ([]int64
 	if s.heartbeatMissed == nil {
 		s.heartbeatMissed = map[string]time.Time{}
 	}
+	// Only owners of runs still open are remembered: an owner alive
+	// again, or whose runs are all closed, is forgotten.
+	open := map[string]bool{}
+	for _, r := range running {
+		open[r.Replica] = true
+	}
 	for owner := range s.heartbeatMissed {
-		if alive[owner] {
+		if alive[owner] || !open[owner] {
 			delete(s.heartbeatMissed, owner)
 		}
 	}
