@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -387,6 +388,9 @@ func (r *Repo) loadConfig(fsys fs.FS, opts LoadOptions) error {
 				continue
 			}
 			expanded, err := expand(s.URL, opts.LookupEnv)
+			if err == nil {
+				err = passwordBound(s.URL, opts.LookupEnv)
+			}
 			if err != nil {
 				// Not an error of the repository: the environment is
 				// incomplete. Tenants on this server fail with it.
@@ -547,6 +551,62 @@ func checkEnvRefs(raw string) string {
 		}
 	}
 	return rule
+}
+
+// passwordRef finds the ${LANDLORD_<NAME>_PASSWORD} of a url.
+var passwordRef = regexp.MustCompile(`\$\{(LANDLORD_[A-Z0-9_]+_PASSWORD)\}`)
+
+// passwordBound returns why the password that raw, a url written in
+// landlord.yaml, reads from ${LANDLORD_<NAME>_PASSWORD} may not go to the
+// host raw names, or nil. The host is the repository's, and so is the
+// choice of variable: a commit or a pull request that points a url at a
+// host of its own (with tls=true and a certificate of its own, the
+// server asks for the password itself) would have landlord hand the
+// operator's password over. The operator names where it may go, in
+// LANDLORD_<NAME>_PASSWORD_HOSTS: hosts, host:port pairs (a host alone
+// is any port) or socket paths, separated by commas, or * for any host.
+func passwordBound(raw string, lookup func(string) (string, bool)) error {
+	m := passwordRef.FindStringSubmatch(raw)
+	if m == nil {
+		return nil
+	}
+	u, err := url.Parse(strings.Replace(raw, m[0], "x", 1))
+	if err != nil {
+		return nil // the url's own error is the server's
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = "3306"
+	}
+	dest := net.JoinHostPort(host, port)
+	for k, vs := range u.Query() {
+		if strings.EqualFold(k, "socket") && len(vs) > 0 {
+			host, port, dest = vs[0], "", vs[0]
+		}
+	}
+	hostsVar := m[1] + "_HOSTS"
+	allowed, _ := lookup(hostsVar)
+	if strings.TrimSpace(allowed) == "" {
+		return fmt.Errorf("the password from %s goes only to the hosts the operator names, and %s is not set: set it to %q (hosts, host:port pairs or socket paths, separated by commas)",
+			m[1], hostsVar, dest)
+	}
+	for _, a := range strings.Split(allowed, ",") {
+		a = strings.TrimSpace(a)
+		if a == "*" || port == "" && a == dest {
+			return nil
+		}
+		if port == "" {
+			continue // a socket is named by its path
+		}
+		if strings.EqualFold(a, host) {
+			return nil
+		}
+		if h, p, err := net.SplitHostPort(a); err == nil && strings.EqualFold(h, host) && p == port {
+			return nil
+		}
+	}
+	return fmt.Errorf("the password from %s goes only to the hosts in %s, and the url names %q, not one of them: the repository may not send the password elsewhere",
+		m[1], hostsVar, dest)
 }
 
 // fromEnv reports whether the url written in landlord.yaml is one ${VAR}

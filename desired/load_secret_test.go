@@ -83,6 +83,9 @@ func TestServerURLReadsOnlyItsVariables(t *testing.T) {
 			if strings.HasSuffix(k, "_URL") {
 				return "mysql://root:S3CRET@db:3306/", true
 			}
+			if k == "LANDLORD_PRIMARY_PASSWORD_HOSTS" {
+				return "db", true
+			}
 			return "S3CRET", true
 		}
 		r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: " + url + "\n"}), LoadOptions{LookupEnv: lookup})
@@ -118,6 +121,56 @@ func TestOwnVariablesUnreadableByRepository(t *testing.T) {
 					t.Errorf("%s: landlord's own variable %s is one landlord.yaml may read", f, name)
 				}
 			}
+		}
+	}
+}
+
+// TestPasswordGoesOnlyToNamedHosts: the host of a url in landlord.yaml is
+// the repository's, the password from ${LANDLORD_<NAME>_PASSWORD} the
+// operator's. A commit or a pull request (planned with the operator's
+// environment) that points the url at a host of its own would have the
+// password handed to it: it goes only to the hosts the operator lists in
+// LANDLORD_<NAME>_PASSWORD_HOSTS. Otherwise the server has no url (no
+// connection is made) and an error that names the variable to set and
+// never the password.
+func TestPasswordGoesOnlyToNamedHosts(t *testing.T) {
+	for _, tc := range []struct {
+		url, hosts string
+		ok         bool
+	}{
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3306/", "", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3306/", " ", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@evil.example.com:3306/?tls=true", "db", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db.evil.example.com/", "db", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3307/", "db:3306", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db/?socket=/tmp/evil.sock", "db", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db/?socket=/tmp/evil.sock", "/run/mysqld/mysqld.sock", false},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3306/", "db", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@DB:3306/", "replica, db", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db/", "db:3306", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db:3307/", "db:3307", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@[::1]:3306/", "[::1]:3306", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@anywhere.example.com/", "*", true},
+		{"mysql://app:${LANDLORD_PRIMARY_PASSWORD}@db/?socket=/run/mysqld/mysqld.sock", "/run/mysqld/mysqld.sock", true},
+	} {
+		env := map[string]string{"LANDLORD_PRIMARY_PASSWORD": "S3CRET"}
+		if tc.hosts != "" {
+			env["LANDLORD_PRIMARY_PASSWORD_HOSTS"] = tc.hosts
+		}
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		r := load(t, repoFS(map[string]string{"landlord.yaml": "servers:\n  primary:\n    url: " + tc.url + "\n"}), LoadOptions{LookupEnv: lookup})
+		if len(r.Errors) > 0 {
+			t.Errorf("%s (hosts %q): the environment's to set, not a repository error: %s", tc.url, tc.hosts, r.Errors)
+		}
+		s := r.Config.Servers["primary"]
+		if tc.ok {
+			if s.URLError != nil || !strings.Contains(s.URL, ":S3CRET@") {
+				t.Errorf("%s (hosts %q): url %q, error %v, want the password sent", tc.url, tc.hosts, s.URL, s.URLError)
+			}
+			continue
+		}
+		if s.URL != "" || s.URLError == nil || strings.Contains(s.URLError.Error(), "S3CRET") || !strings.Contains(s.URLError.Error(), "LANDLORD_PRIMARY_PASSWORD_HOSTS") {
+			t.Errorf("%s (hosts %q): url %q, error %v, want no url and an error naming LANDLORD_PRIMARY_PASSWORD_HOSTS", tc.url, tc.hosts, s.URL, s.URLError)
 		}
 	}
 }

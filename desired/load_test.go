@@ -354,7 +354,8 @@ func TestServerOverride(t *testing.T) {
 	if s := r.Config.Servers["primary"]; s.URLError != nil || s.URL != "sqlite://elsewhere" {
 		t.Errorf("override: %+v", s)
 	}
-	r = load(t, repoFS(files), LoadOptions{LookupEnv: func(k string) (string, bool) { return "s3cret", k == "LANDLORD_PRIMARY_PASSWORD" }})
+	env := map[string]string{"LANDLORD_PRIMARY_PASSWORD": "s3cret", "LANDLORD_PRIMARY_PASSWORD_HOSTS": "db"}
+	r = load(t, repoFS(files), LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if s := r.Config.Servers["primary"]; s.URL != "mysql://app:s3cret@db:3306/" {
 		t.Errorf("expanded: %q", s.URL)
 	}
