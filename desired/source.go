@@ -144,7 +144,11 @@ func dirRevision(dir string) (string, error) {
 	if err != nil {
 		return head.Hash().String() + "+dirty." + content[:12], nil
 	}
-	committed, err := contentHash(treeFS(tree))
+	fsys, err := treeFS(tree)
+	if err != nil {
+		return head.Hash().String() + "+dirty." + content[:12], nil
+	}
+	committed, err := contentHash(fsys)
 	if err != nil {
 		return "", err
 	}
@@ -271,7 +275,11 @@ func checkoutAt(repo *git.Repository, hash plumbing.Hash, sub string) (*Checkout
 			return nil, fmt.Errorf("commit %s has no directory %s", hash.String()[:12], sub)
 		}
 	}
-	return &Checkout{FS: treeFS(tree), Revision: hash.String()}, nil
+	fsys, err := treeFS(tree)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", hash.String()[:12], err)
+	}
+	return &Checkout{FS: fsys, Revision: hash.String()}, nil
 }
 
 // resolve finds ref as a local branch, remote branch, tag or commit hash.
@@ -297,7 +305,7 @@ func resolve(repo *git.Repository, ref string) (plumbing.Hash, error) {
 // anything. A symlink is a git object too: one to a file of the tree reads
 // that file, one that leaves the tree is ErrOutsideRepository, as it is
 // for a directory on disk.
-func treeFS(tree *object.Tree) fs.FS {
+func treeFS(tree *object.Tree) (fs.FS, error) {
 	g := gitFS{MapFS: fstest.MapFS{}, refuse: map[string]error{}}
 	refuse := func(name string, err error) {
 		g.refuse[name] = err
@@ -308,10 +316,20 @@ func treeFS(tree *object.Tree) fs.FS {
 	defer walker.Close()
 	for {
 		name, entry, err := walker.Next()
-		if err != nil {
-			// io.EOF, or a tree that cannot be read: what was read so far
-			// is what Load sees, as before.
+		if err == io.EOF && name != "" {
+			// go-git ends the walk at a directory whose tree object it
+			// cannot read, and names it.
+			err = fmt.Errorf("directory %s: %w", name, plumbing.ErrObjectNotFound)
+		}
+		if err == io.EOF {
 			break
+		}
+		if err != nil {
+			// A tree that cannot be read (an object missing or corrupt)
+			// is no repository: what was read so far would lack the
+			// layers after it, and a reconcile would take their tables
+			// for ones to drop.
+			return nil, fmt.Errorf("read the tree of the commit: %w", err)
 		}
 		if entry.Mode == filemode.Dir || entry.Mode == filemode.Submodule || !loaded(name) {
 			continue
@@ -360,7 +378,7 @@ func treeFS(tree *object.Tree) fs.FS {
 		read += int64(len(data))
 		g.MapFS[name] = &fstest.MapFile{Data: data, Mode: 0o644}
 	}
-	return g
+	return g, nil
 }
 
 // readBlob reads the blob of the file name of tree (a symlink's own blob

@@ -259,3 +259,34 @@ func TestFailedCloneLeavesNoLitter(t *testing.T) {
 		t.Errorf("the cache keeps %v", entries)
 	}
 }
+
+// TestUnreadableTreeIsNoRepository: a commit whose tree lacks an object
+// (a directory's tree missing from a damaged or partly fetched clone) is
+// an error, never the files read before it: the layers after it would be
+// missing, and their tables taken for ones to drop.
+func TestUnreadableTreeIsNoRepository(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write(t, dir, "landlord.yaml", "servers: {}\n")
+	write(t, dir, "layers/basic/schema.hcl", "schema \"app\" {}\n")
+	write(t, dir, "layers/modules/election/module.yaml", "name: election\n")
+	write(t, dir, "tenants/acme.yaml", "slug: acme\n")
+	gitRun(t, dir, "init", "-q", "-b", "main")
+	gitRun(t, dir, "add", ".")
+	gitRun(t, dir, "commit", "-q", "-m", "one")
+	if _, err := Open(ctx, Source{Repo: dir, Ref: "main"}); err != nil {
+		t.Fatalf("whole tree: %v", err)
+	}
+	modules := gitRun(t, dir, "rev-parse", "HEAD:layers/modules")
+	if err := os.Remove(filepath.Join(dir, ".git", "objects", modules[:2], modules[2:])); err != nil {
+		t.Fatal(err)
+	}
+	co, err := Open(ctx, Source{Repo: dir, Ref: "main"})
+	if err == nil || !strings.Contains(err.Error(), "layers/modules") {
+		files := 0
+		if co != nil {
+			fs.WalkDir(co.FS, ".", func(string, fs.DirEntry, error) error { files++; return nil })
+		}
+		t.Fatalf("tree with a missing directory object: err %v (%d entries read), want an error naming layers/modules", err, files)
+	}
+}
