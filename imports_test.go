@@ -21,7 +21,7 @@ var floors = [][]string{
 	{"reconciler"},
 	{"backup", "desired", "schema", "state"},
 	{"refdata", "seed"},
-	{"internal/confine", "internal/fileerr", "internal/memlimit", "internal/redact", "internal/signature", "internal/testenv"},
+	{"internal/confine", "internal/fileerr", "internal/memlimit", "internal/printable", "internal/redact", "internal/signature", "internal/testenv"},
 	{"internal/mysqlurl"},
 }
 

@@ -11,12 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	goccy "github.com/goccy/go-yaml"
 	goccyparser "github.com/goccy/go-yaml/parser"
 	goccytoken "github.com/goccy/go-yaml/token"
 	"gopkg.in/yaml.v3"
+
+	"github.com/landlord/landlord/internal/printable"
 )
 
 // Config is landlord.yaml: the servers, defaults and policies of the repo.
@@ -246,34 +247,12 @@ func (e *ManifestError) Error() string {
 	return b.String()
 }
 
-// printableText is s with every character that is not printable (control
-// characters, terminal escapes, line breaks, bidirectional overrides,
-// zero-width characters, bytes that are not UTF-8) written as its Go
-// escape, \x1b or \u202e. A message often quotes the repository, through
-// a mapping key or a name it could not find: printed raw, such text could
-// rewrite a terminal or a CI log, or turn one line into two.
-func printableText(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || (r != ' ' && !strconv.IsPrint(r)) })
-	if i < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.WriteString(s[:i])
-	for rest := s[i:]; rest != ""; {
-		r, n := utf8.DecodeRuneInString(rest)
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, rest[0])
-		case r != ' ' && !strconv.IsPrint(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(rest[:n])
-		}
-		rest = rest[n:]
-	}
-	return b.String()
-}
+// printableText is s with every character that is not printable written
+// as its Go escape (printable.Text). A message often quotes the
+// repository, through a mapping key or a name it could not find: printed
+// raw, such text could rewrite a terminal or a CI log, or turn one line
+// into two.
+func printableText(s string) string { return printable.Text(s) }
 
 // ManifestErrors is every error found in a set of manifests.
 type ManifestErrors []*ManifestError
