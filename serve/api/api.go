@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/landlord/landlord/backup"
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/serve/daemon"
@@ -236,12 +238,17 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// writeJSON answers v as JSON, with the bidirectional overrides and other
+// unprintable characters that encoding/json writes raw (a live name may
+// hold them) escaped as \u: the values decode the same.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
+	w.Write(printable.JSON(b.Bytes()))
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
