@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/reconciler"
 )
 
@@ -83,6 +84,7 @@ with --detailed-exitcode: 0 no differences, 2 differences.`,
 // writeDiff prints a revision diff: tenants with the same change grouped,
 // then unchanged tenants and the counts.
 func writeDiff(w io.Writer, res *reconciler.DiffResult) {
+	w = printable.Writer(w)
 	fmt.Fprintf(w, "diff %s → %s\n\n", shortRevision(res.Base), shortRevision(res.Head))
 	as := make([]reconciler.TenantResult, len(res.Tenants))
 	for i, t := range res.Tenants {
@@ -108,7 +110,7 @@ func writeDiff(w io.Writer, res *reconciler.DiffResult) {
 			fmt.Fprintf(w, "%s %s (%s on %s)\n", t.Status, t.Slug, t.Database, t.Server)
 			writeDiffNotes(w, res, []string{t.Slug})
 			if t.Error != "" {
-				fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(t.Error, "\n", "\n  "))
+				fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(printable.Lines(t.Error), "\n", "\n  "))
 			}
 			fmt.Fprintln(w)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
 )
@@ -103,7 +104,10 @@ func runDrift(cmd *cobra.Command, g *globals, f *driftFlags) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// writeDrift prints a drift check for people; names of the live databases
+// are printed escaped (see writeResult).
 func writeDrift(w io.Writer, res *reconciler.DriftResult) {
+	w = printable.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TENANT\tDATABASE\tSTATUS\tFINDINGS\tHIGHEST\tBASELINE")
 	for _, t := range res.Tenants {
@@ -132,7 +136,7 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		}
 	}
 	for _, e := range serverErrs {
-		fmt.Fprintf(w, "\n%s (%d tenant(s): %s)\n", e, len(onServer[e]), strings.Join(onServer[e], ", "))
+		fmt.Fprintf(w, "\n%s (%d tenant(s): %s)\n", printable.Lines(e), len(onServer[e]), strings.Join(onServer[e], ", "))
 	}
 	for _, t := range res.Tenants {
 		if len(t.Drift) == 0 && (t.Error == "" || t.ServerFailed) {
@@ -140,7 +144,7 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		}
 		fmt.Fprintf(w, "\n%s:\n", t.Slug)
 		if t.Error != "" {
-			fmt.Fprintf(w, "  error: %s\n", strings.ReplaceAll(t.Error, "\n", "\n    "))
+			fmt.Fprintf(w, "  error: %s\n", strings.ReplaceAll(printable.Lines(t.Error), "\n", "\n    "))
 		}
 		writeFindings(w, t.Drift, "  ")
 	}
@@ -149,11 +153,14 @@ func writeDrift(w io.Writer, res *reconciler.DriftResult) {
 		c.Total, res.Duration.Round(time.Millisecond), c.Drifted, c.Findings, c.Clean, c.NoBaseline, c.Skipped, c.Failed)
 }
 
+// writeFindings prints drift records one a line, the names and details
+// that come from a live database escaped: a line break in a name must
+// not start a line of its own.
 func writeFindings(w io.Writer, ds []state.Drift, indent string) {
 	for _, d := range ds {
-		line := fmt.Sprintf("%s%-6s  %s %s %s", indent, d.Severity, strings.ReplaceAll(d.Kind, "_", " "), d.Object, d.Change)
+		line := fmt.Sprintf("%s%-6s  %s %s %s", indent, d.Severity, strings.ReplaceAll(d.Kind, "_", " "), printable.Text(d.Object), d.Change)
 		if d.Detail != "" {
-			line += ": " + d.Detail
+			line += ": " + printable.Text(d.Detail)
 		}
 		if d.FirstSeen != nil {
 			line += fmt.Sprintf(" (since %s)", d.FirstSeen.Local().Format(time.DateTime))

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/landlord/landlord/internal/memlimit"
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/internal/redact"
 )
 
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "error: "+strings.ReplaceAll(redact.Text(err.Error()), "\n", "\n  "))
+	fmt.Fprintln(stderr, "error: "+strings.ReplaceAll(printable.Lines(redact.Text(err.Error())), "\n", "\n  "))
 	return 1
 }
 
@@ -204,7 +205,9 @@ func (g *globals) newLogger() (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(g.stderr, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(g.stderr, opts)), nil
+		// slog's JSON, like encoding/json, writes bidirectional overrides
+		// raw (its text handler quotes them); a live name may hold one.
+		return slog.New(slog.NewJSONHandler(printable.JSONWriter(g.stderr), opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 }

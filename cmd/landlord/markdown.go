@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/refdata"
 )
@@ -120,7 +121,10 @@ func writeMarkdown(w io.Writer, res *reconciler.Result, limit int) {
 		fmt.Fprintf(&b, " · planned against %s", basis)
 	}
 	b.WriteString("</sub>\n")
-	w.Write(b.Bytes())
+	// Names of live databases, in statements and errors, may hold
+	// terminal escapes or bidirectional overrides: a comment is also
+	// printed in CI logs.
+	printable.Writer(w).Write(b.Bytes())
 }
 
 // writeDestructive lists every destructive statement at the top of the

@@ -1,22 +1,34 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/reconciler"
 	"github.com/landlord/landlord/state"
 )
 
+// writeJSON writes v as indented JSON. encoding/json escapes control
+// characters but writes bidirectional overrides and other unprintable
+// characters of live names raw: printable.JSON escapes them as \u, which
+// changes no decoded value, so JSON too is safe to print on a terminal.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(printable.JSON(b.Bytes()))
+	return err
 }
 
 // resultJSON is the documented JSON form of a reconcile (docs/cli.md,
@@ -26,7 +38,12 @@ func resultJSON(res *reconciler.Result) reconciler.Report { return res.Report() 
 // writeResult prints a reconcile for people: with --plan the plans, one
 // per group of tenants with the same plan, each statement with its layer
 // and file; then a table of tenants, errors and a summary line.
+//
+// Names read from a live database (drift, plans, errors) may hold terminal
+// escapes, line breaks or bidirectional overrides: they are printed
+// escaped (printable), and w is guarded by printable.Writer too.
 func writeResult(w io.Writer, res *reconciler.Result) {
+	w = printable.Writer(w)
 	if res.Plan {
 		for _, g := range reconciler.GroupPlans(res.Tenants) {
 			fmt.Fprintf(w, "%s %s: %d statement(s)\n", g.Action, strings.Join(tenantNames(g), ", "), len(g.Changes))
@@ -80,12 +97,12 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 			}
 			onServer[t.Error] = append(onServer[t.Error], t.Slug)
 		default:
-			problems = append(problems, fmt.Sprintf("%s: %s", t.Slug, strings.ReplaceAll(t.Error, "\n", "\n    ")))
+			problems = append(problems, fmt.Sprintf("%s: %s", t.Slug, strings.ReplaceAll(printable.Lines(t.Error), "\n", "\n    ")))
 		}
 	}
 	for i, e := range serverErrs {
 		slugs := onServer[e]
-		serverErrs[i] = fmt.Sprintf("%s (%d tenant(s): %s)", e, len(slugs), strings.Join(slugs, ", "))
+		serverErrs[i] = fmt.Sprintf("%s (%d tenant(s): %s)", printable.Lines(e), len(slugs), strings.Join(slugs, ", "))
 	}
 	problems = append(serverErrs, problems...)
 	if len(problems) > 0 {
@@ -124,11 +141,11 @@ func writeResult(w io.Writer, res *reconciler.Result) {
 		}
 	}
 	for _, warn := range res.Warnings {
-		fmt.Fprintln(w, "warning: "+warn)
+		fmt.Fprintln(w, "warning: "+printable.Text(warn))
 	}
 	for _, t := range res.Tenants {
 		for _, warn := range t.Warnings {
-			fmt.Fprintf(w, "warning: %s: %s\n", t.Slug, warn)
+			fmt.Fprintf(w, "warning: %s: %s\n", t.Slug, printable.Text(warn))
 		}
 	}
 	fmt.Fprintln(w)
@@ -225,12 +242,35 @@ func location(c reconciler.Change) string {
 	return "(" + at + ")"
 }
 
+// oneLine is s, a statement or a message, on one line of at most n bytes:
+// what is not printable escaped, its white space one space each, cut at a
+// character with an ellipsis. Inside backquotes, a name of a live
+// database, a line break is escaped too: it belongs to the name.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(quotedText(s)), " ")
 	if len(s) > n {
-		return s[:n-1] + "…"
+		cut := n - 1
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "…"
 	}
 	return s
+}
+
+// quotedText is s with printable.Text applied inside backquotes and
+// printable.Lines outside. A doubled backquote in a name ends and starts
+// a quote at once, so it stays inside.
+func quotedText(s string) string {
+	parts := strings.Split(s, "`")
+	for i, p := range parts {
+		if i%2 == 1 {
+			parts[i] = printable.Text(p)
+		} else {
+			parts[i] = printable.Lines(p)
+		}
+	}
+	return strings.Join(parts, "`")
 }
 
 func shortRevision(r string) string {

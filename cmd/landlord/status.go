@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/state"
 )
 
@@ -72,6 +73,7 @@ func writeStatuses(w io.Writer, all []state.Status, output string) error {
 		}
 		return writeJSON(w, map[string]any{"tenants": all})
 	}
+	w = printable.Writer(w)
 	if len(all) == 0 {
 		fmt.Fprintln(w, "no tenants recorded yet: run landlord reconcile")
 		return nil
@@ -112,6 +114,7 @@ func when(t *time.Time) string {
 
 // writeTenantStatus prints everything recorded about one tenant.
 func writeTenantStatus(w io.Writer, s state.Status) {
+	w = printable.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("tenant", s.Slug+" ("+orDash(s.Name)+")")
