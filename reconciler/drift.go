@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/refdata"
 	"github.com/landlord/landlord/schema"
@@ -493,7 +494,10 @@ func (r *Reconciler) ExportDrift(ctx context.Context, repo *desired.Repo, slug s
 	fmt.Fprintf(&b, "# and its baseline snapshot %d (revision %s) does not.\n", sc.snap.ID, shortRev(sc.snap.Revision))
 	fmt.Fprintf(&b, "# Written by landlord drift export.\n")
 	for _, f := range ex.Exported {
-		fmt.Fprintf(&b, "#   %s %s %s\n", f.Kind, f.Object, f.Detail)
+		// A line break in a live name would end the comment and write the
+		// rest of the name as HCL: names are escaped (the HCL below
+		// escapes its labels itself).
+		fmt.Fprintf(&b, "#   %s %s %s\n", f.Kind, printable.Text(f.Object), printable.Text(f.Detail))
 	}
 	b.WriteString("\n")
 	b.Write(body)

@@ -203,7 +203,7 @@ Without --write the HCL goes to stdout.`,
 			}
 			for _, d := range ex.NotExported {
 				fmt.Fprintf(g.stderr, "not exported: %s %s %s (%s): a layer cannot remove or redefine an object; change the layer that declares it, or landlord repair %s\n",
-					strings.ReplaceAll(d.Kind, "_", " "), d.Object, d.Change, d.Severity, ex.Tenant)
+					strings.ReplaceAll(d.Kind, "_", " "), printable.Text(d.Object), d.Change, d.Severity, ex.Tenant)
 			}
 			if len(ex.HCL) == 0 {
 				fmt.Fprintf(g.stderr, "%s: no added objects to export\n", ex.Tenant)

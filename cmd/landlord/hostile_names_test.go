@@ -38,6 +38,7 @@ func TestHostileLiveNamesPrintEscaped(t *testing.T) {
 	c.exec("CREATE TABLE " + db + "`tbl\u202eexe.txt` (id int PRIMARY KEY, `colc1\u009b31m` int)")
 	c.exec("ALTER TABLE " + db + "members ADD COLUMN `nick\x1b]0;pwn\x07` varchar(10)")
 	c.exec("CREATE INDEX `idx``tick\u2066` ON " + db + "members (id)")
+	c.exec("CREATE TABLE `" + c.database("rastriya-swatantra") + "`.`exp\u202e\x1b[2J.txt` (id int PRIMARY KEY)")
 	// A line break in a column name fails the inspection of the table: its
 	// error names it.
 	c.exec("CREATE TABLE `" + c.database("nepali-congress") + "`.`brk\u202e` (id int PRIMARY KEY, `col\rfor\nged` int)")
@@ -70,6 +71,16 @@ func TestHostileLiveNamesPrintEscaped(t *testing.T) {
 	}
 	check("reconcile --plan", out, view, table, nick, index, trigger, `brk\u202e`)
 	check("reconcile --plan log", errOut)
+
+	// The header comment of an export lists the objects: a terminal
+	// escape there would reach the terminal, a line break in a name end
+	// the comment.
+	out, errOut, code = c.run(append([]string{"drift", "export", "rastriya-swatantra"}, c.repoArgs()...)...)
+	if code != 0 {
+		t.Fatalf("drift export: exit %d\n%s\n%s", code, out, errOut)
+	}
+	check("drift export", out, `#   table exp\u202e\x1b[2J.txt`, `table "exp\u202e\u001b[2J.txt"`)
+	check("drift export stderr", errOut)
 
 	out, errOut, code = c.run(append([]string{"repair", "cpn-uml", "--plan", "--log-level", "debug", "--log-format", "json"}, c.repoArgs()...)...)
 	if code != 0 && code != 1 {
