@@ -3,25 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
-)
 
-// rawUnprintable returns the first character of s that is a control
-// character (but a line break or a tab of the output's own layout), a
-// bidirectional override or isolate, or a byte that is not UTF-8, and
-// false when there is none.
-func rawUnprintable(s string) (rune, bool) {
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\t':
-		case r < 0x20, r >= 0x7f && r < 0xa0, r == utf8.RuneError:
-			return r, true
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			return r, true
-		}
-	}
-	return 0, false
-}
+	"github.com/landlord/landlord/internal/testenv"
+)
 
 // TestHostileLiveNamesPrintEscaped: objects made by hand in a tenant
 // database with names that hold terminal escapes, carriage returns, line
@@ -46,7 +30,7 @@ func TestHostileLiveNamesPrintEscaped(t *testing.T) {
 
 	check := func(what, out string, names ...string) {
 		t.Helper()
-		if r, ok := rawUnprintable(out); ok {
+		if r, ok := testenv.RawUnprintable(out); ok {
 			t.Errorf("%s prints the raw character %U:\n%s", what, r, out)
 		}
 		for _, n := range names {
