@@ -5,6 +5,8 @@
 // in the landlord database. Close waits for the deliveries in flight.
 // Webhook URLs may carry a secret in their path (Slack, Teams): they are
 // never logged nor recorded; the webhook's name and host are.
+// Names of live databases in a body, and errors that quote them, have
+// what is not printable escaped (internal/printable).
 //
 // notify knows nothing of tenants or runs beyond the events it is given; it
 // imports state only to record deliveries.

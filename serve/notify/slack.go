@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/state"
 )
 
@@ -21,20 +22,31 @@ type HealthData struct {
 	Since time.Time `json:"since"`
 }
 
-// encode is the body of e for a webhook of format.
+// encode is the body of e for a webhook of format. Names of live
+// databases and the errors that quote them may hold characters that are
+// not printable; encoding/json writes bidirectional overrides raw, so the
+// body goes through printable.JSON, which escapes them as \u.
 func encode(e Event, format string) ([]byte, error) {
-	if format != FormatSlack {
-		return json.Marshal(e)
+	var v any = e
+	if format == FormatSlack {
+		v = struct {
+			Text string `json:"text"`
+		}{slackEscape.Replace(Summary(e))}
 	}
-	return json.Marshal(struct {
-		Text string `json:"text"`
-	}{slackEscape.Replace(Summary(e))})
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return printable.JSON(b), nil
 }
 
 // slackEscape escapes what Slack reads as markup in a message's text.
 var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// Summary is a line of text that says what e is, for chat messages.
+// Summary is a line of text that says what e is, for chat messages. What
+// it quotes that is not printable (a line break or a terminal escape in an
+// error naming a live object) is written as its Go escape
+// (printable.Text), so the summary stays one line that reads as it is.
 func Summary(e Event) string {
 	var b strings.Builder
 	b.WriteString("landlord")
@@ -67,7 +79,7 @@ func Summary(e Event) string {
 			fmt.Fprintf(&b, " (run %d)", e.RunID)
 		}
 	}
-	return b.String()
+	return printable.Text(b.String())
 }
 
 func shortRev(r string) string {
