@@ -247,7 +247,7 @@ func location(c reconciler.Change) string {
 // character with an ellipsis. Inside backquotes, a name of a live
 // database, a line break is escaped too: it belongs to the name.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(quotedText(s)), " ")
+	s = strings.Join(strings.Fields(printable.SQL(s)), " ")
 	if len(s) > n {
 		cut := n - 1
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
@@ -256,21 +256,6 @@ func oneLine(s string, n int) string {
 		return s[:cut] + "…"
 	}
 	return s
-}
-
-// quotedText is s with printable.Text applied inside backquotes and
-// printable.Lines outside. A doubled backquote in a name ends and starts
-// a quote at once, so it stays inside.
-func quotedText(s string) string {
-	parts := strings.Split(s, "`")
-	for i, p := range parts {
-		if i%2 == 1 {
-			parts[i] = printable.Text(p)
-		} else {
-			parts[i] = printable.Lines(p)
-		}
-	}
-	return strings.Join(parts, "`")
 }
 
 func shortRevision(r string) string {

@@ -34,6 +34,22 @@ func Text(s string) string { return escape(s, false) }
 // whose lines it indents.
 func Lines(s string) string { return escape(s, true) }
 
+// SQL is the statement s with Text applied to what it quotes in
+// backquotes (names, whose line breaks are escaped) and Lines to the rest
+// (the statement's own line breaks and tabs stay). A doubled backquote in
+// a name ends and starts a quote at once, so it stays inside.
+func SQL(s string) string {
+	parts := strings.Split(s, "`")
+	for i, p := range parts {
+		if i%2 == 1 {
+			parts[i] = Text(p)
+		} else {
+			parts[i] = Lines(p)
+		}
+	}
+	return strings.Join(parts, "`")
+}
+
 func unprintable(r rune, lines bool) bool {
 	if lines && (r == '\n' || r == '\t') {
 		return false

@@ -53,3 +53,11 @@ func TestWriter(t *testing.T) {
 		t.Errorf("Writer wrote %q, want %q", got, want)
 	}
 }
+
+func TestSQL(t *testing.T) {
+	in := "ALTER TABLE `t\nx`\n\tDROP COLUMN `a``b\x1b`, -- \u202e"
+	want := "ALTER TABLE `t\\nx`\n\tDROP COLUMN `a``b\\x1b`, -- \\u202e"
+	if got := SQL(in); got != want {
+		t.Errorf("SQL(%q) = %q, want %q", in, got, want)
+	}
+}
