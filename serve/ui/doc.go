@@ -7,6 +7,11 @@
 // script of the new tenant form, and htmx, vendored at a pinned version)
 // are embedded in the binary: the dashboard works offline.
 //
+// html/template escapes markup but not control characters, bidirectional
+// overrides or line breaks: names and messages from live databases and
+// the landlord database go through the text, lines and sql functions
+// (internal/printable) wherever a page shows them.
+//
 // A token logs in once and the browser then holds only an HttpOnly,
 // SameSite=Strict session cookie; every form carries the session's CSRF
 // token, checked on every POST. Read tokens read (and plan proposals);

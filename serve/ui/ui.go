@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/landlord/landlord/desired"
+	"github.com/landlord/landlord/internal/printable"
 	"github.com/landlord/landlord/internal/redact"
 	"github.com/landlord/landlord/serve/api"
 	"github.com/landlord/landlord/state"
@@ -97,7 +98,17 @@ var funcs = template.FuncMap{
 	"inc":    func(i int) int { return i + 1 },
 	"join":   strings.Join,
 	"redact": redact.Text,
-	"kb":     func(n int64) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) },
+	// text, lines and sql escape what is not printable in names and
+	// messages that come from live databases or the landlord database:
+	// html/template escapes markup, but writes control characters,
+	// bidirectional overrides and line breaks of a name as they are.
+	// text is for a name or a line, lines for a message whose line
+	// breaks are its own, sql for a statement (escaping line breaks only
+	// in the names it quotes).
+	"text":  printable.Text,
+	"lines": printable.Lines,
+	"sql":   printable.SQL,
+	"kb":    func(n int64) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) },
 	// bytes writes a size in binary units.
 	"bytes": func(n *int64) string {
 		if n == nil {
