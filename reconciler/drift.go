@@ -431,6 +431,10 @@ type Export struct {
 	// declares them, or repair the tenant).
 	Exported    []state.Drift `json:"exported"`
 	NotExported []state.Drift `json:"not_exported"`
+	// Unmanaged is the drift of objects landlord does not manage (views,
+	// triggers, routines, events, sequences): no layer can declare them,
+	// so they are left out of the file and named in its header.
+	Unmanaged []state.Drift `json:"unmanaged"`
 }
 
 // ExportDrift writes the objects that drift added to a tenant (tables,
@@ -464,18 +468,22 @@ func (r *Reconciler) ExportDrift(ctx context.Context, repo *desired.Repo, slug s
 	if sc.snap == nil {
 		return nil, fmt.Errorf("tenant %s has no baseline snapshot yet: reconcile it first", slug)
 	}
-	ex := &Export{Tenant: slug, Path: path.Join("layers/custom", slug, "drift.hcl"), Exported: []state.Drift{}, NotExported: []state.Drift{}}
+	ex := &Export{Tenant: slug, Path: path.Join("layers/custom", slug, "drift.hcl"), Exported: []state.Drift{}, NotExported: []state.Drift{},
+		Unmanaged: []state.Drift{}}
 	var objs []schema.Object
 	for _, f := range findings(sc.diffs) {
-		// An object a layer declares already (an export not yet
-		// reconciled) is not written twice.
-		if f.Change == schema.Added && !sc.undeclared[driftObject(f)] {
-			continue
-		}
-		if f.Change == schema.Added {
+		switch {
+		case f.Kind == schema.KindUnmanaged:
+			// Atlas's model has no view, trigger or routine: the live
+			// schema has no HCL for one, and a layer none to declare.
+			ex.Unmanaged = append(ex.Unmanaged, f)
+		case f.Change == schema.Added && !sc.undeclared[driftObject(f)]:
+			// An object a layer declares already (an export not yet
+			// reconciled) is not written twice.
+		case f.Change == schema.Added:
 			ex.Exported = append(ex.Exported, f)
 			objs = append(objs, driftObject(f))
-		} else {
+		default:
 			ex.NotExported = append(ex.NotExported, f)
 		}
 	}
@@ -498,6 +506,12 @@ func (r *Reconciler) ExportDrift(ctx context.Context, repo *desired.Repo, slug s
 		// rest of the name as HCL: names are escaped (the HCL below
 		// escapes its labels itself).
 		fmt.Fprintf(&b, "#   %s %s %s\n", f.Kind, printable.Text(f.Object), printable.Text(f.Detail))
+	}
+	if len(ex.Unmanaged) > 0 {
+		b.WriteString("# Not exported: objects landlord does not manage, which no layer can declare:\n")
+		for _, f := range ex.Unmanaged {
+			fmt.Fprintf(&b, "#   %s\n", printable.Text(f.Detail))
+		}
 	}
 	b.WriteString("\n")
 	b.Write(body)

@@ -187,6 +187,8 @@ other objects inside blocks that extend their tables. Commit it as
 layers/custom/TENANT/drift.hcl (--write appends it there) and the desired
 schema declares them: the tenant reconciles with nothing to do. Removed and
 modified objects cannot be adopted by a layer; they are listed on stderr.
+So are views, triggers, routines, events and sequences, which landlord
+does not manage: they are named in the file's header, not exported.
 
 Without --write the HCL goes to stdout.`,
 		Args: positional("TENANT"),
@@ -204,6 +206,9 @@ Without --write the HCL goes to stdout.`,
 			for _, d := range ex.NotExported {
 				fmt.Fprintf(g.stderr, "not exported: %s %s %s (%s): a layer cannot remove or redefine an object; change the layer that declares it, or landlord repair %s\n",
 					strings.ReplaceAll(d.Kind, "_", " "), printable.Text(d.Object), d.Change, d.Severity, ex.Tenant)
+			}
+			for _, d := range ex.Unmanaged {
+				fmt.Fprintf(g.stderr, "not exported: %s (%s): no layer can declare it\n", printable.Text(d.Detail), d.Severity)
 			}
 			if len(ex.HCL) == 0 {
 				fmt.Fprintf(g.stderr, "%s: no added objects to export\n", ex.Tenant)
