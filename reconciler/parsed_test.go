@@ -98,6 +98,7 @@ func TestSnapshotLiveParsedOnce(t *testing.T) {
 // which drops are attributed, is composed once per engine and layer set,
 // and composed alone beyond maxComposed.
 func TestComposePreviousOnce(t *testing.T) {
+	t.Parallel()
 	f := newSQLiteFixture(t)
 	repo := f.load()
 	ru := &run{previous: map[string]*previousEntry{"rev": {}}}

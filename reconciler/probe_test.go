@@ -31,6 +31,7 @@ func probeRepo(servers map[string]string, tenants map[string][2]string) *desired
 // proxy) is unreachable once the probe's deadline passes, without holding
 // up the other server's.
 func TestProbeTenants(t *testing.T) {
+	t.Parallel()
 	prefix := testenv.Name(t)
 	db := testenv.DB(t)
 	testenv.DropPrefix(t, db, prefix)

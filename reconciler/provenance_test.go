@@ -8,6 +8,7 @@ import (
 // Provenance names the layer and file of every table of a tenant, and the
 // other files that add columns to it.
 func TestProvenance(t *testing.T) {
+	t.Parallel()
 	f := newSQLiteFixture(t)
 	repo := f.load()
 	ten, ok := repo.Tenant("nepali-congress")
@@ -46,6 +47,7 @@ func TestProvenance(t *testing.T) {
 
 // A probe reports the connections of landlord's pool to a MariaDB server.
 func TestProbeConnections(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	repo := f.load()
 	hs := f.rec.Probe(t.Context(), repo)

@@ -69,6 +69,7 @@ func deref(s *string) string {
 // the DROP, the backup is recorded on the statement, and restoring it after
 // a rollback brings the column's values back exactly.
 func TestBackupBeforeLossRollbackRestore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	only := Options{Tenants: []string{"nepali-congress"}}
@@ -169,6 +170,7 @@ func TestBackupBeforeLossRollbackRestore(t *testing.T) {
 // A backup that cannot be written: the destructive statement does not run
 // and the tenant is recorded with the cause.
 func TestBackupFailureBlocksDestructiveStatement(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	dir := filepath.Join(t.TempDir(), "backups")
@@ -224,6 +226,7 @@ func TestBackupFailureBlocksDestructiveStatement(t *testing.T) {
 // Backup and restore of a whole SQLite tenant into a new database, with
 // the schema hash verified; the tenant's own database is refused.
 func TestBackupRestoreSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newSQLiteFixture(t)
 	f.reconcile(Options{Tenants: []string{"cpn-uml"}})
@@ -259,6 +262,7 @@ func TestBackupRestoreSQLite(t *testing.T) {
 // Retention: manual backups beyond backups.keep are removed from the
 // storage and recorded deleted; backups taken before loss stay.
 func TestBackupRetention(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newSQLiteFixture(t)
 	f.reconcile(Options{Tenants: []string{"cpn-uml"}})
@@ -291,6 +295,7 @@ func TestBackupRetention(t *testing.T) {
 // BackupAll: every tenant with a database, one at a time per server by
 // default; the suspended tenant that was never provisioned is skipped.
 func TestBackupAll(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newSQLiteFixture(t)
 	f.reconcile(Options{})
@@ -314,6 +319,7 @@ func TestBackupAll(t *testing.T) {
 // A backup whose server stops answering mid-dump fails within about the
 // server's stall timeout (one second here) instead of holding the tenant.
 func TestBackupOfStalledServerFails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	if res := f.reconcile(Options{Tenants: []string{"cpn-uml"}}); res.Failed() {

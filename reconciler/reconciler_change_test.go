@@ -25,6 +25,7 @@ func addElectionColumn(t testing.TB, repo string) {
 // blocked as destructive by default, nothing of the tenant's plan applied,
 // and applied when allowed.
 func TestModuleChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	f.reconcile(Options{})
@@ -119,6 +120,7 @@ func TestModuleChange(t *testing.T) {
 // TestDestructivePolicyInManifest: policy.allowDestructive in a tenant
 // manifest allows that tenant only.
 func TestDestructivePolicyInManifest(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	f.reconcile(Options{})
 	testenv.Replace(t, f.repo, "layers/modules/social/social.hcl", `  index "posts_published_idx" {

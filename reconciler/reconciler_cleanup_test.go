@@ -10,12 +10,14 @@ import (
 // A first provisioning that fails midway leaves no half-built database behind with
 // database.cleanupOnFailure, and leaves it without.
 func TestCleanupOnFailure(t *testing.T) {
+	t.Parallel()
 	for _, cleanup := range []bool{true, false} {
 		name := "keep"
 		if cleanup {
 			name = "cleanup"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newMariaFixture(t)
 			if cleanup {
 				testenv.Replace(t, f.repo, "landlord.yaml", "database:", "database:\n  cleanupOnFailure: true")

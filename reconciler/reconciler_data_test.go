@@ -61,12 +61,14 @@ func (f *fixture) editFile(rel, old, new string) {
 // TestReferenceData provisions the example's reference rows on MariaDB and
 // SQLite, then changes, removes and drifts them.
 func TestReferenceData(t *testing.T) {
+	t.Parallel()
 	const districts = "layers/basic/data/districts.yaml"
 	for name, newFixture := range map[string]func(testing.TB) *fixture{
 		"mariadb": newMariaFixture,
 		"sqlite":  newSQLiteFixture,
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t)
 			db, q := f.tenantDB("nepali-congress")
 			count := func(table string) string {
@@ -228,8 +230,10 @@ func TestReferenceData(t *testing.T) {
 // exist) in the last of four INSERTs leaves none of the rows, and the
 // statements that ran are not recorded as applied.
 func TestReferenceDataTransaction(t *testing.T) {
+	t.Parallel()
 	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f, opts := provisionOne(t, newFixture)
 			data := levelRows(450) + "- id: 99999\n  district_id: 999\n  name_en: Nowhere\n  name_ne: कतै छैन\n  kind: municipality\n"
 			testenv.WriteFile(t, f.repo, "layers/custom/nepali-congress/data/local_levels.yaml", data)

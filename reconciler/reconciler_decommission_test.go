@@ -20,8 +20,10 @@ import (
 // sees the tenant decommissioned: a backdated date never shortens it. The
 // clock is the reconciler's, moved past the hold.
 func TestDecommission(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			var f *fixture
 			if engine == "mariadb" {
@@ -122,8 +124,10 @@ func TestDecommission(t *testing.T) {
 // backed up nor dropped, whatever the hold and the policy: it is left
 // alone with its rows, and the result and the plan say why.
 func TestDecommissionForeignDatabase(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			var f *fixture
 			if engine == "mariadb" {
@@ -213,8 +217,10 @@ func TestDecommissionForeignDatabase(t *testing.T) {
 // final backup and a new hold: the old hold, long past, never drops it at
 // once.
 func TestDecommissionAgain(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []string{"mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			var f *fixture
 			if engine == "mariadb" {
 				f = newMariaFixture(t)
@@ -252,6 +258,7 @@ func TestDecommissionAgain(t *testing.T) {
 // adopt: true. A database landlord created (or one holding the tenant's
 // tables, as a fleet moved from another tool has) is reconciled as ever.
 func TestForeignDatabaseNotAdopted(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	foreign := f.prefix + "payroll_app"
 	for _, q := range []string{

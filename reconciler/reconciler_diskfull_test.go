@@ -18,6 +18,7 @@ import (
 // than blaming a layer's file and line; once space is freed the change is
 // applied once the server has room again.
 func TestOutOfSpaceServerIsTransient(t *testing.T) {
+	t.Parallel()
 	m := testenv.NewMariaDB(t)
 	m.Args = []string{"--innodb-file-per-table=OFF", "--innodb-data-file-path=ibdata1:12M:autoextend:max:48M"}
 	m.Start()

@@ -40,6 +40,7 @@ func objects(ds []state.Drift) []string {
 // that SQLite would make by rebuilding a table, losing it), and policy heal
 // restores it.
 func TestDriftSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newSQLiteFixture(t)
 	testenv.WriteFile(t, f.repo, "landlord.yaml", readRepoFile(t, f.repo, "landlord.yaml")+`
@@ -170,6 +171,7 @@ func readFileBytes(p string) ([]byte, error) { return os.ReadFile(p) }
 // desired, so the tenant is OutOfSync (live ≠ desired), and a drift check
 // records the live hash it saw.
 func TestDriftLeftIsOutOfSync(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newSQLiteFixture(t)
 	only := Options{Tenants: []string{"cpn-uml"}}
@@ -241,6 +243,7 @@ func TestDriftLeftIsOutOfSync(t *testing.T) {
 // exists already: its baseline snapshot (SQLite's) is no schema of that
 // database to drift from, and the reconcile goes on from what it finds.
 func TestBaselineOfAnotherEngine(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	mysqlURL := f.server
 	f.server = "sqlite://" + filepath.Join(t.TempDir(), "tenants")

@@ -17,6 +17,7 @@ const customFile = "layers/custom/nepali-congress/congress.hcl"
 // composes but the server rejects, fail their tenant only; the others are
 // provisioned, and the failure is recorded with its cause.
 func TestBrokenCustomLayer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 
@@ -145,6 +146,7 @@ func TestBrokenCustomLayer(t *testing.T) {
 // TestConcurrentReconciles: two reconciles of one tenant at once never
 // apply twice: the second waits for the lock, re-plans and finds nothing.
 func TestConcurrentReconciles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	second := &fixture{t: t, repo: f.repo, server: f.server, prefix: f.prefix, db: f.db}
@@ -212,6 +214,7 @@ func TestConcurrentReconciles(t *testing.T) {
 // would say nothing happened. The tenant fails as transient, its database
 // unchanged, and converges once the landlord database records again.
 func TestUnrecordedPlanNotApplied(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	if res := f.reconcile(Options{Tenants: []string{"cpn-uml"}}); res.Failed() {
 		t.Fatalf("%+v", res.Tenants)
@@ -243,6 +246,7 @@ func TestUnrecordedPlanNotApplied(t *testing.T) {
 // after it fails at once without being applied, instead of each waiting
 // for the landlord database with its lock held.
 func TestStalledLandlordDatabase(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits out the landlord database's stall timeout a few times: make test runs it, make test-short does not")
 	}

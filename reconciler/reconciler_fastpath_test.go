@@ -22,6 +22,7 @@ import (
 // found as before. Tenants that declare reference data always take the
 // full path (TestFastPathNotForData): this fixture's layers declare none.
 func TestFastPath(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	for _, dir := range []string{"basic", "templates/political-party"} {
 		if err := os.RemoveAll(filepath.Join(f.repo, "layers", dir, "data")); err != nil {
@@ -125,6 +126,7 @@ func TestFastPath(t *testing.T) {
 // inspected every time, however still its catalog: a declared row deleted
 // out of band moves no fingerprint, and drift still finds it.
 func TestFastPathNotForData(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	f.reconcile(Options{})
 	f.reconcile(Options{})
@@ -150,6 +152,7 @@ func TestFastPathNotForData(t *testing.T) {
 // tenant whose schema after the apply differs (a table made by hand in its
 // database, which the plan leaves alone) is inspected.
 func TestVerifiedAlike(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily()
 	ctx := context.Background()
@@ -286,6 +289,7 @@ func (f *fixture) addLayerTable(name string) {
 // verify as transient, changes nothing beyond its plan, and the next run
 // finds the change as drift.
 func TestObservedAlike(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily("uml-five")
 	ctx := context.Background()
@@ -519,6 +523,7 @@ func TestObservedAlike(t *testing.T) {
 // planned from a tenant alike too (their rows are read from their own
 // database) and verified by inspection, rows and all.
 func TestObservedAlikeWithData(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.family()
 	f.reconcile(Options{Concurrency: 1})
@@ -562,6 +567,7 @@ func TestObservedAlikeWithData(t *testing.T) {
 // when destruction is allowed; the tenants planned alike then read as
 // verified.
 func TestObservedAlikeBlocked(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily()
 	hcl := filepath.Join(f.repo, "layers", "basic", "settings.hcl")
@@ -632,6 +638,7 @@ func TestObservedAlikeBlocked(t *testing.T) {
 // baselines are equal) are planned alike within a server only: each
 // server's first tenant of the group is inspected.
 func TestObservedAlikeNotAcrossServers(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily()
 	f.others = map[string]string{"second": f.server}
@@ -678,6 +685,7 @@ func TestObservedAlikeNotAcrossServers(t *testing.T) {
 // and baseline equal the others') is not planned from their schema: the
 // live schema is read for a layer set's desired one.
 func TestObservedAlikeNotAcrossLayerSets(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily()
 	own := family[len(family)-1]
@@ -740,6 +748,7 @@ func TestObservedAlikeBounded(t *testing.T) {
 // a tenant changed otherwise is inspected on its own. Healed (policy
 // heal), each is changed and verified by inspection.
 func TestObservedMovedAlike(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	family := f.alikeFamily("uml-five")
 	f.reconcile(Options{Concurrency: 1})
@@ -836,6 +845,7 @@ func TestObservedMovedAlike(t *testing.T) {
 // fingerprint, read again after the inspection, is still the group's (it
 // may have changed since the fingerprints were read in bulk).
 func TestShareLiveMovedChecksFingerprint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	prefix := testenv.Name(t)
 	db := testenv.DB(t)

@@ -13,6 +13,7 @@ import (
 // policy report a reconcile leaves them, and repair restores them and
 // verifies.
 func TestDriftSeesWhatAtlasDoesNot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	only := Options{Tenants: []string{"cpn-uml"}}

@@ -9,6 +9,7 @@ import (
 // per layer set; the next process reconciling an unchanged revision takes
 // them from there (no scratch database) and finds every tenant unchanged.
 func TestDesiredHashCached(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	first := f.reconcile(Options{})
 	if first.Counts.Created == 0 {

@@ -93,6 +93,7 @@ const mysqlAfter = `  column "st" {
 // Each lossy change is destructive, blocked by default, with a reason that
 // names its attribute: on MariaDB and on SQLite.
 func TestLossyChangesAreDestructive(t *testing.T) {
+	t.Parallel()
 	common := []string{
 		"changes column n from NULL to NOT NULL without a default",
 		"changes the primary key from (id) to (id, k)",
@@ -113,6 +114,7 @@ func TestLossyChangesAreDestructive(t *testing.T) {
 	}
 	for _, engine := range []string{"mariadb", "sqlite"} {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			var f *fixture
 			want, before, after := common, lossyBefore, lossyAfter
 			if engine == "mariadb" {
@@ -156,6 +158,7 @@ func TestLossyChangesAreDestructive(t *testing.T) {
 // fails instead, whatever sql_mode the server URL asks for: landlord's
 // connections are strict.
 func TestStrictModeKeepsText(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	f.server += "?sql_mode=%27%27"
 	only := Options{Tenants: []string{"nepali-congress"}, AllowDestructive: true}

@@ -29,6 +29,7 @@ func (f *fixture) testDatabases() []string {
 // reconcile with file:line errors before any database is touched; a broken
 // tenant manifest fails that tenant only, and no database is touched for it.
 func TestBadManifestsTouchNoDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 
@@ -62,6 +63,7 @@ func TestBadManifestsTouchNoDatabase(t *testing.T) {
 // TestHostileNames: names that would break out of an identifier are refused
 // with file:line, nothing is created for them and they are never recorded.
 func TestHostileNames(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	long := strings.Repeat("x", 65)

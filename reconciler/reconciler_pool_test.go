@@ -15,6 +15,7 @@ import (
 // connections to it. Connections are counted in the server's process list,
 // under a user of the test's own.
 func TestConnectionPoolBound(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	user := strings.TrimSuffix(f.prefix, "_")
 	if len(user) > 80 {

@@ -13,11 +13,13 @@ import (
 // on SQLite files; a second run is a no-op with every tenant Synced, and the
 // landlord database holds the runs, statements and snapshots.
 func TestProvisionExample(t *testing.T) {
+	t.Parallel()
 	for name, newFixture := range map[string]func(testing.TB) *fixture{
 		"mariadb": newMariaFixture,
 		"sqlite":  newSQLiteFixture,
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			f := newFixture(t)
 			first := f.reconcile(Options{})

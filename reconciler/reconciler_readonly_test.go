@@ -16,6 +16,7 @@ import (
 // nothing to write are unaffected, and once the server takes writes again
 // the change is applied.
 func TestReadOnlyServerIsTransient(t *testing.T) {
+	t.Parallel()
 	m := testenv.StartMariaDB(t)
 	root, err := sql.Open("mysql", "root@tcp("+m.Addr()+")/")
 	if err != nil {

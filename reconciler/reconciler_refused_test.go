@@ -11,6 +11,7 @@ import (
 // refused before any statement of the plan runs, recorded as refused, and
 // the tenant stalls; the other statements are recorded as skipped.
 func TestRefusedStatementIsRecorded(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	only := Options{Tenants: []string{"nepali-congress"}, AllowDestructive: true}
 	f.reconcile(only)

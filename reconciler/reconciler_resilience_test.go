@@ -74,6 +74,7 @@ func TestUnreachable(t *testing.T) {
 // A server that refuses the user fails its tenants as stalled (not retried
 // like a network blip), with the server's own error number.
 func TestAccessDeniedIsStalled(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	u := testenv.MySQLURL(t)
 	f.server = "mysql://lltest_nobody:wrong@" + u[strings.LastIndex(u, "@")+1:]
@@ -90,6 +91,7 @@ func TestAccessDeniedIsStalled(t *testing.T) {
 // A server that is down when landlord starts is used once it is up, with
 // no restart: failures are never kept beyond their backoff.
 func TestServerDownAtStartRecovers(t *testing.T) {
+	t.Parallel()
 	m := testenv.NewMariaDB(t) // not started
 	f := &fixture{t: t, server: m.URL()}
 	f.repo = testenv.CopyExample(t, "")
@@ -121,6 +123,7 @@ func TestServerDownAtStartRecovers(t *testing.T) {
 // A tenant whose server stalls fails within the stall timeout; the
 // tenants of other servers go on.
 func TestStalledServerOthersGoOn(t *testing.T) {
+	t.Parallel()
 	f := newMariaFixture(t)
 	u := testenv.MySQLURL(t)
 	addr := strings.TrimSuffix(u[strings.LastIndex(u, "@")+1:], "/")
@@ -167,6 +170,7 @@ func TestStalledServerOthersGoOn(t *testing.T) {
 // A change of git that a run applied and did not record (it was killed
 // after the statement) is not drift; a change by hand beside it is.
 func TestUnrecordedGitChangeIsNotDrift(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMariaFixture(t)
 	f.reconcile(Options{})
@@ -196,6 +200,7 @@ func TestUnrecordedGitChangeIsNotDrift(t *testing.T) {
 // The server killed during a reconcile and started again: the same
 // Reconciler (serve's) converges on the next run, nothing applied twice.
 func TestServerKilledDuringReconcile(t *testing.T) {
+	t.Parallel()
 	m := testenv.StartMariaDB(t)
 	f := &fixture{t: t, server: m.URL()}
 	f.repo = testenv.CopyExample(t, "")

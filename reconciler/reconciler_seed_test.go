@@ -87,6 +87,7 @@ func (f *fixture) orphans(slug string, tables []seed.Table) map[string]int {
 // the production tenant refused with nothing changed. The same seed gives
 // the same members on both engines.
 func TestSeedDemo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	members := map[string]string{}
 	for _, engine := range []string{"mariadb", "sqlite"} {

@@ -12,6 +12,7 @@ import (
 // TIMESTAMP column defaults: landlord's sessions read them in UTC,
 // whatever the server's zone.
 func TestServerTimeZoneChangeIsNoDrift(t *testing.T) {
+	t.Parallel()
 	m := testenv.NewMariaDB(t)
 	m.Args = []string{"--default-time-zone=-03:00"}
 	m.Start()

@@ -25,6 +25,7 @@ func loadDir(t *testing.T, dir string, env map[string]string) *desired.Repo {
 }
 
 func TestValidateExample(t *testing.T) {
+	t.Parallel()
 	for _, url := range []string{"", "mysql://root@127.0.0.1:1/", "mariadb://root@127.0.0.1:1/"} {
 		v := Validate(loadDir(t, testenv.ExampleDir(), map[string]string{"LANDLORD_PRIMARY_URL": url}))
 		if !v.Valid() {
@@ -37,6 +38,7 @@ func TestValidateExample(t *testing.T) {
 }
 
 func TestValidateReportsRootCausesOnce(t *testing.T) {
+	t.Parallel()
 	dir := testenv.CopyExample(t, "")
 	// A syntax error in a module two tenants use, an SQLite-only fault in
 	// another module, and a template that requires a missing module.
@@ -70,6 +72,7 @@ func TestValidateReportsRootCausesOnce(t *testing.T) {
 }
 
 func TestValidateUnknownEngine(t *testing.T) {
+	t.Parallel()
 	dir := testenv.CopyExample(t, "")
 	testenv.Replace(t, dir, "landlord.yaml", "${LANDLORD_PRIMARY_URL:-sqlite://.landlord/tenants}", "${LANDLORD_OTHER_URL}")
 	v := Validate(loadDir(t, dir, nil))
@@ -107,6 +110,7 @@ func BenchmarkValidateExample(b *testing.B) {
 // TestValidateDemoData: a demo.yaml that names a column the tenant does
 // not have is an error at its line, for the tenants whose layers hold it.
 func TestValidateDemoData(t *testing.T) {
+	t.Parallel()
 	dir := testenv.CopyExample(t, "")
 	testenv.Replace(t, dir, "layers/modules/election/demo.yaml", "    votes: {int: [0, 3000]}", "    vote: {int: [0, 3000]}")
 	v := Validate(loadDir(t, dir, nil))
