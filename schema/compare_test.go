@@ -16,6 +16,7 @@ import (
 // live; a plan can leave them alone; and the added objects, exported as a
 // layer, make the desired schema match them.
 func TestCompareDrift(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -216,6 +217,7 @@ func provisioned(t *testing.T, srv *Server, db string, d *Desired) (*Target, *Li
 // each partition's ENGINE (the table's), MOD for %, COMMENT without =;
 // what differs still differs.
 func TestNormPartition(t *testing.T) {
+	t.Parallel()
 	server := "PARTITION BY LIST (`id` MOD 2)\n(PARTITION `even` VALUES IN (0) COMMENT = 'a=b' ENGINE = InnoDB,\n PARTITION `odd` VALUES IN (1) ENGINE = InnoDB)"
 	for _, layer := range []string{
 		"PARTITION BY LIST (id % 2) (PARTITION even VALUES IN (0) COMMENT 'a=b', PARTITION odd VALUES IN (1))",

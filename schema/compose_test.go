@@ -34,6 +34,7 @@ func layer(name string, files ...string) Layer {
 }
 
 func TestComposeExtendsTables(t *testing.T) {
+	t.Parallel()
 	d, err := Compose(MariaDB, []Layer{
 		layer("basic", "basic.hcl", basicHCL),
 		layer("module/social", "social.hcl", `table "users" {
@@ -99,6 +100,7 @@ table "posts" {
 }
 
 func TestComposeErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		layers []Layer
@@ -190,6 +192,7 @@ table "users" {
 }
 
 func TestSQLiteAdaptation(t *testing.T) {
+	t.Parallel()
 	d, err := Compose(SQLite, []Layer{layer("basic", "basic.hcl", basicHCL+`
 table "events" {
   schema = schema.tenant
@@ -281,6 +284,7 @@ table "users" {
 }
 
 func TestNarrowing(t *testing.T) {
+	t.Parallel()
 	i := func(t string, unsigned bool) atlas.Type { return &atlas.IntegerType{T: t, Unsigned: unsigned} }
 	s := func(t string, n int) atlas.Type { return &atlas.StringType{T: t, Size: n} }
 	dec := func(p, sc int) atlas.Type { return &atlas.DecimalType{T: "decimal", Precision: p, Scale: sc} }
@@ -323,6 +327,7 @@ func TestNarrowing(t *testing.T) {
 // with a source range is still an error at file:line:col (found by
 // FuzzValidate).
 func TestComposeErrorKeepsPosition(t *testing.T) {
+	t.Parallel()
 	_, err := Compose(MariaDB, []Layer{
 		layer("basic", "basic.hcl", basicHCL),
 		layer("custom/acme", "custom.hcl", "table \"t\" {\nschema=schema\n}\n"),

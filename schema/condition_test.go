@@ -10,6 +10,7 @@ import (
 // Errors of the server's state (read-only, out of space) are told from
 // errors of the statement, which stay the layer's.
 func TestServerConditions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err                  *gomysql.MySQLError
 		readOnly, outOfSpace bool

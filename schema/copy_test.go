@@ -10,6 +10,7 @@ import (
 // display width): a copy must not share them with the original, which
 // other tenants' plans read at the same time.
 func TestCopySchemaCopiesTypes(t *testing.T) {
+	t.Parallel()
 	it := &atlas.IntegerType{T: "int(11)"}
 	s := &atlas.Schema{Name: "tenant"}
 	s.Tables = []*atlas.Table{{Name: "t", Schema: s, Columns: []*atlas.Column{{Name: "n", Type: &atlas.ColumnType{Type: it}}}}}

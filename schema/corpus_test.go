@@ -127,6 +127,7 @@ func corpusLayers(t *testing.T, name string, live *Live) []Layer {
 }
 
 func TestCorpus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	for _, name := range corpusNames(t) {

@@ -28,6 +28,7 @@ const mariaT1 = "CREATE TABLE `t1` (\n" +
 	"PARTITIONS 2"
 
 func TestParseTableDDL(t *testing.T) {
+	t.Parallel()
 	d, err := ParseTableDDL(mariaT1)
 	if err != nil {
 		t.Fatal(err)

@@ -98,12 +98,13 @@ table "e" {
 // desired; an edit Atlas's planner refuses is an error at the file and
 // line of its object.
 func TestLayerEdits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	prefix := testenv.Name(t)
 	testenv.DropPrefix(t, testenv.DB(t), prefix)
 	d1 := composeFixture(t, editsHCL)
@@ -129,6 +130,7 @@ func TestLayerEdits(t *testing.T) {
 		{"unique", "  index \"n\" {\n", "  index \"n\" {\n    unique = true\n", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			if !strings.Contains(editsHCL, c.from) {
 				t.Fatalf("no %q", c.from)
 			}

@@ -41,6 +41,7 @@ func exampleLayers(t testing.TB, modules ...string) []Layer {
 var opts = Options{Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}
 
 func TestExampleRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, engine := range []Engine{SQLite, MariaDB} {
 		t.Run(string(engine), func(t *testing.T) {
@@ -137,6 +138,7 @@ func dropDB(t testing.TB, srv *Server, db string) {
 // TestOfflinePlanMatchesLive: a snapshot read back plans like the live
 // database it was taken from, and two desired schemas plan without a server.
 func TestOfflinePlanMatchesLive(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -204,6 +206,7 @@ func TestOfflinePlanMatchesLive(t *testing.T) {
 // data (AUTO_INCREMENT counters included) or the order columns were added
 // in; it does depend on the schema.
 func TestHashStable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

@@ -33,6 +33,7 @@ var computingLayers = []struct {
 }
 
 func TestComposeRefusesComputedValues(t *testing.T) {
+	t.Parallel()
 	for _, tc := range computingLayers {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, engine := range []Engine{MariaDB, SQLite} {
@@ -52,6 +53,7 @@ func TestComposeRefusesComputedValues(t *testing.T) {
 // One error for an expression, not one for each it holds: eight nested
 // loops are one mistake.
 func TestComputedValueReportedOnce(t *testing.T) {
+	t.Parallel()
 	src := "table \"evil\" {\n  schema = schema.tenant\n  column \"id\" {\n    type    = int\n    comment = \"" +
 		strings.Repeat("%{for a in [1, 2]}", 8) + "x" + strings.Repeat("%{endfor}", 8) + "\"\n  }\n}\n"
 	errs := CheckSyntax(File{Path: "evil.hcl", Data: []byte(src)})
@@ -63,6 +65,7 @@ func TestComputedValueReportedOnce(t *testing.T) {
 // What a schema writes out is accepted: column types with arguments,
 // sql(), heredocs of literal text, and $${ and %%{ for the characters.
 func TestComposeAcceptsWrittenOutValues(t *testing.T) {
+	t.Parallel()
 	_, err := Compose(MariaDB, []Layer{layer("basic", "basic.hcl", basicHCL), layer("custom/x", "ok.hcl", `table "prices" {
   schema  = schema.tenant
   comment = "costs $${price} or %%{price}"

@@ -158,6 +158,7 @@ func newFixtureTenants(t *testing.T, otherSuffix string) fixtureTenants {
 // is drift, named with its attribute and both values; a plan restores
 // them all and re-plans to nothing.
 func TestFixtureOutOfBand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -274,6 +275,7 @@ func mustHash(t *testing.T, srv *Server, d *Desired) string {
 // TestFixtureEdits: edits in git, each planned as exactly the expected
 // statement, applied, and planned again to nothing.
 func TestFixtureEdits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -351,6 +353,7 @@ func TestFixtureEdits(t *testing.T) {
 // its layer and file when its desired schema is hashed, not a plan that
 // applies the same statement on every reconcile.
 func TestDesiredMustConverge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -465,6 +468,7 @@ table "checked" {
 // REFERENCES (the README's grants) give the whole view: the plan of an
 // unchanged tenant is empty.
 func TestLeastPrivilege(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	db := testenv.DB(t)
@@ -594,6 +598,7 @@ table "u" {
 // database, the tables that follow it and their columns, in one
 // reconcile; a charset alone takes the server's default collation.
 func TestCollationConverges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -676,6 +681,7 @@ func TestCollationConverges(t *testing.T) {
 // a MariaDB-spelled default SQLite cannot take fails CheckSQLite (validate)
 // with its file and line, as the apply would.
 func TestSQLiteParity(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	layer := func(src string) *Desired {
 		d, err := Compose(SQLite, []Layer{{Name: "basic", Files: []File{{Path: "layers/basic/a.hcl", Data: []byte(src)}}}}, Options{})

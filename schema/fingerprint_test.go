@@ -13,6 +13,7 @@ import (
 // fingerprint that stayed put would let a changed tenant skip inspection:
 // drift would have a blind spot.
 func TestFingerprintMovesWithEveryChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// The other tenant's name has characters InnoDB's dictionary spells
 	// in its own encoding ('-' as @002d, '$' as @0024).
@@ -171,6 +172,7 @@ func TestFingerprintMovesWithEveryChange(t *testing.T) {
 // TestInnodbNames: the names landlord gives databases encode as InnoDB
 // spells them, and decode back; other names are left to information_schema.
 func TestInnodbNames(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{"fb_p00001": "fb_p00001", "a-b$c": "a@002db@0024c", "X_9": "X_9"} {
 		got, ok := innodbName(name)
 		if !ok || got != want {
@@ -201,6 +203,7 @@ func TestInnodbNames(t *testing.T) {
 // connections as the pool allows up to four, each query read once, the
 // three that open every table apart when there are four.
 func TestFingerprintGroups(t *testing.T) {
+	t.Parallel()
 	for _, engine := range []Engine{MariaDB, MySQL} {
 		queries := fingerprintQueries(engine)
 		for pool := 0; pool <= 8; pool++ {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCheckStatement(t *testing.T) {
+	t.Parallel()
 	names := intended{"t_001": true, "leak": true, "users": true, "id": true, "a": true, "b": true}
 	for _, tc := range []struct {
 		engine Engine
@@ -48,6 +49,7 @@ func TestCheckStatement(t *testing.T) {
 // as TestCheckStatement shows; it is not made on the shared server here,
 // where MariaDB 10.11 once crashed inspecting such a table.)
 func TestApplyRefusesNamesThatDoNotReadBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

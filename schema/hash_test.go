@@ -14,6 +14,7 @@ import (
 // not move it. A hash that stayed put would hide drift from every check
 // that compares hashes first.
 func TestHashMovesWithEveryChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
@@ -141,6 +142,7 @@ func (c *mapCache) PutDesiredHash(_ context.Context, key, hash string) error {
 // a scratch database, and still normalizes the desired schema when a
 // snapshot asks for it. Another desired schema has another key.
 func TestDesiredHashCache(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cache := &mapCache{m: map[string]string{}}
 	open := func() *Server {

@@ -12,6 +12,7 @@ import (
 // added in another order, each of which changes the marshalled text,
 // changes the key.
 func TestHCLKeptByContent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixtureTenants(t, "u")
 	srv, db, tenant, other := f.srv, f.db, f.tenant, f.other
@@ -83,6 +84,7 @@ func TestHCLKeptByContent(t *testing.T) {
 // TestHCLTextsBounded: hclTexts keeps at most maxHCLTexts texts and
 // maxHCLBytes bytes, the newest.
 func TestHCLTextsBounded(t *testing.T) {
+	t.Parallel()
 	c := &hclCache{}
 	text := bytes.Repeat([]byte("x"), maxHCLBytes/8)
 	for i := range maxHCLTexts + 10 {

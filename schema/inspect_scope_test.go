@@ -37,6 +37,7 @@ func (r *recorder) QueryContext(ctx context.Context, query string, args ...any) 
 // never "Scanned all databases". The foreign-key query of Atlas's driver
 // does not on its own (its BINARY casts); landlord's does.
 func TestInspectStaysInOneSchema(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // the file, line and column where the limit was passed, and none reaches
 // the parser (a stack overflow would kill the test binary).
 func TestLimitsRefuseBeforeParsing(t *testing.T) {
+	t.Parallel()
 	const deep = 100_000
 	cases := []struct {
 		name, src, want string
@@ -56,6 +57,7 @@ func TestLimitsRefuseBeforeParsing(t *testing.T) {
 // TestLimitsAcceptRealSchemas checks that the limits leave every schema of
 // the corpus and the example alone.
 func TestLimitsAcceptRealSchemas(t *testing.T) {
+	t.Parallel()
 	n := 0
 	for _, dir := range []string{"testdata/corpus", "../examples/platform/layers"} {
 		for _, f := range hclFilesUnder(t, dir) {

@@ -30,6 +30,7 @@ table "items" {
 // waiting for the server's lock_wait_timeout (a day on MariaDB, a year on
 // MySQL) while every query of the table queues behind it.
 func TestApplyGivesUpWaitingForAMetadataLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

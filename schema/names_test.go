@@ -75,6 +75,7 @@ var hostileLayers = []struct {
 }
 
 func TestComposeRefusesHostileNames(t *testing.T) {
+	t.Parallel()
 	for _, tc := range hostileLayers {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, engine := range []Engine{MariaDB, SQLite} {
@@ -90,6 +91,7 @@ func TestComposeRefusesHostileNames(t *testing.T) {
 // What a real schema holds is accepted: dashes in names, quotes in
 // comments and defaults, backslashes in a binary default, expressions.
 func TestComposeAcceptsOrdinaryNames(t *testing.T) {
+	t.Parallel()
 	_, err := Compose(MariaDB, []Layer{layer("basic", "basic.hcl", basicHCL), layer("custom/x", "ok.hcl", `table "identities" {
   schema  = schema.tenant
   comment = "Tables' UI \"preferences\""
@@ -128,6 +130,7 @@ func TestComposeAcceptsOrdinaryNames(t *testing.T) {
 // engine reads back what the layer says: applied, the database holds them,
 // and the next plan is empty.
 func TestLiteralsReadBack(t *testing.T) {
+	t.Parallel()
 	const value = `it's "quoted" \ back\slash` + "\nनेपाली \\'"
 	const def = `it's "quoted" नेपाली '`
 	hcl := `table "notes" {
@@ -217,6 +220,7 @@ func strconvQuote(s string) string { return strconv.Quote(s) }
 // MariaDB and SQLite and converge; a name that reads as a number does not
 // compose.
 func TestNamesStartingWithADigit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const src = `table "2fa_codes" {
   schema = schema.tenant

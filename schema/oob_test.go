@@ -87,12 +87,13 @@ table "child" {
 // and a plan refuses to create it again, naming its file and line. A
 // period (MariaDB's PERIOD FOR) is unmanaged too, not a check to drop.
 func TestOutOfBandKinds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	prefix := testenv.Name(t)
 	db := testenv.DB(t)
 	testenv.DropPrefix(t, db, prefix)
@@ -165,6 +166,7 @@ func TestOutOfBandKinds(t *testing.T) {
 			`layers/basic/fixture.hcl:3: table "parent": the live database has a SYSTEM VERSIONED table parent of that name`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			tenant := prefix + "t" + strconv.Itoa(i)
 			base := reconcileFresh(t, srv, tenant, d)
 			fp0, err := srv.Fingerprints(ctx, []string{tenant})

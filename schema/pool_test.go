@@ -9,6 +9,7 @@ import (
 // pool is a tenth of the server's max_connections, from 4 to 32; a
 // configured one is kept as it is.
 func TestPoolFromMaxConnections(t *testing.T) {
+	t.Parallel()
 	for limit, want := range map[int]int{1: 4, 40: 4, 151: 15, 320: 32, 100000: 32} {
 		if got := poolFor(limit); got != want {
 			t.Errorf("poolFor(%d) = %d, want %d", limit, got, want)

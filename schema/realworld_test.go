@@ -307,10 +307,12 @@ CREATE TABLE ar_internal_metadata (
 }
 
 func TestRealWorldConverges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	for name, src := range realWorld {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			srv, err := Open(ctx, url, ServerOptions{})
 			if err != nil {
 				t.Fatal(err)

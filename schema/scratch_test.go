@@ -12,6 +12,7 @@ import (
 )
 
 func TestScratchName(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1700000000, 0)
 	name := scratchName(now)
 	host, pid, created, ok := scratchOwner(name)
@@ -26,6 +27,7 @@ func TestScratchName(t *testing.T) {
 // Stale scratch databases are collected: their process on this host is
 // gone, or they are older than any scratch database lives. Others stay.
 func TestCollectScratch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, testenv.MySQLURL(t)+"?statementTimeout=30m", ServerOptions{})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 // one and in bulk alike, with a missing database left out; and of SQLite
 // files.
 func TestSizes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 // server stores in a way no plan can follow are refused at their file and
 // line.
 func TestLayerSpellingsConverge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv, err := Open(ctx, mariaURL(t), ServerOptions{})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 // Existing, sizes and SQLitePath refuse it, and the file it points at is
 // untouched.
 func TestSQLiteSymlinkedFile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, link := range []string{"acme.db", "acme.db-journal"} {
 		t.Run(link, func(t *testing.T) {
@@ -65,6 +66,7 @@ func TestSQLiteSymlinkedFile(t *testing.T) {
 // TestSQLiteRoot: with a Root, a directory that a symbolic link leads out
 // of it is refused; one that stays inside, links and all, is used.
 func TestSQLiteRoot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo, outside := t.TempDir(), t.TempDir()
 	if err := os.Symlink(outside, filepath.Join(repo, ".landlord")); err != nil {

@@ -9,6 +9,7 @@ import (
 // landlord's connections are strict whatever the URL asks: a statement
 // that would truncate or convert a value fails instead.
 func TestStrictSQLMode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	sep := "?"
@@ -41,6 +42,7 @@ func TestStrictSQLMode(t *testing.T) {
 // backslashes and NUL bytes reads back as it was, and a URL that would
 // change the client's character set is refused.
 func TestInterpolatedArguments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	srv, err := Open(ctx, url, ServerOptions{})

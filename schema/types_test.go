@@ -8,6 +8,7 @@ import (
 // TestNormalTypeKept: normalType answers as normalizeType does, from its
 // memory or not, and keeps at most maxNormalTypes spellings.
 func TestNormalTypeKept(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"INT(11)": "int", "int(10) unsigned": "int unsigned", "BOOLEAN": "tinyint(1)", "integer": "int",
 		"numeric(8)": "decimal(8,0)", "decimal": "decimal(10,0)", "bigint(20) zerofill": "bigint zerofill",
@@ -39,6 +40,7 @@ func TestNormalTypeKept(t *testing.T) {
 // String literals in expressions compare by value: every spelling the
 // server reads as the same string is equal, and no two strings are.
 func TestNormExprLiterals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		same bool

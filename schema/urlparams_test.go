@@ -12,6 +12,7 @@ import (
 // (MEMORY tables, no foreign key checks) is refused before connecting, and
 // a credential in a parameter is refused without being repeated.
 func TestServerURLParameters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := mariaURL(t)
 	srv, err := Open(ctx, url+"?statementTimeout=7m&innodb_lock_wait_timeout=7&SQL_MODE=%27%27", ServerOptions{})

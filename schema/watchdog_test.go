@@ -40,6 +40,7 @@ func lockTest(t *testing.T, srv *Server) *Target {
 // A statement whose connection stops forwarding fails as stalled within
 // about the stall timeout, although the read timeout is far longer.
 func TestWatchdogStall(t *testing.T) {
+	t.Parallel()
 	srv, p := openThrough(t, "stallTimeout=1s")
 	tg := lockTest(t, srv)
 	start := time.Now()
@@ -58,6 +59,7 @@ func TestWatchdogStall(t *testing.T) {
 
 // A statement beyond the statement timeout is killed on the server.
 func TestWatchdogStatementTimeout(t *testing.T) {
+	t.Parallel()
 	srv, _ := openThrough(t, "statementTimeout=2s&stallTimeout=1s")
 	tg := lockTest(t, srv)
 	_, err := tg.w.ExecContext(context.Background(), "DO SLEEP(30)")
@@ -69,6 +71,7 @@ func TestWatchdogStatementTimeout(t *testing.T) {
 
 // A statement whose context ends is killed on the server, not left to run.
 func TestCancelKillsStatement(t *testing.T) {
+	t.Parallel()
 	srv, _ := openThrough(t, "stallTimeout=1s")
 	tg := lockTest(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
@@ -82,6 +85,7 @@ func TestCancelKillsStatement(t *testing.T) {
 
 // A long statement that the server confirms is left alone.
 func TestWatchdogLongStatement(t *testing.T) {
+	t.Parallel()
 	srv, _ := openThrough(t, "stallTimeout=1s")
 	tg := lockTest(t, srv)
 	if _, err := tg.w.ExecContext(context.Background(), "DO SLEEP(3)"); err != nil {
