@@ -161,7 +161,7 @@ func (b *bench) startServer(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	install := exec.CommandContext(ctx, "mariadb-install-db", "--no-defaults", "--auth-root-authentication-method=normal", "--user="+currentUser(),
-		"--skip-test-db", "--datadir="+data)
+		"--skip-test-db", "--datadir="+data, "--tmpdir="+tmpdir)
 	if out, err := install.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
