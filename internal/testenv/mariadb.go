@@ -60,11 +60,11 @@ func NewMariaDB(t testing.TB) *MariaDB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	data := filepath.Join(dir, "data")
-	if err := installDataDir(data); err != nil {
+	data, tmp := filepath.Join(dir, "data"), filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+	if err := installDataDir(data, tmp); err != nil {
 		t.Fatal(err)
 	}
 	m := &MariaDB{t: t, Port: FreePort(t), dir: dir, logPath: filepath.Join(dir, "mariadbd.log")}
@@ -72,9 +72,12 @@ func NewMariaDB(t testing.TB) *MariaDB {
 	return m
 }
 
-// installDataDir initializes a data directory (a few seconds).
-func installDataDir(data string) error {
-	out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data,
+// installDataDir initializes a data directory (a few seconds). The
+// bootstrap server it starts removes every #sql file of its tmpdir: it
+// gets the instance's own, not /tmp, where the shared server on 3306
+// keeps the temporary tables of queries in flight.
+func installDataDir(data, tmp string) error {
+	out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--tmpdir="+tmp,
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
