@@ -41,7 +41,7 @@ vet:
 test: vet
 	$(GO) test -race -count=1 -parallel 4 -timeout 45m ./...
 
-# The inner loop (under 90 s on 2 cores): the same packages without the
+# The inner loop (about 4 minutes on 2 cores): the same packages without the
 # race detector, and without the tests that skip themselves in -short mode
 # (the serve soak, the long-ALTER SIGTERM test, the corpus schemas of more
 # than 60 tables, serve end to end). Four packages at once, four tests
