@@ -93,6 +93,9 @@ func TestReferenceData100k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100,000 rows: not under -short")
 	}
+	if !alone(t) {
+		return
+	}
 	const rows = 100_000
 	data := levelRows(rows)
 	for name, newFixture := range map[string]func(testing.TB) *fixture{"mariadb": newMariaFixture, "sqlite": newSQLiteFixture} {

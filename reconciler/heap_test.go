@@ -1,11 +1,47 @@
 package reconciler
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
+	"regexp"
 	"runtime"
 	"strconv"
 	"testing"
 )
+
+// aloneEnv names the test a process of its own runs (alone).
+const aloneEnv = "LANDLORD_TEST_ALONE"
+
+// alone runs the calling test in a process of its own, so that what it
+// measures of the heap is its own while the package's other tests run in
+// parallel here. It returns true in that process, where the caller goes
+// on with its body; here it waits for the process, fails or skips as it
+// did, and returns false.
+func alone(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(aloneEnv) == t.Name() {
+		return true
+	}
+	t.Parallel()
+	args := []string{"-test.run=^" + regexp.QuoteMeta(t.Name()) + "$", "-test.count=1", "-test.v", "-test.timeout=30m"}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+	cmd.Env = append(os.Environ(), aloneEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	switch {
+	case err != nil:
+		t.Fatalf("%s in a process of its own: %v\n%s", t.Name(), err, out)
+	case bytes.Contains(out, []byte("--- SKIP: "+t.Name()+" ")):
+		t.Skipf("skipped in a process of its own:\n%s", out)
+	case !bytes.Contains(out, []byte("--- PASS: "+t.Name()+" ")):
+		t.Fatalf("%s did not run in a process of its own:\n%s", t.Name(), out)
+	}
+	t.Logf("in a process of its own:\n%s", out)
+	return false
+}
 
 // heapAfterGC is the live heap.
 func heapAfterGC() uint64 {
@@ -23,6 +59,9 @@ func heapAfterGC() uint64 {
 func TestHeapBoundedOverRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures the heap over many runs: make test runs it, make test-short does not")
+	}
+	if !alone(t) {
+		return
 	}
 	runs, base := 20, 5
 	if n, err := strconv.Atoi(os.Getenv("LANDLORD_HEAP_RUNS")); err == nil && n > 10 {
